@@ -1,0 +1,96 @@
+"""The SiteSync error hierarchy: each error says what went wrong and what to do next."""
+
+from __future__ import annotations
+
+
+class SiteSyncError(Exception):
+    """Base of every error SiteSync raises on purpose."""
+
+    code = "SITESYNC_ERROR"
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} {self.hint}" if self.hint else self.message
+
+
+class ValidationError(SiteSyncError):
+    """A command or form value is invalid; ``field`` names the offending input."""
+
+    code = "VALIDATION_ERROR"
+
+    def __init__(self, message: str, *, field: str | None = None, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.field = field
+
+
+class NotFoundError(SiteSyncError):
+    """The referenced record does not exist (or is not visible to the caller)."""
+
+    code = "NOT_FOUND"
+
+
+class ConflictError(SiteSyncError):
+    """The command clashes with the current state (duplicate, wrong lifecycle step)."""
+
+    code = "CONFLICT"
+
+
+class InvalidTransitionError(ConflictError):
+    """A status change that the status machine forbids."""
+
+    code = "INVALID_TRANSITION"
+
+
+class AuthorizationError(SiteSyncError):
+    """The actor's role does not allow this operation."""
+
+    code = "FORBIDDEN"
+
+
+class StoreError(SiteSyncError):
+    """The local store could not complete an operation."""
+
+    code = "STORE_ERROR"
+
+
+class StoreCorruptedError(StoreError):
+    """The local database file failed its integrity check."""
+
+    code = "STORE_CORRUPTED"
+
+
+class StoreFullError(StoreError):
+    """The disk (or the database's size limit) is full; the operation was rolled back."""
+
+    code = "STORE_FULL"
+
+
+class MigrationError(StoreError):
+    """The local database could not be brought to the current schema."""
+
+    code = "MIGRATION_FAILED"
+
+
+class KeyStoreError(SiteSyncError):
+    """The device key could not be read or written securely."""
+
+    code = "KEYSTORE_ERROR"
+
+
+class ImportFileError(ValidationError):
+    """A fleet import file has bad lines; ``problems`` lists every one of them."""
+
+    code = "IMPORT_INVALID"
+
+    def __init__(self, problems: list[str]) -> None:
+        shown = "\n".join(problems[:50])
+        more = f"\n... and {len(problems) - 50} more" if len(problems) > 50 else ""
+        super().__init__(
+            f"The import file has {len(problems)} problem(s); nothing was imported:\n{shown}{more}",
+            hint="Fix the listed lines and run the import again.",
+        )
+        self.problems = problems

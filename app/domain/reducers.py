@@ -1,0 +1,250 @@
+"""Reducers: pure functions folding recorded events into projections, identical for any store.
+
+``reduce(current, event)`` returns the new projection of the event's entity. The store loads
+``current`` (``None`` for a new entity), calls the reducer and saves the result; rebuilding all
+projections is the same fold over the whole log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, cast
+
+from app.domain import payloads as p
+from app.domain.entities import Customer, Elevator, Site, StatusChange, User
+from app.domain.enums import DeficiencyStatus, IncidentStatus, VisitStatus
+from app.domain.errors import ConflictError
+from app.domain.events import Event, PartialPayload
+from app.domain.status import default_cause
+from app.domain.work import (
+    Addendum,
+    Deficiency,
+    Incident,
+    Inspection,
+    ItemResult,
+    Note,
+    Photo,
+    SignOff,
+    Visit,
+)
+
+type Projection = User | Customer | Site | Elevator | Visit | Deficiency | Incident | Inspection
+type Reducer = Callable[[Any, Event], Any]
+
+
+def _require[T](current: T | None, event: Event) -> T:
+    if current is None:
+        raise ConflictError(
+            f"Event {event.type} refers to unknown {event.entity_type} {event.entity_id}."
+        )
+    return current
+
+
+def _create_guard(current: object, event: Event) -> None:
+    if current is not None:
+        raise ConflictError(f"{event.entity_type} {event.entity_id} already exists.")
+
+
+def _base(event: Event) -> dict[str, Any]:
+    return {"id": event.entity_id, "organization_id": event.organization_id}
+
+
+def _edit[T: Projection](current: T | None, event: Event) -> T:
+    state = _require(current, event)
+    assert isinstance(event.payload, PartialPayload)
+    changes = {**event.payload.changes(), "updated_at": event.occurred_at}
+    return cast(T, state.model_copy(update=changes))
+
+
+def reduce_user(current: User | None, event: Event) -> User:
+    _create_guard(current, event)
+    pl = event.payload
+    assert isinstance(pl, p.UserRegistered)
+    at = event.occurred_at
+    return User(**_base(event), **pl.model_dump(), created_at=at, updated_at=at)
+
+
+def reduce_customer(current: Customer | None, event: Event) -> Customer:
+    pl = event.payload
+    if isinstance(pl, p.CustomerCreated):
+        _create_guard(current, event)
+        at = event.occurred_at
+        return Customer(**_base(event), **pl.model_dump(), created_at=at, updated_at=at)
+    return _edit(current, event)
+
+
+def reduce_site(current: Site | None, event: Event) -> Site:
+    pl = event.payload
+    if isinstance(pl, p.SiteCreated):
+        _create_guard(current, event)
+        at = event.occurred_at
+        return Site(**_base(event), **pl.model_dump(), created_at=at, updated_at=at)
+    if isinstance(pl, p.SiteTechnicianAssigned):
+        site = _require(current, event)
+        techs = [t for t in site.assigned_technicians if t != pl.technician_id]
+        if pl.assigned:
+            techs.append(pl.technician_id)
+        return site.model_copy(
+            update={"assigned_technicians": tuple(techs), "updated_at": event.occurred_at}
+        )
+    return _edit(current, event)
+
+
+def reduce_elevator(current: Elevator | None, event: Event) -> Elevator:
+    pl = event.payload
+    at = event.occurred_at
+    if isinstance(pl, p.ElevatorRegistered):
+        _create_guard(current, event)
+        return Elevator(
+            **_base(event),
+            **pl.model_dump(),
+            status_since=at,
+            registered_at=at,
+            updated_at=at,
+        )
+    if isinstance(pl, p.ElevatorStatusChanged):
+        unit = _require(current, event)
+        return unit.model_copy(
+            update={
+                "status": pl.new,
+                "status_since": at,
+                "status_reason": pl.reason,
+                "downtime_cause": pl.cause or default_cause(pl.new),
+                "updated_at": at,
+            }
+        )
+    return _edit(current, event)
+
+
+def status_change_of(event: Event) -> StatusChange | None:
+    """The status-history row an event adds, if it is a status change."""
+    pl = event.payload
+    if not isinstance(pl, p.ElevatorStatusChanged):
+        return None
+    return StatusChange(
+        event_id=event.event_id,
+        elevator_id=event.entity_id,
+        previous=pl.previous,
+        new=pl.new,
+        reason=pl.reason,
+        cause=pl.cause or default_cause(pl.new),
+        incident_id=pl.incident_id,
+        changed_at=event.occurred_at,
+        actor_id=event.actor_id,
+    )
+
+
+def _visit_update(visit: Visit, event: Event, **changes: Any) -> Visit:
+    return visit.model_copy(update={**changes, "updated_at": event.occurred_at})
+
+
+def reduce_visit(current: Visit | None, event: Event) -> Visit:
+    pl = event.payload
+    at = event.occurred_at
+    if isinstance(pl, p.VisitScheduled):
+        _create_guard(current, event)
+        return Visit(
+            **_base(event), **pl.model_dump(), status=VisitStatus.SCHEDULED,
+            created_at=at, updated_at=at,
+        )  # fmt: skip
+    if isinstance(pl, p.VisitStarted):
+        fields = {**pl.model_dump(), "status": VisitStatus.IN_PROGRESS}
+        if current is None:
+            return Visit(**_base(event), **fields, created_at=at, updated_at=at)
+        return _visit_update(current, event, **fields)
+    visit = _require(current, event)
+    match pl:
+        case p.VisitItemRecorded():
+            result = ItemResult(**pl.model_dump(), recorded_at=at)
+            kept = tuple(r for r in visit.results if r.key != pl.key)
+            return _visit_update(visit, event, results=(*kept, result))
+        case p.VisitPartUsed():
+            return _visit_update(visit, event, parts=(*visit.parts, pl.part))
+        case p.VisitNoteAdded():
+            note = Note(text=pl.text, author_id=event.actor_id, written_at=at)
+            return _visit_update(visit, event, notes=(*visit.notes, note))
+        case p.VisitPhotoAttached():
+            photo = Photo(**pl.model_dump())
+            return _visit_update(visit, event, photos=(*visit.photos, photo))
+        case p.VisitSigned():
+            sign = SignOff(name=pl.name, signature_sha256=pl.signature_sha256, refused=pl.refused)
+            field = "technician_signature" if pl.signer == "technician" else "customer_signoff"
+            return _visit_update(visit, event, **{field: sign})
+        case p.VisitCompleted():
+            return _visit_update(
+                visit, event, status=VisitStatus.COMPLETED, departed_at=pl.departed_at,
+                completed_at=at,
+            )  # fmt: skip
+        case p.VisitLocked():
+            return _visit_update(visit, event, status=VisitStatus.LOCKED, locked_at=at)
+        case p.VisitCancelled():
+            return _visit_update(
+                visit, event, status=VisitStatus.CANCELLED, cancel_reason=pl.reason
+            )
+        case p.VisitAddendumAdded():
+            add = Addendum(event_id=event.event_id, text=pl.text, author_id=event.actor_id,
+                           written_at=at)  # fmt: skip
+            return _visit_update(visit, event, addenda=(*visit.addenda, add))
+    raise ConflictError(f"No visit reducer for {event.type}.")
+
+
+def reduce_deficiency(current: Deficiency | None, event: Event) -> Deficiency:
+    pl = event.payload
+    if isinstance(pl, p.DeficiencyOpened):
+        _create_guard(current, event)
+        return Deficiency(**_base(event), **pl.model_dump(), opened_at=event.occurred_at)
+    assert isinstance(pl, p.DeficiencyStatusChanged)
+    deficiency = _require(current, event)
+    closed = pl.status is not DeficiencyStatus.OPEN
+    return deficiency.model_copy(
+        update={
+            "status": pl.status,
+            "resolution": pl.resolution,
+            "closed_at": event.occurred_at if closed else None,
+        }
+    )
+
+
+def reduce_incident(current: Incident | None, event: Event) -> Incident:
+    pl = event.payload
+    at = event.occurred_at
+    if isinstance(pl, p.IncidentOpened):
+        _create_guard(current, event)
+        down_at = pl.reported_at if pl.out_of_service else None
+        return Incident(**_base(event), **pl.model_dump(), out_of_service_at=down_at)
+    incident = _require(current, event)
+    if isinstance(pl, p.IncidentUpdated):
+        return incident.model_copy(update=pl.changes())
+    assert isinstance(pl, p.IncidentClosed)
+    changes = {k: v for k, v in pl.model_dump().items() if v is not None}
+    return incident.model_copy(update={**changes, "status": IncidentStatus.CLOSED, "closed_at": at})
+
+
+def reduce_inspection(current: Inspection | None, event: Event) -> Inspection:
+    _create_guard(current, event)
+    pl = event.payload
+    assert isinstance(pl, p.InspectionRecorded)
+    return Inspection(**_base(event), **pl.model_dump(), recorded_at=event.occurred_at)
+
+
+REDUCERS: dict[str, Reducer] = {
+    "user": reduce_user,
+    "customer": reduce_customer,
+    "site": reduce_site,
+    "elevator": reduce_elevator,
+    "visit": reduce_visit,
+    "deficiency": reduce_deficiency,
+    "incident": reduce_incident,
+    "inspection": reduce_inspection,
+}
+"""The reducer for each entity type."""
+
+
+def reduce(current: Any, event: Event) -> Projection:
+    """Fold one event into the projection of its entity."""
+    try:
+        reducer = REDUCERS[event.entity_type]
+    except KeyError:
+        raise ConflictError(f"No reducer for entity type {event.entity_type!r}.") from None
+    result: Projection = reducer(current, event)
+    return result

@@ -1,0 +1,67 @@
+"""Value types shared by entities and event payloads.
+
+Everything that goes into a signed event must fit the canonical JSON profile: no floats
+(decimals travel as strings), UTC timestamps as ``YYYY-MM-DDTHH:MM:SS.ffffffZ``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainSerializer
+
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def format_utc(value: datetime) -> str:
+    """Format an aware datetime in the canonical UTC form with microseconds."""
+    if value.tzinfo is None:
+        raise ValueError("timestamps must carry a time zone")
+    return value.astimezone(UTC).strftime(TIMESTAMP_FORMAT)
+
+
+def _require_aware(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("a time zone is required (use UTC)")
+    return value.astimezone(UTC)
+
+
+def _no_float(value: Any) -> Any:
+    if isinstance(value, float):
+        raise ValueError("decimal values must be given as strings or integers, not floats")
+    return value
+
+
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+UtcDatetime = Annotated[
+    datetime,
+    AfterValidator(_require_aware),
+    PlainSerializer(format_utc, return_type=str, when_used="json"),
+]
+"""An aware datetime, normalised to UTC, serialised in the canonical timestamp form."""
+
+DecimalStr = Annotated[
+    Decimal,
+    BeforeValidator(_no_float),
+    PlainSerializer(lambda d: format(d, "f"), return_type=str, when_used="json"),
+]
+"""A decimal carried as a plain string (never a float) in JSON."""
+
+Text = Annotated[str, BeforeValidator(_strip)]
+"""Free text with surrounding white space removed."""
+
+
+class DomainModel(BaseModel):
+    """Base of every domain value: immutable, strict about unknown fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def years_between(start: date, end: date) -> float:
+    """Whole and fractional years from ``start`` to ``end`` (365.25-day years)."""
+    return (end - start).days / 365.25
