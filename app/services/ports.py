@@ -1,0 +1,181 @@
+"""The outside effects services depend on, as Protocols: store, clock, ids, keys.
+
+Real implementations live in ``app.store`` (SQLite), ``app.bootstrap`` and, on the server, in
+``sync.server``; hand-written fakes for tests live in ``tests/fakes.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+from uuid import UUID
+
+from app.audit.envelope import SealedEvent
+from app.domain.entities import Customer, Elevator, Site, StatusChange, User
+from app.domain.events import Event
+from app.domain.work import Deficiency, Incident, Inspection, Visit
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware UTC."""
+        ...
+
+
+class IdGenerator(Protocol):
+    def new_id(self) -> UUID:
+        """A new time-ordered unique id (UUIDv7)."""
+        ...
+
+
+class KeyStore(Protocol):
+    """Where secrets (the device key, tokens) live; ``secure`` is False for plain files."""
+
+    @property
+    def secure(self) -> bool: ...
+
+    def get(self, name: str) -> bytes | None: ...
+
+    def set(self, name: str, value: bytes) -> None: ...
+
+    def delete(self, name: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ChainHead:
+    """The last event of one device's chain."""
+
+    device_seq: int
+    hash: str
+
+
+class Repository[T](Protocol):
+    async def get(self, entity_id: UUID) -> T | None:
+        """The current projection of the entity, or None."""
+        ...
+
+    async def put(self, item: T) -> None:
+        """Insert or replace the projection."""
+        ...
+
+
+class UserRepository(Repository[User], Protocol):
+    async def list_all(self) -> list[User]: ...
+
+
+class CustomerRepository(Repository[Customer], Protocol):
+    async def find_by_name(self, name: str) -> Customer | None: ...
+
+    async def list_all(self) -> list[Customer]: ...
+
+
+class SiteRepository(Repository[Site], Protocol):
+    async def find_by_name(self, customer_id: UUID, name: str) -> Site | None: ...
+
+    async def list_all(self) -> list[Site]: ...
+
+
+class ElevatorRepository(Repository[Elevator], Protocol):
+    async def find_active_by_unit_number(self, site_id: UUID, unit_number: str) -> Elevator | None:
+        """The non-decommissioned unit with this number at the site (case-insensitive)."""
+        ...
+
+    async def list_by_site(self, site_id: UUID) -> list[Elevator]: ...
+
+    async def list_all(self) -> list[Elevator]: ...
+
+
+class StatusHistoryRepository(Protocol):
+    async def add(self, change: StatusChange) -> None: ...
+
+    async def for_elevator(self, elevator_id: UUID) -> list[StatusChange]:
+        """The unit's status history, oldest first."""
+        ...
+
+
+class VisitRepository(Repository[Visit], Protocol):
+    async def for_elevator(self, elevator_id: UUID) -> list[Visit]:
+        """The unit's visits, oldest first."""
+        ...
+
+
+class DeficiencyRepository(Repository[Deficiency], Protocol):
+    async def for_elevator(self, elevator_id: UUID) -> list[Deficiency]: ...
+
+
+class IncidentRepository(Repository[Incident], Protocol):
+    async def for_elevator(self, elevator_id: UUID) -> list[Incident]:
+        """The unit's incidents, oldest report first."""
+        ...
+
+    async def open_for_elevator(self, elevator_id: UUID) -> list[Incident]: ...
+
+
+class InspectionRepository(Repository[Inspection], Protocol):
+    async def for_elevator(self, elevator_id: UUID) -> list[Inspection]: ...
+
+
+class EventLog(Protocol):
+    """The append-only local event log with each device's chain head."""
+
+    async def head(self, device_id: UUID) -> ChainHead | None:
+        """The device's last event, or None before its first."""
+        ...
+
+    async def entity_heads(self, entity_id: UUID) -> list[str]:
+        """Hashes of the entity's latest events (its ``entity_parents`` for the next event)."""
+        ...
+
+    async def append(self, sealed: SealedEvent, event: Event) -> None:
+        """Store the sealed event and make it the head of its device and its entity."""
+        ...
+
+    async def for_entity(self, entity_id: UUID) -> list[Event]:
+        """The entity's events in the order they were recorded."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction over the event log and the projections; rolls back unless committed."""
+
+    users: UserRepository
+    customers: CustomerRepository
+    sites: SiteRepository
+    elevators: ElevatorRepository
+    status_history: StatusHistoryRepository
+    visits: VisitRepository
+    deficiencies: DeficiencyRepository
+    incidents: IncidentRepository
+    inspections: InspectionRepository
+    events: EventLog
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self) -> UnitOfWork:
+        """A fresh unit of work for one user action."""
+        ...
+
+
+class BlobStore(Protocol):
+    """Content-addressed storage for photos and signatures."""
+
+    async def put(self, data: bytes) -> str:
+        """Store ``data`` and return its SHA-256 (lowercase hex)."""
+        ...
+
+    async def get(self, sha256: str) -> bytes | None: ...
