@@ -1,0 +1,355 @@
+"""Compliance rules of DOMAIN.md: PM visits, A17.1 Category 1/5 tests, LOLER, certificates.
+
+Modelling decisions (intervals come from ``ComplianceSettings``):
+
+- Status is ``ok``, ``due_soon``, ``overdue`` or ``missing``. ``missing`` means never done and
+  past the first due date, which counts from registration (registration + interval); it is an
+  overdue kind. A never-done rule not yet past that date is ``ok``/``due_soon``.
+- Preventive maintenance: next due = last completed or locked preventive visit + the unit's
+  interval; ``due_soon`` from due - window, ``overdue`` after due + window, where the window is
+  the interval x ``pm_window_fraction`` rounded half up to whole days, at least one day.
+- Tests: due = the latest passing (passed, passed with defects) inspection's ``next_due``, else
+  its date + interval. A failed test does not reset the clock. With no test of the type on
+  record, the latest passing acceptance inspection is the baseline. ``due_soon`` within
+  ``TEST_DUE_SOON_DAYS`` of due, ``overdue`` the day after. ``periodic`` inspections satisfy no
+  rule here.
+- Category 1 is required for every active unit. Category 5 is required for every drive type:
+  A17.1 schedules five-yearly tests for hydraulic elevators as well as traction ones.
+- LOLER thorough examination: there is no organization setting for it yet, so it is required
+  only for units with at least one LOLER examination on record (UK units).
+- Certificate of operation: valid from ``issued_on`` through ``expires_on``; ``due_soon`` within
+  the largest alert (60 days by default; the detail names the tightest alert reached),
+  ``overdue`` once expired, ``missing`` when none is recorded (due from registration).
+- Records dated after ``today`` are ignored, so any past date can be evaluated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, timedelta
+from enum import StrEnum
+from typing import Protocol
+from uuid import UUID
+
+from app.domain.downtime import Period, add_months, midnight_utc
+from app.domain.entities import ComplianceSettings, Elevator
+from app.domain.enums import InspectionResult, InspectionType, VisitStatus, VisitType
+from app.domain.values import DomainModel
+from app.domain.work import Inspection, Visit
+
+TEST_DUE_SOON_DAYS = 30
+"""Days before a test or examination falls due from which it shows as due soon."""
+
+
+class ComplianceRule(StrEnum):
+    PREVENTIVE_MAINTENANCE = "preventive_maintenance"
+    CAT1_TEST = "cat1_test"
+    CAT5_TEST = "cat5_test"
+    LOLER_EXAMINATION = "loler_examination"
+    CERTIFICATE = "certificate_of_operation"
+
+
+class ComplianceStatus(StrEnum):
+    OK = "ok"
+    DUE_SOON = "due_soon"
+    OVERDUE = "overdue"
+    MISSING = "missing"
+
+
+_LATE = frozenset({ComplianceStatus.OVERDUE, ComplianceStatus.MISSING})
+_RULE_ORDER = {rule: index for index, rule in enumerate(ComplianceRule)}
+
+
+class ComplianceItem(DomainModel):
+    """Where one unit stands against one rule on a given day."""
+
+    elevator_id: UUID
+    rule: ComplianceRule
+    due_on: date
+    status: ComplianceStatus
+    detail: str
+    last_done_on: date | None = None
+
+    @property
+    def late(self) -> bool:
+        """True when overdue or missing."""
+        return self.status in _LATE
+
+
+class PmCompliance(DomainModel):
+    """Preventive visits due in a window and which were met (see ``pm_compliance``)."""
+
+    interval_days: int
+    window_days: int
+    due: tuple[date, ...]
+    met: tuple[date, ...]
+    missed: tuple[date, ...]
+    pending: tuple[date, ...]
+    percent: float
+
+
+class ComplianceSubject(Protocol):
+    """What the fleet-wide list needs of each unit (``metrics.UnitRecord`` fits)."""
+
+    @property
+    def elevator(self) -> Elevator: ...
+
+    @property
+    def visits(self) -> Sequence[Visit]: ...
+
+    @property
+    def inspections(self) -> Sequence[Inspection]: ...
+
+
+def pm_window_days(interval_days: int, fraction: float) -> int:
+    """The ±window around a PM due date: interval x fraction, rounded half up, at least 1 day."""
+    return max(1, int(interval_days * fraction + 0.5))
+
+
+def preventive_visit_days(visits: Iterable[Visit], *, until: date | None = None) -> list[date]:
+    """Days of completed or locked preventive visits (up to ``until``), oldest first."""
+    done = {VisitStatus.COMPLETED, VisitStatus.LOCKED}
+    days = [
+        v.performed_on
+        for v in visits
+        if v.type is VisitType.PREVENTIVE and v.status in done and v.performed_on is not None
+    ]
+    return sorted(d for d in days if until is None or d <= until)
+
+
+def pm_compliance(
+    elevator: Elevator,
+    visits: Iterable[Visit],
+    window: Period | None,
+    *,
+    as_of: date,
+    settings: ComplianceSettings,
+) -> PmCompliance:
+    """PM compliance: due dates met within due ± window / due dates x 100 (100 if none due).
+
+    Due dates fall every ``maintenance_interval_days`` from the first day of ``window`` (the
+    unit's operating window in the period: from the later of period start and registration)
+    while before its end. A completed/locked preventive visit on a day within ± the PM window
+    meets a due date; each visit meets at most one (earliest fitting visit first, which finds
+    the largest matching since all windows have the same width). An unmet due date whose
+    window has not closed by ``as_of`` is pending: neither met nor missed, and not counted.
+    Visits after ``as_of`` are ignored.
+    """
+    interval = elevator.maintenance_interval_days
+    width = pm_window_days(interval, settings.pm_window_fraction)
+    due: list[date] = []
+    if window is not None:
+        day = window.start.date()
+        while midnight_utc(day) < window.end:
+            due.append(day)
+            day += timedelta(days=interval)
+    visit_days = preventive_visit_days(visits, until=as_of)
+    met: list[date] = []
+    missed: list[date] = []
+    pending: list[date] = []
+    next_visit = 0
+    for day in due:
+        earliest, latest = day - timedelta(days=width), day + timedelta(days=width)
+        while next_visit < len(visit_days) and visit_days[next_visit] < earliest:
+            next_visit += 1  # too early for this due date, so for every later one too
+        if next_visit < len(visit_days) and visit_days[next_visit] <= latest:
+            met.append(day)
+            next_visit += 1
+        elif latest >= as_of:
+            pending.append(day)
+        else:
+            missed.append(day)
+    counted = len(met) + len(missed)
+    return PmCompliance(
+        interval_days=interval,
+        window_days=width,
+        due=tuple(due),
+        met=tuple(met),
+        missed=tuple(missed),
+        pending=tuple(pending),
+        percent=len(met) / counted * 100 if counted else 100.0,
+    )
+
+
+def _status(today: date, *, soon_from: date, late_after: date, never: bool) -> ComplianceStatus:
+    if today > late_after:
+        return ComplianceStatus.MISSING if never else ComplianceStatus.OVERDUE
+    return ComplianceStatus.DUE_SOON if today >= soon_from else ComplianceStatus.OK
+
+
+def pm_item(
+    elevator: Elevator, visits: Iterable[Visit], *, today: date, settings: ComplianceSettings
+) -> ComplianceItem:
+    """The unit's preventive-maintenance position on ``today``."""
+    interval = elevator.maintenance_interval_days
+    width = timedelta(days=pm_window_days(interval, settings.pm_window_fraction))
+    days = preventive_visit_days(visits, until=today)
+    last = days[-1] if days else None
+    due = (last or elevator.registered_at.date()) + timedelta(days=interval)
+    if last is None:
+        detail = f"No preventive visit recorded; first due {due} (± {width.days} days)."
+    else:
+        detail = f"Last preventive visit {last}; next due {due} (± {width.days} days)."
+    return ComplianceItem(
+        elevator_id=elevator.id,
+        rule=ComplianceRule.PREVENTIVE_MAINTENANCE,
+        due_on=due,
+        status=_status(today, soon_from=due - width, late_after=due + width, never=last is None),
+        detail=detail,
+        last_done_on=last,
+    )
+
+
+def _test_item(
+    elevator: Elevator,
+    inspections: Sequence[Inspection],
+    rule: ComplianceRule,
+    *,
+    today: date,
+    settings: ComplianceSettings,
+) -> ComplianceItem:
+    kind, label, months = _test_rule(rule, settings)
+    passing = [
+        i
+        for i in inspections
+        if i.result is not InspectionResult.FAILED and i.performed_on <= today
+    ]
+    done = [i for i in passing if i.type is kind]
+    accepted = [i for i in passing if i.type is InspectionType.ACCEPTANCE]
+    last = max(done or accepted, key=lambda i: (i.performed_on, i.recorded_at), default=None)
+    if last is None:
+        due = add_months(elevator.registered_at.date(), months)
+        detail = f"No {label} recorded; due {due}, {months} months after registration."
+    elif done:
+        due = last.next_due or add_months(last.performed_on, months)
+        detail = f"{label} last passed {last.performed_on}; next due {due}."
+    else:
+        due = add_months(last.performed_on, months)
+        detail = f"No {label} yet; due {due}, {months} months after acceptance."
+    soon_from = due - timedelta(days=TEST_DUE_SOON_DAYS)
+    return ComplianceItem(
+        elevator_id=elevator.id,
+        rule=rule,
+        due_on=due,
+        status=_status(today, soon_from=soon_from, late_after=due, never=last is None),
+        detail=detail,
+        last_done_on=last.performed_on if last else None,
+    )
+
+
+def _test_rule(
+    rule: ComplianceRule, settings: ComplianceSettings
+) -> tuple[InspectionType, str, int]:
+    if rule is ComplianceRule.CAT1_TEST:
+        return InspectionType.CAT1, "Category 1 test", settings.cat1_interval_months
+    if rule is ComplianceRule.CAT5_TEST:
+        return InspectionType.CAT5, "Category 5 test", settings.cat5_interval_months
+    if rule is ComplianceRule.LOLER_EXAMINATION:
+        return InspectionType.LOLER, "LOLER thorough examination", settings.loler_interval_months
+    raise ValueError(f"{rule} is not a test rule")
+
+
+def required_test_items(
+    elevator: Elevator,
+    inspections: Sequence[Inspection],
+    *,
+    today: date,
+    settings: ComplianceSettings,
+) -> list[ComplianceItem]:
+    """Category 1, Category 5 and (for units with one on record) LOLER positions on ``today``."""
+    rules = [ComplianceRule.CAT1_TEST, ComplianceRule.CAT5_TEST]
+    if any(i.type is InspectionType.LOLER and i.performed_on <= today for i in inspections):
+        rules.append(ComplianceRule.LOLER_EXAMINATION)
+    return [
+        _test_item(elevator, inspections, rule, today=today, settings=settings) for rule in rules
+    ]
+
+
+def has_overdue_required_test(
+    elevator: Elevator,
+    inspections: Sequence[Inspection],
+    *,
+    today: date,
+    settings: ComplianceSettings,
+) -> bool:
+    """Whether any required test is overdue or missing on ``today``."""
+    items = required_test_items(elevator, inspections, today=today, settings=settings)
+    return any(item.late for item in items)
+
+
+def certificate_valid(elevator: Elevator, on: date) -> bool:
+    """Whether the unit holds a certificate of operation valid on ``on`` (expiry day included)."""
+    cert = elevator.certificate
+    return cert is not None and cert.issued_on <= on <= cert.expires_on
+
+
+def certificate_item(
+    elevator: Elevator, *, today: date, settings: ComplianceSettings
+) -> ComplianceItem:
+    """The unit's certificate-of-operation position on ``today`` (60/30-day alerts by default)."""
+    cert = elevator.certificate
+    if cert is None:
+        return ComplianceItem(
+            elevator_id=elevator.id,
+            rule=ComplianceRule.CERTIFICATE,
+            due_on=elevator.registered_at.date(),
+            status=ComplianceStatus.MISSING,
+            detail="No certificate of operation recorded.",
+        )
+    days_left = (cert.expires_on - today).days
+    reached = [alert for alert in settings.certificate_alert_days if days_left <= alert]
+    if days_left < 0:
+        status, detail = (
+            ComplianceStatus.OVERDUE,
+            f"Certificate {cert.number} expired on {cert.expires_on}.",
+        )
+    elif reached:
+        status = ComplianceStatus.DUE_SOON
+        detail = (
+            f"Certificate {cert.number} expires in {days_left} days ({min(reached)}-day alert)."
+        )
+    else:
+        status, detail = (
+            ComplianceStatus.OK,
+            f"Certificate {cert.number} valid until {cert.expires_on}.",
+        )
+    return ComplianceItem(
+        elevator_id=elevator.id,
+        rule=ComplianceRule.CERTIFICATE,
+        due_on=cert.expires_on,
+        status=status,
+        detail=detail,
+        last_done_on=cert.issued_on,
+    )
+
+
+def unit_compliance_items(
+    elevator: Elevator,
+    visits: Iterable[Visit],
+    inspections: Sequence[Inspection],
+    *,
+    today: date,
+    settings: ComplianceSettings,
+) -> list[ComplianceItem]:
+    """Every rule's position for one unit on ``today``; none for a decommissioned unit."""
+    if not elevator.active:
+        return []
+    return [
+        pm_item(elevator, visits, today=today, settings=settings),
+        *required_test_items(elevator, inspections, today=today, settings=settings),
+        certificate_item(elevator, today=today, settings=settings),
+    ]
+
+
+def fleet_compliance_items(
+    units: Iterable[ComplianceSubject], *, today: date, settings: ComplianceSettings
+) -> list[ComplianceItem]:
+    """Every active unit's compliance items, earliest due date first."""
+    items = [
+        item
+        for unit in units
+        for item in unit_compliance_items(
+            unit.elevator, unit.visits, unit.inspections, today=today, settings=settings
+        )
+    ]
+    return sorted(items, key=lambda i: (i.due_on, _RULE_ORDER[i.rule], str(i.elevator_id)))

@@ -1,0 +1,340 @@
+"""DOMAIN.md metrics worked by hand: availability, MTBF/MTTR, callbacks, PM and regulatory."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from pydantic import ValidationError
+
+from app.domain.downtime import HOURS_PER_UNIT_YEAR, Period
+from app.domain.entities import Certificate, ComplianceSettings, StatusChange
+from app.domain.enums import (
+    DowntimeCause,
+    ElevatorStatus,
+    IncidentChannel,
+    InspectionType,
+    VisitStatus,
+    VisitType,
+)
+from app.domain.metrics import UnitRecord, fleet_metrics, percentile, unit_metrics
+from app.domain.work import Inspection
+from tests.unit.domain.factories import (
+    at,
+    certificate,
+    change,
+    elevator,
+    incident,
+    inspection,
+    uid,
+    visit,
+    worked_example_history,
+)
+
+SETTINGS = ComplianceSettings()
+THIRTY_DAYS = Period(start=at(0), end=at(30))  # 720 h
+ONE_UNIT_YEAR = Period(start=at(0), end=at(hours=HOURS_PER_UNIT_YEAR))  # 8766 h
+
+
+def test_availability_mtbf_mttr_worked_example() -> None:
+    # OT 720 h; planned 10 h; unplanned 3 h + 5 h = 8 h in 2 outages (the 2 h overlap merged).
+    m = unit_metrics(elevator(), worked_example_history(), [], [], [], THIRTY_DAYS, SETTINGS)
+
+    assert m.operating_hours == 720
+    assert m.planned_downtime_hours == 10
+    assert m.unplanned_downtime_hours == 8
+    assert m.outages == 2
+    assert m.availability_pct == pytest.approx((720 - 10 - 8) / (720 - 10) * 100)  # 98.87
+    assert m.service_availability_pct == pytest.approx((720 - 18) / 720 * 100)  # 97.5
+    assert m.mtbf_hours == pytest.approx((720 - 18) / 2)  # 351
+    assert m.mttr_hours == pytest.approx(8 / 2)  # 4
+
+
+def test_no_outages_leaves_mtbf_and_mttr_undefined() -> None:
+    history = [
+        change(at(3), ElevatorStatus.MAINTENANCE, cause=DowntimeCause.PLANNED),
+        change(at(3, 12), ElevatorStatus.OPERATIONAL),
+    ]
+
+    m = unit_metrics(elevator(), history, [], [], [], THIRTY_DAYS, SETTINGS)
+
+    assert m.outages == 0
+    assert m.mtbf_hours is None
+    assert m.mttr_hours is None
+    assert m.availability_pct == 100  # (720 - 12 - 0) / (720 - 12)
+    assert m.service_availability_pct == pytest.approx((720 - 12) / 720 * 100)
+
+
+def test_callback_rate_per_unit_year_for_a_unit_registered_mid_period() -> None:
+    # Registered half a unit-year into a one-unit-year period: 8766 / 2 = 4383 h in service.
+    unit = elevator(registered_at=at(hours=4383))
+    incidents = [
+        incident(at(hours=4400)),
+        incident(at(hours=5000)),
+        incident(at(hours=6000)),
+        incident(at(hours=7000), excluded=True),  # nuisance: not countable
+    ]
+
+    m = unit_metrics(unit, [], [], incidents, [], ONE_UNIT_YEAR, SETTINGS)
+
+    assert m.operating_hours == 4383
+    assert m.unit_years == 0.5
+    assert m.callbacks == 3
+    assert m.excluded_callbacks == 1
+    assert m.callback_rate == 3 / 0.5  # 6 per unit-year
+
+
+def test_response_time_mean_p50_p90() -> None:
+    # Ten countable callbacks answered after 10, 20, ..., 100 minutes.
+    incidents = [incident(at(n), arrived_after_min=10 * n) for n in range(1, 11)]
+    incidents += [
+        incident(at(20), arrived_after_min=500, excluded=True),  # excluded from KPIs
+        incident(at(21)),  # nobody has arrived yet
+        incident(at(22), arrived_after_min=0, channel=IncidentChannel.TECHNICIAN_FOUND),
+    ]
+
+    m = unit_metrics(elevator(), [], [], incidents, [], THIRTY_DAYS, SETTINGS)
+
+    assert m.mean_response_minutes == pytest.approx(550 / 10)  # (10 + ... + 100) / 10
+    # Linear between ranks: P50 at rank (10 - 1) x 0.5 = 4.5 -> between 50 and 60.
+    assert m.p50_response_minutes == pytest.approx(55)
+    # P90 at rank (10 - 1) x 0.9 = 8.1 -> 90 + 0.1 x (100 - 90).
+    assert m.p90_response_minutes == pytest.approx(91)
+
+
+def test_no_callbacks_leave_callback_figures_undefined() -> None:
+    m = unit_metrics(elevator(), [], [], [], [], THIRTY_DAYS, SETTINGS)
+
+    assert m.callback_rate == 0
+    assert m.mean_response_minutes is None
+    assert m.p50_response_minutes is None
+    assert m.repeat_callback_pct is None
+    assert m.first_time_fix_pct is None
+    assert m.mean_release_minutes is None
+
+
+def test_percentile_of_one_value_is_that_value() -> None:
+    assert percentile([42.0], 90) == 42.0
+    assert percentile([], 50) is None
+
+
+def test_entrapment_rate_and_mean_release_time() -> None:
+    incidents = [
+        incident(at(10), entrapment=True, released_after_min=30),
+        incident(at(100), entrapment=True, released_after_min=50),
+        incident(at(200), entrapment=True),  # release not recorded yet
+        incident(at(300), entrapment=True, released_after_min=400, excluded=True),  # vandalism
+    ]
+
+    m = unit_metrics(elevator(), [], [], incidents, [], ONE_UNIT_YEAR, SETTINGS)
+
+    assert m.entrapments == 3
+    assert m.entrapment_rate == 3 / 1.0  # one unit-year in service
+    assert m.mean_release_minutes == (30 + 50) / 2
+
+
+def test_repeat_callbacks_within_thirty_days() -> None:
+    incidents = [
+        incident(at(-20)),  # before the period: makes day 0 a repeat
+        incident(at(0)),  # 20 days after day -20: repeat
+        incident(at(10)),  # 10 days after day 0: repeat
+        incident(at(40), excluded=True),  # not countable, so day 45 does not repeat it
+        incident(at(45)),  # 35 days after day 10: first
+        incident(at(75)),  # exactly 30 days after day 45: repeat
+    ]
+    period = Period(start=at(0), end=at(90))
+
+    m = unit_metrics(elevator(), [], [], incidents, [], period, SETTINGS)
+
+    assert m.callbacks == 4  # days 0, 10, 45, 75
+    assert m.repeat_callbacks == 3  # days 0, 10, 75
+    assert m.repeat_callback_pct == 3 / 4 * 100
+
+
+def test_first_time_fix_rate_over_closed_countable_callbacks() -> None:
+    incidents = [
+        incident(at(1), closed=True, visits_to_resolve=0),  # fixed by phone: first time
+        incident(at(2), closed=True, visits_to_resolve=1),
+        incident(at(3), closed=True, visits_to_resolve=1),
+        incident(at(4), closed=True, visits_to_resolve=2),
+        incident(at(5), closed=True, visits_to_resolve=3),
+        incident(at(6)),  # still open: not counted
+        incident(at(7), closed=True, visits_to_resolve=4, excluded=True),  # excluded
+    ]
+
+    m = unit_metrics(elevator(), [], [], incidents, [], THIRTY_DAYS, SETTINGS)
+
+    assert m.closed_callbacks == 5
+    assert m.first_time_fixes == 3
+    assert m.first_time_fix_pct == 3 / 5 * 100
+
+
+# PM: a 90-day period from 2025-01-01 with a 30-day interval has due dates Jan 1, Jan 31
+# (Jan 1 + 30) and Mar 2 (Jan 1 + 60); Apr 1 (+ 90) is the period end, so not due in it.
+# The window is 30 x 10% = 3 days either side.
+PM_PERIOD = Period.of_dates(date(2025, 1, 1), date(2025, 4, 1))
+
+
+def test_pm_compliance_with_early_late_and_edge_visits() -> None:
+    visits = [
+        visit(date(2024, 12, 30)),  # Jan 1 - 2 days: early but inside the window -> met
+        visit(date(2025, 2, 4)),  # Jan 31 + 4 days: too late -> Jan 31 missed
+        visit(date(2025, 3, 5)),  # Mar 2 + 3 days: on the window's edge -> met
+        visit(date(2025, 3, 2), status=VisitStatus.CANCELLED),  # never done
+        visit(date(2025, 1, 31), kind=VisitType.CALLBACK),  # not a preventive visit
+    ]
+
+    m = unit_metrics(elevator(), [], visits, [], [], PM_PERIOD, SETTINGS, as_of=date(2025, 4, 1))
+
+    assert m.pm.window_days == 3
+    assert m.pm.due == (date(2025, 1, 1), date(2025, 1, 31), date(2025, 3, 2))
+    assert m.pm.missed == (date(2025, 1, 31),)
+    assert (m.pm_met, m.pm_due) == (2, 3)
+    assert m.pm_compliance_pct == pytest.approx(2 / 3 * 100)
+
+
+def test_pm_compliance_with_no_visits_is_zero_and_open_windows_are_pending() -> None:
+    m = unit_metrics(elevator(), [], [], [], [], PM_PERIOD, SETTINGS, as_of=date(2025, 3, 3))
+
+    # Jan 1 and Jan 31 were missed; Mar 2's window runs to Mar 5, still open on Mar 3.
+    assert m.pm.missed == (date(2025, 1, 1), date(2025, 1, 31))
+    assert m.pm.pending == (date(2025, 3, 2),)
+    assert m.pm_compliance_pct == 0
+
+
+def test_pm_compliance_is_100_when_nothing_was_due() -> None:
+    unit = elevator(registered_at=at(100))  # registered after the period ended
+
+    m = unit_metrics(unit, [], [], [], [], PM_PERIOD, SETTINGS)
+
+    assert m.pm.due == ()
+    assert m.pm_compliance_pct == 100
+
+
+def test_each_visit_meets_at_most_one_due_date() -> None:
+    # A daily interval: window = max(1, round(1 x 10%)) = 1 day, so windows overlap. Due on
+    # Jan 1, 2 and 3; the single Jan 2 visit could meet any of them but meets only one.
+    unit = elevator(interval_days=1)
+    period = Period.of_dates(date(2025, 1, 1), date(2025, 1, 4))
+
+    visits = [visit(date(2025, 1, 2))]
+
+    m = unit_metrics(unit, [], visits, [], [], period, SETTINGS, as_of=date(2025, 1, 10))
+
+    assert m.pm.window_days == 1
+    assert (m.pm_met, m.pm_due) == (1, 3)
+
+
+def test_pm_due_dates_stop_at_decommissioning() -> None:
+    history = [change(at(45), ElevatorStatus.DECOMMISSIONED)]  # Feb 15
+
+    m = unit_metrics(elevator(), history, [], [], [], PM_PERIOD, SETTINGS)
+
+    assert m.pm.due == (date(2025, 1, 1), date(2025, 1, 31))
+
+
+AS_OF = date(2025, 1, 31)
+VALID = certificate(date(2024, 6, 1), date(2025, 5, 31))
+
+
+def _record(
+    n: int,
+    *,
+    cert: Certificate = VALID,
+    tests: tuple[Inspection, ...] | None = None,
+    history: tuple[StatusChange, ...] = (),
+) -> UnitRecord:
+    """A unit with passing Category 1 and 5 tests last autumn unless ``tests`` says otherwise."""
+    if tests is None:
+        tests = (
+            inspection(InspectionType.CAT1, date(2024, 10, 1), unit=uid(n)),
+            inspection(InspectionType.CAT5, date(2024, 10, 1), unit=uid(n)),
+        )
+    unit = elevator(n=n, certificate=cert)
+    return UnitRecord(elevator=unit, inspections=tests, history=history)
+
+
+def test_regulatory_compliance_counts_active_units_with_certificate_and_tests() -> None:
+    expired = certificate(date(2024, 1, 1), date(2025, 1, 15))
+    overdue = (
+        inspection(
+            InspectionType.CAT1, date(2024, 1, 10), next_due=date(2025, 1, 15), unit=uid(13)
+        ),
+        inspection(InspectionType.CAT5, date(2024, 10, 1), unit=uid(13)),
+    )
+    records = [
+        _record(11),  # compliant
+        _record(12, cert=expired),  # certificate expired on Jan 15
+        _record(13, tests=overdue),  # Category 1 due Jan 15, not done
+        _record(14, history=(change(at(10), ElevatorStatus.DECOMMISSIONED, unit=uid(14)),)),
+    ]
+
+    fleet = fleet_metrics(records, THIRTY_DAYS, SETTINGS, AS_OF)
+
+    assert [u.regulatory_compliant for u in fleet.units] == [True, False, False, None]
+    assert (fleet.compliant_units, fleet.active_units) == (1, 3)  # the decommissioned one left
+    assert fleet.regulatory_compliance_pct == pytest.approx(1 / 3 * 100)
+
+
+def test_fleet_availability_comes_from_summed_hours() -> None:
+    down = (
+        change(at(1), ElevatorStatus.OUT_OF_SERVICE, cause=DowntimeCause.INCIDENT, unit=uid(21)),
+        change(at(4), ElevatorStatus.OPERATIONAL, unit=uid(21)),
+    )  # 72 h down
+    records = [
+        UnitRecord(elevator=elevator(n=21), history=down),  # 720 h, availability 90%
+        UnitRecord(elevator=elevator(n=22, registered_at=at(15))),  # 360 h, availability 100%
+    ]
+
+    fleet = fleet_metrics(records, THIRTY_DAYS, SETTINGS, AS_OF)
+
+    assert [u.availability_pct for u in fleet.units] == [pytest.approx(90), 100]
+    assert fleet.operating_hours == 720 + 360
+    # (1080 - 72) / 1080 = 93.33%, not the 95% an average of percentages would give.
+    assert fleet.availability_pct == pytest.approx((1080 - 72) / 1080 * 100)
+    assert fleet.mtbf_hours == pytest.approx(1080 - 72)  # one outage in the fleet
+    assert fleet.unit_count == 2
+
+
+def test_fleet_pools_callbacks_and_response_samples() -> None:
+    records = [
+        UnitRecord(
+            elevator=elevator(n=31),
+            incidents=(incident(at(1), arrived_after_min=10, unit=uid(31)),),
+        ),
+        UnitRecord(
+            elevator=elevator(n=32),
+            incidents=(
+                incident(at(2), arrived_after_min=20, unit=uid(32)),
+                incident(at(3), arrived_after_min=60, unit=uid(32)),
+            ),
+        ),
+    ]
+
+    fleet = fleet_metrics(records, THIRTY_DAYS, SETTINGS, AS_OF)
+
+    assert fleet.callbacks == 3
+    assert fleet.mean_response_minutes == pytest.approx((10 + 20 + 60) / 3)
+    assert fleet.p50_response_minutes == 20
+    assert fleet.callback_rate == pytest.approx(3 / (2 * 720 / HOURS_PER_UNIT_YEAR))
+
+
+def test_unit_record_rejects_another_units_records() -> None:
+    with pytest.raises(ValidationError):
+        UnitRecord(elevator=elevator(n=41), incidents=(incident(at(1), unit=uid(42)),))
+
+
+def test_as_of_defaults_to_the_periods_last_day() -> None:
+    # Category 1 due Jan 30 2025: still in date on the period's last day, Jan 30.
+    tests = (
+        inspection(InspectionType.CAT1, date(2024, 1, 30), next_due=date(2025, 1, 30)),
+        inspection(InspectionType.CAT5, date(2024, 1, 30)),
+    )
+    unit = elevator(certificate=VALID)
+
+    m = unit_metrics(unit, [], [], [], tests, THIRTY_DAYS, SETTINGS)
+
+    assert m.regulatory_compliant is True
+    late = unit_metrics(unit, [], [], [], tests, THIRTY_DAYS, SETTINGS, as_of=date(2025, 1, 31))
+    assert late.regulatory_compliant is False
+    assert late.period.end - late.period.start == timedelta(days=30)
