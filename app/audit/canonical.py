@@ -20,7 +20,7 @@ import rfc8785
 
 from app.audit.errors import ProfileViolation, Rule
 
-type JsonValue = None | bool | int | str | list[JsonValue] | dict[str, JsonValue]
+type JsonValue = bool | int | str | list[JsonValue] | dict[str, JsonValue] | None
 
 MAX_SAFE_INTEGER: Final = 2**53 - 1
 MAX_DEPTH: Final = 64
@@ -76,22 +76,22 @@ def _check_text(text: str, what: str) -> None:
         raise _Bad(Rule.NFC, f"{what} is not in Unicode NFC")
 
 
-def _walk(value: object, depth: int) -> bool:
+def _walk(value: Any, depth: int) -> bool:
     """Check `value` against the profile; True when some key needs UTF-16 key ordering."""
     kind = type(value)
     if kind is str:
-        if not value.isascii():  # type: ignore[attr-defined]
-            _check_text(value, "string")  # type: ignore[arg-type]
+        if not value.isascii():
+            _check_text(value, "string")
         return False
     if kind is int:
-        if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:  # type: ignore[operator]
+        if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
             return False
         raise _Bad(Rule.INTEGER_RANGE, f"integer {value} is outside +-(2**53-1)")
     if kind is dict or (kind is not list and isinstance(value, dict)):
         if depth >= MAX_DEPTH:
             raise _Bad(Rule.NESTING_DEPTH, f"more than {MAX_DEPTH} nested containers")
         utf16 = False
-        for key, item in value.items():  # type: ignore[attr-defined]
+        for key, item in value.items():
             if not isinstance(key, str):
                 raise _Bad(Rule.JSON_TYPE, f"object key {key!r} is not a string")
             try:
@@ -108,7 +108,7 @@ def _walk(value: object, depth: int) -> bool:
         if depth >= MAX_DEPTH:
             raise _Bad(Rule.NESTING_DEPTH, f"more than {MAX_DEPTH} nested containers")
         utf16 = False
-        for index, item in enumerate(value):  # type: ignore[arg-type]
+        for index, item in enumerate(value):
             try:
                 if _walk(item, depth + 1):
                     utf16 = True
@@ -120,16 +120,17 @@ def _walk(value: object, depth: int) -> bool:
         return False
     if isinstance(value, float):
         raise _Bad(Rule.NO_FLOATS, f"float {value!r} is not allowed (use a string or integer)")
-    if isinstance(value, str):  # str subclasses such as StrEnum encode as their text
-        return _walk(str(value), depth)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return _walk(int(value), depth)
+    # Subclasses (StrEnum, IntEnum) encode as their base value; check exactly that value.
+    if isinstance(value, str):
+        return _walk(str.__str__(value), depth)
+    if isinstance(value, int):
+        return _walk(int.__int__(value), depth)
     raise _Bad(Rule.JSON_TYPE, f"{kind.__name__} is not a JSON profile type")
 
 
 def _encode(value: Any, utf16: bool) -> bytes:
     if utf16:
-        return rfc8785.dumps(value)  # type: ignore[no-any-return]
+        return rfc8785.dumps(value)
     return _ENCODER.encode(value).encode()
 
 
@@ -205,9 +206,7 @@ def _diagnose(text: str) -> JsonValue:
         raise ProfileViolation(Rule.INTEGER_RANGE, str(exc)) from None
     json.loads(text, object_pairs_hook=_no_duplicates)
     try:
-        value: JsonValue = json.loads(
-            text, parse_float=_reject_float, parse_constant=_reject_float
-        )
+        value: JsonValue = json.loads(text, parse_float=_reject_float, parse_constant=_reject_float)
     except _FloatSeen as seen:
         raise ProfileViolation(
             Rule.NO_FLOATS, f"number {seen.literal} is not an integer (use a string or integer)"
