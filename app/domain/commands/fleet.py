@@ -1,0 +1,204 @@
+"""Commands about the fleet and the people: customers, sites, units, users."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, ClassVar
+from uuid import UUID
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, ValidationInfo, field_validator
+
+from app.domain.entities import Certificate
+from app.domain.enums import DowntimeCause, DriveType, ElevatorStatus, Manufacturer, Role
+from app.domain.forms import Command, FormError, OptionalText, require_text
+from app.domain.values import DecimalStr, Text
+
+_POSITIVE = {
+    "capacity_kg": "Capacity must be a positive number of kilograms, e.g. 630.",
+    "rated_speed_mps": "Rated speed must be a positive number of metres per second, e.g. 1.6.",
+    "floors_served": "Floors served must be at least 1.",
+    "design_life_years": "Design life must be a positive number of years, e.g. 25.",
+    "maintenance_interval_days": "Maintenance interval must be a positive number of days, e.g. 30.",
+}
+
+
+def _check_certificate(cert: Certificate | None) -> None:
+    if cert is None:
+        return
+    require_text(cert.number, "The certificate number is required.", hint="Copy it from the "
+                 "certificate of operation posted in the car.")  # fmt: skip
+    if cert.expires_on <= cert.issued_on:
+        raise FormError(
+            f"The certificate expires on {cert.expires_on}, which is not after it was issued "
+            f"({cert.issued_on}).",
+            field="certificate.expires_on",
+            hint="Check the issue and expiry dates on the certificate.",
+        )
+
+
+class _UnitForm(Command):
+    """Checks shared by registering and editing a unit."""
+
+    REQUIRED: ClassVar[Mapping[str, str]] = {"unit_number": "A unit number is required, e.g. 'L1'."}
+
+    @field_validator(*_POSITIVE, check_fields=False)
+    @classmethod
+    def _positive(cls, value: int | Decimal | None, info: ValidationInfo) -> int | Decimal | None:
+        if value is not None and value <= 0:
+            raise FormError(_POSITIVE[str(info.field_name)], field=info.field_name)
+        return value
+
+    @field_validator("certificate", check_fields=False)
+    @classmethod
+    def _certificate(cls, value: Certificate | None) -> Certificate | None:
+        _check_certificate(value)
+        return value
+
+
+class RegisterElevator(_UnitForm):
+    site_id: UUID
+    unit_number: Text
+    serial_number: OptionalText = None
+    conveyance_id: OptionalText = None
+    manufacturer: Manufacturer = Manufacturer.OTHER
+    model: OptionalText = None
+    drive_type: DriveType = DriveType.TRACTION
+    capacity_kg: int | None = None
+    rated_speed_mps: DecimalStr | None = None
+    floors_served: int | None = None
+    installation_date: date | None = None
+    design_life_years: int | None = None
+    certificate: Certificate | None = None
+    maintenance_interval_days: int = 30
+    status: ElevatorStatus = ElevatorStatus.OPERATIONAL
+
+    @field_validator("status")
+    @classmethod
+    def _not_decommissioned(cls, value: ElevatorStatus) -> ElevatorStatus:
+        if value is ElevatorStatus.DECOMMISSIONED:
+            raise FormError("A new unit cannot start decommissioned.", hint="Choose its status.")
+        return value
+
+
+class UpdateElevator(_UnitForm):
+    """Only the fields given are changed; give None to clear an optional field."""
+
+    elevator_id: UUID
+    unit_number: Text | None = None
+    serial_number: OptionalText = None
+    conveyance_id: OptionalText = None
+    manufacturer: Manufacturer | None = None
+    model: OptionalText = None
+    drive_type: DriveType | None = None
+    capacity_kg: int | None = None
+    rated_speed_mps: DecimalStr | None = None
+    floors_served: int | None = None
+    installation_date: date | None = None
+    design_life_years: int | None = None
+    certificate: Certificate | None = None
+    maintenance_interval_days: int | None = None
+
+
+class ChangeElevatorStatus(Command):
+    elevator_id: UUID
+    status: ElevatorStatus
+    reason: Text
+    cause: DowntimeCause | None = None
+
+    @field_validator("cause")
+    @classmethod
+    def _no_incident_cause(cls, value: DowntimeCause | None) -> DowntimeCause | None:
+        if value is DowntimeCause.INCIDENT:
+            raise FormError(
+                "Downtime caused by an incident is recorded by opening the incident.",
+                hint="Log a callback with 'unit out of service' instead.",
+            )
+        return value
+
+
+def _email(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.lower()
+    local, at, domain = value.partition("@")
+    if not at or not local or "." not in domain or " " in value or domain.startswith("."):
+        raise FormError(f"'{value}' is not an e-mail address.", hint="Use name@example.com.")
+    return value
+
+
+def _time_zone(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise FormError(
+            f"'{value}' is not a known time zone.", hint="Use a name like 'Europe/London'."
+        ) from None
+    return value
+
+
+Email = Annotated[OptionalText, AfterValidator(_email)]
+TimeZoneName = Annotated[OptionalText, AfterValidator(_time_zone)]
+
+
+class CreateCustomer(Command):
+    REQUIRED: ClassVar[Mapping[str, str]] = {"name": "The customer name is required."}
+    name: Text
+    contact_name: OptionalText = None
+    contact_phone: OptionalText = None
+    contact_email: Email = None
+
+
+class UpdateCustomer(Command):
+    REQUIRED: ClassVar[Mapping[str, str]] = CreateCustomer.REQUIRED
+    customer_id: UUID
+    name: Text | None = None
+    contact_name: OptionalText = None
+    contact_phone: OptionalText = None
+    contact_email: Email = None
+
+
+class CreateSite(Command):
+    REQUIRED: ClassVar[Mapping[str, str]] = {
+        "name": "The site name is required.",
+        "address": "The site address is required.",
+        "time_zone": "The site's time zone is required.",
+    }
+    customer_id: UUID
+    name: Text
+    address: Text
+    access_notes: OptionalText = None
+    emergency_contacts: OptionalText = None
+    time_zone: TimeZoneName = "UTC"
+
+
+class UpdateSite(Command):
+    REQUIRED: ClassVar[Mapping[str, str]] = CreateSite.REQUIRED
+    site_id: UUID
+    name: Text | None = None
+    address: Text | None = None
+    access_notes: OptionalText = None
+    emergency_contacts: OptionalText = None
+    time_zone: TimeZoneName = None
+
+
+class AssignTechnician(Command):
+    site_id: UUID
+    technician_id: UUID
+    assigned: bool = True
+
+
+class RegisterUser(Command):
+    REQUIRED: ClassVar[Mapping[str, str]] = {
+        "email": "An e-mail address is required.",
+        "display_name": "A name is required.",
+    }
+    email: Annotated[Text, AfterValidator(_email)]
+    display_name: Text
+    role: Role
+    user_id: UUID | None = None
+    """The id the server gave the user, when known; a new id otherwise."""

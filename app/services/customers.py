@@ -1,0 +1,48 @@
+"""Use cases of customers: create and edit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from app.domain.commands import CreateCustomer, UpdateCustomer
+from app.domain.errors import ValidationError
+from app.domain.events import NewEvent
+from app.domain.payloads import CustomerCreated, CustomerUpdated
+from app.services.common import Created, changed_fields, must_get, run
+from app.services.context import Changes, ServiceContext
+from app.services.ports import UnitOfWork
+
+
+async def _check_name_free(uow: UnitOfWork, name: str, *, exclude: object = None) -> None:
+    existing = await uow.customers.find_by_name(name)
+    if existing is not None and existing.id != exclude:
+        raise ValidationError(
+            f"A customer named '{existing.name}' already exists.",
+            field="name",
+            hint="Open the existing customer, or choose another name.",
+        )
+
+
+async def create_customer(cmd: CreateCustomer, *, ctx: ServiceContext) -> Created:
+    """Create a customer; the name must be unused."""
+    customer_id = ctx.ids.new_id()
+
+    async def decide(uow: UnitOfWork) -> Sequence[NewEvent]:
+        await _check_name_free(uow, cmd.name)
+        return [NewEvent(customer_id, CustomerCreated(**cmd.model_dump()))]
+
+    return Created(customer_id, await run(ctx, decide))
+
+
+async def update_customer(cmd: UpdateCustomer, *, ctx: ServiceContext) -> Changes:
+    """Change the given fields of a customer."""
+
+    async def decide(uow: UnitOfWork) -> Sequence[NewEvent]:
+        customer = await must_get(uow.customers, cmd.customer_id, "customer")
+        fields = cmd.model_fields_set - {"customer_id"}
+        changes = changed_fields(customer, {name: getattr(cmd, name) for name in fields})
+        if "name" in changes:
+            await _check_name_free(uow, changes["name"], exclude=customer.id)
+        return [NewEvent(customer.id, CustomerUpdated(**changes))] if changes else []
+
+    return await run(ctx, decide)

@@ -1,0 +1,392 @@
+"""A unit's month of work in the demo: preventive visits, callbacks, tests, status changes."""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from app.domain.checklists import TemplateCatalog
+from app.domain.commands import (
+    ChangeDeficiencyStatus,
+    ChangeElevatorStatus,
+    CloseIncident,
+    ItemAnswer,
+    OpenIncident,
+    RecordInspection,
+    RecordVisit,
+    Signature,
+)
+from app.domain.entities import ChecklistItem
+from app.domain.enums import (
+    DeficiencyStatus,
+    DowntimeCause,
+    DriveType,
+    ElevatorStatus,
+    FaultCategory,
+    IncidentChannel,
+    InspectionResult,
+    InspectionType,
+    ItemKind,
+    ItemOutcome,
+    KpiExclusion,
+    VisitType,
+)
+from app.domain.errors import ConflictError
+from app.domain.work import PartUsed
+from app.services.context import ServiceContext
+from app.services.deficiencies import change_deficiency_status
+from app.services.demo.fleet import UnitPlan
+from app.services.demo.sim import SimClock, signature_png
+from app.services.elevators import change_elevator_status
+from app.services.incidents import close_incident, open_incident
+from app.services.inspections import record_inspection
+from app.services.ports import BlobStore
+from app.services.visit_forms import record_visit
+
+type Action = Callable[[], Awaitable[Any]]
+_DRIVE_SUFFIX = {
+    DriveType.TRACTION: "traction",
+    DriveType.MRL_TRACTION: "mrl",
+    DriveType.HYDRAULIC: "hydraulic",
+}
+_TROUBLE = {
+    FaultCategory.DOOR: "Doors reopening repeatedly on the ground floor",
+    FaultCategory.DRIVE: "Car stopped between floors, drive fault shown",
+    FaultCategory.CONTROLLER: "Lift not answering landing calls",
+    FaultCategory.LEVELLING: "Car stopping 3 cm below floor level",
+    FaultCategory.BRAKE: "Loud clunk from the machine room on stopping",
+    FaultCategory.POWER: "Lift dead after a power cut",
+    FaultCategory.VANDALISM: "Car operating panel buttons damaged",
+    FaultCategory.MISUSE: "Lift stuck after overloading with furniture",
+    FaultCategory.BUILDING: "Fire alarm recall left lift parked at ground",
+    FaultCategory.OTHER: "Unusual noise reported by a resident",
+}
+_EXCLUDED = {
+    FaultCategory.VANDALISM: KpiExclusion.VANDALISM,
+    FaultCategory.MISUSE: KpiExclusion.MISUSE,
+    FaultCategory.BUILDING: KpiExclusion.BUILDING_POWER,
+}
+_ALARM_CHANNELS = (IncidentChannel.PHONE, IncidentChannel.ALARM, IncidentChannel.MONITORING)
+_SLOW = "Running at reduced speed pending a new encoder"
+_FIXED = "Fault cleared, unit tested and returned to service."
+_CATEGORY_MIX = {
+    FaultCategory.DOOR: 30,
+    FaultCategory.DRIVE: 8,
+    FaultCategory.CONTROLLER: 10,
+    FaultCategory.LEVELLING: 12,
+    FaultCategory.BRAKE: 4,
+    FaultCategory.POWER: 6,
+    FaultCategory.VANDALISM: 5,
+    FaultCategory.MISUSE: 4,
+    FaultCategory.BUILDING: 4,
+    FaultCategory.OTHER: 5,
+}
+
+
+@dataclass(slots=True)
+class Crew:
+    """What the demo's actions share: the supervisor, blobs, templates, clock, definition."""
+
+    supervisor: ServiceContext
+    blobs: BlobStore
+    templates: TemplateCatalog
+    clock: SimClock
+    definition: dict[str, Any]
+    images: dict[str, bytes] = field(default_factory=dict)
+
+    def image(self, name: str) -> bytes:
+        """A deterministic signature or photo image, drawn once per name."""
+        if name not in self.images:
+            self.images[name] = signature_png(sum(name.encode()) * 7919 + len(name))
+        return self.images[name]
+
+
+class Activity:
+    """Plans each unit's work and runs it in time order through a queue of timed actions."""
+
+    def __init__(self, crew: Crew, rng: random.Random, start: datetime, as_of: date) -> None:
+        self.crew = crew
+        self.rng = rng
+        self.start = start
+        self.as_of = as_of
+        self._queue: list[tuple[datetime, int, Action]] = []
+        self._order = 0
+
+    def later(self, when: datetime, action: Action) -> None:
+        """Queue ``action`` at ``when`` (dropped if after the demo's as-of date)."""
+        if when.date() <= self.as_of:
+            self._order += 1
+            heapq.heappush(self._queue, (when, self._order, action))
+
+    async def run_until(self, end: datetime) -> int:
+        """Run every queued action before ``end`` in time order; returns how many ran."""
+        ran = 0
+        while self._queue and self._queue[0][0] < end:
+            when, _, action = heapq.heappop(self._queue)
+            self.crew.clock.set(when)
+            await action()
+            ran += 1
+        return ran
+
+    def plan_month(
+        self,
+        unit_id: UUID,
+        unit: UnitPlan,
+        tech: ServiceContext,
+        window: tuple[datetime, datetime],
+        first: bool,
+    ) -> None:
+        """Queue one unit's work for the month ``window``."""
+        rng = self.rng
+        begin, end = window
+        days = max(1, (end - begin).days)
+        if first:
+            self.later(begin + timedelta(hours=7), self._backfill_tests(unit_id, unit, tech, begin))
+        annual = begin.month == unit.installed.month
+        if rng.random() > 0.04:  # a few preventive visits are missed
+            when = begin + timedelta(
+                days=rng.randrange(days),
+                hours=rng.randint(8, 15),
+                minutes=rng.choice((0, 15, 30, 45)),
+            )
+            self.later(when, self._pm_visit(unit_id, unit, tech, when, annual))
+        if annual and rng.random() > 0.05:
+            self.later(
+                begin + timedelta(days=rng.randrange(days), hours=10),
+                self._inspection(unit_id, tech, InspectionType.CAT1),
+            )
+        for _ in range(self._poisson(unit.reliability / 12)):
+            when = begin + timedelta(
+                days=rng.randrange(days), hours=rng.randint(0, 23), minutes=rng.randrange(60)
+            )
+            self.later(when, self._callback(unit_id, tech, when))
+        if rng.random() < 0.10:
+            when = begin + timedelta(days=rng.randrange(days), hours=rng.randint(7, 9))
+            self.later(
+                when,
+                self._status(
+                    unit_id, ElevatorStatus.MAINTENANCE, "Planned: door operator overhaul"
+                ),
+            )
+            self.later(
+                when + timedelta(hours=rng.randint(3, 8)),
+                self._status(unit_id, ElevatorStatus.OPERATIONAL, "Planned work finished"),
+            )
+        if rng.random() < 0.03:
+            when = begin + timedelta(days=rng.randrange(days), hours=rng.randint(9, 17))
+            self.later(when, self._status(unit_id, ElevatorStatus.DEGRADED, _SLOW))
+            self.later(
+                when + timedelta(days=rng.randint(1, 6)),
+                self._status(unit_id, ElevatorStatus.OPERATIONAL, "Encoder replaced; normal speed"),
+            )
+
+    def _poisson(self, rate: float) -> int:
+        count, threshold, product = 0, 2.718281828459045 ** (-rate), self.rng.random()
+        while product > threshold:
+            count += 1
+            product *= self.rng.random()
+        return count
+
+    def _answers(self, items: tuple[ChecklistItem, ...]) -> tuple[ItemAnswer, ...]:
+        rng, answers = self.rng, []
+        for item in items:
+            roll = rng.random()
+            if item.kind is ItemKind.READING:
+                low = float(item.min_value if item.min_value is not None else 0)
+                high = float(item.max_value if item.max_value is not None else low * 2 + 10)
+                span = high - low
+                value = high + span * 0.2 if roll < 0.015 else low + span * rng.uniform(0.2, 0.8)
+                answers.append(ItemAnswer(key=item.key, reading=f"{value:.1f}"))
+            elif item.kind is ItemKind.PASS_FAIL:
+                outcome = ItemOutcome.FAIL if roll < 0.012 else ItemOutcome.PASS
+                answers.append(ItemAnswer(key=item.key, outcome=outcome))
+            elif item.kind is ItemKind.PHOTO:
+                photo = self.crew.image(f"photo/{item.key}")
+                answers.append(ItemAnswer(key=item.key, outcome=ItemOutcome.PASS, photos=(photo,)))
+            elif item.mandatory:
+                answers.append(ItemAnswer(key=item.key, text="Checked; nothing to report."))
+        return tuple(answers)
+
+    def _signatures(self, tech: ServiceContext) -> dict[str, Signature]:
+        name = tech.actor.name
+        customer = (
+            Signature(name="Site contact", refused=True)
+            if self.rng.random() < 0.12
+            else Signature(name="Site contact", image=self.crew.image("customer"))
+        )
+        return {
+            "technician_signature": Signature(name=name, image=self.crew.image(name)),
+            "customer_signoff": customer,
+        }
+
+    def _pm_visit(
+        self, unit_id: UUID, unit: UnitPlan, tech: ServiceContext, when: datetime, annual: bool
+    ) -> Action:
+        kind = "annual-full" if annual else "pm-monthly"
+        template = self.crew.templates.get(f"{kind}-{_DRIVE_SUFFIX[unit.drive_type]}")
+        rng = self.rng
+        parts = (
+            (
+                PartUsed(
+                    part_number=rng.choice(("DOP-ROLLER-12", "LAND-LOCK-7", "GUIDE-SHOE-3")),
+                    quantity=rng.randint(1, 2),
+                ),
+            )
+            if rng.random() < 0.1
+            else ()
+        )
+        notes = ("Customer reports the car is noisy at night.",) if rng.random() < 0.15 else ()
+        cmd = RecordVisit(
+            elevator_id=unit_id,
+            type=VisitType.PREVENTIVE,
+            template_id=template.template_id,
+            template_version=template.version,
+            arrived_at=when,
+            departed_at=when + timedelta(minutes=rng.randint(40, 150 if annual else 90)),
+            items=self._answers(template.items),
+            parts=parts,
+            notes=notes,
+            lock=(self.as_of - when.date()).days > 7,
+            **self._signatures(tech),
+        )
+
+        async def act() -> None:
+            made = await record_visit(
+                cmd, ctx=tech, templates=self.crew.templates, blobs=self.crew.blobs
+            )
+            for deficiency_id in made.changes.entity_ids("deficiency"):
+                fix_at = when + timedelta(days=rng.randint(2, 20), hours=2)
+                self.later(fix_at, self._fix(deficiency_id, tech))
+
+        return act
+
+    def _fix(self, deficiency_id: UUID, tech: ServiceContext) -> Action:
+        cmd = ChangeDeficiencyStatus(
+            deficiency_id=deficiency_id,
+            status=DeficiencyStatus.FIXED,
+            resolution="Adjusted and retested; within tolerance.",
+        )
+        return lambda: change_deficiency_status(cmd, ctx=tech)
+
+    def _status(self, unit_id: UUID, status: ElevatorStatus, reason: str) -> Action:
+        cause = DowntimeCause.PLANNED if status is ElevatorStatus.MAINTENANCE else None
+        cmd = ChangeElevatorStatus(elevator_id=unit_id, status=status, reason=reason, cause=cause)
+
+        async def act() -> None:
+            # An incident may have moved the unit meanwhile; a supervisor would skip the change.
+            with contextlib.suppress(ConflictError):
+                await change_elevator_status(cmd, ctx=self.crew.supervisor)
+
+        return act
+
+    def _inspection(
+        self, unit_id: UUID, tech: ServiceContext, kind: InspectionType, on: date | None = None
+    ) -> Action:
+        async def act() -> None:
+            performed = on or self.crew.clock.now().date()
+            flawed = self.rng.random() < 0.1
+            result = InspectionResult.PASSED_WITH_DEFECTS if flawed else InspectionResult.PASSED
+            cmd = RecordInspection(
+                elevator_id=unit_id,
+                type=kind,
+                performed_on=performed,
+                performed_by="R. Hughes, Allied Lift Inspections",
+                witnessed_by=tech.actor.name,
+                result=result,
+                defects=("Pit light lens cracked",) if flawed else (),
+            )
+            await record_inspection(cmd, ctx=tech)
+
+        return act
+
+    def _backfill_tests(
+        self, unit_id: UUID, unit: UnitPlan, tech: ServiceContext, begin: datetime
+    ) -> Action:
+        """Record the tests done before the demo's history starts (from the paper files)."""
+        last_cat1 = date(
+            begin.year - (1 if begin.month <= unit.installed.month else 0),
+            unit.installed.month,
+            min(unit.installed.day, 28),
+        )
+        last_cat5 = date(begin.year - self.rng.randint(1, 4), unit.installed.month, 1)
+
+        async def act() -> None:
+            await self._inspection(unit_id, tech, InspectionType.CAT1, last_cat1)()
+            await self._inspection(unit_id, tech, InspectionType.CAT5, last_cat5)()
+
+        return act
+
+    def _callback(self, unit_id: UUID, tech: ServiceContext, reported: datetime) -> Action:
+        rng = self.rng
+        category = rng.choices(list(_CATEGORY_MIX), weights=list(_CATEGORY_MIX.values()))[0]
+        entrapment = rng.random() < 0.08
+        trapped = rng.randint(1, 4) if entrapment else 0
+        excluded = _EXCLUDED.get(category)
+        cmd = OpenIncident(
+            elevator_id=unit_id,
+            reported_at=reported,
+            channel=rng.choice(_ALARM_CHANNELS) if entrapment else IncidentChannel.PHONE,
+            reporter="Building reception",
+            reported_trouble=_TROUBLE[category],
+            out_of_service=entrapment or rng.random() < 0.55,
+            entrapment=entrapment,
+            persons_trapped=trapped,
+            release_at=reported + timedelta(minutes=rng.randint(12, 70)) if entrapment else None,
+            excluded_from_kpi=excluded is not None,
+            exclusion_reason=excluded,
+        )
+        arrive = reported + timedelta(minutes=rng.randint(20, 45 if entrapment else 180))
+        depart = arrive + timedelta(minutes=rng.randint(30, 200))
+        codes = self.crew.definition["fault_codes"][category.value]
+
+        async def act() -> None:
+            made = await open_incident(cmd, ctx=tech)
+            self.later(
+                depart,
+                self._resolve(made.id, unit_id, tech, arrive, depart, category, rng.choice(codes)),
+            )
+
+        return act
+
+    def _resolve(
+        self,
+        incident_id: UUID,
+        unit_id: UUID,
+        tech: ServiceContext,
+        arrive: datetime,
+        depart: datetime,
+        category: FaultCategory,
+        code: str,
+    ) -> Action:
+        async def act() -> None:
+            visit = RecordVisit(
+                elevator_id=unit_id,
+                type=VisitType.CALLBACK,
+                incident_id=incident_id,
+                arrived_at=arrive,
+                departed_at=depart,
+                notes=(f"Attended: {code}.",),
+                lock=True,
+                **self._signatures(tech),
+            )
+            await record_visit(
+                visit, ctx=tech, templates=self.crew.templates, blobs=self.crew.blobs
+            )
+            close = CloseIncident(
+                incident_id=incident_id,
+                back_in_service=True,
+                back_in_service_at=depart,
+                fault_code=code,
+                fault_category=category,
+                corrective_action=_FIXED,
+                root_cause=f"{category.value.title()} fault",
+            )
+            await close_incident(close, ctx=tech)
+
+        return act

@@ -1,0 +1,168 @@
+"""The demo fleet plan: customers, sites and units from resources/demo, scaled to any size."""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import app
+from app.domain.entities import Certificate
+from app.domain.enums import DriveType, Manufacturer
+
+_STREETS = (
+    "King",
+    "Queen",
+    "Mill",
+    "Station",
+    "Church",
+    "Park",
+    "Victoria",
+    "Bridge",
+    "High",
+    "Castle",
+    "Market",
+    "Albion",
+    "Clifton",
+    "Cotham",
+    "Redland",
+    "Bedminster",
+)
+_CONTACT = ("contact_name", "contact_phone", "contact_email")
+_KINDS = ("House", "Court", "Tower", "Plaza", "Centre", "Point", "Exchange", "Works")
+
+
+def definition_path() -> Path:
+    """The shipped demo organization definition."""
+    return Path(app.__file__).resolve().parent.parent / "resources" / "demo" / "organization.json"
+
+
+def load_definition(path: Path | None = None) -> dict[str, Any]:
+    """Read the demo organization definition."""
+    data: dict[str, Any] = json.loads((path or definition_path()).read_text("utf-8"))
+    return data
+
+
+@dataclass(slots=True)
+class SitePlan:
+    name: str
+    address: str
+    floors: int
+    units: list[UnitPlan] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class CustomerPlan:
+    name: str
+    contact: dict[str, str]
+    sites: list[SitePlan] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class UnitPlan:
+    unit_number: str
+    manufacturer: Manufacturer
+    model: str
+    drive_type: DriveType
+    capacity_kg: int
+    speed: Decimal
+    floors: int
+    installed: date
+    certificate: Certificate
+    reliability: float  # expected countable callbacks per year
+
+
+def _weighted[T](rng: random.Random, mix: dict[T, int]) -> T:
+    return rng.choices(list(mix), weights=list(mix.values()))[0]
+
+
+def _unit(
+    rng: random.Random, definition: dict[str, Any], number: str, floors: int, as_of: date
+) -> UnitPlan:
+    maker = Manufacturer(_weighted(rng, definition["manufacturer_mix"]))
+    drive = DriveType(_weighted(rng, definition["drive_mix"]))
+    if drive is DriveType.HYDRAULIC:
+        floors = min(floors, 6)
+    installed = as_of - timedelta(days=rng.randint(200, 30 * 365))
+    roll = rng.random()  # most certificates valid for months; some expiring, a few expired
+    days_left = (
+        rng.randint(-40, -1)
+        if roll < 0.04
+        else rng.randint(1, 30)
+        if roll < 0.10
+        else rng.randint(31, 60)
+        if roll < 0.16
+        else rng.randint(61, 330)
+    )
+    expires = as_of + timedelta(days=days_left)
+    age_years = (as_of - installed).days / 365
+    return UnitPlan(
+        unit_number=number,
+        manufacturer=maker,
+        model=rng.choice(definition["models"][maker.value]),
+        drive_type=drive,
+        capacity_kg=rng.choice((450, 630, 800, 1000, 1275, 1600)),
+        speed=Decimal(rng.choice(("0.63", "1.0", "1.6", "2.0", "2.5")))
+        if drive is not DriveType.HYDRAULIC
+        else Decimal("0.63"),
+        floors=max(2, floors),
+        installed=installed,
+        certificate=Certificate(
+            number=f"CO-{rng.randint(100000, 999999)}",
+            issued_on=expires - timedelta(days=365),
+            expires_on=expires,
+        ),
+        reliability=rng.uniform(0.3, 2.0) + age_years / 12 + (3.0 if rng.random() < 0.06 else 0),
+    )
+
+
+def plan_fleet(
+    definition: dict[str, Any], units: int, rng: random.Random, as_of: date
+) -> list[CustomerPlan]:
+    """Customers, sites and units: the shipped definition first, then generated ones."""
+    customers = [
+        CustomerPlan(
+            c["name"],
+            {k: c[k] for k in _CONTACT},
+            [SitePlan(s["name"], s["address"], s["floors"]) for s in c["sites"]],
+        )
+        for c in definition["customers"]
+    ]
+    sites = [s for c in customers for s in c.sites]
+    counts = list(definition["units_per_site"])
+    remaining = units
+    index = 0
+    while remaining > 0:
+        if index == len(sites):  # grow: a new site, every 40 sites a new customer
+            if index % 40 == 0:
+                n = len(customers) + 1
+                customers.append(
+                    CustomerPlan(
+                        f"Customer {n:03d} Estates",
+                        {
+                            "contact_name": f"Facilities Desk {n}",
+                            "contact_phone": f"+44 117 496 {n % 10000:04d}",
+                            "contact_email": f"facilities{n}@customer{n}.example",
+                        },
+                        [],
+                    )
+                )
+            street = rng.choice(_STREETS)
+            site = SitePlan(
+                f"{rng.randint(1, 250)} {street} {rng.choice(_KINDS)}",
+                f"{rng.randint(1, 250)} {street} Street, Bristol",
+                rng.randint(3, 20),
+            )
+            customers[-1].sites.append(site)
+            sites.append(site)
+            counts.append(rng.randint(2, 8))
+        site = sites[index]
+        for k in range(min(counts[index], remaining)):
+            site.units.append(_unit(rng, definition, f"L{k + 1}", site.floors, as_of))
+        remaining -= len(site.units)
+        index += 1
+    return customers

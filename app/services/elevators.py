@@ -1,0 +1,109 @@
+"""Use cases of units: register, edit, change status."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from uuid import UUID
+
+from app.domain.commands import ChangeElevatorStatus, RegisterElevator, UpdateElevator
+from app.domain.entities import Site
+from app.domain.enums import Role
+from app.domain.errors import AuthorizationError, ValidationError
+from app.domain.events import NewEvent
+from app.domain.payloads import ElevatorRegistered, ElevatorUpdated
+from app.domain.status import check_transition
+from app.services.common import (
+    Created,
+    changeable_unit,
+    changed_fields,
+    must_get,
+    run,
+    status_change,
+    unit_and_site,
+)
+from app.services.context import Actor, Changes, ServiceContext
+from app.services.ports import UnitOfWork
+
+
+def _same_number(a: str, b: str) -> bool:
+    return a.strip().casefold() == b.strip().casefold()
+
+
+async def _check_unit_number(
+    uow: UnitOfWork, site: Site, unit_number: str, *, exclude: UUID | None = None
+) -> None:
+    """Raise unless no other active unit at ``site`` has this number (case-insensitive)."""
+    existing = await uow.elevators.find_active_by_unit_number(site.id, unit_number.strip())
+    if existing is not None and existing.id != exclude:
+        raise ValidationError(
+            f"Unit '{unit_number}' already exists at {site.name}; choose another unit number.",
+            field="unit_number",
+            hint=f"If unit '{existing.unit_number}' was replaced, decommission it first.",
+        )
+
+
+async def _check_replacement(uow: UnitOfWork, site: Site, unit_number: str, actor: Actor) -> None:
+    """Only an administrator may register a replacement for a decommissioned unit."""
+    if actor.role is Role.ADMIN:
+        return
+    retired = [
+        unit
+        for unit in await uow.elevators.list_by_site(site.id)
+        if not unit.active and _same_number(unit.unit_number, unit_number)
+    ]
+    if retired:
+        raise AuthorizationError(
+            f"Unit '{unit_number}' at {site.name} was decommissioned; only an administrator can "
+            "register its replacement.",
+            hint="Ask an administrator to register the replacement unit.",
+        )
+
+
+async def register_elevator(cmd: RegisterElevator, *, ctx: ServiceContext) -> Created:
+    """Register a unit at a site; its number must be free there among active units."""
+    elevator_id = ctx.ids.new_id()
+
+    async def decide(uow: UnitOfWork) -> Sequence[NewEvent]:
+        site = await must_get(uow.sites, cmd.site_id, "site")
+        await _check_unit_number(uow, site, cmd.unit_number)
+        await _check_replacement(uow, site, cmd.unit_number, ctx.actor)
+        payload = ElevatorRegistered(
+            **cmd.model_dump(exclude={"certificate"}), certificate=cmd.certificate
+        )
+        return [NewEvent(elevator_id, payload)]
+
+    return Created(elevator_id, await run(ctx, decide))
+
+
+async def update_elevator(cmd: UpdateElevator, *, ctx: ServiceContext) -> Changes:
+    """Change the given attributes of a unit; nothing is recorded when nothing changes."""
+
+    async def decide(uow: UnitOfWork) -> Sequence[NewEvent]:
+        unit, site = await changeable_unit(uow, cmd.elevator_id)
+        fields = cmd.model_fields_set - {"elevator_id"}
+        changes = changed_fields(unit, {name: getattr(cmd, name) for name in fields})
+        if "maintenance_interval_days" in changes and changes["maintenance_interval_days"] is None:
+            raise ValidationError("A maintenance interval is required.",
+                                  field="maintenance_interval_days")  # fmt: skip
+        for required in ("manufacturer", "drive_type"):
+            if required in changes and changes[required] is None:
+                raise ValidationError(f"The {required.replace('_', ' ')} cannot be removed.",
+                                      field=required)  # fmt: skip
+        if "unit_number" in changes and not _same_number(changes["unit_number"], unit.unit_number):
+            await _check_unit_number(uow, site, changes["unit_number"], exclude=unit.id)
+        if not changes:
+            return []
+        return [NewEvent(unit.id, ElevatorUpdated(**changes))]
+
+    return await run(ctx, decide)
+
+
+async def change_elevator_status(cmd: ChangeElevatorStatus, *, ctx: ServiceContext) -> Changes:
+    """Move a unit to another status with a reason (decommissioning: supervisors and admins)."""
+
+    async def decide(uow: UnitOfWork) -> Sequence[NewEvent]:
+        unit, _site = await unit_and_site(uow, cmd.elevator_id)
+        check_transition(unit.status, cmd.status, cmd.reason, role=ctx.actor.role)
+        return [status_change(unit, cmd.status, cmd.reason, cause=cmd.cause)]
+
+    return await run(ctx, decide)

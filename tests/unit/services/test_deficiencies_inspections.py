@@ -1,0 +1,95 @@
+"""Deficiencies by hand and their statuses; inspections and their next due dates."""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+import pytest
+
+from app.domain.commands import ChangeDeficiencyStatus, OpenDeficiency, RecordInspection
+from app.domain.enums import (
+    DeficiencySeverity,
+    DeficiencyStatus,
+    InspectionResult,
+    InspectionType,
+)
+from app.domain.errors import ConflictError, ValidationError
+from app.services.context import ServiceContext
+from app.services.deficiencies import change_deficiency_status, open_deficiency
+from app.services.inspections import add_months, record_inspection
+from tests.fakes import FixedClock, InMemoryStore
+from tests.unit.services.conftest import Fleet
+from tests.unit.services.support import assert_chain, refused
+
+
+async def test_deficiency_lifecycle(
+    store: InMemoryStore, tech_ctx: ServiceContext, clock: FixedClock, fleet: Fleet
+) -> None:
+    created = await open_deficiency(
+        OpenDeficiency(
+            elevator_id=fleet.mrl_id,
+            severity=DeficiencySeverity.ADVISORY,
+            description="Car light flickers",
+            due_date=date(2025, 4, 1),
+        ),
+        ctx=tech_ctx,
+    )
+    assert store.state.deficiencies[created.id].status is DeficiencyStatus.OPEN
+    verify_now = ChangeDeficiencyStatus(deficiency_id=created.id, status=DeficiencyStatus.VERIFIED)
+    error = await refused(store, change_deficiency_status(verify_now, ctx=tech_ctx), ConflictError)
+    assert error.message == "A deficiency that is open cannot become verified."
+    clock.advance(days=1)
+    await change_deficiency_status(
+        ChangeDeficiencyStatus(
+            deficiency_id=created.id,
+            status=DeficiencyStatus.FIXED,
+            resolution="Replaced LED driver",
+        ),
+        ctx=tech_ctx,
+    )
+    await change_deficiency_status(verify_now, ctx=tech_ctx)
+    deficiency = store.state.deficiencies[created.id]
+    assert (deficiency.status, deficiency.closed_at) == (DeficiencyStatus.VERIFIED, clock.now())
+    assert_chain(store, tech_ctx)
+
+
+def test_fixing_needs_a_resolution() -> None:
+    with pytest.raises(ValidationError) as caught:
+        ChangeDeficiencyStatus(deficiency_id=UUID(int=1), status=DeficiencyStatus.FIXED)
+    assert caught.value.message == "Say how or why the deficiency was fixed."
+    assert caught.value.field == "resolution"
+
+
+async def test_inspection_gets_its_next_due_date(
+    store: InMemoryStore, ctx: ServiceContext, fleet: Fleet
+) -> None:
+    created = await record_inspection(
+        RecordInspection(
+            elevator_id=fleet.traction_id,
+            type=InspectionType.CAT1,
+            performed_on=date(2024, 2, 29),
+            performed_by="J. Inspector",
+            result=InspectionResult.PASSED_WITH_DEFECTS,
+            defects=("Pit light missing", " "),
+        ),
+        ctx=ctx,
+    )
+    inspection = store.state.inspections[created.id]
+    assert inspection.next_due == date(2025, 2, 28)
+    assert inspection.defects == ("Pit light missing",)
+    assert add_months(date(2025, 8, 31), 6) == date(2026, 2, 28)
+
+
+async def test_a_future_inspection_is_refused(
+    store: InMemoryStore, ctx: ServiceContext, fleet: Fleet
+) -> None:
+    cmd = RecordInspection(
+        elevator_id=fleet.traction_id,
+        type=InspectionType.LOLER,
+        performed_on=date(2025, 3, 4),
+        performed_by="J. Inspector",
+        result=InspectionResult.PASSED,
+    )
+    error = await refused(store, record_inspection(cmd, ctx=ctx), ValidationError)
+    assert error.message == "The inspection date 2025-03-04 is in the future."
