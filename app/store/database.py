@@ -1,0 +1,286 @@
+"""Open a local store: check it, back it up and migrate it, then serve units of work and reads."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Final
+from uuid import UUID
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from app.audit.chain import DeviceHead, StoredEvent
+from app.domain.errors import StoreError
+from app.domain.events import Event
+from app.domain.values import format_utc
+from app.services.ports import UnitOfWorkFactory
+from app.store.engines import reader_engine, writer_engine
+from app.store.errors import store_error
+from app.store.eventlog import count_events, entity_events, recent_events, stored_events
+from app.store.prepare import prepare_file
+from app.store.rebuild import rebuild_projections
+from app.store.sql import Db, driver_of
+from app.store.uow import SqliteUnitOfWork
+from app.store.writer import Transaction, Writer
+
+IDLE_CHECKPOINT_SECONDS: Final = 1.0
+"""Fold the -wal back into the file after this long without a commit."""
+
+_UPSERT_DEVICE = (
+    "INSERT INTO devices (device_id, public_key, organization_id, label, created_at, is_local) "
+    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (device_id) DO UPDATE SET "
+    "public_key = excluded.public_key, organization_id = excluded.organization_id, "
+    "label = excluded.label, is_local = excluded.is_local"
+)
+_UPSERT_META = (
+    "INSERT INTO store_meta (key, value) VALUES (?, ?) "
+    "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+)
+
+
+class StoreMeta:
+    """Well-known keys of ``store_meta``."""
+
+    ORGANIZATION_ID: Final = "organization_id"
+    ORGANIZATION_NAME: Final = "organization_name"
+    DEVICE_ID: Final = "device_id"
+    """This store's own device (its key is in the key store, never in the database)."""
+    KEY_STORAGE: Final = "key_storage"
+    """Where the device key lives (the OS keyring, a password-sealed file, a demo file)."""
+
+
+async def open_store(path: Path, *, create: bool = False) -> Store:
+    """Open the store at ``path`` (creating it if asked), after checking and migrating it.
+
+    Raises StoreCorruptedError for a damaged or foreign file (left untouched), MigrationError
+    when the schema cannot be brought up to date (the file stays at its previous schema and
+    the error names the backup taken first), StoreError when there is no store at ``path``.
+    """
+    path = Path(path)
+    await asyncio.to_thread(prepare_file, path, create)
+    writer, reader = writer_engine(path), reader_engine(path)
+    try:
+        connection = await writer.connect()
+        raw = await connection.get_raw_connection()
+    except BaseException as exc:
+        await writer.dispose()
+        await reader.dispose()
+        if isinstance(exc, DBAPIError):
+            raise store_error(exc, path) from exc
+        raise
+    return Store(path, writer, reader, connection, Db(driver_of(raw), path))
+
+
+class Store:
+    """An open local store: the unit-of-work factory for services, plus log and key access."""
+
+    def __init__(
+        self,
+        path: Path,
+        writer: AsyncEngine,
+        reader: AsyncEngine,
+        connection: AsyncConnection,
+        db: Db,
+    ) -> None:
+        self.path = path
+        self._engine = writer
+        self._reader = reader
+        self._connection = connection
+        self._writer = Writer(db, after_commit=self._after_commit)
+        self._idle: asyncio.TimerHandle | None = None
+        self._checkpointing: asyncio.Task[None] | None = None
+        self._closed = False
+        self.checkpoint_error: StoreError | None = None
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def unit_of_work(self) -> SqliteUnitOfWork:
+        """A unit of work for one user action (this method is the UnitOfWorkFactory)."""
+        return SqliteUnitOfWork(self._writer)
+
+    @asynccontextmanager
+    async def batch(self, *, commit_every: int = 1000) -> AsyncIterator[UnitOfWorkFactory]:
+        """Many units of work in one transaction, committed every ``commit_every`` units.
+
+        A unit's ``commit`` only marks progress; the real COMMIT comes every ``commit_every``
+        units and when the batch ends. A unit that fails rolls back alone. An exception out
+        of the batch rolls back the units since the last real commit. Other units of work
+        wait until the batch ends.
+        """
+        if commit_every < 1:
+            raise ValueError("commit_every must be at least 1")
+        async with self._writer.exclusive():
+            txn = Transaction(self._writer, shared=True, commit_every=commit_every)
+            try:
+                yield lambda: SqliteUnitOfWork(self._writer, txn)
+            except BaseException:
+                await txn.abort()
+                raise
+            await txn.commit()
+            # fold the bulk of pages into the file now, not inside the next user's command
+            await self._writer.db.fetchall("PRAGMA wal_checkpoint(PASSIVE)")
+
+    async def rebuild_projections(self, *, batch: int = 5000) -> int:
+        """Delete every projection and fold the whole log again; returns the events folded."""
+        async with self._writer.exclusive():
+            return await rebuild_projections(self._writer, batch=batch)
+
+    async def register_device(
+        self,
+        device_id: UUID,
+        public_key: bytes,
+        organization_id: UUID,
+        *,
+        label: str = "",
+        local: bool = False,
+    ) -> None:
+        """Remember a device's public key (replacing what was known about it)."""
+        now = format_utc(datetime.now(UTC))
+        row = (str(device_id), public_key, str(organization_id), label, now, local)
+        await self._write(_UPSERT_DEVICE, [row])
+
+    async def set_meta(self, values: Mapping[str, str]) -> None:
+        """Set ``store_meta`` values, all in one transaction."""
+        await self._write(_UPSERT_META, list(values.items()))
+
+    async def _write(self, sql: str, rows: list[tuple[object, ...]]) -> None:
+        async with self._writer.exclusive():
+            db = self._writer.db
+            try:
+                await db.begin()
+                await db.executemany(sql, rows)
+                await db.commit()
+            except BaseException:
+                await db.rollback()
+                raise
+
+    async def page_count(self) -> int:
+        """How many pages the database file holds."""
+        async with self._writer.exclusive():
+            row = await self._writer.db.fetchone("PRAGMA page_count")
+        return int(row[0]) if row else 0
+
+    async def limit_pages(self, max_pages: int | None) -> int:
+        """Cap the file at ``max_pages`` (None lifts the cap); returns the cap in force.
+
+        Writes that would grow the file beyond it fail with StoreFullError, exactly as on a
+        full disk, which is how the disk-full behaviour is tested.
+        """
+        cap = 0xFFFFFFFE if max_pages is None else max_pages
+        async with self._writer.exclusive():
+            row = await self._writer.db.fetchone(f"PRAGMA max_page_count = {int(cap)}")
+        return int(row[0]) if row else cap
+
+    # -- reading ----------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def reader(self) -> AsyncIterator[AsyncConnection]:
+        """A read-only SQLAlchemy connection for views (committed data only).
+
+        SQLite failures inside the block come out as StoreError and its kin.
+        """
+        try:
+            async with self._reader.connect() as connection:
+                yield connection
+        except DBAPIError as exc:
+            raise store_error(exc, self.path) from exc
+
+    @asynccontextmanager
+    async def _read(self) -> AsyncIterator[Db]:
+        async with self.reader() as connection:
+            raw = await connection.get_raw_connection()
+            yield Db(driver_of(raw), self.path)
+
+    async def iter_stored_events(self, *, batch: int = 5000) -> AsyncIterator[StoredEvent]:
+        """Every committed event in local order, as verification and export read them."""
+        async with self._read() as db:
+            async for stored in stored_events(db, batch=batch):
+                yield stored
+
+    async def iter_events_for_entity(self, entity_id: UUID) -> AsyncIterator[Event]:
+        """One entity's committed events in the order they were recorded."""
+        async with self._read() as db:
+            async for recorded in entity_events(db, entity_id):
+                yield recorded
+
+    async def recent_events(self, limit: int) -> list[Event]:
+        """The newest ``limit`` committed events, oldest first."""
+        async with self._read() as db:
+            return await recent_events(db, limit)
+
+    async def count_events(self) -> int:
+        """How many events the log holds."""
+        async with self._read() as db:
+            return await count_events(db)
+
+    async def device_heads(self) -> dict[str, DeviceHead]:
+        """The committed chain head of every device with events, by device id.
+
+        Verification compares them with where each device's log really ends: a log cut short
+        (its newest events removed) no longer reaches its recorded head.
+        """
+        async with self._read() as db:
+            rows = await db.fetchall("SELECT device_id, device_seq, hash FROM device_heads")
+        return {str(device): DeviceHead(int(seq), str(digest)) for device, seq, digest in rows}
+
+    async def device_keys(self) -> dict[str, bytes]:
+        """The public key of every known device, by device id."""
+        async with self._read() as db:
+            rows = await db.fetchall("SELECT device_id, public_key FROM devices")
+        return {str(device): bytes(key) for device, key in rows}
+
+    async def meta(self) -> dict[str, str]:
+        """Every ``store_meta`` value, by key."""
+        async with self._read() as db:
+            rows = await db.fetchall("SELECT key, value FROM store_meta")
+        return {str(key): str(value) for key, value in rows}
+
+    # -- upkeep -----------------------------------------------------------------------------
+
+    def _after_commit(self) -> None:
+        if self._idle is not None:
+            self._idle.cancel()
+        loop = asyncio.get_running_loop()
+        self._idle = loop.call_later(IDLE_CHECKPOINT_SECONDS, self._checkpoint_soon)
+
+    def _checkpoint_soon(self) -> None:
+        self._idle = None
+        if not self._closed and self._checkpointing is None:
+            self._checkpointing = asyncio.create_task(self._checkpoint())
+
+    async def _checkpoint(self) -> None:
+        try:
+            if self._writer.busy:
+                self._after_commit()  # still working: try again once it has been idle
+                return
+            async with self._writer.exclusive():
+                await self._writer.db.fetchall("PRAGMA wal_checkpoint(PASSIVE)")
+        except StoreError as exc:
+            # not the user's action: kept for diagnostics; a commit meeting it reports it
+            self.checkpoint_error = exc
+        finally:
+            self._checkpointing = None
+
+    async def close(self) -> None:
+        """Wait for the writer, then close every connection (SQLite folds the -wal back in)."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._idle is not None:
+            self._idle.cancel()
+        if self._checkpointing is not None:
+            await self._checkpointing
+        async with self._writer.exclusive():
+            await self._reader.dispose()
+            await self._connection.close()
+            await self._engine.dispose()
+
+    async def __aenter__(self) -> Store:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()

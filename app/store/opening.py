@@ -1,0 +1,155 @@
+"""Checks and backups done before a store is opened for writing (blocking; run in a thread).
+
+Nothing here writes to an existing store: the checks use a read-only connection (which never
+checkpoints a -wal into the file), so a damaged file is left exactly as it was found.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sqlite3
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Final
+
+from app.domain.errors import StoreError
+from app.store.errors import RESTORE_HINT, corrupted
+from app.store.files import fsync_directory, fsync_file
+
+APPLICATION_ID: Final = int.from_bytes(b"SSyc", "big")
+"""Stamped in every store's header (``PRAGMA application_id``): this file is a SiteSync store."""
+
+_SQLITE_MAGIC: Final = b"SQLite format 3\x00"
+_SHOWN_PROBLEMS: Final = 20
+
+
+@dataclass(frozen=True, slots=True)
+class FileCheck:
+    """What the checks learned about a store file."""
+
+    revision: str | None
+    """The schema revision, or None for a file with no tables yet."""
+    stamped: bool
+    """Whether the header carries SiteSync's application id."""
+
+
+def wal_path(path: Path) -> Path:
+    """The write-ahead log beside a store file."""
+    return path.with_name(path.name + "-wal")
+
+
+def read_only_uri(path: Path) -> str:
+    """An SQLite URI opening ``path`` read-only (its -wal is read, never checkpointed)."""
+    return path.absolute().as_uri() + "?mode=ro"
+
+
+def _checking_uri(path: Path) -> str:
+    # Without a -wal (a store closed cleanly), even a read-only connection would create an
+    # empty one; immutable=1 reads the file alone and creates nothing beside it.
+    if wal_path(path).exists():
+        return read_only_uri(path)
+    return read_only_uri(path) + "&immutable=1"
+
+
+def create_file(path: Path) -> None:
+    """Create (or stamp an empty) store file: WAL mode, SiteSync's id, a random identity.
+
+    The identity (``PRAGMA user_version``) is how a -wal from another store is recognised:
+    SQLite's WAL format holds no link to the database it belongs to.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        conn.execute(f"PRAGMA user_version = {1 + secrets.randbelow(2**31 - 2)}")
+
+
+def _file_header(path: Path) -> tuple[int, int] | None:
+    """(application id, identity) as written in the main file itself, ignoring any -wal."""
+    with path.open("rb") as file:
+        header = file.read(100)
+    if len(header) < 100 or not header.startswith(_SQLITE_MAGIC):
+        return None
+    identity = int.from_bytes(header[60:64], "big", signed=True)
+    application = int.from_bytes(header[68:72], "big", signed=True)
+    return application, identity
+
+
+def _summary(problems: list[str]) -> str:
+    lines = [line for problem in problems for line in problem.splitlines()]
+    shown = "\n".join(lines[:_SHOWN_PROBLEMS])
+    more = f"\n... and {len(lines) - _SHOWN_PROBLEMS} more" if len(lines) > _SHOWN_PROBLEMS else ""
+    return f"PRAGMA integrity_check reported:\n{shown}{more}"
+
+
+def check_file(path: Path) -> FileCheck:
+    """Run SQLite's full integrity check and the SiteSync header checks on an existing file."""
+    try:
+        main_header = _file_header(path)
+        with closing(sqlite3.connect(_checking_uri(path), uri=True)) as conn:
+            problems = [str(row[0]) for row in conn.execute("PRAGMA integrity_check")]
+            application = int(conn.execute("PRAGMA application_id").fetchone()[0])
+            identity = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            tables = {
+                str(row[0])
+                for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            }
+            revision = None
+            if "alembic_version" in tables:
+                row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+                revision = None if row is None else str(row[0])
+    except sqlite3.DatabaseError as exc:
+        raise corrupted(path, f"SQLite cannot read it: {exc}.") from exc
+    except OSError as exc:
+        raise StoreError(f"The local database {path} cannot be read: {exc}.") from exc
+    if problems != ["ok"]:
+        raise corrupted(path, _summary(problems))
+    wal = wal_path(path)
+    if main_header is not None and wal.exists() and main_header != (application, identity):
+        raise corrupted(
+            path,
+            f"The write-ahead log {wal.name} beside it belongs to another database "
+            "(its header differs from the file's).",
+            hint=f"If the store was copied or restored, {wal.name} is probably a leftover: "
+            f"close SiteSync, move {wal.name} aside and start again. Otherwise: {RESTORE_HINT}",
+        )
+    stamped = application == APPLICATION_ID
+    if tables and not stamped:
+        raise StoreError(
+            f"{path} is an SQLite database but not a SiteSync store; it was left untouched.",
+            hint="Choose a SiteSync store file, or a new file name to create a store.",
+        )
+    return FileCheck(revision=revision, stamped=stamped)
+
+
+def backup_name(path: Path, from_revision: str, to_revision: str) -> Path:
+    """Where the backup taken before migrating ``path`` goes (beside it, never overwritten)."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    base = f"{path.name}.backup-{from_revision}-to-{to_revision}-{stamp}"
+    target = path.with_name(f"{base}.sqlite")
+    counter = 1
+    while target.exists():
+        counter += 1
+        target = path.with_name(f"{base}-{counter}.sqlite")
+    return target
+
+
+def backup(path: Path, target: Path) -> None:
+    """Copy the store (including its -wal) to ``target`` with SQLite's online backup API.
+
+    The copy is written under a temporary name, flushed to disk and only then renamed, so a
+    file with the backup's name is always complete.
+    """
+    partial = target.with_name(target.name + ".partial")
+    partial.unlink(missing_ok=True)
+    with (
+        closing(sqlite3.connect(read_only_uri(path), uri=True)) as source,
+        closing(sqlite3.connect(partial)) as copy,
+    ):
+        source.backup(copy)
+    fsync_file(partial)
+    os.replace(partial, target)
+    fsync_directory(target.parent)

@@ -1,0 +1,87 @@
+"""Bring a store file to the point where it can be opened: created, checked, backed up, migrated.
+
+Blocking work, run in a worker thread by ``open_store``.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+from app.domain.errors import MigrationError, StoreError
+from app.store import migrate
+from app.store.errors import corrupted
+from app.store.files import fsync_directory, fsync_file
+from app.store.opening import backup, backup_name, check_file, create_file, wal_path
+
+
+def prepare_file(path: Path, create: bool) -> None:
+    """Make ``path`` a checked store at the current schema, or raise saying why it is not."""
+    if not path.exists():
+        if not create:
+            raise StoreError(
+                f"There is no SiteSync store at {path}.",
+                hint="Check the path, or create a new store there.",
+            )
+        build_new(path)
+    found = check_file(path)
+    if found.revision is None:
+        if not (create or found.stamped):
+            raise StoreError(
+                f"{path} is an empty file, not a SiteSync store; it was left untouched.",
+                hint="Choose a SiteSync store file, or create a new store.",
+            )
+        create_file(path)
+    head = migrate.head_revision()
+    if found.revision == head:
+        return
+    if found.revision is not None and not migrate.is_known(found.revision):
+        raise MigrationError(
+            f"{path} was written by a newer version of SiteSync (schema {found.revision}); "
+            "this version cannot read it and left it untouched.",
+            hint="Update SiteSync to open this store.",
+        )
+    target = None
+    if found.revision is not None:
+        target = backup_name(path, found.revision, head)
+        try:
+            backup(path, target)
+        except (sqlite3.Error, OSError) as exc:
+            raise MigrationError(
+                f"Could not back up {path} before updating its schema ({exc}); "
+                "nothing was changed.",
+                hint="Free some disk space and start SiteSync again.",
+            ) from exc
+    try:
+        migrate.upgrade(path)
+    except Exception as exc:
+        saved = f" The backup taken before the update is {target}." if target else ""
+        raise MigrationError(
+            f"Updating the schema of {path} from {found.revision or 'nothing'} to {head} "
+            f"failed ({exc}); the file was left at its previous schema.{saved}",
+            hint="Start SiteSync again to retry; if it fails again, restore the backup and "
+            "report the problem.",
+        ) from exc
+
+
+def build_new(path: Path) -> None:
+    """Create a complete store under a temporary name, then rename it into place.
+
+    A crash while creating leaves only the temporary file (replaced by the next attempt),
+    never an empty or half-made store under the real name.
+    """
+    if wal_path(path).exists():
+        raise corrupted(path, f"{wal_path(path).name} exists without its database file.")
+    partial = path.with_name(path.name + ".creating")
+    for leftover in (partial, wal_path(partial), partial.with_name(partial.name + "-shm")):
+        leftover.unlink(missing_ok=True)
+    create_file(partial)
+    migrate.upgrade(partial)
+    with closing(sqlite3.connect(partial, isolation_level=None)) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # everything into the main file
+    wal_path(partial).unlink(missing_ok=True)  # empty after the checkpoint and the close
+    fsync_file(partial)
+    os.replace(partial, path)
+    fsync_directory(path.parent)

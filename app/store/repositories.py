@@ -1,0 +1,203 @@
+"""SQLite repositories: one generic projection repository and the query methods of ports.py."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final, Protocol
+from uuid import UUID
+
+from pydantic import BaseModel
+
+from app.domain.entities import Customer, Elevator, Site, StatusChange, User
+from app.domain.enums import ElevatorStatus, IncidentStatus
+from app.domain.work import Deficiency, Incident, Inspection, Visit
+from app.store import mapping as m
+from app.store.mapping import ProjectionMapping, text_key
+from app.store.queries import Query, Where, eq, ne
+
+
+class UnitContext(Protocol):
+    """What a repository needs from its unit of work (implemented by SqliteUnitOfWork)."""
+
+    async def load[T: BaseModel](self, mapping: ProjectionMapping[T], key: str) -> T | None:
+        """The projection staged or stored under ``key``."""
+        ...
+
+    def stage(self, mapping: ProjectionMapping[Any], item: BaseModel) -> None:
+        """Stage an insert-or-replace of ``item``."""
+        ...
+
+    async def query[T: BaseModel](self, query: Query[T], values: Mapping[str, Any]) -> list[T]:
+        """Run ``query``; the answer includes what the unit staged."""
+        ...
+
+
+class ProjectionRepository[T: BaseModel]:
+    """Get and put one kind of projection; subclasses add the queries views and services need."""
+
+    def __init__(self, unit: UnitContext, mapping: ProjectionMapping[T]) -> None:
+        self._unit = unit
+        self._mapping = mapping
+
+    async def get(self, entity_id: UUID) -> T | None:
+        """The current projection of the entity, or None."""
+        return await self._unit.load(self._mapping, str(entity_id))
+
+    async def put(self, item: T) -> None:
+        """Insert or replace the projection (written when the unit commits)."""
+        self._unit.stage(self._mapping, item)
+
+    async def _list(self, query: Query[T], **values: Any) -> list[T]:
+        return await self._unit.query(query, values)
+
+    async def _first(self, query: Query[T], **values: Any) -> T | None:
+        found = await self._list(query, **values)
+        return found[0] if found else None
+
+
+_USERS_ALL: Final = Query(m.USERS, order=("display_name", "id"))
+_CUSTOMERS_ALL: Final = Query(m.CUSTOMERS, order=("name", "id"))
+_CUSTOMER_BY_NAME: Final = Query(m.CUSTOMERS, (eq("name_key"),), ("id",))
+_SITES_ALL: Final = Query(m.SITES, order=("name", "id"))
+_SITE_BY_NAME: Final = Query(m.SITES, (eq("customer_id"), eq("name_key")), ("id",))
+_ELEVATORS_ALL: Final = Query(m.ELEVATORS, order=("site_id", "unit_key", "id"))
+_ELEVATORS_BY_SITE: Final = Query(m.ELEVATORS, (eq("site_id"),), ("unit_key", "id"))
+_ACTIVE_ELEVATOR: Final = Query(
+    m.ELEVATORS,
+    (eq("site_id"), eq("unit_key"), ne("status", ElevatorStatus.DECOMMISSIONED.value)),
+    ("id",),
+)
+_HISTORY: Final = Query(m.STATUS_CHANGES, (eq("elevator_id"),), ("changed_at", "position"))
+_VISITS: Final = Query(m.VISITS, (eq("elevator_id"),), ("created_at", "id"))
+_DEFICIENCIES: Final = Query(m.DEFICIENCIES, (eq("elevator_id"),), ("opened_at", "id"))
+_INCIDENTS: Final = Query(m.INCIDENTS, (eq("elevator_id"),), ("reported_at", "id"))
+_OPEN_INCIDENTS: Final = Query(
+    m.INCIDENTS,
+    (eq("elevator_id"), Where("status", value=IncidentStatus.OPEN.value)),
+    ("reported_at", "id"),
+)
+_INSPECTIONS: Final = Query(m.INSPECTIONS, (eq("elevator_id"),), ("performed_on", "id"))
+
+
+class SqliteUserRepository(ProjectionRepository[User]):
+    """``ports.UserRepository``."""
+
+    def __init__(self, unit: UnitContext) -> None:
+        super().__init__(unit, m.USERS)
+
+    async def list_all(self) -> list[User]:
+        """Every user, by display name."""
+        return await self._list(_USERS_ALL)
+
+
+class SqliteCustomerRepository(ProjectionRepository[Customer]):
+    """``ports.CustomerRepository``."""
+
+    def __init__(self, unit: UnitContext) -> None:
+        super().__init__(unit, m.CUSTOMERS)
+
+    async def find_by_name(self, name: str) -> Customer | None:
+        """The customer with this name (case-insensitive, ignoring outer spaces), if any."""
+        return await self._first(_CUSTOMER_BY_NAME, name_key=text_key(name))
+
+    async def list_all(self) -> list[Customer]:
+        """Every customer, by name."""
+        return await self._list(_CUSTOMERS_ALL)
+
+
+class SqliteSiteRepository(ProjectionRepository[Site]):
+    """``ports.SiteRepository``."""
+
+    def __init__(self, unit: UnitContext) -> None:
+        super().__init__(unit, m.SITES)
+
+    async def find_by_name(self, customer_id: UUID, name: str) -> Site | None:
+        """The customer's site with this name (case-insensitive, ignoring outer spaces)."""
+        return await self._first(
+            _SITE_BY_NAME, customer_id=str(customer_id), name_key=text_key(name)
+        )
+
+    async def list_all(self) -> list[Site]:
+        """Every site, by name."""
+        return await self._list(_SITES_ALL)
+
+
+class SqliteElevatorRepository(ProjectionRepository[Elevator]):
+    """``ports.ElevatorRepository``."""
+
+    def __init__(self, unit: UnitContext) -> None:
+        super().__init__(unit, m.ELEVATORS)
+
+    async def find_active_by_unit_number(self, site_id: UUID, unit_number: str) -> Elevator | None:
+        """The non-decommissioned unit with this number at the site (case-insensitive)."""
+        key = text_key(unit_number)
+        return await self._first(_ACTIVE_ELEVATOR, site_id=str(site_id), unit_key=key)
+
+    async def list_by_site(self, site_id: UUID) -> list[Elevator]:
+        """The site's units, by unit number."""
+        return await self._list(_ELEVATORS_BY_SITE, site_id=str(site_id))
+
+    async def list_all(self) -> list[Elevator]:
+        """Every unit, by site and unit number."""
+        return await self._list(_ELEVATORS_ALL)
+
+
+class SqliteStatusHistoryRepository:
+    def __init__(self, unit: UnitContext) -> None:
+        self._unit = unit
+
+    async def add(self, change: StatusChange) -> None:
+        """Record a status change (idempotent per event)."""
+        self._unit.stage(m.STATUS_CHANGES, change)
+
+    async def for_elevator(self, elevator_id: UUID) -> list[StatusChange]:
+        """The unit's status history, oldest first."""
+        return await self._unit.query(_HISTORY, {"elevator_id": str(elevator_id)})
+
+
+class SqliteVisitRepository(ProjectionRepository[Visit]):
+    """``ports.VisitRepository``."""
+
+    def __init__(self, unit: UnitContext) -> None:
+        super().__init__(unit, m.VISITS)
+
+    async def for_elevator(self, elevator_id: UUID) -> list[Visit]:
+        """The unit's visits, oldest first."""
+        return await self._list(_VISITS, elevator_id=str(elevator_id))
+
+
+class SqliteDeficiencyRepository(ProjectionRepository[Deficiency]):
+    """``ports.DeficiencyRepository``."""
+
+    def __init__(self, unit: UnitContext) -> None:
+        super().__init__(unit, m.DEFICIENCIES)
+
+    async def for_elevator(self, elevator_id: UUID) -> list[Deficiency]:
+        """The unit's deficiencies, oldest first."""
+        return await self._list(_DEFICIENCIES, elevator_id=str(elevator_id))
+
+
+class SqliteIncidentRepository(ProjectionRepository[Incident]):
+    """``ports.IncidentRepository``."""
+
+    def __init__(self, unit: UnitContext) -> None:
+        super().__init__(unit, m.INCIDENTS)
+
+    async def for_elevator(self, elevator_id: UUID) -> list[Incident]:
+        """The unit's incidents, oldest report first."""
+        return await self._list(_INCIDENTS, elevator_id=str(elevator_id))
+
+    async def open_for_elevator(self, elevator_id: UUID) -> list[Incident]:
+        """The unit's open incidents, oldest report first."""
+        return await self._list(_OPEN_INCIDENTS, elevator_id=str(elevator_id))
+
+
+class SqliteInspectionRepository(ProjectionRepository[Inspection]):
+    """``ports.InspectionRepository``."""
+
+    def __init__(self, unit: UnitContext) -> None:
+        super().__init__(unit, m.INSPECTIONS)
+
+    async def for_elevator(self, elevator_id: UUID) -> list[Inspection]:
+        """The unit's inspections, oldest first."""
+        return await self._list(_INSPECTIONS, elevator_id=str(elevator_id))

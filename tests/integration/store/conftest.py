@@ -1,0 +1,31 @@
+"""Fixtures: a real SQLite store in a temporary folder and a service context writing to it."""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from app.services.context import ServiceContext
+from app.store import Store, open_store
+from app.store.seeding import adopt_device, seed_context
+
+
+@pytest.fixture
+def store_path(tmp_path: Path) -> Path:
+    return tmp_path / "store.sqlite"
+
+
+@pytest.fixture
+async def store(store_path: Path) -> AsyncIterator[Store]:
+    opened = await open_store(store_path, create=True)
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+@pytest.fixture
+async def ctx(store: Store) -> ServiceContext:
+    context = seed_context(store.unit_of_work)
+    await adopt_device(store, context)
+    return context

@@ -1,0 +1,119 @@
+"""The unit of work commits all or nothing, and the store's caches never outlive a rollback."""
+
+import asyncio
+
+import pytest
+
+from app.domain import payloads as p
+from app.domain.enums import ElevatorStatus
+from app.domain.events import NewEvent
+from app.services.context import ServiceContext
+from app.services.ports import UnitOfWorkFactory
+from app.services.recorder import record as record_events
+from app.store import Store, open_store
+from app.store.seeding import change_status, record, seed_fleet
+
+
+class Boom(Exception):
+    pass
+
+
+def test_the_store_is_a_unit_of_work_factory(store: Store) -> None:
+    factory: UnitOfWorkFactory = store.unit_of_work
+    assert factory is not None
+
+
+async def test_commit_is_durable(store: Store, ctx: ServiceContext) -> None:
+    [unit] = await seed_fleet(ctx, units=1)
+    changed = await change_status(ctx, unit, ElevatorStatus.DEGRADED, "noisy doors")
+    await store.close()
+
+    reopened = await open_store(store.path)
+    try:
+        async with reopened.unit_of_work() as uow:
+            head = await uow.events.head(ctx.device.device_id)
+            elevator = await uow.elevators.get(unit)
+        assert head is not None
+        assert head.device_seq == changed.events[0].device_seq
+        assert head.hash == changed.events[0].hash
+        assert elevator is not None
+        assert elevator.status is ElevatorStatus.DEGRADED
+        assert await reopened.count_events() == head.device_seq
+    finally:
+        await reopened.close()
+
+
+async def test_a_failure_after_recording_leaves_nothing_behind(
+    store: Store, ctx: ServiceContext
+) -> None:
+    [unit] = await seed_fleet(ctx, units=1)
+    before = await store.count_events()
+    async with store.unit_of_work() as uow:
+        head_before = await uow.events.head(ctx.device.device_id)
+
+    async def fail_after_recording() -> None:
+        async with ctx.uow() as uow:
+            change = p.ElevatorStatusChanged(
+                previous=ElevatorStatus.OPERATIONAL, new=ElevatorStatus.MAINTENANCE, reason="x"
+            )
+            await record_events(uow, ctx, [NewEvent(unit, change)])
+            # the unit sees its own work before it commits
+            staged = await uow.elevators.get(unit)
+            assert staged is not None
+            assert staged.status is ElevatorStatus.MAINTENANCE
+            assert len(await uow.status_history.for_elevator(unit)) == 1
+            raise Boom
+
+    with pytest.raises(Boom):
+        await fail_after_recording()
+
+    assert await store.count_events() == before
+    async with store.unit_of_work() as uow:
+        assert await uow.events.head(ctx.device.device_id) == head_before
+        elevator = await uow.elevators.get(unit)
+        assert elevator is not None
+        assert elevator.status is ElevatorStatus.OPERATIONAL
+        assert await uow.status_history.for_elevator(unit) == []
+        assert await uow.events.entity_heads(unit) == [(await uow.events.for_entity(unit))[-1].hash]
+    # the next command continues the chain from the committed head, not the rolled-back one
+    done = await change_status(ctx, unit, ElevatorStatus.DEGRADED, "after the failure")
+    assert head_before is not None
+    assert done.events[0].device_seq == head_before.device_seq + 1
+
+
+async def test_leaving_without_commit_rolls_back(store: Store, ctx: ServiceContext) -> None:
+    customer = ctx.ids.new_id()
+    async with store.unit_of_work() as uow:
+        await record_events(uow, ctx, [NewEvent(customer, p.CustomerCreated(name="Gone"))])
+    assert await store.count_events() == 0
+    async with store.unit_of_work() as uow:
+        assert await uow.customers.get(customer) is None
+        assert await uow.events.head(ctx.device.device_id) is None
+
+
+async def test_explicit_rollback_then_reuse_is_refused(store: Store) -> None:
+    uow = store.unit_of_work()
+    async with uow:
+        await uow.rollback()
+        with pytest.raises(RuntimeError):
+            await uow.commit()
+    with pytest.raises(RuntimeError):
+        async with uow:
+            pass
+
+
+async def test_nesting_units_of_work_in_one_task_is_refused(store: Store) -> None:
+    async with store.unit_of_work():
+        with pytest.raises(RuntimeError, match="nesting"):
+            async with store.unit_of_work():
+                pass
+
+
+async def test_concurrent_commands_take_turns(store: Store, ctx: ServiceContext) -> None:
+    customers = [ctx.ids.new_id() for _ in range(20)]
+    results = await asyncio.gather(
+        *(record(ctx, c, p.CustomerCreated(name=f"C{n}")) for n, c in enumerate(customers))
+    )
+    seqs = sorted(r.events[0].device_seq for r in results)
+    assert seqs == list(range(1, 21))
+    assert await store.count_events() == 20
