@@ -1,0 +1,320 @@
+"""The composition root: open or create a store, load the device identity, build contexts."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from uuid import UUID
+
+from app.audit.chain import ChainReport
+from app.audit.signing import Ed25519Signer
+from app.audit_trail import export_open_store, verify_open_store, write_atomically
+from app.domain.checklists import TemplateCatalog
+from app.domain.commands import RegisterUser
+from app.domain.enums import Role
+from app.domain.errors import KeyStoreError, NotFoundError, SiteSyncError
+from app.domain.events import Event
+from app.ids import SystemClock, Uuid7Generator
+from app.keystore import (
+    InsecureDemoKeyStore,
+    KeyringKeyStore,
+    PasswordFileKeyStore,
+    SecureStorageUnavailable,
+    demo_key_path,
+    sealed_key_path,
+)
+from app.services.context import Actor, DeviceIdentity, ServiceContext
+from app.services.demo import DemoSummary, demo_device_seed, generate_demo
+from app.services.demo.generator import demo_ids
+from app.services.ports import Clock, IdGenerator, KeyStore, UnitOfWorkFactory
+from app.services.templates import load_catalog
+from app.services.users import register_user
+from app.store import Store, open_store
+from app.store.blobs import FileBlobStore
+
+type PasswordPrompt = Callable[[], str]
+
+ADMIN_EMAIL = "admin@sitesync.local"
+"""The administrator profile every new store starts with."""
+
+KEY_STORAGE_KEYRING = "keyring"
+KEY_STORAGE_PASSWORD = "password-file"
+KEY_STORAGE_DEMO = "demo-insecure-file"
+
+
+def device_key_name(device_id: UUID) -> str:
+    """The key store entry holding a device's Ed25519 seed."""
+    return f"device-key:{device_id}"
+
+
+_COMPANION_SUFFIXES = (".INSECURE-demo-device-key.json", ".blobs")
+"""Files beside a demo store that belong to it (see ``demo_key_path`` and ``blob_dir``)."""
+
+
+def blob_dir(db_path: Path) -> Path:
+    """Photos and signatures of a store live in a folder beside it."""
+    return db_path.with_name(db_path.name + ".blobs")
+
+
+@dataclass(slots=True)
+class Workspace:
+    """An open store with this device's identity: everything a command or window needs."""
+
+    path: Path
+    store: Store
+    device: DeviceIdentity
+    blobs: FileBlobStore
+    organization_name: str
+    clock: Clock
+    ids: IdGenerator
+    templates: TemplateCatalog = field(default_factory=load_catalog)
+
+    # -- the desktop shell's view of the workspace (app.ui.backend.Backend) -------------------
+
+    @property
+    def store_label(self) -> str:
+        return f"{self.organization_name} — {self.path}"
+
+    @property
+    def unit_of_work(self) -> UnitOfWorkFactory:
+        return self.store.unit_of_work
+
+    def context_for(self, actor: Actor) -> ServiceContext:
+        return self.context(actor)
+
+    async def verify_chain(self, progress: Callable[[int, int], None]) -> ChainReport:
+        return await verify_open_store(self.store, progress=progress)
+
+    async def recent_events(self, limit: int) -> list[Event]:
+        return await self.store.recent_events(limit)
+
+    async def export_evidence_bundle(self, unit_id: UUID, out: Path) -> int:
+        """Write the unit's evidence bundle to ``out``; returns how many events it holds."""
+        _, data, events, _ = await export_open_store(self.store, unit_id)
+        await asyncio.to_thread(write_atomically, out, data)
+        return events
+
+    async def aclose(self) -> None:
+        await self.close()
+
+    def context(self, actor: Actor, uow: UnitOfWorkFactory | None = None) -> ServiceContext:
+        """A service context acting as ``actor`` on this device."""
+        return ServiceContext(
+            actor, self.device, self.clock, self.ids, uow or self.store.unit_of_work
+        )
+
+    async def actor(self, email: str | None = None) -> Actor:
+        """The profile acting: the user with ``email``, else the first administrator."""
+        async with self.store.unit_of_work() as uow:
+            users = await uow.users.list_all()
+        for user in users:
+            if (email and user.email.casefold() == email.casefold()) or (
+                not email and user.role is Role.ADMIN
+            ):
+                return Actor(user.id, user.role, user.display_name)
+        raise NotFoundError(
+            f"No user {email} in this store." if email else "This store has no administrator.",
+            hint="Use --as with the e-mail of a registered user.",
+        )
+
+    async def close(self) -> None:
+        await self.store.close()
+
+
+def _key_store(path: Path, mode: str, password: PasswordPrompt | None) -> KeyStore:
+    if mode == KEY_STORAGE_DEMO:
+        return InsecureDemoKeyStore(demo_key_path(path))
+    if mode == KEY_STORAGE_KEYRING:
+        return KeyringKeyStore()
+    if mode == KEY_STORAGE_PASSWORD:
+        if password is None:
+            raise KeyStoreError(
+                "This store's device key is protected by an offline-unlock password.",
+                hint="Run the command again with --password-stdin and type the password.",
+            )
+        return PasswordFileKeyStore(sealed_key_path(path), password())
+    raise KeyStoreError(f"Unknown key storage '{mode}' recorded in {path}.")
+
+
+def _new_key_store(path: Path, password: PasswordPrompt | None) -> tuple[str, KeyStore]:
+    try:
+        return KEY_STORAGE_KEYRING, KeyringKeyStore()
+    except SecureStorageUnavailable:
+        if password is None:
+            raise SecureStorageUnavailable(
+                "Secure storage unavailable: no OS keyring on this machine.",
+                hint="Run again with --password-stdin to protect the device key with an "
+                "offline-unlock password.",
+            ) from None
+        return KEY_STORAGE_PASSWORD, PasswordFileKeyStore(sealed_key_path(path), password())
+
+
+async def _workspace(path: Path, store: Store, signer: Ed25519Signer) -> Workspace:
+    meta = await store.meta()
+    identity = DeviceIdentity(UUID(meta["organization_id"]), UUID(meta["device_id"]), signer)
+    registered = (await store.device_keys()).get(str(identity.device_id))
+    if registered != signer.public_key:
+        raise KeyStoreError(
+            f"The device key found for {path.name} does not match the key that signed its events.",
+            hint="Restore the right key (or the store's backup); nothing was changed.",
+        )
+    return Workspace(
+        path,
+        store,
+        identity,
+        FileBlobStore(blob_dir(path)),
+        meta.get("organization_name", ""),
+        SystemClock(),
+        Uuid7Generator(),
+    )
+
+
+async def open_workspace(path: Path, *, password: PasswordPrompt | None = None) -> Workspace:
+    """Open an existing store and load its device key."""
+    store = await open_store(path)
+    try:
+        meta = await store.meta()
+        if "device_id" not in meta:
+            raise SiteSyncError(f"{path} is not a SiteSync store (it has no device identity).")
+        keys = _key_store(path, meta["key_storage"], password)
+        seed = keys.get(device_key_name(UUID(meta["device_id"])))
+        if seed is None:
+            raise KeyStoreError(
+                f"The device key of {path.name} is missing from its key storage.",
+                hint="Restore the key from a backup; without it this device cannot sign new work.",
+            )
+        return await _workspace(path, store, Ed25519Signer(seed))
+    except BaseException:
+        await store.close()
+        raise
+
+
+async def _initialise(
+    store: Store,
+    *,
+    organization_id: UUID,
+    organization_name: str,
+    device_id: UUID,
+    signer: Ed25519Signer,
+    key_storage: str,
+) -> None:
+    await store.set_meta(
+        {
+            "organization_id": str(organization_id),
+            "organization_name": organization_name,
+            "device_id": str(device_id),
+            "key_storage": key_storage,
+        }
+    )
+    await store.register_device(device_id, signer.public_key, organization_id, local=True)
+
+
+async def create_workspace(
+    path: Path, *, organization_name: str, password: PasswordPrompt | None = None
+) -> Workspace:
+    """Create a new store with a new device key in secure storage and an administrator profile."""
+    if await asyncio.to_thread(path.exists):
+        raise SiteSyncError(f"{path} already exists.", hint="Choose a new file name.")
+    mode, keys = _new_key_store(path, password)
+    ids = Uuid7Generator()
+    org_id, device_id = ids.new_id(), ids.new_id()
+    signer = Ed25519Signer.generate()
+    keys.set(device_key_name(device_id), signer.seed)
+    store = await open_store(path, create=True)
+    try:
+        await _initialise(
+            store,
+            organization_id=org_id,
+            organization_name=organization_name,
+            device_id=device_id,
+            signer=signer,
+            key_storage=mode,
+        )
+        ws = await _workspace(path, store, signer)
+        admin = Actor(ids.new_id(), Role.ADMIN, "Administrator")
+        register = RegisterUser(
+            user_id=admin.user_id, email=ADMIN_EMAIL, display_name=admin.name, role=Role.ADMIN
+        )
+        await register_user(register, ctx=ws.context(admin))
+        return ws
+    except BaseException:
+        await store.close()
+        raise
+
+
+async def create_demo_store(
+    path: Path,
+    *,
+    units: int,
+    seed: int,
+    as_of: date,
+    months: int = 12,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[DemoSummary, int]:
+    """Build a demo store through the real services; returns its summary and event count.
+
+    The demo device key is kept in a plain file beside the store (demo stores only).
+    """
+    if await asyncio.to_thread(path.exists):
+        raise SiteSyncError(f"{path} already exists.", hint="Delete it or choose another --db.")
+    await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
+    org_id, device_id = demo_ids(seed)
+    signer = Ed25519Signer(demo_device_seed(seed))
+    InsecureDemoKeyStore(demo_key_path(path)).set(device_key_name(device_id), signer.seed)
+    store = await open_store(path, create=True)
+    try:
+        await _initialise(
+            store,
+            organization_id=org_id,
+            organization_name="(demo)",
+            device_id=device_id,
+            signer=signer,
+            key_storage=KEY_STORAGE_DEMO,
+        )
+        async with store.batch() as batch:
+            summary = await generate_demo(
+                uow=batch,
+                blobs=FileBlobStore(blob_dir(path), durable=False),  # demo data: no fsync
+                seed=seed,
+                units=units,
+                as_of=as_of,
+                months=months,
+                progress=progress,
+            )
+        await store.set_meta(
+            {"organization_name": summary.organization_name, "demo_seed": str(seed)}
+        )
+        return summary, await store.count_events()
+    finally:
+        await store.close()
+
+
+@asynccontextmanager
+async def workspace(
+    path: Path, *, password: PasswordPrompt | None = None
+) -> AsyncIterator[Workspace]:
+    """Open a store for the duration of a block."""
+    ws = await open_workspace(path, password=password)
+    try:
+        yield ws
+    finally:
+        await ws.close()
+
+
+async def open_demo_workspace(path: Path, *, seed: int, units: int = 58) -> Workspace:
+    """Open the demo store, building it through the real services on first use."""
+    if not await asyncio.to_thread(path.exists):
+        partial = path.with_name(path.name + ".building")
+        for stale in await asyncio.to_thread(lambda: list(path.parent.glob(partial.name + "*"))):
+            await asyncio.to_thread(stale.unlink)
+        await create_demo_store(partial, units=units, seed=seed, as_of=date.today())
+        # the key file and blob folder follow the store's name: move them with it
+        for suffix in ("", *_COMPANION_SUFFIXES):
+            source = partial.with_name(partial.name + suffix)
+            if await asyncio.to_thread(source.exists):
+                await asyncio.to_thread(source.rename, path.with_name(path.name + suffix))
+    return await open_workspace(path)

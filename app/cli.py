@@ -1,0 +1,178 @@
+"""Headless commands: demo generation, audit verification and export, fleet import."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from uuid import UUID
+
+from app.audit.bundle import verify_bundle
+from app.audit.errors import AuditError, ChainBroken
+from app.audit_trail import export_unit_bundle, verify_store
+from app.bootstrap import (
+    create_demo_store,
+    create_workspace,
+    open_demo_workspace,
+    open_workspace,
+)
+from app.config import Settings
+from app.domain.errors import SiteSyncError, ValidationError
+from app.services.fleet_import import import_fleet, parse_fleet_csv
+
+EXIT_OK, EXIT_FAILED = 0, 1
+
+
+def _out(text: str) -> None:
+    print(text, flush=True)
+
+
+def _progress(label: str) -> object:
+    def report(done: int, total: int) -> None:
+        print(
+            f"\r{label}: {done}/{total}",
+            end="" if done < total else "\n",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    return report
+
+
+def _read_password() -> str:
+    line = sys.stdin.readline()
+    return line.rstrip("\r\n")
+
+
+async def demo_command(args: argparse.Namespace) -> int:
+    """``sitesync demo``: build the demo organization into a new store."""
+    if args.units < 1 or args.units > 10_000:
+        raise ValidationError("--units must be between 1 and 10000.", field="units")
+    if args.months < 1 or args.months > 36:
+        raise ValidationError("--months must be between 1 and 36.", field="months")
+    started = time.perf_counter()
+    summary, events = await create_demo_store(
+        args.db,
+        units=args.units,
+        seed=args.seed,
+        as_of=args.as_of or date.today(),
+        months=args.months,
+        progress=_progress("months of history"),  # type: ignore[arg-type]
+    )
+    elapsed = time.perf_counter() - started
+    _out(f"Demo store written to {args.db}")
+    _out(f"  organization: {summary.organization_name}")
+    _out(f"  customers: {summary.customers}, sites: {summary.sites}, units: {summary.units}")
+    _out(
+        f"  actions: {summary.actions}, events: {events} in {elapsed:.1f} s "
+        f"({events / elapsed:,.0f} events/s)"
+    )
+    _out("  the device key of this demo store is kept in a plain file beside it (demo only)")
+    return EXIT_OK
+
+
+def _report_broken(exc: AuditError) -> int:
+    print(f"FAILED: {exc}", file=sys.stderr)
+    if isinstance(exc, ChainBroken):
+        print(
+            f"  first bad event: #{exc.position}"
+            + (f" id {exc.event_id}" if exc.event_id else "")
+            + (f" device {exc.device_id} seq {exc.device_seq}" if exc.device_id else ""),
+            file=sys.stderr,
+        )
+    print(f"  rule broken: {exc.rule}", file=sys.stderr)
+    print(
+        "  nothing was repaired; keep the file as evidence and restore from a backup or re-sync",
+        file=sys.stderr,
+    )
+    return EXIT_FAILED
+
+
+async def audit_command(args: argparse.Namespace) -> int:
+    """``sitesync audit verify|export``."""
+    if args.audit_command == "export":
+        try:
+            unit_id = UUID(args.unit)
+        except ValueError:
+            raise ValidationError(
+                f"'{args.unit}' is not a unit id (a UUID).",
+                field="unit",
+                hint="Copy the unit id from the unit page.",
+            ) from None
+        result = await export_unit_bundle(args.db, unit_id, args.out)
+        _out(
+            f"Evidence bundle written to {args.out}: {result.events} events of "
+            f"{result.subject}, {result.devices} device(s)"
+        )
+        _out(f"Check it anywhere with: sitesync audit verify --bundle {args.out}")
+        return EXIT_OK
+    try:
+        if args.bundle is not None:
+            report = verify_bundle(_read(args.bundle))
+            _out(f"Bundle intact: {report.events} events from {report.devices} device(s)")
+            return EXIT_OK
+        started = time.perf_counter()
+        chain = await verify_store(args.db, full=not args.links_only)
+    except AuditError as exc:
+        return _report_broken(exc)
+    elapsed = time.perf_counter() - started
+    mode = "links only" if args.links_only else "hashes, signatures and links"
+    _out(
+        f"Chain intact ({mode}): {chain.events} events from {chain.devices} device(s) "
+        f"in {elapsed:.1f} s"
+    )
+    _out(f"  head hash: {chain.head_hash}")
+    for device, head in sorted(chain.heads.items()):
+        _out(f"  device {device}: {head.seq} events, head {head.hash}")
+    return EXIT_OK
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise SiteSyncError(
+            f"Cannot read {path}: {exc.strerror}.", hint="Check the file name."
+        ) from None
+
+
+async def import_command(args: argparse.Namespace) -> int:
+    """``sitesync import``: onboard customers, sites and units from a CSV file, all or nothing."""
+    rows = parse_fleet_csv(_read(args.file))
+    password = _read_password if args.password_stdin else None
+    if args.db.exists():
+        ws = await open_workspace(args.db, password=password)
+    else:
+        ws = await create_workspace(args.db, organization_name=args.organization, password=password)
+    try:
+        actor = await ws.actor(args.as_user)
+        async with ws.store.batch() as batch:
+            summary = await import_fleet(rows, ctx=ws.context(actor, batch))
+    finally:
+        await ws.close()
+    _out(
+        f"Imported {summary.units} unit(s); created {summary.customers} customer(s) and "
+        f"{summary.sites} site(s) in {args.db}"
+    )
+    return EXIT_OK
+
+
+def gui_command(args: argparse.Namespace) -> int:
+    """Open the desktop app: on the demo store with ``--demo``, else on ``--db``."""
+    from app.ui.app import run_gui  # Qt is imported only when a window is wanted
+
+    settings = Settings()
+    if args.demo:
+        path = settings.demo_db
+        opener = lambda: open_demo_workspace(path, seed=settings.demo_seed)  # noqa: E731
+    elif args.db is not None:
+        path = args.db
+        opener = lambda: open_workspace(path)  # noqa: E731
+    else:
+        raise ValidationError(
+            "Choose a store to open.",
+            hint="Run 'sitesync --demo' for the demo, or 'sitesync --db PATH' for a store.",
+        )
+    return run_gui(opener, data_dir=settings.data_dir)

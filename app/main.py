@@ -1,0 +1,113 @@
+"""The ``sitesync`` command: the desktop app, and headless commands for administrators."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from app import cli
+from app.domain.errors import SiteSyncError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+IMPORT_HELP = """\
+The CSV file needs a header line. Required columns: customer, site, site_address, unit_number.
+Optional columns: manufacturer (KONE, Otis, Schindler, TK Elevator, Mitsubishi, Fujitec, other),
+model, drive_type (traction, hydraulic, mrl_traction), serial_number, conveyance_id, capacity_kg,
+rated_speed_mps (e.g. 1.6), floors_served, installation_date (YYYY-MM-DD), certificate_number,
+certificate_issued, certificate_expires (YYYY-MM-DD; the three together or none),
+maintenance_interval_days (default 30). Customers and sites are matched by name and created
+when new. All or nothing: any bad line is reported with its line number, column and reason, and
+nothing is written."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sitesync",
+        description="SiteSync: offline-first field software for elevator maintenance. Without a "
+        "command, opens the desktop app.",
+    )
+    parser.add_argument("--demo", action="store_true", help="open the app on the demo store")
+    parser.add_argument("--db", type=Path, help="open the app on this store")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="build a demo store through the real services")
+    demo.add_argument("--db", type=Path, required=True, help="the new store file")
+    demo.add_argument("--units", type=int, default=58, help="number of units (default 58)")
+    demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    demo.add_argument("--months", type=int, default=12, help="months of history (default 12)")
+    demo.add_argument(
+        "--as-of",
+        type=date.fromisoformat,
+        default=None,
+        help="last day of the history, YYYY-MM-DD (default today)",
+    )
+
+    audit = sub.add_parser("audit", help="verify or export the audit trail")
+    audit_sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    verify = audit_sub.add_parser("verify", help="verify a store's chain or an evidence bundle")
+    source = verify.add_mutually_exclusive_group(required=True)
+    source.add_argument("--db", type=Path, help="the store to verify")
+    source.add_argument("--bundle", type=Path, help="an evidence bundle to verify")
+    verify.add_argument(
+        "--links-only",
+        action="store_true",
+        help="check sequence and hash links only (fast; no signatures)",
+    )
+    export = audit_sub.add_parser("export", help="write a unit's evidence bundle")
+    export.add_argument("--db", type=Path, required=True, help="the store")
+    export.add_argument("--unit", required=True, help="the unit's id (UUID)")
+    export.add_argument("--out", type=Path, required=True, help="the bundle file to write")
+
+    imp = sub.add_parser(
+        "import",
+        help="onboard a fleet from a CSV file",
+        epilog=IMPORT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    imp.add_argument(
+        "--db", type=Path, required=True, help="the store (created if it does not exist)"
+    )
+    imp.add_argument("file", type=Path, help="the CSV file")
+    imp.add_argument(
+        "--organization", default="My organization", help="organization name for a new store"
+    )
+    imp.add_argument("--as", dest="as_user", help="e-mail of the user importing (default: admin)")
+    imp.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the offline-unlock password from standard input (needed when "
+        "no OS keyring is available)",
+    )
+    return parser
+
+
+def _run(coro: Coroutine[Any, Any, int]) -> int:
+    return asyncio.run(coro)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``sitesync`` command."""
+    args = _parser().parse_args(argv)
+    commands: dict[str | None, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = {
+        "demo": cli.demo_command,
+        "audit": cli.audit_command,
+        "import": cli.import_command,
+    }
+    try:
+        if args.command is None:
+            return cli.gui_command(args)
+        return _run(commands[args.command](args))
+    except SiteSyncError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        if exc.hint:
+            print(f"next step: {exc.hint}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted; nothing partial was kept", file=sys.stderr)
+        return 130
