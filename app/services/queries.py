@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from uuid import UUID
 
@@ -144,6 +144,8 @@ class UnitDetail:
     health: HealthScore
     compliance: tuple[ComplianceItem, ...]
     open_incidents: tuple[Incident, ...]
+    names: dict[UUID, str] = field(default_factory=dict)
+    """Display names of the users the records mention (technicians, authors)."""
 
 
 async def unit_detail(
@@ -164,11 +166,12 @@ async def unit_detail(
             raise NotFoundError("The unit's site was not found.", hint="Sync, then try again.")
         customer = await uow.customers.get(site.customer_id)
         record = await _record(uow, unit)
+        names = {u.id: u.display_name for u in await uow.users.list_all()}
     items = unit_compliance_items(unit, record.visits, record.inspections, today=today,
                                   settings=rules)  # fmt: skip
     open_incidents = tuple(i for i in record.incidents if i.status is IncidentStatus.OPEN)
     health = health_score(record, today=today, settings=rules)
-    return UnitDetail(unit, site, customer, record, health, tuple(items), open_incidents)
+    return UnitDetail(unit, site, customer, record, health, tuple(items), open_incidents, names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,6 +345,12 @@ async def profiles(uow_factory: UnitOfWorkFactory) -> list[User]:
     async with uow_factory() as uow:
         users = await uow.users.list_all()
     return sorted((u for u in users if u.active), key=lambda u: u.display_name.casefold())
+
+
+async def user_names(uow_factory: UnitOfWorkFactory) -> dict[UUID, str]:
+    """Every user's display name (former users too: old records name them)."""
+    async with uow_factory() as uow:
+        return {u.id: u.display_name for u in await uow.users.list_all()}
 
 
 async def _unit_rows(

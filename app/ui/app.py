@@ -1,0 +1,165 @@
+"""The GUI entry point the CLI calls: ``run_gui(open_backend, data_dir=...) -> exit code``."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QSettings, QTimer
+from PySide6.QtWidgets import QApplication, QDialog, QLabel
+
+from app.domain.entities import User
+from app.ids import SystemClock
+from app.services.ports import Clock
+from app.services.queries import profiles
+from app.ui.backend import Backend, BackendOpener
+from app.ui.errors import ErrorPresenter, configure_logging
+from app.ui.main_window import MainWindow
+from app.ui.runtime import CoreRuntime, Progress
+from app.ui.session import Session
+from app.ui.views.profiles import ProfileDialog, actor_of
+
+log = logging.getLogger(__name__)
+
+
+class Startup(QObject):
+    """Opens the backend on the worker, signs a profile in, then shows the main window."""
+
+    def __init__(
+        self,
+        app: QApplication,
+        open_backend: BackendOpener,
+        *,
+        data_dir: Path,
+        settings: QSettings,
+        clock: Clock,
+        quit_app: Callable[[], None] | None = None,
+    ) -> None:
+        super().__init__()
+        self.quit = quit_app or app.quit
+        self.app, self.settings, self.clock, self.data_dir = app, settings, clock, data_dir
+        self.errors = ErrorPresenter(log_file=data_dir / "logs" / "sitesync.log")
+        self.runtime = CoreRuntime(self)
+        self.runtime.start()
+        self.session: Session | None = None
+        self.window: MainWindow | None = None
+        self.exit_code = 0
+        self.splash = QLabel("Opening SiteSync…")
+        self.splash.setMinimumSize(320, 80)
+        self.splash.setWindowTitle("SiteSync")
+        self.splash.show()
+
+        async def open_job(_progress: Progress) -> Backend:
+            return await open_backend()
+
+        operation = self.runtime.submit(open_job, label="open the store")
+        operation.finished.connect(self._opened)
+        operation.failed.connect(lambda error: self._fatal(error, "open the store"))
+
+    def _fatal(self, error: BaseException, action: str) -> None:
+        self.splash.hide()
+        self.errors.present(error, action=action, parent=None)
+        self.exit_code = 1
+        box = self.errors.open_box
+        if isinstance(box, QDialog) and box.isVisible():  # quit once the message was read
+            box.finished.connect(self.quit)
+        else:
+            QTimer.singleShot(0, self.quit)
+
+    def _opened(self, backend: Backend) -> None:
+        self.session = Session(
+            self.runtime, backend, clock=self.clock, errors=self.errors, data_dir=self.data_dir
+        )
+        self.session.read(
+            profiles,
+            self._choose_profile,
+            label="load the profiles",
+            on_error=lambda e: self._fatal(e, "load the profiles"),
+        )
+
+    def _choose_profile(self, users: list[User]) -> None:
+        assert self.session is not None
+        self.splash.hide()
+        remembered = str(self.settings.value("profile/user_id", ""))
+        known = {str(u.id): u for u in users}
+        if remembered in known or len(users) == 1:
+            user = known.get(remembered) or users[0]
+            self.session.switch_profile(actor_of(user))
+            self._show_window()
+            return
+        dialog = ProfileDialog(self.session)
+        dialog.chosen.connect(lambda _actor: self._show_window())
+        dialog.rejected.connect(self.quit)
+        dialog.open()
+
+    def _show_window(self) -> None:
+        assert self.session is not None
+        self.window = MainWindow(self.session, self.settings)
+        self.window.show()
+
+    def shutdown(self) -> None:
+        """Close the store on the worker and stop it (at quit)."""
+        if self.session is not None:
+            backend = self.session.backend
+
+            async def close(_progress: Progress) -> None:
+                await backend.aclose()
+
+            try:
+                self.runtime.run_sync(close, timeout=10)
+            except Exception:
+                log.exception("closing the store failed")
+        self.runtime.stop()
+
+
+def start_gui(
+    app: QApplication,
+    open_backend: BackendOpener,
+    *,
+    data_dir: Path,
+    clock: Clock | None = None,
+    settings_path: Path | None = None,
+    quit_app: Callable[[], None] | None = None,
+) -> Startup:
+    """Set up logging and settings and start opening the backend; the event loop shows the rest."""
+    app.setOrganizationName("SiteSync")
+    app.setApplicationName("SiteSync")
+    configure_logging(data_dir / "logs" / "sitesync.log")
+    settings = (
+        QSettings(str(settings_path), QSettings.Format.IniFormat) if settings_path else QSettings()
+    )
+    startup = Startup(
+        app,
+        open_backend,
+        data_dir=data_dir,
+        settings=settings,
+        clock=clock or SystemClock(),
+        quit_app=quit_app,
+    )
+    app.aboutToQuit.connect(startup.shutdown)
+    return startup
+
+
+def run_gui(
+    open_backend: BackendOpener,
+    *,
+    data_dir: Path,
+    argv: Sequence[str] | None = None,
+    clock: Clock | None = None,
+    settings_path: Path | None = None,
+) -> int:
+    """Run the desktop application until its window closes; returns the process exit code.
+
+    ``open_backend`` is awaited on the core worker's loop (never on the Qt thread).
+    """
+    existing = QApplication.instance()
+    app = (
+        existing if isinstance(existing, QApplication) else QApplication(list(argv or sys.argv[:1]))
+    )
+    startup = start_gui(
+        app, open_backend, data_dir=data_dir, clock=clock, settings_path=settings_path
+    )
+    code = app.exec()
+    return startup.exit_code or code

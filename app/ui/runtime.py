@@ -1,0 +1,204 @@
+"""The core worker: one thread running one asyncio loop that owns the store.
+
+The Qt thread never waits on it. It submits a job (a coroutine function) and gets an
+:class:`Operation` back, whose Qt signals deliver the result, the error or progress in the Qt
+thread (queued connections). Results that carry ``Changes`` are also announced once on
+:attr:`CoreRuntime.changed`, the single "what changed" signal views refresh on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import threading
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+
+from app.services.context import Changes
+
+log = logging.getLogger(__name__)
+
+
+class OperationCancelled(Exception):
+    """Raised inside a job that noticed it was cancelled."""
+
+
+class Progress:
+    """Handed to every job: report progress, check for cancellation (thread-safe)."""
+
+    def __init__(self, emit: Callable[[int, int, str], None]) -> None:
+        self._emit = emit
+        self._cancelled = threading.Event()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+
+    def report(self, done: int, total: int, text: str = "") -> None:
+        """Tell the Qt thread how far the job is (``total`` 0 means unknown)."""
+        self._emit(done, total, text)
+
+    def check(self) -> None:
+        """Raise OperationCancelled if the user cancelled the job."""
+        if self.cancelled:
+            raise OperationCancelled()
+
+
+type Job[T] = Callable[[Progress], Awaitable[T]]
+
+
+def changes_of(result: object) -> Changes | None:
+    """The Changes a service result carries (itself, or a ``.changes`` attribute)."""
+    if isinstance(result, Changes):
+        return result
+    found = getattr(result, "changes", None)
+    return found if isinstance(found, Changes) else None
+
+
+class Operation(QObject):
+    """One submitted job; lives in the Qt thread, its signals fire there."""
+
+    finished = Signal(object)
+    failed = Signal(object)
+    progressed = Signal(int, int, str)
+    cancelled = Signal()
+    done = Signal()  # after finished, failed or cancelled
+
+    _completed = Signal(object, object, bool)
+    _progress = Signal(int, int, str)
+
+    def __init__(self, label: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.label = label
+        self.progress = Progress(self._progress.emit)
+        self.future: concurrent.futures.Future[Any] | None = None
+        self.running = True
+        self._completed.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+        self._progress.connect(self.progressed, Qt.ConnectionType.QueuedConnection)
+
+    def cancel(self) -> None:
+        """Ask the job to stop: its task is cancelled and ``progress.cancelled`` turns True."""
+        self.progress.cancel()
+        if self.future is not None:
+            self.future.cancel()
+
+    def _on_future_done(self, future: concurrent.futures.Future[Any]) -> None:
+        # Runs in the worker thread (or wherever the future completes): only emit.
+        if future.cancelled():
+            self._completed.emit(None, None, True)
+            return
+        error = future.exception()
+        if isinstance(error, OperationCancelled):
+            self._completed.emit(None, None, True)
+        else:
+            self._completed.emit(None if error else future.result(), error, False)
+
+    @Slot(object, object, bool)
+    def _deliver(self, result: object, error: object, was_cancelled: bool) -> None:
+        self.running = False
+        if was_cancelled:
+            self.cancelled.emit()
+        elif error is not None:
+            self.failed.emit(error)
+        else:
+            self.finished.emit(result)
+        self.done.emit()
+
+
+class CoreRuntime(QObject):
+    """Owns the worker thread and its loop; create it in the Qt thread."""
+
+    changed = Signal(object)  # Changes
+    busy_changed = Signal(bool)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._active: set[Operation] = set()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._active)
+
+    def start(self) -> None:
+        """Start the worker thread and its event loop."""
+        if self.running:
+            return
+        loop = asyncio.new_event_loop()
+        ready = threading.Event()
+
+        def main() -> None:
+            asyncio.set_event_loop(loop)
+            loop.call_soon(ready.set)
+            loop.run_forever()
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+        self._loop = loop
+        self._thread = threading.Thread(target=main, name="sitesync-core", daemon=True)
+        self._thread.start()
+        ready.wait(5)
+
+    def submit[T](self, job: Job[T], *, label: str = "") -> Operation:
+        """Run ``job`` on the worker loop; connect to the returned operation's signals."""
+        if self._loop is None or not self.running:
+            raise RuntimeError("the core worker is not running")
+        operation = Operation(label, self)
+        self._active.add(operation)
+        if len(self._active) == 1:
+            self.busy_changed.emit(True)
+        operation.finished.connect(self._announce)
+        operation.done.connect(lambda: self._retire(operation))
+        future = asyncio.run_coroutine_threadsafe(
+            _as_coroutine(job, operation.progress), self._loop
+        )
+        operation.future = future
+        future.add_done_callback(operation._on_future_done)
+        return operation
+
+    def _announce(self, result: object) -> None:
+        changes = changes_of(result)
+        if changes is not None and changes.events:
+            self.changed.emit(changes)
+
+    def _retire(self, operation: Operation) -> None:
+        self._active.discard(operation)
+        operation.deleteLater()
+        if not self._active:
+            self.busy_changed.emit(False)
+
+    def run_sync[T](self, job: Job[T], timeout: float = 30.0) -> T:
+        """Run ``job`` and wait for it: only for start-up and shut-down, never from a view."""
+        if self._loop is None:
+            raise RuntimeError("the core worker is not running")
+        progress = Progress(lambda _d, _t, _s: None)
+        future = asyncio.run_coroutine_threadsafe(_as_coroutine(job, progress), self._loop)
+        return future.result(timeout)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Cancel running jobs, stop the loop and join the thread."""
+        for operation in list(self._active):
+            operation.cancel()
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
+            return
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout)
+        if thread.is_alive():
+            log.warning("the core worker did not stop within %s s", timeout)
+        self._loop = self._thread = None
+
+
+async def _as_coroutine[T](job: Job[T], progress: Progress) -> T:
+    return await job(progress)

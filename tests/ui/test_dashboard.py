@@ -1,0 +1,88 @@
+"""The dashboard: KPI tiles, charts, filters and drill-down, and a slow store never freezes it."""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+from PySide6.QtCore import QTimer
+from PySide6.QtTest import QTest
+from pytestqt.qtbot import QtBot
+
+from app.domain.enums import ElevatorStatus, Manufacturer
+from app.ui.main_window import MainWindow
+from app.ui.views.dashboard import DashboardView
+from tests.ui.factories import Fleet
+
+
+def _dashboard(qtbot: QtBot, window: MainWindow) -> DashboardView:
+    view = window.views["Dashboard"]
+    assert isinstance(view, DashboardView)
+    qtbot.waitUntil(lambda: view.board is not None, timeout=5000)
+    return view
+
+
+def test_tiles_charts_and_lists_show_the_fleet(qtbot: QtBot, window: MainWindow) -> None:
+    view = _dashboard(qtbot, window)
+    assert view.board is not None
+    metrics = view.board.metrics
+    assert view.tiles["regulatory"].value.text() == "100%"
+    assert view.tiles["callbackRate"].value.text() == f"{metrics.callback_rate:,.2f}"
+    assert sum(view.status_chart.counts.values()) == 6
+    assert len(view.callback_chart.months) == 12
+    assert view.open_calls.rowCount() == len(view.board.open_callbacks) == 3
+    assert view.drill.tabText(0) == "Open callbacks (3)"
+    assert "6 units" in view.updated.text()
+
+
+def test_filters_and_period_narrow_the_figures(qtbot: QtBot, window: MainWindow) -> None:
+    view = _dashboard(qtbot, window)
+    view.maker.setCurrentIndex(view.maker.findData(Manufacturer.KONE))
+    qtbot.waitUntil(
+        lambda: view.board is not None and view.board.filter.manufacturer is not None, timeout=5000
+    )
+    assert view.board is not None
+    assert {r.manufacturer for r in view.board.rows} == {Manufacturer.KONE}
+    assert f"{len(view.board.rows)} units" in view.updated.text()
+    view.period.setCurrentIndex(0)  # last 30 days
+    qtbot.waitUntil(
+        lambda: view.board is not None and view.board.filter.period.hours == 30 * 24, timeout=5000
+    )
+    view.maker.setCurrentIndex(0)
+    qtbot.waitUntil(lambda: view.board is not None and len(view.board.rows) == 6, timeout=5000)
+    assert view.customer.count() == 3  # "All customers" and the two customers
+
+
+def test_drill_down_opens_the_unit(qtbot: QtBot, window: MainWindow, fleet: Fleet) -> None:
+    view = _dashboard(qtbot, window)
+    table, proxy = view.tables["openCallbacks"]
+    table.activated.emit(proxy.index(0, 0))
+    assert window.current_view() == "Sites & Units"
+    qtbot.waitUntil(lambda: window.fleet.page.detail is not None, timeout=5000)
+    assert window.fleet.page.detail is not None
+    assert window.fleet.page.detail.open_incidents
+
+
+def test_a_slow_store_never_freezes_the_window(
+    qtbot: QtBot, window: MainWindow, fleet: Fleet
+) -> None:
+    view = _dashboard(qtbot, window)
+    fleet.store.delay = 0.02  # every read now takes 20 ms: a full dashboard load takes ~1 s
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.start(10)
+    started = time.monotonic()
+    view.refresh()
+    assert view.updated.text() == "Updating…"
+    QTest.keyClicks(window.fleet.search, "harbour")  # typing still works meanwhile
+    qtbot.waitUntil(lambda: "units" in view.updated.text(), timeout=20000)
+    timer.stop()
+    elapsed = time.monotonic() - started
+    assert elapsed > 0.3
+    gaps = [b - a for a, b in itertools.pairwise(ticks)]
+    assert len(ticks) > elapsed / 0.05  # the Qt loop kept ticking
+    assert max(gaps) < 0.5  # never blocked for long
+    assert window.fleet.search.text() == "harbour"
+    assert view.board is not None
+    assert view.board.by_status[ElevatorStatus.OPERATIONAL] >= 1

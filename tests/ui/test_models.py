@@ -1,0 +1,58 @@
+"""Table models and proxies, tested without any window."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from app.services import queries as q
+from app.ui.format import STATUS_COLORS, duration, label
+from app.ui.models.records import CallbackLine, CallbackTableModel, FleetTableModel
+from app.ui.models.table import ROW_ROLE, RowFilterProxy
+from tests.ui.factories import seed_fleet
+
+NOW = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
+
+
+async def test_fleet_model_shows_rows_and_the_proxy_sorts_and_filters(qtbot: QtBot) -> None:
+    fleet = await seed_fleet()
+    rows = await q.fleet(fleet.store.unit_of_work, today=NOW.date())
+    model = FleetTableModel()
+    model.set_rows(rows)
+    assert model.rowCount() == 6
+    assert model.columnCount() == 6
+    assert model.headerData(3, Qt.Orientation.Horizontal) == "Health"
+    status = model.index(0, 2)
+    assert status.data() == label(rows[0].status)
+    assert status.data(Qt.ItemDataRole.ForegroundRole) == STATUS_COLORS[rows[0].status]
+    proxy = RowFilterProxy(model)
+    proxy.sort(3, Qt.SortOrder.AscendingOrder)
+    healths = [int(proxy.index(r, 3).data()) for r in range(proxy.rowCount())]
+    assert healths == sorted(healths)
+    proxy.set_predicate(lambda row: q.matches(row, "quay"))
+    assert proxy.rowCount() == 2
+    assert {proxy.row_object(r).site_name for r in range(2)} == {"Quay House"}
+    proxy.set_predicate(None)
+    assert proxy.rowCount() == 6
+    assert model.index(0, 0).data(ROW_ROLE) == rows[0]
+
+
+async def test_callback_model_formats_entrapments_and_kpi(qtbot: QtBot) -> None:
+    fleet = await seed_fleet()
+    calls = await q.callback_log(fleet.store.unit_of_work, today=NOW.date())
+    model = CallbackTableModel()
+    model.set_rows([CallbackLine(i, row.title) for i, row in calls])
+    texts = {model.index(r, 5).data() for r in range(model.rowCount())}
+    assert "Yes (1)" in texts
+    assert model.index(0, 7).data() == "Counts"
+
+
+def test_formatting_helpers() -> None:
+    from datetime import timedelta
+
+    assert label("out_of_service") == "Out of service"
+    assert label("KONE") == "KONE"
+    assert duration(timedelta(minutes=75)) == "1 h 15 min"
+    assert duration(timedelta(days=2, hours=3)) == "2 d 3 h"

@@ -1,0 +1,111 @@
+"""The GUI on the real SQLite store: a demo store built through the real services."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtTest import QTest
+from pytestqt.qtbot import QtBot
+
+from app.audit.bundle import verify_bundle
+from app.bootstrap import create_demo_store
+from app.domain.entities import User
+from app.domain.enums import Role, VisitStatus
+from app.domain.work import Visit
+from app.services.queries import profiles
+from app.ui.errors import ErrorPresenter
+from app.ui.main_window import MainWindow
+from app.ui.runtime import CoreRuntime, Progress
+from app.ui.session import Session
+from app.ui.views.audit import AuditView
+from app.ui.views.profiles import actor_of
+from app.ui.views.visit_form import VisitForm
+from tests.ui.conftest import FixedClock
+from tests.ui.helpers import answer_checklist, draw_signature
+from tests.ui.real_backend import WorkspaceBackend
+
+
+@pytest.fixture
+def demo_path(tmp_path: Path) -> Path:
+    path = tmp_path / "demo.sqlite"
+    asyncio.run(create_demo_store(path, units=6, seed=7, as_of=date(2025, 6, 2), months=3))
+    return path
+
+
+def test_recording_a_visit_on_the_real_store(
+    qtbot: QtBot, runtime: CoreRuntime, demo_path: Path, tmp_path: Path
+) -> None:
+    async def open_job(_progress: Progress) -> WorkspaceBackend:
+        return await WorkspaceBackend.open(demo_path)
+
+    backend = runtime.run_sync(open_job)
+    session = Session(
+        runtime, backend, clock=FixedClock(), errors=ErrorPresenter(), data_dir=tmp_path
+    )
+    users: list[User] = []
+    with qtbot.waitSignal(session.read(profiles, users.extend).done, timeout=10000):
+        pass
+    technician = next(u for u in users if u.role is Role.TECHNICIAN)
+    session.switch_profile(actor_of(next(u for u in users if u.role is Role.SUPERVISOR)))
+    window = MainWindow(session, QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    window.show()
+    dashboard = window.views["Dashboard"]
+    qtbot.waitUntil(lambda: getattr(dashboard, "board", None) is not None, timeout=20000)
+    session.switch_profile(actor_of(technician))
+    assert window.current_view() == "Sites & Units"
+    qtbot.waitUntil(lambda: window.fleet.model.rowCount() == 6, timeout=20000)
+    unit = window.fleet.model.row_at(0)
+    form = window.forms.record_visit(unit.elevator_id)
+    assert isinstance(form, VisitForm)
+    qtbot.addWidget(form)
+    qtbot.waitUntil(lambda: len(form.checklist.rows) > 3, timeout=10000)
+    answer_checklist(qtbot, form.checklist)
+    draw_signature(form.tech_pad)
+    QTest.keyClicks(form.customer_name, "Facilities manager")
+    draw_signature(form.customer_pad)
+    with qtbot.waitSignal(form.saved, timeout=20000):
+        QTest.mouseClick(form.save_button, Qt.MouseButton.LeftButton)
+
+    async def visits(_progress: Progress) -> list[Visit]:
+        async with backend.unit_of_work() as uow:
+            return await uow.visits.for_elevator(unit.elevator_id)
+
+    recorded = max(runtime.run_sync(visits), key=lambda v: v.created_at)
+    assert recorded.status is VisitStatus.LOCKED
+    assert recorded.technician_id == technician.id
+    assert recorded.customer_signoff is not None
+    assert recorded.customer_signoff.signature_sha256 is not None
+    window.go("Audit")
+    audit = window.views["Audit"]
+    assert isinstance(audit, AuditView)
+    qtbot.waitUntil(lambda: audit.model.rowCount() > 0, timeout=20000)
+    QTest.mouseClick(audit.verify, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: audit.verify.isEnabled(), timeout=30000)
+    assert "Chain intact" in audit.chain.text()
+
+    shown: list[str] = []
+    exporter = window.forms.exports
+    exporter.notify = lambda _parent, _title, text: shown.append(text)
+    bundle, record = tmp_path / "unit.json", tmp_path / "record.csv"
+    exporter.ask_path = lambda *_args: str(bundle)
+    exporter.evidence_bundle(unit.elevator_id, unit.title)
+    qtbot.waitUntil(lambda: len(shown) == 1, timeout=20000)
+    assert verify_bundle(bundle.read_bytes()).events > 0
+    exporter.ask_path = lambda *_args: str(record)
+    exporter.report(unit.elevator_id, unit.title, "record", "csv")
+    qtbot.waitUntil(lambda: len(shown) == 2, timeout=30000)
+    lines = record.read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("Unit,Site,Customer,Date,")
+    assert lines[-1].startswith("# Chain intact: ")
+    assert "Facilities manager" in lines[-2]  # the visit recorded above, last by date
+    window.close()
+
+    async def close(_progress: Progress) -> None:
+        await backend.aclose()
+
+    runtime.run_sync(close)
