@@ -18,20 +18,13 @@ from app.domain import payloads as p
 from app.domain.enums import ElevatorStatus, Manufacturer, Role
 from app.domain.errors import NotFoundError
 from app.domain.events import EventPayload, NewEvent
+from app.ids import uuid7_from
 from app.services.context import Actor, Changes, DeviceIdentity, ServiceContext
 from app.services.ports import Clock, IdGenerator, UnitOfWork, UnitOfWorkFactory
 from app.services.recorder import execute
 from app.store.database import Store, StoreMeta
 
 ACTIVE_STATES = tuple(s for s in ElevatorStatus if s is not ElevatorStatus.DECOMMISSIONED)
-
-
-def uuid7(unix_ms: int, random_bits: int) -> UUID:
-    """A UUIDv7 from a millisecond timestamp and 74 random bits."""
-    value = (unix_ms & (2**48 - 1)) << 80
-    value |= 0x7 << 76 | ((random_bits >> 62) & 0xFFF) << 64
-    value |= 0b10 << 62 | (random_bits & (2**62 - 1))
-    return UUID(int=value)
 
 
 class SeedClock:
@@ -47,14 +40,6 @@ class SeedClock:
         return self._now
 
 
-class SystemClock:
-    """The real UTC clock."""
-
-    def now(self) -> datetime:
-        """The current time."""
-        return datetime.now(UTC)
-
-
 class SeedIds:
     """Time-ordered ids drawn from a seeded generator and a clock."""
 
@@ -65,7 +50,8 @@ class SeedIds:
     def new_id(self) -> UUID:
         """A new UUIDv7."""
         unix_ms = int(self._clock.now().timestamp() * 1000)
-        return uuid7(unix_ms, self._random.getrandbits(74))
+        bits = self._random.getrandbits(74)
+        return uuid7_from(unix_ms, bits >> 62, bits)
 
 
 def seed_identity(seed: int) -> tuple[DeviceIdentity, Actor]:

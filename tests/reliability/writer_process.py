@@ -25,6 +25,7 @@ from uuid import UUID
 from app.domain import payloads as p
 from app.domain.enums import ElevatorStatus
 from app.domain.events import NewEvent
+from app.ids import SystemClock
 from app.services.context import ServiceContext
 from app.services.ports import UnitOfWork
 from app.services.recorder import execute
@@ -32,7 +33,6 @@ from app.store import open_store
 from app.store.seeding import (
     ACTIVE_STATES,
     SeedIds,
-    SystemClock,
     adopt_device,
     record,
     seed_context,
