@@ -42,6 +42,7 @@ async def record(uow: UnitOfWork, ctx: ServiceContext, new: Sequence[NewEvent]) 
     """Seal ``new`` events onto this device's chain, store them and apply them, in order."""
     device = ctx.device
     device_id = str(device.device_id)
+    organization_id, actor_id = str(device.organization_id), str(ctx.actor.user_id)
     head = await uow.events.head(device.device_id)
     seq, prev = (head.device_seq, head.hash) if head else (0, genesis_hash(device_id))
     recorded: list[Event] = []
@@ -52,8 +53,8 @@ async def record(uow: UnitOfWork, ctx: ServiceContext, new: Sequence[NewEvent]) 
         parents = sorted(await uow.events.entity_heads(item.entity_id))
         body = EventBody(
             event_id=str(event_id),
-            organization_id=str(device.organization_id),
-            actor_id=str(ctx.actor.user_id),
+            organization_id=organization_id,
+            actor_id=actor_id,
             device_id=device_id,
             device_seq=seq,
             prev_hash=prev,
