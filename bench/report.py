@@ -1,0 +1,128 @@
+"""Write docs/PERFORMANCE.md from the latest results in bench/results/.
+
+uv run python -m bench.report
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bench.common import RESULTS, ROOT
+
+DEFAULT_COMMANDS = {
+    "command_latency": "uv run python -m bench.command_latency --runs 5",
+    "scale": "uv run python -m bench.scale --runs 3",
+}
+TARGETS = {
+    "command_p99": 5.0,
+    "command_ratio": 10.0,
+    "generate": 5_000,
+    "verify-full": 5_000,
+    "verify-links": 100_000,
+    "rss": 500,
+}
+
+
+def _load(name: str) -> dict[str, Any] | None:
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text("utf-8")) if path.exists() else None
+
+
+def _provenance(result: dict[str, Any]) -> str:
+    command = result.get("command", DEFAULT_COMMANDS[result["benchmark"]])
+    return f"Command: `{command}` · machine: {result['machine']} · {result['date']}"
+
+
+def _mark(ok: bool) -> str:
+    return "met" if ok else "**not met**"
+
+
+def _latency(result: dict[str, Any]) -> list[str]:
+    m = result["median_of_runs"]
+    ok = (
+        m["command_p99_ms"] <= TARGETS["command_p99"] and m["ratio_p99"] <= TARGETS["command_ratio"]
+    )
+    return [
+        "## Command latency",
+        "",
+        f"{result['changes']:,} status changes through the real service (validate, seal, sign, "
+        f"append, project, commit) on a store already holding {result['events_before']:,} "
+        "events, against a bare SQLite `INSERT` + `COMMIT` of the same number of bytes "
+        f"({m['event_bytes']} bytes) with the same pragmas (WAL, `synchronous=FULL`), measured in "
+        f"the same run. Median of {result['runs']} runs.",
+        "",
+        "| | p50 | p99 |",
+        "|---|---|---|",
+        f"| status change command | {m['command_p50_ms']:.2f} ms | {m['command_p99_ms']:.2f} ms |",
+        f"| bare insert + commit | {m['bare_p50_ms']:.3f} ms | {m['bare_p99_ms']:.3f} ms |",
+        f"| ratio | {m['ratio_p50']}x | {m['ratio_p99']}x |",
+        "",
+        f"Target: p99 at most 5 ms and at most 10x the bare commit: {_mark(ok)}.",
+        "",
+        _provenance(result),
+        "",
+    ]
+
+
+def _scale(result: dict[str, Any]) -> list[str]:
+    m = result["median_of_runs"]
+    names = {
+        "generate": "demo generation (real services, signed and chained)",
+        "verify-full": "full verification (strict parse, re-canonicalize, hash, signature, links)",
+        "verify-links": "link-only verification (sequence and hash links)",
+        "rebuild": "rebuild of all projections from the log",
+    }
+    lines = [
+        "## Scale",
+        "",
+        f"`sitesync demo` at {result['units']:,} units and {result['months']} months of history, "
+        "then each operation on that store, each in its own process (peak resident memory is "
+        f"the process's own). Median of {result['runs']} runs.",
+        "",
+        "| operation | events | seconds | events/s | target | peak RSS |",
+        "|---|---|---|---|---|---|",
+    ]
+    for key, label in names.items():
+        row = m[key]
+        target = TARGETS.get(key)
+        goal = "" if target is None else f">= {target:,}/s: {_mark(row['events_per_s'] >= target)}"
+        rss_goal = key in ("generate", "verify-full")
+        rss = f"{row['peak_rss_mb']:.0f} MB"
+        if rss_goal:
+            rss += f" (< 500 MB: {_mark(row['peak_rss_mb'] < TARGETS['rss'])})"
+        lines.append(
+            f"| {label} | {row['events']:,.0f} | {row['seconds']:.1f} | "
+            f"{row['events_per_s']:,.0f} | {goal} | {rss} |"
+        )
+    lines += [
+        "",
+        _provenance(result),
+        "",
+    ]
+    return lines
+
+
+def main() -> None:
+    parts = [
+        "# Performance",
+        "",
+        "Measured with the scripts in `bench/` (never part of the test run). Each writes its raw",
+        "results to `bench/results/NAME.json`; `uv run python -m bench.report` rewrites this file",
+        "from them. The machines are shared and noisy, so every comparison is against a baseline",
+        "measured in the same run, and figures are medians of several runs.",
+        "",
+    ]
+    latency, scale = _load("command_latency"), _load("scale")
+    if latency:
+        parts += _latency(latency)
+    if scale:
+        parts += _scale(scale)
+    extra = ROOT / "bench" / "NOTES.md"
+    if extra.exists():
+        parts += [extra.read_text("utf-8")]
+    (ROOT / "docs" / "PERFORMANCE.md").write_text("\n".join(parts).rstrip() + "\n", "utf-8")
+
+
+if __name__ == "__main__":
+    main()
