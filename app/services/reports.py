@@ -40,6 +40,7 @@ CALLBACK_COLUMNS = (
 )  # fmt: skip
 _PDF_VISIT_COLUMNS = ("Date", "Type", "Status", "Technician", "Result", "Failed items", "Parts",
                       "Notes", "Sign-off", "Addenda")  # fmt: skip
+_PDF_VISIT_WIDTHS = (7, 7, 6, 9, 9, 15, 12, 14, 12, 9)  # per cent of the page width
 
 
 def chain_summary(report: ChainReport) -> str:
@@ -234,8 +235,10 @@ table.grid th, table.grid td { border: 1px solid #90a4ae; padding: 2px; }
 </style>"""
 
 
-def _table(header: Sequence[str], rows: list[list[str]]) -> str:
-    head = "".join(f"<th>{escape(h)}</th>" for h in header)
+def _table(header: Sequence[str], rows: list[list[str]], widths: Sequence[int]) -> str:
+    head = "".join(
+        f'<th width="{w}%">{escape(h)}</th>' for h, w in zip(header, widths, strict=True)
+    )
     body = "".join(
         "<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>" for row in rows
     )
@@ -278,7 +281,10 @@ def record_html(report: UnitReport, *, visits: bool = True) -> str:
     if visits:
         keep = [VISIT_COLUMNS.index(c) for c in _PDF_VISIT_COLUMNS]
         rows = [[row[k] for k in keep] for row in visit_rows(report)]
-        parts += [f"<h2>Visits ({len(rows)})</h2>", _table(_PDF_VISIT_COLUMNS, rows)]
+        parts += [
+            f"<h2>Visits ({len(rows)})</h2>",
+            _table(_PDF_VISIT_COLUMNS, rows, _PDF_VISIT_WIDTHS),
+        ]
     parts += [f"<h2>Callback log ({len(report.incidents)})</h2>", _callbacks_html(report)]
     parts.append(f'<p class="chain">Audit chain verification: {escape(report.chain)}</p>')
     parts.append(

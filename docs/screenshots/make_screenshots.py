@@ -12,6 +12,7 @@ in progress through the dialogs, as a user would, so that the Work screen has op
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import sys
 import tempfile
@@ -43,6 +44,7 @@ from app.ui.views.schedule_dialog import ScheduleDialog
 from app.ui.views.visit_form import VisitForm
 from app.ui.views.work import WorkView
 from app.ui.widgets.forms import find_data
+from app.ui.widgets.signature_pad import SignaturePad
 
 OUT = Path(__file__).resolve().parent
 AS_OF = date(2026, 11, 26)
@@ -73,9 +75,10 @@ def save(widget: QWidget, name: str) -> None:
     print(f"wrote {path}")
 
 
-def draw(pad: QWidget) -> None:
-    """A signature-like zig-zag on a signature pad."""
-    pad.set_strokes([[[20 + k * 14, 50 + (-1) ** k * 18] for k in range(14)]])  # type: ignore[attr-defined]
+def draw(pad: SignaturePad) -> None:
+    """A handwriting-like stroke on a signature pad."""
+    points = [[24 + k * 2.2, 52 - 20 * math.sin(k / 5) * math.exp(-k / 90)] for k in range(110)]
+    pad.set_strokes([points, [[60, 40], [75, 62], [92, 38]]])
 
 
 def build(folder: Path) -> Path:
@@ -164,6 +167,11 @@ def main() -> int:
     assert isinstance(cont, VisitForm)
     wait(app, lambda: cont.save_button.isEnabled())
     save(cont, "visit-continue.png")
+    bottom = cont.findChild(QScrollArea)
+    assert bottom is not None
+    bottom.verticalScrollBar().setValue(bottom.verticalScrollBar().maximum())
+    app.processEvents()
+    save(cont, "visit-continue-signoff.png")
     cont.reject()
 
     visit = window.forms.record_visit(worst.elevator_id)

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import cast
 from uuid import UUID
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
+from app.domain.commands import CancelVisit
 from app.domain.enums import ItemKind, VisitStatus
 from app.domain.work import Visit
+from app.services.visits import cancel_visit
+from app.ui.errors import ErrorReport
 from app.ui.main_window import MainWindow
 from app.ui.views.status_dialog import AddendumDialog
 from app.ui.views.visit_form import VisitForm
@@ -189,3 +193,30 @@ def test_a_failed_step_keeps_what_was_stored_and_saving_again_adds_nothing_twice
     assert [p.part_number for p in visit.parts] == ["DL-200", "GV-1"]  # nothing twice
     assert len(visit.notes) == 2
     assert visit.status is VisitStatus.IN_PROGRESS
+
+
+def test_a_draft_of_a_visit_finished_elsewhere_is_refused_with_a_reason(
+    qtbot: QtBot,
+    window: MainWindow,
+    fleet: Fleet,
+    tmp_path: Path,
+    settings: QSettings,
+    shown_errors: list[ErrorReport],
+) -> None:
+    photo = tmp_path / "door.png"
+    photo.write_bytes(PNG_1PX)
+    visit_id = _start_in_progress(qtbot, window, fleet, photo)
+    form = _open_form(qtbot, window.forms.open_visit(_visit(fleet, visit_id)))
+    QTest.keyClicks(form.notes, "Not saved yet")
+    qtbot.waitUntil(lambda: "Draft saved" in form.draft_status.text(), timeout=5000)
+    form.reject()
+    cancel = CancelVisit(visit_id=visit_id, reason="Recorded twice by mistake")
+    asyncio.run(cancel_visit(cancel, ctx=fleet.context()))  # e.g. from a synced device
+    restarted = MainWindow(window.session, settings)
+    qtbot.addWidget(restarted)
+    restarted.show()
+    qtbot.waitUntil(lambda: restarted.drafts.isVisible(), timeout=5000)
+    QTest.mouseClick(restarted.drafts.restore, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(shown_errors), timeout=5000)
+    assert "was cancelled meanwhile" in shown_errors[-1].message
+    assert "Discard the draft" in shown_errors[-1].hint

@@ -12,7 +12,7 @@ from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from app.audit.bundle import verify_bundle
-from app.bootstrap import create_demo_store
+from app.bootstrap import Workspace, create_demo_store, open_workspace
 from app.domain.entities import User
 from app.domain.enums import Role, VisitStatus
 from app.domain.work import Visit
@@ -26,7 +26,6 @@ from app.ui.views.profiles import actor_of
 from app.ui.views.visit_form import VisitForm
 from tests.ui.conftest import FixedClock
 from tests.ui.helpers import answer_checklist, draw_signature
-from tests.ui.real_backend import WorkspaceBackend
 
 
 @pytest.fixture
@@ -39,8 +38,8 @@ def demo_path(tmp_path: Path) -> Path:
 def test_recording_a_visit_on_the_real_store(
     qtbot: QtBot, runtime: CoreRuntime, demo_path: Path, tmp_path: Path
 ) -> None:
-    async def open_job(_progress: Progress) -> WorkspaceBackend:
-        return await WorkspaceBackend.open(demo_path)
+    async def open_job(_progress: Progress) -> Workspace:
+        return await open_workspace(demo_path)  # the composition root's Workspace is a Backend
 
     backend = runtime.run_sync(open_job)
     session = Session(

@@ -69,7 +69,7 @@ class VisitTableModel(RowTableModel[VisitLine]):
     def __init__(self, parent: QObject | None = None, *, with_unit: bool = True) -> None:
         columns: list[Column[VisitLine]] = [
             Column(
-                "Arrived",
+                "Date",  # the arrival, or the planned day of a scheduled visit
                 lambda r: when(r.visit.arrived_at) or day(r.visit.scheduled_date),
                 sort=lambda r: r.visit.arrived_at or r.visit.created_at,
             ),

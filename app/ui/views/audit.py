@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -65,11 +64,9 @@ class AuditView(View):
         self.progress.setObjectName("verifyProgress")
         self.progress.hide()
         self.operation: Operation | None = None
-        self.export = QToolButton()
+        self.export = QPushButton("&Export unit")
         self.export.setObjectName("exportUnit")
-        self.export.setText("&Export unit")
         self.export.setToolTip("Export the unit open in Sites & Units")
-        self.export.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.export.setMenu(actions.exports.menu(actions.current, self.export))
         top = QHBoxLayout()
         top.addWidget(heading("Audit trail"))

@@ -9,7 +9,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -56,10 +55,12 @@ class UnitPage(QWidget):
         self.schedule = QPushButton("Sc&hedule visit…")
         self.schedule.setObjectName("scheduleVisit")
         self.schedule.clicked.connect(lambda: self._with_unit(actions.schedule_visit))
-        self.export = QToolButton()
+        self.schedule.setVisible(session.is_supervisor)
+        session.profile_changed.connect(
+            lambda _actor: self.schedule.setVisible(session.is_supervisor)
+        )
+        self.export = QPushButton("&Export")
         self.export.setObjectName("exportUnit")
-        self.export.setText("&Export")
-        self.export.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.export.setMenu(actions.exports.menu(self._unit, self.export))
         buttons = QHBoxLayout()
         for button in (self.record_visit, self.log_callback, self.change_status, self.schedule):

@@ -27,7 +27,7 @@ from app.ui.session import Session
 from app.ui.views.form_dialog import FormDialog
 from app.ui.views.visit_draft import VisitDraft
 from app.ui.views.visit_extras import read_thumbnails, with_photos
-from app.ui.views.visit_plan import FormData, VisitPlan, load_form
+from app.ui.views.visit_plan import FormData, VisitPlan, load_form, parse_uuid
 from app.ui.views.visit_sections import VisitSections
 from app.ui.views.visit_steps import StepsResult, VisitSteps, run_steps
 from app.ui.widgets.forms import find_data
@@ -104,7 +104,7 @@ class VisitForm(VisitDraft, VisitSteps, VisitSections, FormDialog):
             self.type.setCurrentIndex(find_data(self.type, kind))
             self.type.setEnabled(False)
         draft = data.draft
-        wanted = self.plan.unit_id or _uuid(draft.get("unit") if draft else None)
+        wanted = self.plan.unit_id or parse_uuid(draft.get("unit") if draft else None)
         index = find_data(self.unit, wanted) if wanted else -1
         self.unit.setCurrentIndex(max(index, 0))
         # A visit, scheduled or started, and a callback belong to their unit; a new visit does not.
@@ -204,8 +204,6 @@ class VisitForm(VisitDraft, VisitSteps, VisitSections, FormDialog):
         if problems or bad_items:
             return
         parts = self.parts.parts()  # raises a ValidationError shown next to the parts
-        self._timer.stop()
-        self._restoring = True  # no autosave while saving: the draft goes once it is stored
         if self.plan.visit is not None and self.plan.continuing:
             self._continue(self.plan.visit, answers, parts)
             return
@@ -257,7 +255,13 @@ class VisitForm(VisitDraft, VisitSteps, VisitSections, FormDialog):
             drafts.discard(key)
             return created
 
+        self._pause_drafts()
         self.run(action, label="record the visit")
+
+    def _pause_drafts(self) -> None:
+        """No autosave while saving: the draft is dropped once the visit is stored."""
+        self._timer.stop()
+        self._restoring = True
 
     def _scheduled_id(self) -> UUID | None:
         visit = self.plan.visit
@@ -287,14 +291,7 @@ class VisitForm(VisitDraft, VisitSteps, VisitSections, FormDialog):
                 )
             self._timer.start()
 
+        self._pause_drafts()
         self.save_button.setEnabled(False)
         self._label = "record the visit"
         self.session.act(action, stored, label=self._label, parent=self, on_error=self._failed)
-
-
-def _uuid(text: object) -> UUID | None:
-    """A UUID from a draft's text, or None if there is none."""
-    try:
-        return UUID(str(text)) if text else None
-    except ValueError:
-        return None

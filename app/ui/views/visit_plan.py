@@ -12,7 +12,7 @@ from uuid import UUID
 from PySide6.QtGui import QImage
 
 from app.domain.enums import VisitStatus, VisitType
-from app.domain.errors import NotFoundError
+from app.domain.errors import ConflictError, NotFoundError
 from app.domain.work import Incident, Visit
 from app.services.ports import BlobStore, UnitOfWorkFactory
 from app.services.queries import FleetRow, fleet
@@ -92,15 +92,29 @@ class VisitPlan:
         }
 
 
+def parse_uuid(text: object) -> UUID | None:
+    """A UUID from a draft's text, or None if there is none."""
+    try:
+        return UUID(str(text)) if text else None
+    except ValueError:
+        return None
+
+
 async def plan_from_reference(uow_factory: UnitOfWorkFactory, ref: dict[str, str]) -> VisitPlan:
     """The plan a saved draft was for, with the visit and callback as stored now."""
+    visit_id, incident_id = parse_uuid(ref.get("visit")), parse_uuid(ref.get("incident"))
     async with uow_factory() as uow:
-        visit = await uow.visits.get(UUID(ref["visit"])) if ref.get("visit") else None
-        incident = await uow.incidents.get(UUID(ref["incident"])) if ref.get("incident") else None
-    if ref.get("visit") and visit is None:
+        visit = await uow.visits.get(visit_id) if visit_id else None
+        incident = await uow.incidents.get(incident_id) if incident_id else None
+    if visit_id and visit is None:
         raise NotFoundError("The visit of this draft is no longer in the store.")
-    unit = UUID(ref["unit"]) if ref.get("unit") else None
-    return VisitPlan(elevator_id=unit, visit=visit, incident=incident)
+    if visit is not None and visit.status not in (VisitStatus.SCHEDULED, VisitStatus.IN_PROGRESS):
+        raise ConflictError(
+            f"The visit of this draft was {visit.status.value.replace('_', ' ')} meanwhile; "
+            "the draft can no longer be applied to it.",
+            hint="Discard the draft. To correct the visit, add an addendum to it.",
+        )
+    return VisitPlan(elevator_id=parse_uuid(ref.get("unit")), visit=visit, incident=incident)
 
 
 @dataclass(frozen=True, slots=True)

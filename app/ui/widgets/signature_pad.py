@@ -84,7 +84,8 @@ class SignaturePad(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.fillRect(self.rect(), QColor("white") if self.isEnabled() else QColor("#eeeeee"))
+        white = self.isEnabled() or self.recorded  # a stored signature shows on white paper
+        painter.fillRect(self.rect(), QColor("white") if white else QColor("#eeeeee"))
         painter.setPen(QPen(QColor("#9e9e9e"), 1, Qt.PenStyle.DashLine))
         baseline = self.height() - 18
         painter.drawLine(12, baseline, self.width() - 12, baseline)
