@@ -127,38 +127,47 @@ def pm_compliance(
 ) -> PmCompliance:
     """PM compliance: due dates met within due ± window / due dates x 100 (100 if none due).
 
-    Due dates fall every ``maintenance_interval_days`` from the first day of ``window`` (the
-    unit's operating window in the period: from the later of period start and registration)
-    while before its end. A completed/locked preventive visit on a day within ± the PM window
-    meets a due date; each visit meets at most one (earliest fitting visit first, which finds
-    the largest matching since all windows have the same width). An unmet due date whose
-    window has not closed by ``as_of`` is pending: neither met nor missed, and not counted.
-    Visits after ``as_of`` are ignored.
+    The schedule rolls with the work, as a maintenance contract does: each due date is the
+    previous preventive visit plus ``maintenance_interval_days``. The first due date in
+    ``window`` (the unit's operating window in the period) is the last preventive visit before
+    it plus the interval, or the window's first day when there was none. A completed/locked
+    preventive visit within ± the PM window of a due date meets it; one outside (early, or late
+    but before the next due date's window) misses it, and the next due date counts from that
+    visit. With no visit at all, the due date is missed and the next falls an interval later.
+    An unmet due date whose window is still open on ``as_of`` is pending: neither met nor
+    missed, and not counted. Visits after ``as_of`` are ignored.
     """
     interval = elevator.maintenance_interval_days
     width = pm_window_days(interval, settings.pm_window_fraction)
+    days = preventive_visit_days(visits, until=as_of)
     due: list[date] = []
-    if window is not None:
-        day = window.start.date()
-        while midnight_utc(day) < window.end:
-            due.append(day)
-            day += timedelta(days=interval)
-    visit_days = preventive_visit_days(visits, until=as_of)
     met: list[date] = []
     missed: list[date] = []
     pending: list[date] = []
-    next_visit = 0
-    for day in due:
-        earliest, latest = day - timedelta(days=width), day + timedelta(days=width)
-        while next_visit < len(visit_days) and visit_days[next_visit] < earliest:
-            next_visit += 1  # too early for this due date, so for every later one too
-        if next_visit < len(visit_days) and visit_days[next_visit] <= latest:
-            met.append(day)
-            next_visit += 1
-        elif latest >= as_of:
-            pending.append(day)
-        else:
-            missed.append(day)
+    if window is not None:
+        start = window.start.date()
+        before = [d for d in days if d < start]
+        later = [d for d in days if d >= start]
+        day = before[-1] + timedelta(days=interval) if before else start
+        step = timedelta(days=interval)
+        margin = timedelta(days=width)
+        while midnight_utc(day) < window.end:
+            due.append(day)
+            visit = later[0] if later else None
+            if visit is not None and visit <= day + margin:
+                (met if visit >= day - margin else missed).append(day)
+                later.pop(0)
+                day = visit + step
+            elif day + margin >= as_of:
+                pending.append(day)
+                break
+            elif visit is not None and visit < day + step - margin:
+                missed.append(day)  # a late visit: it serves this due date, not the next
+                later.pop(0)
+                day = visit + step
+            else:
+                missed.append(day)
+                day += step
     counted = len(met) + len(missed)
     return PmCompliance(
         interval_days=interval,

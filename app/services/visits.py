@@ -13,7 +13,7 @@ from app.domain.commands import (
     ScheduleVisit,
     StartVisit,
 )
-from app.domain.enums import VisitStatus
+from app.domain.enums import Role, VisitStatus
 from app.domain.errors import ConflictError, ValidationError
 from app.domain.events import NewEvent
 from app.domain.payloads import (
@@ -40,7 +40,8 @@ from app.services.visit_rules import (
 
 
 async def schedule_visit(cmd: ScheduleVisit, *, ctx: ServiceContext) -> Created:
-    """Plan a visit to a unit, optionally for a technician."""
+    """Plan a visit to a unit, optionally for a technician (supervisors and admins only)."""
+    ctx.actor.require(Role.SUPERVISOR, Role.ADMIN)
     visit_id = ctx.ids.new_id()
 
     async def decide(uow: UnitOfWork) -> Sequence[NewEvent]:

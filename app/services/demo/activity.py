@@ -7,7 +7,7 @@ import heapq
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -72,6 +72,8 @@ _EXCLUDED = {
     FaultCategory.MISUSE: KpiExclusion.MISUSE,
     FaultCategory.BUILDING: KpiExclusion.BUILDING_POWER,
 }
+MAINTENANCE_INTERVAL_DAYS = 30
+"""Every demo unit is on the default monthly preventive route."""
 _ALARM_CHANNELS = (IncidentChannel.PHONE, IncidentChannel.ALARM, IncidentChannel.MONITORING)
 _SLOW = "Running at reduced speed pending a new encoder"
 _FIXED = "Fault cleared, unit tested and returned to service."
@@ -116,6 +118,7 @@ class Activity:
         self.start = start
         self.as_of = as_of
         self._queue: list[tuple[datetime, int, Action]] = []
+        self._next_pm: dict[UUID, datetime] = {}
         self._order = 0
 
     def later(self, when: datetime, action: Action) -> None:
@@ -148,19 +151,18 @@ class Activity:
         days = max(1, (end - begin).days)
         if first:
             self.later(begin + timedelta(hours=7), self._backfill_tests(unit_id, unit, tech, begin))
+        self._plan_preventive(unit_id, unit, tech, begin, end)
         annual = begin.month == unit.installed.month
-        if rng.random() > 0.04:  # a few preventive visits are missed
-            when = begin + timedelta(
-                days=rng.randrange(days),
-                hours=rng.randint(8, 15),
-                minutes=rng.choice((0, 15, 30, 45)),
-            )
-            self.later(when, self._pm_visit(unit_id, unit, tech, when, annual))
         if annual and rng.random() > 0.05:
             self.later(
                 begin + timedelta(days=rng.randrange(days), hours=10),
                 self._inspection(unit_id, tech, InspectionType.CAT1),
             )
+        if end.date() > self.as_of and rng.random() < 0.05:  # still open on the as-of day
+            reported = datetime.combine(self.as_of, time(0), UTC) - timedelta(
+                hours=rng.randint(2, 30), minutes=rng.randrange(60)
+            )
+            self.later(reported, self._callback(unit_id, tech, reported, resolve=False))
         for _ in range(self._poisson(unit.reliability / 12)):
             when = begin + timedelta(
                 days=rng.randrange(days), hours=rng.randint(0, 23), minutes=rng.randrange(60)
@@ -185,6 +187,29 @@ class Activity:
                 when + timedelta(days=rng.randint(1, 6)),
                 self._status(unit_id, ElevatorStatus.OPERATIONAL, "Encoder replaced; normal speed"),
             )
+
+    def _plan_preventive(
+        self, unit_id: UUID, unit: UnitPlan, tech: ServiceContext, begin: datetime, end: datetime
+    ) -> None:
+        """Preventive visits every interval from the last one: mostly on time, a few late or
+        missed, as a real route runs."""
+        rng = self.rng
+        interval = timedelta(days=MAINTENANCE_INTERVAL_DAYS)
+        due = self._next_pm.get(unit_id) or begin + timedelta(
+            days=rng.randrange(interval.days), hours=rng.randint(8, 15)
+        )
+        while due < end:
+            roll = rng.random()
+            if roll < 0.03:  # missed: the route picks the unit up an interval later
+                due += interval
+                continue
+            slip = rng.randint(5, 12) if roll < 0.08 else rng.randint(-2, 2)
+            when = due.replace(hour=rng.randint(8, 15), minute=rng.choice((0, 15, 30, 45)))
+            when += timedelta(days=slip)
+            annual = when.month == unit.installed.month
+            self.later(when, self._pm_visit(unit_id, unit, tech, when, annual))
+            due = when + interval
+        self._next_pm[unit_id] = due
 
     def _poisson(self, rate: float) -> int:
         count, threshold, product = 0, 2.718281828459045 ** (-rate), self.rng.random()
@@ -257,6 +282,7 @@ class Activity:
         )
 
         async def act() -> None:
+            self.crew.clock.set(cmd.departed_at or when)  # the form is saved on departure
             made = await record_visit(
                 cmd, ctx=tech, templates=self.crew.templates, blobs=self.crew.blobs
             )
@@ -314,7 +340,11 @@ class Activity:
             unit.installed.month,
             min(unit.installed.day, 28),
         )
-        last_cat5 = date(begin.year - self.rng.randint(1, 4), unit.installed.month, 1)
+        # five-yearly tests spread over the last five years; a few units are overdue
+        overdue = self.rng.random() < 0.05
+        last_cat5 = begin.date() - timedelta(
+            days=self.rng.randint(1500, 1700) if overdue else self.rng.randint(60, 1400)
+        )
 
         async def act() -> None:
             await self._inspection(unit_id, tech, InspectionType.CAT1, last_cat1)()
@@ -322,7 +352,9 @@ class Activity:
 
         return act
 
-    def _callback(self, unit_id: UUID, tech: ServiceContext, reported: datetime) -> Action:
+    def _callback(
+        self, unit_id: UUID, tech: ServiceContext, reported: datetime, *, resolve: bool = True
+    ) -> Action:
         rng = self.rng
         category = rng.choices(list(_CATEGORY_MIX), weights=list(_CATEGORY_MIX.values()))[0]
         entrapment = rng.random() < 0.08
@@ -347,6 +379,8 @@ class Activity:
 
         async def act() -> None:
             made = await open_incident(cmd, ctx=tech)
+            if not resolve:
+                return
             self.later(
                 depart,
                 self._resolve(made.id, unit_id, tech, arrive, depart, category, rng.choice(codes)),

@@ -169,27 +169,42 @@ def test_first_time_fix_rate_over_closed_countable_callbacks() -> None:
     assert m.first_time_fix_pct == 3 / 5 * 100
 
 
-# PM: a 90-day period from 2025-01-01 with a 30-day interval has due dates Jan 1, Jan 31
-# (Jan 1 + 30) and Mar 2 (Jan 1 + 60); Apr 1 (+ 90) is the period end, so not due in it.
-# The window is 30 x 10% = 3 days either side.
+# PM: a 90-day period from 2025-01-01 with a 30-day interval and no earlier visit: the first
+# due date is Jan 1, each later one is the previous visit + 30 days. The window is
+# 30 x 10% = 3 days either side.
 PM_PERIOD = Period.of_dates(date(2025, 1, 1), date(2025, 4, 1))
 
 
-def test_pm_compliance_with_early_late_and_edge_visits() -> None:
+def test_pm_compliance_with_on_time_late_and_edge_visits() -> None:
     visits = [
-        visit(date(2024, 12, 30)),  # Jan 1 - 2 days: early but inside the window -> met
-        visit(date(2025, 2, 4)),  # Jan 31 + 4 days: too late -> Jan 31 missed
-        visit(date(2025, 3, 5)),  # Mar 2 + 3 days: on the window's edge -> met
-        visit(date(2025, 3, 2), status=VisitStatus.CANCELLED),  # never done
-        visit(date(2025, 1, 31), kind=VisitType.CALLBACK),  # not a preventive visit
-    ]
+        visit(date(2025, 1, 3)),  # due Jan 1, +2 days: met; next due Jan 3 + 30 = Feb 2
+        visit(date(2025, 2, 9)),  # due Feb 2, +7 days: late, Feb 2 missed; next due Mar 11
+        visit(date(2025, 3, 14)),  # due Mar 11, +3 days: on the window's edge, met
+        visit(date(2025, 3, 11), status=VisitStatus.CANCELLED),  # never done
+        visit(date(2025, 2, 2), kind=VisitType.CALLBACK),  # not a preventive visit
+    ]  # next due Mar 14 + 30 = Apr 13: after the period
 
     m = unit_metrics(elevator(), [], visits, [], [], PM_PERIOD, SETTINGS, as_of=date(2025, 4, 1))
 
     assert m.pm.window_days == 3
-    assert m.pm.due == (date(2025, 1, 1), date(2025, 1, 31), date(2025, 3, 2))
-    assert m.pm.missed == (date(2025, 1, 31),)
+    assert m.pm.due == (date(2025, 1, 1), date(2025, 2, 2), date(2025, 3, 11))
+    assert m.pm.missed == (date(2025, 2, 2),)
     assert (m.pm_met, m.pm_due) == (2, 3)
+    assert m.pm_compliance_pct == pytest.approx(2 / 3 * 100)
+
+
+def test_pm_schedule_rolls_from_early_visits_and_from_the_last_visit_before_the_period() -> None:
+    visits = [
+        visit(date(2024, 12, 20)),  # before the period: first due Dec 20 + 30 = Jan 19
+        visit(date(2025, 1, 19)),  # due Jan 19: met; next due Feb 18
+        visit(date(2025, 2, 10)),  # due Feb 18, -8 days: early, missed; next due Mar 12
+        visit(date(2025, 3, 12)),  # due Mar 12: met; next due Apr 11, after the period
+    ]
+
+    m = unit_metrics(elevator(), [], visits, [], [], PM_PERIOD, SETTINGS, as_of=date(2025, 4, 1))
+
+    assert m.pm.due == (date(2025, 1, 19), date(2025, 2, 18), date(2025, 3, 12))
+    assert m.pm.missed == (date(2025, 2, 18),)
     assert m.pm_compliance_pct == pytest.approx(2 / 3 * 100)
 
 
@@ -212,8 +227,9 @@ def test_pm_compliance_is_100_when_nothing_was_due() -> None:
 
 
 def test_each_visit_meets_at_most_one_due_date() -> None:
-    # A daily interval: window = max(1, round(1 x 10%)) = 1 day, so windows overlap. Due on
-    # Jan 1, 2 and 3; the single Jan 2 visit could meet any of them but meets only one.
+    # A daily interval: window = max(1, round(1 x 10%)) = 1 day. Due Jan 1: the Jan 2 visit
+    # meets it; next due Jan 3, no visit: missed; next Jan 4 is the period's end. The one
+    # visit meets one due date, never two.
     unit = elevator(interval_days=1)
     period = Period.of_dates(date(2025, 1, 1), date(2025, 1, 4))
 
@@ -222,7 +238,7 @@ def test_each_visit_meets_at_most_one_due_date() -> None:
     m = unit_metrics(unit, [], visits, [], [], period, SETTINGS, as_of=date(2025, 1, 10))
 
     assert m.pm.window_days == 1
-    assert (m.pm_met, m.pm_due) == (1, 3)
+    assert (m.pm_met, m.pm_due) == (1, 2)
 
 
 def test_pm_due_dates_stop_at_decommissioning() -> None:

@@ -31,7 +31,7 @@ from app.domain.enums import (
     VisitStatus,
     VisitType,
 )
-from app.domain.errors import ConflictError, NotFoundError, ValidationError
+from app.domain.errors import AuthorizationError, ConflictError, NotFoundError, ValidationError
 from app.domain.payloads import DeficiencyOpened, VisitItemRecorded, VisitSigned
 from app.services.context import ServiceContext
 from app.services.elevators import change_elevator_status
@@ -459,3 +459,12 @@ async def test_unknown_visit_and_item(
     )
     missing = AddNote(visit_id=fleet.traction_id, text="x")
     await refused(store, add_note(missing, ctx=tech_ctx), NotFoundError)
+
+
+async def test_technicians_cannot_schedule_work(
+    store: InMemoryStore, tech_ctx: ServiceContext, fleet: Fleet
+) -> None:
+    plan = ScheduleVisit(
+        elevator_id=fleet.traction_id, type=VisitType.PREVENTIVE, scheduled_date=date(2025, 4, 1)
+    )
+    await refused(store, schedule_visit(plan, ctx=tech_ctx), AuthorizationError)
