@@ -158,7 +158,7 @@ class Activity:
                 begin + timedelta(days=rng.randrange(days), hours=10),
                 self._inspection(unit_id, tech, InspectionType.CAT1),
             )
-        if end.date() > self.as_of and rng.random() < 0.05:  # still open on the as-of day
+        if end.date() >= self.as_of and rng.random() < 0.05:  # still open on the as-of day
             reported = datetime.combine(self.as_of, time(0), UTC) - timedelta(
                 hours=rng.randint(2, 30), minutes=rng.randrange(60)
             )
