@@ -29,7 +29,7 @@ async def verify_open_store(
     total = await store.count_events()
     verifier = ChainVerifier(StaticDeviceKeys(await store.device_keys()), full=full)
     done = 0
-    async for event in store.iter_stored_events():
+    async for event in store.iter_stored_events(content=full):
         verifier.feed(event)
         done += 1
         if progress is not None and done % 5000 == 0:

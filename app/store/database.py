@@ -195,10 +195,15 @@ class Store:
             raw = await connection.get_raw_connection()
             yield Db(driver_of(raw), self.path)
 
-    async def iter_stored_events(self, *, batch: int = 5000) -> AsyncIterator[StoredEvent]:
-        """Every committed event in local order, as verification and export read them."""
+    async def iter_stored_events(
+        self, *, batch: int = 5000, content: bool = True
+    ) -> AsyncIterator[StoredEvent]:
+        """Every committed event in local order, as verification and export read them.
+
+        ``content=False`` reads only the chain links (for link-only verification).
+        """
         async with self._read() as db:
-            async for stored in stored_events(db, batch=batch):
+            async for stored in stored_events(db, batch=batch, content=content):
                 yield stored
 
     async def iter_events_for_entity(self, entity_id: UUID) -> AsyncIterator[Event]:

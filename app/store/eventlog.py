@@ -38,6 +38,12 @@ SELECT_STORED: Final = compile_sql(
     .order_by(_E.position)
     .limit(bindparam("limit"))
 )
+SELECT_LINKS: Final = compile_sql(
+    select(_E.position, _E.event_id, _E.device_id, _E.device_seq, _E.prev_hash, _E.hash)
+    .where(_E.position > bindparam("after"))
+    .order_by(_E.position)
+    .limit(bindparam("limit"))
+)
 SELECT_DECODABLE: Final = compile_sql(
     select(_E.position, _E.canonical, _E.hash)
     .where(_E.position > bindparam("after"))
@@ -87,13 +93,21 @@ def _event(body: dict[str, Any], hash: str) -> Event:
     )
 
 
-async def stored_events(db: Db, *, batch: int) -> AsyncIterator[StoredEvent]:
-    """Every event in local order, ``batch`` rows per query (memory stays bounded)."""
+async def stored_events(db: Db, *, batch: int, content: bool = True) -> AsyncIterator[StoredEvent]:
+    """Every event in local order, ``batch`` rows per query (memory stays bounded).
+
+    Without ``content`` only the chain links are read (signature and canonical bytes empty).
+    """
     after = 0
+    query = SELECT_STORED if content else SELECT_LINKS
     while True:
-        rows = await db.run(SELECT_STORED, {"after": after, "limit": batch})
+        rows = await db.run(query, {"after": after, "limit": batch})
         for row in rows:
-            yield StoredEvent(*row[1:])
+            if content:
+                yield StoredEvent(*row[1:])
+            else:
+                _, event_id, device_id, seq, prev_hash, digest = row
+                yield StoredEvent(event_id, device_id, seq, prev_hash, digest, b"", b"")
         if len(rows) < batch:
             return
         after = rows[-1][0]
