@@ -92,9 +92,10 @@ def _scale(result: dict[str, Any]) -> list[str]:
         rss = f"{row['peak_rss_mb']:.0f} MB"
         if rss_goal:
             rss += f" (< 500 MB: {_mark(row['peak_rss_mb'] < TARGETS['rss'])})"
+        opened = f"{row['open_seconds']:.1f} s" if "open_seconds" in row else ""
         lines.append(
             f"| {label} | {row['events']:,.0f} | {row['seconds']:.1f} | "
-            f"{row['events_per_s']:,.0f} | {goal} | {rss} |"
+            f"{row['events_per_s']:,.0f} | {goal} | {rss} | {opened} |"
         )
     lines += [
         "",
