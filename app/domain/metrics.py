@@ -34,12 +34,7 @@ from uuid import UUID
 
 from pydantic import model_validator
 
-from app.domain.compliance import (
-    PmCompliance,
-    certificate_valid,
-    has_overdue_required_test,
-    pm_compliance,
-)
+from app.domain.compliance import certificate_valid, has_overdue_required_test
 from app.domain.downtime import (
     Period,
     decommissioned_at,
@@ -49,6 +44,7 @@ from app.domain.downtime import (
 )
 from app.domain.entities import ComplianceSettings, Elevator, StatusChange
 from app.domain.enums import IncidentChannel, IncidentStatus
+from app.domain.pm import PmCompliance, pm_compliance
 from app.domain.values import DomainModel
 from app.domain.work import Deficiency, Incident, Inspection, Visit
 

@@ -14,7 +14,6 @@ from app.domain.compliance import (
     fleet_compliance_items,
     has_overdue_required_test,
     pm_item,
-    pm_window_days,
     required_test_items,
     unit_compliance_items,
 )
@@ -22,6 +21,7 @@ from app.domain.downtime import midnight_utc
 from app.domain.entities import ComplianceSettings, Elevator
 from app.domain.enums import DriveType, ElevatorStatus, InspectionResult, InspectionType
 from app.domain.metrics import UnitRecord
+from app.domain.pm import pm_window_days
 from app.domain.work import Inspection
 from tests.unit.domain.factories import certificate, elevator, inspection, uid, visit
 
