@@ -6,47 +6,34 @@ import contextlib
 import heapq
 import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
-from app.domain.checklists import TemplateCatalog
 from app.domain.commands import (
     ChangeDeficiencyStatus,
     ChangeElevatorStatus,
-    CloseIncident,
-    ItemAnswer,
-    OpenIncident,
     RecordInspection,
     RecordVisit,
-    Signature,
 )
-from app.domain.entities import ChecklistItem
 from app.domain.enums import (
     DeficiencyStatus,
     DowntimeCause,
     DriveType,
     ElevatorStatus,
-    FaultCategory,
-    IncidentChannel,
     InspectionResult,
     InspectionType,
-    ItemKind,
-    ItemOutcome,
-    KpiExclusion,
     VisitType,
 )
 from app.domain.errors import ConflictError
 from app.domain.work import PartUsed
 from app.services.context import ServiceContext
 from app.services.deficiencies import change_deficiency_status
+from app.services.demo.callbacks import callback
+from app.services.demo.crew import Crew
 from app.services.demo.fleet import UnitPlan
-from app.services.demo.sim import SimClock, signature_png
 from app.services.elevators import change_elevator_status
-from app.services.incidents import close_incident, open_incident
 from app.services.inspections import record_inspection
-from app.services.ports import BlobStore
 from app.services.visit_forms import record_visit
 
 type Action = Callable[[], Awaitable[Any]]
@@ -55,58 +42,9 @@ _DRIVE_SUFFIX = {
     DriveType.MRL_TRACTION: "mrl",
     DriveType.HYDRAULIC: "hydraulic",
 }
-_TROUBLE = {
-    FaultCategory.DOOR: "Doors reopening repeatedly on the ground floor",
-    FaultCategory.DRIVE: "Car stopped between floors, drive fault shown",
-    FaultCategory.CONTROLLER: "Lift not answering landing calls",
-    FaultCategory.LEVELLING: "Car stopping 3 cm below floor level",
-    FaultCategory.BRAKE: "Loud clunk from the machine room on stopping",
-    FaultCategory.POWER: "Lift dead after a power cut",
-    FaultCategory.VANDALISM: "Car operating panel buttons damaged",
-    FaultCategory.MISUSE: "Lift stuck after overloading with furniture",
-    FaultCategory.BUILDING: "Fire alarm recall left lift parked at ground",
-    FaultCategory.OTHER: "Unusual noise reported by a resident",
-}
-_EXCLUDED = {
-    FaultCategory.VANDALISM: KpiExclusion.VANDALISM,
-    FaultCategory.MISUSE: KpiExclusion.MISUSE,
-    FaultCategory.BUILDING: KpiExclusion.BUILDING_POWER,
-}
 MAINTENANCE_INTERVAL_DAYS = 30
 """Every demo unit is on the default monthly preventive route."""
-_ALARM_CHANNELS = (IncidentChannel.PHONE, IncidentChannel.ALARM, IncidentChannel.MONITORING)
 _SLOW = "Running at reduced speed pending a new encoder"
-_FIXED = "Fault cleared, unit tested and returned to service."
-_CATEGORY_MIX = {
-    FaultCategory.DOOR: 30,
-    FaultCategory.DRIVE: 8,
-    FaultCategory.CONTROLLER: 10,
-    FaultCategory.LEVELLING: 12,
-    FaultCategory.BRAKE: 4,
-    FaultCategory.POWER: 6,
-    FaultCategory.VANDALISM: 5,
-    FaultCategory.MISUSE: 4,
-    FaultCategory.BUILDING: 4,
-    FaultCategory.OTHER: 5,
-}
-
-
-@dataclass(slots=True)
-class Crew:
-    """What the demo's actions share: the supervisor, blobs, templates, clock, definition."""
-
-    supervisor: ServiceContext
-    blobs: BlobStore
-    templates: TemplateCatalog
-    clock: SimClock
-    definition: dict[str, Any]
-    images: dict[str, bytes] = field(default_factory=dict)
-
-    def image(self, name: str) -> bytes:
-        """A deterministic signature or photo image, drawn once per name."""
-        if name not in self.images:
-            self.images[name] = signature_png(sum(name.encode()) * 7919 + len(name))
-        return self.images[name]
 
 
 class Activity:
@@ -162,12 +100,12 @@ class Activity:
             reported = datetime.combine(self.as_of, time(0), UTC) - timedelta(
                 hours=rng.randint(2, 30), minutes=rng.randrange(60)
             )
-            self.later(reported, self._callback(unit_id, tech, reported, resolve=False))
+            self.later(reported, callback(self, unit_id, tech, reported, resolve=False))
         for _ in range(self._poisson(unit.reliability / 12)):
             when = begin + timedelta(
                 days=rng.randrange(days), hours=rng.randint(0, 23), minutes=rng.randrange(60)
             )
-            self.later(when, self._callback(unit_id, tech, when))
+            self.later(when, callback(self, unit_id, tech, when))
         if rng.random() < 0.10:
             when = begin + timedelta(days=rng.randrange(days), hours=rng.randint(7, 9))
             self.later(
@@ -218,38 +156,6 @@ class Activity:
             product *= self.rng.random()
         return count
 
-    def _answers(self, items: tuple[ChecklistItem, ...]) -> tuple[ItemAnswer, ...]:
-        rng, answers = self.rng, []
-        for item in items:
-            roll = rng.random()
-            if item.kind is ItemKind.READING:
-                low = float(item.min_value if item.min_value is not None else 0)
-                high = float(item.max_value if item.max_value is not None else low * 2 + 10)
-                span = high - low
-                value = high + span * 0.2 if roll < 0.015 else low + span * rng.uniform(0.2, 0.8)
-                answers.append(ItemAnswer(key=item.key, reading=f"{value:.1f}"))
-            elif item.kind is ItemKind.PASS_FAIL:
-                outcome = ItemOutcome.FAIL if roll < 0.012 else ItemOutcome.PASS
-                answers.append(ItemAnswer(key=item.key, outcome=outcome))
-            elif item.kind is ItemKind.PHOTO:
-                photo = self.crew.image(f"photo/{item.key}")
-                answers.append(ItemAnswer(key=item.key, outcome=ItemOutcome.PASS, photos=(photo,)))
-            elif item.mandatory:
-                answers.append(ItemAnswer(key=item.key, text="Checked; nothing to report."))
-        return tuple(answers)
-
-    def _signatures(self, tech: ServiceContext) -> dict[str, Signature]:
-        name = tech.actor.name
-        customer = (
-            Signature(name="Site contact", refused=True)
-            if self.rng.random() < 0.12
-            else Signature(name="Site contact", image=self.crew.image("customer"))
-        )
-        return {
-            "technician_signature": Signature(name=name, image=self.crew.image(name)),
-            "customer_signoff": customer,
-        }
-
     def _pm_visit(
         self, unit_id: UUID, unit: UnitPlan, tech: ServiceContext, when: datetime, annual: bool
     ) -> Action:
@@ -274,11 +180,11 @@ class Activity:
             template_version=template.version,
             arrived_at=when,
             departed_at=when + timedelta(minutes=rng.randint(40, 150 if annual else 90)),
-            items=self._answers(template.items),
+            items=self.crew.answers(template.items),
             parts=parts,
             notes=notes,
             lock=(self.as_of - when.date()).days > 7,
-            **self._signatures(tech),
+            **self.crew.signatures(tech),
         )
 
         async def act() -> None:
@@ -349,78 +255,5 @@ class Activity:
         async def act() -> None:
             await self._inspection(unit_id, tech, InspectionType.CAT1, last_cat1)()
             await self._inspection(unit_id, tech, InspectionType.CAT5, last_cat5)()
-
-        return act
-
-    def _callback(
-        self, unit_id: UUID, tech: ServiceContext, reported: datetime, *, resolve: bool = True
-    ) -> Action:
-        rng = self.rng
-        category = rng.choices(list(_CATEGORY_MIX), weights=list(_CATEGORY_MIX.values()))[0]
-        entrapment = rng.random() < 0.08
-        trapped = rng.randint(1, 4) if entrapment else 0
-        excluded = _EXCLUDED.get(category)
-        cmd = OpenIncident(
-            elevator_id=unit_id,
-            reported_at=reported,
-            channel=rng.choice(_ALARM_CHANNELS) if entrapment else IncidentChannel.PHONE,
-            reporter="Building reception",
-            reported_trouble=_TROUBLE[category],
-            out_of_service=entrapment or rng.random() < 0.55,
-            entrapment=entrapment,
-            persons_trapped=trapped,
-            release_at=reported + timedelta(minutes=rng.randint(12, 70)) if entrapment else None,
-            excluded_from_kpi=excluded is not None,
-            exclusion_reason=excluded,
-        )
-        arrive = reported + timedelta(minutes=rng.randint(20, 45 if entrapment else 180))
-        depart = arrive + timedelta(minutes=rng.randint(30, 200))
-        codes = self.crew.definition["fault_codes"][category.value]
-
-        async def act() -> None:
-            made = await open_incident(cmd, ctx=tech)
-            if not resolve:
-                return
-            self.later(
-                depart,
-                self._resolve(made.id, unit_id, tech, arrive, depart, category, rng.choice(codes)),
-            )
-
-        return act
-
-    def _resolve(
-        self,
-        incident_id: UUID,
-        unit_id: UUID,
-        tech: ServiceContext,
-        arrive: datetime,
-        depart: datetime,
-        category: FaultCategory,
-        code: str,
-    ) -> Action:
-        async def act() -> None:
-            visit = RecordVisit(
-                elevator_id=unit_id,
-                type=VisitType.CALLBACK,
-                incident_id=incident_id,
-                arrived_at=arrive,
-                departed_at=depart,
-                notes=(f"Attended: {code}.",),
-                lock=True,
-                **self._signatures(tech),
-            )
-            await record_visit(
-                visit, ctx=tech, templates=self.crew.templates, blobs=self.crew.blobs
-            )
-            close = CloseIncident(
-                incident_id=incident_id,
-                back_in_service=True,
-                back_in_service_at=depart,
-                fault_code=code,
-                fault_category=category,
-                corrective_action=_FIXED,
-                root_cause=f"{category.value.title()} fault",
-            )
-            await close_incident(close, ctx=tech)
 
         return act

@@ -27,7 +27,8 @@ from app.domain.commands import (
 from app.domain.enums import Role
 from app.services.context import Actor, DeviceIdentity, ServiceContext
 from app.services.customers import create_customer
-from app.services.demo.activity import Activity, Crew
+from app.services.demo.activity import Activity
+from app.services.demo.crew import Crew
 from app.services.demo.fleet import load_definition, plan_fleet
 from app.services.demo.sim import SeededIds, SimClock
 from app.services.elevators import register_elevator
@@ -151,6 +152,7 @@ async def generate_demo(
         templates=templates or load_catalog(),
         clock=clock,
         definition=definition,
+        rng=rng,
     )
     activity = Activity(crew, rng, start, as_of)
     actions = 0
