@@ -20,30 +20,24 @@ from app.domain.errors import KeyStoreError, NotFoundError, SiteSyncError
 from app.domain.events import Event
 from app.ids import SystemClock, Uuid7Generator
 from app.keystore import (
+    KEY_STORAGE_DEMO,
     InsecureDemoKeyStore,
-    KeyringKeyStore,
-    PasswordFileKeyStore,
-    SecureStorageUnavailable,
+    PasswordPrompt,
     demo_key_path,
-    sealed_key_path,
+    key_store_for,
+    new_key_store,
 )
 from app.services.context import Actor, DeviceIdentity, ServiceContext
 from app.services.demo import DemoSummary, demo_device_seed, generate_demo
 from app.services.demo.generator import demo_ids
-from app.services.ports import Clock, IdGenerator, KeyStore, UnitOfWorkFactory
+from app.services.ports import Clock, IdGenerator, UnitOfWorkFactory
 from app.services.templates import load_catalog
 from app.services.users import register_user
 from app.store import Store, open_store
 from app.store.blobs import FileBlobStore
 
-type PasswordPrompt = Callable[[], str]
-
 ADMIN_EMAIL = "admin@sitesync.local"
 """The administrator profile every new store starts with."""
-
-KEY_STORAGE_KEYRING = "keyring"
-KEY_STORAGE_PASSWORD = "password-file"
-KEY_STORAGE_DEMO = "demo-insecure-file"
 
 
 def device_key_name(device_id: UUID) -> str:
@@ -125,34 +119,6 @@ class Workspace:
         await self.store.close()
 
 
-def _key_store(path: Path, mode: str, password: PasswordPrompt | None) -> KeyStore:
-    if mode == KEY_STORAGE_DEMO:
-        return InsecureDemoKeyStore(demo_key_path(path))
-    if mode == KEY_STORAGE_KEYRING:
-        return KeyringKeyStore()
-    if mode == KEY_STORAGE_PASSWORD:
-        if password is None:
-            raise KeyStoreError(
-                "This store's device key is protected by an offline-unlock password.",
-                hint="Run the command again with --password-stdin and type the password.",
-            )
-        return PasswordFileKeyStore(sealed_key_path(path), password())
-    raise KeyStoreError(f"Unknown key storage '{mode}' recorded in {path}.")
-
-
-def _new_key_store(path: Path, password: PasswordPrompt | None) -> tuple[str, KeyStore]:
-    try:
-        return KEY_STORAGE_KEYRING, KeyringKeyStore()
-    except SecureStorageUnavailable:
-        if password is None:
-            raise SecureStorageUnavailable(
-                "Secure storage unavailable: no OS keyring on this machine.",
-                hint="Run again with --password-stdin to protect the device key with an "
-                "offline-unlock password.",
-            ) from None
-        return KEY_STORAGE_PASSWORD, PasswordFileKeyStore(sealed_key_path(path), password())
-
-
 async def _workspace(path: Path, store: Store, signer: Ed25519Signer) -> Workspace:
     meta = await store.meta()
     identity = DeviceIdentity(UUID(meta["organization_id"]), UUID(meta["device_id"]), signer)
@@ -180,7 +146,7 @@ async def open_workspace(path: Path, *, password: PasswordPrompt | None = None) 
         meta = await store.meta()
         if "device_id" not in meta:
             raise SiteSyncError(f"{path} is not a SiteSync store (it has no device identity).")
-        keys = _key_store(path, meta["key_storage"], password)
+        keys = key_store_for(path, meta["key_storage"], password)
         seed = keys.get(device_key_name(UUID(meta["device_id"])))
         if seed is None:
             raise KeyStoreError(
@@ -219,7 +185,7 @@ async def create_workspace(
     """Create a new store with a new device key in secure storage and an administrator profile."""
     if await asyncio.to_thread(path.exists):
         raise SiteSyncError(f"{path} already exists.", hint="Choose a new file name.")
-    mode, keys = _new_key_store(path, password)
+    mode, keys = new_key_store(path, password)
     ids = Uuid7Generator()
     org_id, device_id = ids.new_id(), ids.new_id()
     signer = Ed25519Signer.generate()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 from base64 import b64decode, b64encode
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,16 @@ import nacl.secret
 import nacl.utils
 
 from app.domain.errors import KeyStoreError
+from app.services.ports import KeyStore
 
 SERVICE_NAME = "SiteSync"
+
+KEY_STORAGE_KEYRING = "keyring"
+KEY_STORAGE_PASSWORD = "password-file"
+KEY_STORAGE_DEMO = "demo-insecure-file"
+
+type PasswordPrompt = Callable[[], str]
+"""Asks the person for the offline-unlock password (stdin for the CLI)."""
 _PLAINTEXT_BACKENDS = ("PlaintextKeyring", "EncryptedKeyring", "Null", "fail")
 
 
@@ -191,3 +200,33 @@ def demo_key_path(db_path: Path) -> Path:
 def sealed_key_path(db_path: Path) -> Path:
     """The password-sealed key file beside a store."""
     return db_path.with_name(db_path.name + ".device-key.sealed.json")
+
+
+def key_store_for(path: Path, mode: str, password: PasswordPrompt | None) -> KeyStore:
+    """The key store a store recorded it uses (``mode``), opened for reading its key."""
+    if mode == KEY_STORAGE_DEMO:
+        return InsecureDemoKeyStore(demo_key_path(path))
+    if mode == KEY_STORAGE_KEYRING:
+        return KeyringKeyStore()
+    if mode == KEY_STORAGE_PASSWORD:
+        if password is None:
+            raise KeyStoreError(
+                "This store's device key is protected by an offline-unlock password.",
+                hint="Run the command again with --password-stdin and type the password.",
+            )
+        return PasswordFileKeyStore(sealed_key_path(path), password())
+    raise KeyStoreError(f"Unknown key storage '{mode}' recorded in {path}.")
+
+
+def new_key_store(path: Path, password: PasswordPrompt | None) -> tuple[str, KeyStore]:
+    """Where a new store keeps its key: the OS keyring, else a password-sealed file."""
+    try:
+        return KEY_STORAGE_KEYRING, KeyringKeyStore()
+    except SecureStorageUnavailable:
+        if password is None:
+            raise SecureStorageUnavailable(
+                "Secure storage unavailable: no OS keyring on this machine.",
+                hint="Run again with --password-stdin to protect the device key with an "
+                "offline-unlock password.",
+            ) from None
+        return KEY_STORAGE_PASSWORD, PasswordFileKeyStore(sealed_key_path(path), password())
