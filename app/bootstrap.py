@@ -31,6 +31,7 @@ from app.services.context import Actor, DeviceIdentity, ServiceContext
 from app.services.demo import DemoSummary, demo_device_seed, generate_demo
 from app.services.demo.generator import demo_ids
 from app.services.ports import Clock, IdGenerator, UnitOfWorkFactory
+from app.services.queries import FleetFigures
 from app.services.templates import load_catalog
 from app.services.users import register_user
 from app.store import Store, open_store
@@ -66,6 +67,11 @@ class Workspace:
     clock: Clock
     ids: IdGenerator
     templates: TemplateCatalog = field(default_factory=load_catalog)
+    figures: FleetFigures = field(init=False)
+    """The fleet's figures, kept for this store (saved in it) between sessions."""
+
+    def __post_init__(self) -> None:
+        self.figures = FleetFigures(self.store.unit_of_work, self.store)
 
     # -- the desktop shell's view of the workspace (app.ui.backend.Backend) -------------------
 

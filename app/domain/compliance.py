@@ -36,7 +36,7 @@ from app.domain.entities import ComplianceSettings, Elevator
 from app.domain.enums import InspectionResult, InspectionType
 from app.domain.pm import pm_window_days, preventive_visit_days
 from app.domain.values import DomainModel
-from app.domain.work import Inspection, Visit
+from app.domain.work import Inspection, VisitSummary
 
 TEST_DUE_SOON_DAYS = 30
 """Days before a test or examination falls due from which it shows as due soon."""
@@ -84,7 +84,7 @@ class ComplianceSubject(Protocol):
     def elevator(self) -> Elevator: ...
 
     @property
-    def visits(self) -> Sequence[Visit]: ...
+    def visits(self) -> Sequence[VisitSummary]: ...
 
     @property
     def inspections(self) -> Sequence[Inspection]: ...
@@ -97,7 +97,7 @@ def _status(today: date, *, soon_from: date, late_after: date, never: bool) -> C
 
 
 def pm_item(
-    elevator: Elevator, visits: Iterable[Visit], *, today: date, settings: ComplianceSettings
+    elevator: Elevator, visits: Iterable[VisitSummary], *, today: date, settings: ComplianceSettings
 ) -> ComplianceItem:
     """The unit's preventive-maintenance position on ``today``."""
     interval = elevator.maintenance_interval_days
@@ -244,7 +244,7 @@ def certificate_item(
 
 def unit_compliance_items(
     elevator: Elevator,
-    visits: Iterable[Visit],
+    visits: Iterable[VisitSummary],
     inspections: Sequence[Inspection],
     *,
     today: date,
@@ -271,4 +271,9 @@ def fleet_compliance_items(
             unit.elevator, unit.visits, unit.inspections, today=today, settings=settings
         )
     ]
-    return sorted(items, key=lambda i: (i.due_on, _RULE_ORDER[i.rule], str(i.elevator_id)))
+    return sorted(items, key=due_order)
+
+
+def due_order(item: ComplianceItem) -> tuple[date, int, str]:
+    """The order of compliance lists: earliest due first, then by rule, then by unit."""
+    return (item.due_on, _RULE_ORDER[item.rule], str(item.elevator_id))

@@ -36,7 +36,7 @@ from app.domain.entities import ComplianceSettings
 from app.domain.enums import DeficiencySeverity, DeficiencyStatus, VisitStatus
 from app.domain.metrics import UnitRecord, unit_metrics
 from app.domain.values import DomainModel
-from app.domain.work import Visit
+from app.domain.work import VisitSummary
 
 AGE_WEIGHT = 0.3
 MAINTENANCE_WEIGHT = 0.4
@@ -145,7 +145,7 @@ def visit_confidence(last_visit_on: date | None, today: date) -> float:
     return round(1.0 - (1.0 - MIN_CONFIDENCE) * fraction, 3)
 
 
-def last_visit_on(visits: Iterable[Visit], today: date) -> date | None:
+def last_visit_on(visits: Iterable[VisitSummary], today: date) -> date | None:
     """The day of the most recent started visit on or before ``today``."""
     started = {VisitStatus.IN_PROGRESS, VisitStatus.COMPLETED, VisitStatus.LOCKED}
     days = [v.performed_on for v in visits if v.status in started and v.performed_on]

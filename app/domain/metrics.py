@@ -18,18 +18,17 @@ Modelling decisions:
   without a visit) / closed countable callbacks x 100.
 - Regulatory compliance: a unit is active on ``as_of`` when registered by then and not yet
   decommissioned; it complies with a valid certificate and no overdue or missing required test.
-- Fleet figures sum hours and counts over units and pool the samples, then apply the same
-  formulas: fleet availability comes from summed hours, never from averaged percentages.
+- Fleet figures sum hours and counts over units and pool the samples (``figures.MetricTally``,
+  one per unit), then apply the same formulas: fleet availability comes from summed hours,
+  never from averaged percentages. Any subset of units is re-aggregated from its tallies alone.
 - A figure whose denominator is zero is None; PM compliance is 100 when nothing was due.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
-from typing import Any
+from typing import NamedTuple
 from uuid import UUID
 
 from pydantic import model_validator
@@ -40,13 +39,13 @@ from app.domain.downtime import (
     decommissioned_at,
     downtime,
     minutes_between,
-    unit_years,
 )
 from app.domain.entities import ComplianceSettings, Elevator, StatusChange
 from app.domain.enums import IncidentChannel, IncidentStatus
+from app.domain.figures import MetricFigures, MetricTally, figures, total_tally
 from app.domain.pm import PmCompliance, pm_compliance
 from app.domain.values import DomainModel
-from app.domain.work import Deficiency, Incident, Inspection, Visit
+from app.domain.work import Deficiency, Incident, Inspection, VisitSummary
 
 
 class UnitRecord(DomainModel):
@@ -54,14 +53,15 @@ class UnitRecord(DomainModel):
 
     elevator: Elevator
     history: tuple[StatusChange, ...] = ()
-    visits: tuple[Visit, ...] = ()
+    visits: tuple[VisitSummary, ...] = ()
+    """Summaries suffice (full ``Visit`` records are summaries too)."""
     incidents: tuple[Incident, ...] = ()
     inspections: tuple[Inspection, ...] = ()
     deficiencies: tuple[Deficiency, ...] = ()
 
     @model_validator(mode="after")
     def _same_unit(self) -> UnitRecord:
-        records: tuple[StatusChange | Visit | Incident | Inspection | Deficiency, ...] = (
+        records: tuple[StatusChange | VisitSummary | Incident | Inspection | Deficiency, ...] = (
             *self.history,
             *self.visits,
             *self.incidents,
@@ -71,40 +71,6 @@ class UnitRecord(DomainModel):
         if any(r.elevator_id != self.elevator.id for r in records):
             raise ValueError("every record in a UnitRecord must belong to its elevator")
         return self
-
-
-class MetricFigures(DomainModel):
-    """The figures shared by unit and fleet metrics; hours, minutes and percentages."""
-
-    operating_hours: float
-    planned_downtime_hours: float
-    unplanned_downtime_hours: float
-    outages: int
-    availability_pct: float | None
-    service_availability_pct: float | None
-    mtbf_hours: float | None
-    mttr_hours: float | None
-    unit_years: float
-    callbacks: int
-    excluded_callbacks: int
-    callback_rate: float | None
-    entrapments: int
-    entrapment_rate: float | None
-    mean_release_minutes: float | None
-    mean_response_minutes: float | None
-    p50_response_minutes: float | None
-    p90_response_minutes: float | None
-    pm_due: int
-    pm_met: int
-    pm_compliance_pct: float
-    repeat_callbacks: int
-    repeat_callback_pct: float | None
-    closed_callbacks: int
-    first_time_fixes: int
-    first_time_fix_pct: float | None
-    active_units: int
-    compliant_units: int
-    regulatory_compliance_pct: float | None
 
 
 class UnitMetrics(MetricFigures):
@@ -118,101 +84,25 @@ class UnitMetrics(MetricFigures):
     """None when the unit was not active on the as-of date."""
 
 
-class FleetMetrics(MetricFigures):
-    """Fleet metrics from summed unit figures, with every unit's own metrics."""
+class FleetTotals(MetricFigures):
+    """Fleet figures from summed unit tallies."""
 
     period: Period
     as_of: date
     unit_count: int
+
+
+class FleetMetrics(FleetTotals):
+    """Fleet figures with every unit's own metrics."""
+
     units: tuple[UnitMetrics, ...]
-
-
-@dataclass(frozen=True)
-class _Tally:
-    """Summable raw inputs of ``MetricFigures``."""
-
-    operating: float = 0.0
-    planned: float = 0.0
-    unplanned: float = 0.0
-    outages: int = 0
-    callbacks: int = 0
-    excluded: int = 0
-    entrapments: int = 0
-    release_minutes: tuple[float, ...] = ()
-    response_minutes: tuple[float, ...] = ()
-    repeats: int = 0
-    closed: int = 0
-    first_time_fixes: int = 0
-    pm_met: int = 0
-    pm_counted: int = 0
-    active: int = 0
-    compliant: int = 0
-
-    def __add__(self, other: _Tally) -> _Tally:
-        return _Tally(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
-
-
-def percentile(values: Sequence[float], pct: float) -> float | None:
-    """The ``pct`` percentile with linear interpolation between ranks; None for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * pct / 100
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
-def _ratio(part: float, whole: float, scale: float = 1.0) -> float | None:
-    return part / whole * scale if whole else None
-
-
-def _mean(values: Sequence[float]) -> float | None:
-    return sum(values) / len(values) if values else None
-
-
-def _figures(t: _Tally) -> dict[str, Any]:
-    down = t.planned + t.unplanned
-    years = unit_years(t.operating)
-    pm_pct = _ratio(t.pm_met, t.pm_counted, 100)
-    return {
-        "operating_hours": t.operating,
-        "planned_downtime_hours": t.planned,
-        "unplanned_downtime_hours": t.unplanned,
-        "outages": t.outages,
-        "availability_pct": _ratio(t.operating - down, t.operating - t.planned, 100),
-        "service_availability_pct": _ratio(t.operating - down, t.operating, 100),
-        "mtbf_hours": _ratio(t.operating - down, t.outages),
-        "mttr_hours": _ratio(t.unplanned, t.outages),
-        "unit_years": years,
-        "callbacks": t.callbacks,
-        "excluded_callbacks": t.excluded,
-        "callback_rate": _ratio(t.callbacks, years),
-        "entrapments": t.entrapments,
-        "entrapment_rate": _ratio(t.entrapments, years),
-        "mean_release_minutes": _mean(t.release_minutes),
-        "mean_response_minutes": _mean(t.response_minutes),
-        "p50_response_minutes": percentile(t.response_minutes, 50),
-        "p90_response_minutes": percentile(t.response_minutes, 90),
-        "pm_due": t.pm_counted,
-        "pm_met": t.pm_met,
-        "pm_compliance_pct": 100.0 if pm_pct is None else pm_pct,
-        "repeat_callbacks": t.repeats,
-        "repeat_callback_pct": _ratio(t.repeats, t.callbacks, 100),
-        "closed_callbacks": t.closed,
-        "first_time_fixes": t.first_time_fixes,
-        "first_time_fix_pct": _ratio(t.first_time_fixes, t.closed, 100),
-        "active_units": t.active,
-        "compliant_units": t.compliant,
-        "regulatory_compliance_pct": _ratio(t.compliant, t.active, 100),
-    }
 
 
 def _callback_tally(
     incidents: Sequence[Incident], window: Period | None, settings: ComplianceSettings
-) -> _Tally:
+) -> MetricTally:
     if window is None:
-        return _Tally()
+        return MetricTally()
     in_window = [i for i in incidents if window.contains(i.reported_at)]
     countable = [i for i in in_window if i.countable]
     all_countable = [i for i in incidents if i.countable]
@@ -223,7 +113,7 @@ def _callback_tally(
     )
     entrapments = [i for i in countable if i.entrapment]
     closed = [i for i in countable if i.status is IncidentStatus.CLOSED]
-    return _Tally(
+    return MetricTally(
         callbacks=len(countable),
         excluded=len(in_window) - len(countable),
         entrapments=len(entrapments),
@@ -246,16 +136,25 @@ def _active_on(elevator: Elevator, history: Sequence[StatusChange], day: date) -
     return elevator.registered_at.date() <= day and (gone is None or gone.date() > day)
 
 
+class _Parts(NamedTuple):
+    """What one unit's pass over its record yields: the metrics are built from it."""
+
+    window: Period | None
+    pm: PmCompliance
+    compliant: bool | None
+    tally: MetricTally
+
+
 def _unit(
     unit: Elevator,
     history: Sequence[StatusChange],
-    visits: Sequence[Visit],
+    visits: Sequence[VisitSummary],
     incidents: Sequence[Incident],
     inspections: Sequence[Inspection],
     period: Period,
     settings: ComplianceSettings,
     as_of: date,
-) -> tuple[UnitMetrics, _Tally]:
+) -> _Parts:
     down = downtime(unit, history, period)
     window = down.window
     pm = pm_compliance(unit, visits, window, as_of=as_of, settings=settings)
@@ -264,7 +163,7 @@ def _unit(
         compliant = certificate_valid(unit, as_of) and not has_overdue_required_test(
             unit, inspections, today=as_of, settings=settings
         )
-    tally = _callback_tally(incidents, window, settings) + _Tally(
+    tally = _callback_tally(incidents, window, settings) + MetricTally(
         operating=down.operating_hours,
         planned=down.planned_hours,
         unplanned=down.unplanned_hours,
@@ -274,15 +173,18 @@ def _unit(
         active=int(compliant is not None),
         compliant=int(bool(compliant)),
     )
-    metrics = UnitMetrics(
+    return _Parts(window, pm, compliant, tally)
+
+
+def _unit_metrics(unit: Elevator, period: Period, parts: _Parts) -> UnitMetrics:
+    return UnitMetrics(
         elevator_id=unit.id,
         period=period,
-        window=window,
-        pm=pm,
-        regulatory_compliant=compliant,
-        **_figures(tally),
+        window=parts.window,
+        pm=parts.pm,
+        regulatory_compliant=parts.compliant,
+        **figures(parts.tally),
     )
-    return metrics, tally
 
 
 def _last_day(period: Period) -> date:
@@ -292,7 +194,7 @@ def _last_day(period: Period) -> date:
 def unit_metrics(
     unit: Elevator,
     history: Sequence[StatusChange],
-    visits: Sequence[Visit],
+    visits: Sequence[VisitSummary],
     incidents: Sequence[Incident],
     inspections: Sequence[Inspection],
     period: Period,
@@ -302,7 +204,26 @@ def unit_metrics(
 ) -> UnitMetrics:
     """Every DOMAIN.md metric for one unit in ``period``; ``as_of`` defaults to its last day."""
     day = as_of or _last_day(period)
-    return _unit(unit, history, visits, incidents, inspections, period, settings, day)[0]
+    parts = _unit(unit, history, visits, incidents, inspections, period, settings, day)
+    return _unit_metrics(unit, period, parts)
+
+
+def unit_tally(
+    record: UnitRecord, period: Period, settings: ComplianceSettings, as_of: date
+) -> MetricTally:
+    """The unit's summable share of the fleet figures in ``period`` (see ``fleet_totals``)."""
+    r = record
+    return _unit(
+        r.elevator, r.history, r.visits, r.incidents, r.inspections, period, settings, as_of
+    ).tally
+
+
+def fleet_totals(tallies: Iterable[MetricTally], period: Period, as_of: date) -> FleetTotals:
+    """Fleet figures of the units whose tallies are given (in fleet order)."""
+    listed = list(tallies)
+    return FleetTotals(
+        period=period, as_of=as_of, unit_count=len(listed), **figures(total_tally(listed))
+    )
 
 
 def fleet_metrics(
@@ -310,13 +231,12 @@ def fleet_metrics(
 ) -> FleetMetrics:
     """Fleet metrics from summed unit hours and counts, with each unit's own metrics."""
     units: list[UnitMetrics] = []
-    total = _Tally()
+    tallies: list[MetricTally] = []
     for r in records:
-        metrics, tally = _unit(
+        parts = _unit(
             r.elevator, r.history, r.visits, r.incidents, r.inspections, period, settings, as_of
         )
-        units.append(metrics)
-        total = total + tally
-    return FleetMetrics(
-        period=period, as_of=as_of, unit_count=len(records), units=tuple(units), **_figures(total)
-    )
+        units.append(_unit_metrics(r.elevator, period, parts))
+        tallies.append(parts.tally)
+    totals = fleet_totals(tallies, period, as_of)
+    return FleetMetrics(**dict(totals), units=tuple(units))

@@ -14,7 +14,7 @@ from app.domain.downtime import Period, midnight_utc
 from app.domain.entities import ComplianceSettings, Elevator
 from app.domain.enums import VisitStatus, VisitType
 from app.domain.values import DomainModel
-from app.domain.work import Visit
+from app.domain.work import VisitSummary
 
 
 class PmCompliance(DomainModel):
@@ -34,7 +34,9 @@ def pm_window_days(interval_days: int, fraction: float) -> int:
     return max(1, int(interval_days * fraction + 0.5))
 
 
-def preventive_visit_days(visits: Iterable[Visit], *, until: date | None = None) -> list[date]:
+def preventive_visit_days(
+    visits: Iterable[VisitSummary], *, until: date | None = None
+) -> list[date]:
     """Days of completed or locked preventive visits (up to ``until``), oldest first."""
     done = {VisitStatus.COMPLETED, VisitStatus.LOCKED}
     days = [
@@ -47,7 +49,7 @@ def preventive_visit_days(visits: Iterable[Visit], *, until: date | None = None)
 
 def pm_compliance(
     elevator: Elevator,
-    visits: Iterable[Visit],
+    visits: Iterable[VisitSummary],
     window: Period | None,
     *,
     as_of: date,

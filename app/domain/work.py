@@ -72,19 +72,44 @@ class Addendum(DomainModel):
     written_at: UtcDatetime
 
 
-class Visit(DomainModel):
+class VisitSummary(DomainModel):
+    """A visit's header: what the fleet figures read, without checklist, parts or sign-offs.
+
+    The local store keeps these fields as columns, so a whole fleet's visits load without
+    parsing every visit document; ``Visit`` is a summary with its full record.
+    """
+
     id: UUID
-    organization_id: UUID
     elevator_id: UUID
     site_id: UUID
     type: VisitType
     status: VisitStatus
     scheduled_date: date | None = None
     technician_id: UUID | None = None
-    template_id: str | None = None
-    template_version: int | None = None
     incident_id: UUID | None = None
     arrived_at: UtcDatetime | None = None
+    completed_at: UtcDatetime | None = None
+    created_at: UtcDatetime
+
+    @property
+    def performed_on(self) -> date | None:
+        """The day the work was done (arrival, else completion)."""
+        when = self.arrived_at or self.completed_at
+        return when.date() if when else None
+
+    def summary(self) -> VisitSummary:
+        """The header alone (a full ``Visit`` drops its record)."""
+        if type(self) is VisitSummary:
+            return self
+        return VisitSummary.model_validate(
+            {name: getattr(self, name) for name in VisitSummary.model_fields}
+        )
+
+
+class Visit(VisitSummary):
+    organization_id: UUID
+    template_id: str | None = None
+    template_version: int | None = None
     departed_at: UtcDatetime | None = None
     results: tuple[ItemResult, ...] = ()
     parts: tuple[PartUsed, ...] = ()
@@ -93,21 +118,13 @@ class Visit(DomainModel):
     technician_signature: SignOff | None = None
     customer_signoff: SignOff | None = None
     addenda: tuple[Addendum, ...] = ()
-    completed_at: UtcDatetime | None = None
     locked_at: UtcDatetime | None = None
     cancel_reason: str | None = None
-    created_at: UtcDatetime
     updated_at: UtcDatetime
 
     def result(self, key: str) -> ItemResult | None:
         """The latest result recorded for item ``key``."""
         return next((r for r in self.results if r.key == key), None)
-
-    @property
-    def performed_on(self) -> date | None:
-        """The day the work was done (arrival, else completion)."""
-        when = self.arrived_at or self.completed_at
-        return when.date() if when else None
 
 
 class Deficiency(DomainModel):

@@ -1,7 +1,7 @@
 """The outside effects services depend on, as Protocols: store, clock, ids, keys.
 
 Real implementations live in ``app.store`` (SQLite), ``app.bootstrap`` and, on the server, in
-``sync.server``; hand-written fakes for tests live in ``tests/fakes.py``.
+``sync.server``; hand-written fakes for tests live in ``tests/fakes``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from uuid import UUID
 from app.audit.envelope import SealedEvent
 from app.domain.entities import Customer, Elevator, Site, StatusChange, User
 from app.domain.events import Event
-from app.domain.work import Deficiency, Incident, Inspection, Visit
+from app.domain.work import Deficiency, Incident, Inspection, Visit, VisitSummary
 
 
 class Clock(Protocol):
@@ -49,6 +49,21 @@ class ChainHead:
 
     device_seq: int
     hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class LogMark:
+    """Where the local log ends: its newest event's position and hash; every new event moves it.
+
+    Whatever is derived from the projections (they are a fold of the log) stays valid while
+    the mark stays the same.
+    """
+
+    position: int = 0
+    hash: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.position}:{self.hash}"
 
 
 class Repository[T](Protocol):
@@ -94,15 +109,31 @@ class StatusHistoryRepository(Protocol):
         """The unit's status history, oldest first."""
         ...
 
+    async def list_all(self) -> list[StatusChange]:
+        """Every unit's status history in one read; each unit's changes oldest first."""
+        ...
+
 
 class VisitRepository(Repository[Visit], Protocol):
     async def for_elevator(self, elevator_id: UUID) -> list[Visit]:
         """The unit's visits, oldest first."""
         ...
 
+    async def list_all(self) -> list[Visit]:
+        """Every visit in full, in one read; each unit's oldest first."""
+        ...
+
+    async def summaries(self) -> list[VisitSummary]:
+        """Every visit's header in one read (no visit document parsed); each unit's oldest first."""
+        ...
+
 
 class DeficiencyRepository(Repository[Deficiency], Protocol):
     async def for_elevator(self, elevator_id: UUID) -> list[Deficiency]: ...
+
+    async def list_all(self) -> list[Deficiency]:
+        """Every deficiency in one read; each unit's in the order of ``for_elevator``."""
+        ...
 
 
 class IncidentRepository(Repository[Incident], Protocol):
@@ -112,9 +143,17 @@ class IncidentRepository(Repository[Incident], Protocol):
 
     async def open_for_elevator(self, elevator_id: UUID) -> list[Incident]: ...
 
+    async def list_all(self) -> list[Incident]:
+        """Every incident in one read; each unit's oldest report first."""
+        ...
+
 
 class InspectionRepository(Repository[Inspection], Protocol):
     async def for_elevator(self, elevator_id: UUID) -> list[Inspection]: ...
+
+    async def list_all(self) -> list[Inspection]:
+        """Every inspection in one read; each unit's in the order of ``for_elevator``."""
+        ...
 
 
 class EventLog(Protocol):
@@ -134,6 +173,10 @@ class EventLog(Protocol):
 
     async def for_entity(self, entity_id: UUID) -> list[Event]:
         """The entity's events in the order they were recorded."""
+        ...
+
+    async def mark(self) -> LogMark:
+        """Where the log ends now, as this unit of work sees it."""
         ...
 
 
@@ -168,6 +211,22 @@ class UnitOfWork(Protocol):
 class UnitOfWorkFactory(Protocol):
     def __call__(self) -> UnitOfWork:
         """A fresh unit of work for one user action."""
+        ...
+
+
+class SnapshotStore(Protocol):
+    """Derived data saved beside the store under a name, so it need not be computed again.
+
+    A cache: whoever saves data also records what it was derived from, and losing it costs
+    only the time to compute it again.
+    """
+
+    async def load_snapshot(self, name: str) -> bytes | None:
+        """The data last saved under ``name``, or None."""
+        ...
+
+    async def save_snapshot(self, name: str, data: bytes) -> None:
+        """Replace what is saved under ``name``."""
         ...
 
 

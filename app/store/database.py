@@ -36,6 +36,10 @@ _UPSERT_DEVICE = (
     "public_key = excluded.public_key, organization_id = excluded.organization_id, "
     "label = excluded.label, is_local = excluded.is_local"
 )
+_UPSERT_SNAPSHOT = (
+    "INSERT INTO snapshots (name, data, saved_at) VALUES (?, ?, ?) "
+    "ON CONFLICT (name) DO UPDATE SET data = excluded.data, saved_at = excluded.saved_at"
+)
 _UPSERT_META = (
     "INSERT INTO store_meta (key, value) VALUES (?, ?) "
     "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
@@ -147,6 +151,10 @@ class Store:
         """Set ``store_meta`` values, all in one transaction."""
         await self._write(_UPSERT_META, list(values.items()))
 
+    async def save_snapshot(self, name: str, data: bytes) -> None:
+        """Replace the derived data saved under ``name`` (``ports.SnapshotStore``)."""
+        await self._write(_UPSERT_SNAPSHOT, [(name, data, format_utc(datetime.now(UTC)))])
+
     async def _write(self, sql: str, rows: list[tuple[object, ...]]) -> None:
         async with self._writer.exclusive():
             db = self._writer.db
@@ -237,6 +245,12 @@ class Store:
         async with self._read() as db:
             rows = await db.fetchall("SELECT device_id, public_key FROM devices")
         return {str(device): bytes(key) for device, key in rows}
+
+    async def load_snapshot(self, name: str) -> bytes | None:
+        """The derived data last saved under ``name``, or None (``ports.SnapshotStore``)."""
+        async with self._read() as db:
+            row = await db.fetchone("SELECT data FROM snapshots WHERE name = ?", (name,))
+        return None if row is None else bytes(row[0])
 
     async def meta(self) -> dict[str, str]:
         """Every ``store_meta`` value, by key."""

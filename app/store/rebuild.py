@@ -17,7 +17,7 @@ from app.domain.events import Event
 from app.domain.reducers import reduce, status_change_of
 from app.store.eventlog import decoded_events
 from app.store.mapping import ALL_MAPPINGS, ENTITY_MAPPINGS, STATUS_CHANGES, ProjectionMapping
-from app.store.schema import EntityHeadRow
+from app.store.schema import EntityHeadRow, SnapshotRow
 from app.store.sql import Db
 from app.store.writer import Writer
 from app.store.writes import MISSING, BoundedCache, ProjectionKey, WriteSet, parse_heads
@@ -100,6 +100,7 @@ async def rebuild_projections(writer: Writer, *, batch: int = 5000) -> int:
     tables = (
         *(mapping.table_name for mapping in ALL_MAPPINGS),
         EntityHeadRow.__tablename__,
+        SnapshotRow.__tablename__,  # derived from the old projections
     )
     try:
         await db.begin()

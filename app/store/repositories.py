@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final, Protocol
 from uuid import UUID
 
 from pydantic import BaseModel
+from sqlalchemy import func, select
 
 from app.domain.entities import Customer, Elevator, Site, StatusChange, User
 from app.domain.enums import ElevatorStatus, IncidentStatus
-from app.domain.work import Deficiency, Incident, Inspection, Visit
+from app.domain.work import Deficiency, Incident, Inspection, Visit, VisitSummary
 from app.store import mapping as m
 from app.store.mapping import ProjectionMapping, text_key
 from app.store.queries import Query, Where, eq, ne
+from app.store.sql import Row, Sql, compile_sql
 
 
 class UnitContext(Protocol):
@@ -29,6 +31,16 @@ class UnitContext(Protocol):
 
     async def query[T: BaseModel](self, query: Query[T], values: Mapping[str, Any]) -> list[T]:
         """Run ``query``; the answer includes what the unit staged."""
+        ...
+
+    async def scan[R](
+        self,
+        mapping: ProjectionMapping[Any],
+        sql: Sql,
+        load: Callable[[Row], R],
+        values: Mapping[str, Any] | None = None,
+    ) -> list[R] | None:
+        """Every stored row ``sql`` selects, loaded in batches; None if the unit staged some."""
         ...
 
 
@@ -54,6 +66,24 @@ class ProjectionRepository[T: BaseModel]:
         found = await self._list(query, **values)
         return found[0] if found else None
 
+    async def _all(self, query: Query[T]) -> list[T]:
+        """A whole-table read in batches (the rows of one batch are all that is held raw)."""
+        return await _scan(self._unit, query)
+
+
+async def _scan[T: BaseModel](unit: UnitContext, query: Query[T]) -> list[T]:
+    load = query.mapping.load
+    found = await unit.scan(query.mapping, query.sql, lambda row: load(row[0]))
+    return await unit.query(query, {}) if found is None else found
+
+
+def _summary_sql() -> Sql:
+    """Visit headers as JSON built by SQLite from the columns: no visit document is parsed."""
+    c = m.VISITS.row.__table__.c
+    fields = VisitSummary.model_fields
+    document = func.json_object(*(part for name in fields for part in (name, c[name])))
+    return compile_sql(select(document).order_by(c.elevator_id, c.created_at, c.id))
+
 
 _USERS_ALL: Final = Query(m.USERS, order=("display_name", "id"))
 _CUSTOMERS_ALL: Final = Query(m.CUSTOMERS, order=("name", "id"))
@@ -77,6 +107,14 @@ _OPEN_INCIDENTS: Final = Query(
     ("reported_at", "id"),
 )
 _INSPECTIONS: Final = Query(m.INSPECTIONS, (eq("elevator_id"),), ("performed_on", "id"))
+# Whole-table reads come unit by unit (the (elevator_id, ...) indexes give that order), each
+# unit's rows in the order of its per-unit query.
+_HISTORY_ALL: Final = Query(m.STATUS_CHANGES, order=("elevator_id", "changed_at", "position"))
+_VISITS_ALL: Final = Query(m.VISITS, order=("elevator_id", "created_at", "id"))
+_VISIT_SUMMARIES: Final = _summary_sql()
+_DEFICIENCIES_ALL: Final = Query(m.DEFICIENCIES, order=("elevator_id", "opened_at", "id"))
+_INCIDENTS_ALL: Final = Query(m.INCIDENTS, order=("elevator_id", "reported_at", "id"))
+_INSPECTIONS_ALL: Final = Query(m.INSPECTIONS, order=("elevator_id", "performed_on", "id"))
 
 
 class SqliteUserRepository(ProjectionRepository[User]):
@@ -154,6 +192,10 @@ class SqliteStatusHistoryRepository:
         """The unit's status history, oldest first."""
         return await self._unit.query(_HISTORY, {"elevator_id": str(elevator_id)})
 
+    async def list_all(self) -> list[StatusChange]:
+        """Every unit's status history, unit by unit, each oldest first."""
+        return await _scan(self._unit, _HISTORY_ALL)
+
 
 class SqliteVisitRepository(ProjectionRepository[Visit]):
     """``ports.VisitRepository``."""
@@ -165,6 +207,17 @@ class SqliteVisitRepository(ProjectionRepository[Visit]):
         """The unit's visits, oldest first."""
         return await self._list(_VISITS, elevator_id=str(elevator_id))
 
+    async def list_all(self) -> list[Visit]:
+        """Every visit in full, unit by unit, each oldest first."""
+        return await self._all(_VISITS_ALL)
+
+    async def summaries(self) -> list[VisitSummary]:
+        """Every visit's header from the columns, unit by unit, each oldest first."""
+        found = await self._unit.scan(m.VISITS, _VISIT_SUMMARIES, _load_summary)
+        if found is None:
+            return [visit.summary() for visit in await self.list_all()]
+        return found
+
 
 class SqliteDeficiencyRepository(ProjectionRepository[Deficiency]):
     """``ports.DeficiencyRepository``."""
@@ -175,6 +228,10 @@ class SqliteDeficiencyRepository(ProjectionRepository[Deficiency]):
     async def for_elevator(self, elevator_id: UUID) -> list[Deficiency]:
         """The unit's deficiencies, oldest first."""
         return await self._list(_DEFICIENCIES, elevator_id=str(elevator_id))
+
+    async def list_all(self) -> list[Deficiency]:
+        """Every deficiency, unit by unit, each oldest first."""
+        return await self._all(_DEFICIENCIES_ALL)
 
 
 class SqliteIncidentRepository(ProjectionRepository[Incident]):
@@ -191,6 +248,10 @@ class SqliteIncidentRepository(ProjectionRepository[Incident]):
         """The unit's open incidents, oldest report first."""
         return await self._list(_OPEN_INCIDENTS, elevator_id=str(elevator_id))
 
+    async def list_all(self) -> list[Incident]:
+        """Every incident, unit by unit, each oldest report first."""
+        return await self._all(_INCIDENTS_ALL)
+
 
 class SqliteInspectionRepository(ProjectionRepository[Inspection]):
     """``ports.InspectionRepository``."""
@@ -201,3 +262,11 @@ class SqliteInspectionRepository(ProjectionRepository[Inspection]):
     async def for_elevator(self, elevator_id: UUID) -> list[Inspection]:
         """The unit's inspections, oldest first."""
         return await self._list(_INSPECTIONS, elevator_id=str(elevator_id))
+
+    async def list_all(self) -> list[Inspection]:
+        """Every inspection, unit by unit, each oldest first."""
+        return await self._all(_INSPECTIONS_ALL)
+
+
+def _load_summary(row: Row) -> VisitSummary:
+    return VisitSummary.model_validate_json(row[0])

@@ -136,6 +136,20 @@ class StoreMetaRow(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
+class SnapshotRow(Base):
+    """Derived data saved under a name (``ports.SnapshotStore``), e.g. the fleet's figures.
+
+    A cache: what it was derived from is recorded inside ``data`` by whoever saved it, and a
+    rebuild of the projections empties the table.
+    """
+
+    __tablename__ = "snapshots"
+
+    name: Mapped[str] = mapped_column(String(CODE), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    saved_at: Mapped[datetime] = mapped_column(UtcTimestamp)
+
+
 DEVICE_HEAD_TRIGGER: Final = """\
 CREATE TRIGGER trg_events_device_head AFTER INSERT ON events
 BEGIN

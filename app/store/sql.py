@@ -10,7 +10,7 @@ statements, compilation, the engine and its connect hooks) and runs the compiled
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, cast
@@ -105,6 +105,30 @@ class Db:
     async def run(self, sql: Sql, values: Mapping[str, Any] | None = None) -> list[Row]:
         """Run a compiled statement with named values; return its rows."""
         return await self.fetchall(sql.text, sql.bind(values))
+
+    async def stream(
+        self, sql: Sql, values: Mapping[str, Any] | None = None, *, batch: int
+    ) -> AsyncGenerator[list[Row]]:
+        """Run a compiled query and yield its rows ``batch`` at a time (one open cursor).
+
+        For reads too large to hold twice: the caller turns each batch into models before the
+        next is fetched. Nothing else may use the connection until the iteration ends.
+        """
+        try:
+            cursor = await self._conn.execute(sql.text, sql.bind(values))
+        except sqlite3.Error as exc:
+            raise store_error(exc, self.path) from exc
+        try:
+            while True:
+                try:
+                    rows = await cursor.fetchmany(batch)
+                except sqlite3.Error as exc:
+                    raise store_error(exc, self.path) from exc
+                if not rows:
+                    return
+                yield [tuple(row) for row in rows]
+        finally:
+            await cursor.close()
 
     async def begin(self) -> None:
         """Start a write transaction, taking the write lock now rather than mid-way."""

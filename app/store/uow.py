@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager, aclosing
 from operator import itemgetter
 from types import TracebackType
-from typing import Any, Self, cast
+from typing import Any, Final, Self, cast
 from uuid import UUID
 
 from pydantic import BaseModel
@@ -22,6 +22,7 @@ from app.services.ports import (
     EventLog,
     IncidentRepository,
     InspectionRepository,
+    LogMark,
     SiteRepository,
     StatusHistoryRepository,
     UnitOfWork,
@@ -42,9 +43,14 @@ from app.store.repositories import (
     SqliteUserRepository,
     SqliteVisitRepository,
 )
+from app.store.sql import Row, Sql
 from app.store.writer import Transaction, Writer
 from app.store.writes import EVENT_COLUMNS, MISSING, WriteSet
 
+SCAN_BATCH: Final = 2_000
+"""Rows fetched at a time by whole-table reads (``scan``): raw rows of one batch at most."""
+
+_LAST_EVENT = "SELECT position, hash FROM events ORDER BY position DESC LIMIT 1"
 _CANONICAL = EVENT_COLUMNS.index("canonical")
 _HASH = EVENT_COLUMNS.index("hash")
 _ENTITY_ID = EVENT_COLUMNS.index("entity_id")
@@ -173,6 +179,29 @@ class SqliteUnitOfWork:
         ranked.sort(key=itemgetter(0))  # stable: stored rows first among equals, as in SQL
         return [item for _, item in ranked]
 
+    async def scan[R](
+        self,
+        mapping: ProjectionMapping[Any],
+        sql: Sql,
+        load: Callable[[Row], R],
+        values: Mapping[str, Any] | None = None,
+    ) -> list[R] | None:
+        """Every stored row ``sql`` selects, ``load``-ed a batch at a time (one query).
+
+        None when this unit has uncommitted projections of that kind: they are not in the
+        database yet, so the caller answers through ``query``, which lays them over.
+        """
+        txn = self._open()
+        if self._staged.projections.get(mapping):
+            return None
+        await txn.flush_projections(mapping)
+        found: list[R] = []
+        stream = self._writer.db.stream(sql, values, batch=SCAN_BATCH)
+        async with aclosing(stream) as batches:
+            async for rows in batches:
+                found.extend(map(load, rows))
+        return found
+
     # -- what the event log uses ------------------------------------------------------------
 
     async def device_head(self, device_id: str) -> ChainHead | None:
@@ -215,6 +244,15 @@ class SqliteUnitOfWork:
         self._staged.entity_heads[body.entity_id] = heads
         self._staged.device_heads[body.device_id] = new_head
 
+    async def log_mark(self) -> LogMark:
+        """Where the log ends, counting this unit's staged events."""
+        txn = self._open()
+        await txn.flush_events()
+        row = await self._writer.db.fetchone(_LAST_EVENT)
+        mark = LogMark() if row is None else LogMark(int(row[0]), str(row[1]))
+        own = self._staged.events
+        return LogMark(mark.position + len(own), str(own[-1][_HASH])) if own else mark
+
     async def recorded_events(self, entity_id: UUID) -> list[Event]:
         """The entity's events including this unit's staged ones, in recording order."""
         txn = self._open()
@@ -250,6 +288,10 @@ class SqliteEventLog:
     async def for_entity(self, entity_id: UUID) -> list[Event]:
         """The entity's events in the order they were recorded."""
         return await self._unit.recorded_events(entity_id)
+
+    async def mark(self) -> LogMark:
+        """Where the log ends now, as this unit of work sees it."""
+        return await self._unit.log_mark()
 
 
 def _conforms(unit: SqliteUnitOfWork) -> UnitOfWork:

@@ -17,6 +17,7 @@ from app.domain.checklists import TemplateCatalog
 from app.domain.events import Event
 from app.services.context import Actor, ServiceContext
 from app.services.ports import BlobStore, UnitOfWorkFactory
+from app.services.queries import FleetFigures
 
 type VerifyProgress = Callable[[int, int], None]
 """Called with (events checked, total events) while the chain is verified."""
@@ -39,6 +40,11 @@ class Backend(Protocol):
     @property
     def unit_of_work(self) -> UnitOfWorkFactory:
         """Read access for queries (any profile)."""
+        ...
+
+    @property
+    def figures(self) -> FleetFigures:
+        """The fleet's figures for the dashboard and the unit list, kept for this store."""
         ...
 
     def context_for(self, actor: Actor) -> ServiceContext:

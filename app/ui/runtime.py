@@ -142,6 +142,7 @@ class CoreRuntime(QObject):
             asyncio.set_event_loop(loop)
             loop.call_soon(ready.set)
             loop.run_forever()
+            _finish_tasks(loop)
             loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()
 
@@ -198,6 +199,18 @@ class CoreRuntime(QObject):
         if thread.is_alive():
             log.warning("the core worker did not stop within %s s", timeout)
         self._loop = self._thread = None
+
+
+def _finish_tasks(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel the tasks still running and let them unwind, as ``asyncio.run`` does.
+
+    Their ``finally`` blocks run: a job stopped half-way leaves nothing half-done behind.
+    """
+    pending = asyncio.all_tasks(loop)
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
 
 
 async def _as_coroutine[T](job: Job[T], progress: Progress) -> T:

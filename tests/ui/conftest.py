@@ -21,9 +21,8 @@ from app.ui.errors import ErrorPresenter, ErrorReport
 from app.ui.main_window import MainWindow
 from app.ui.runtime import CoreRuntime
 from app.ui.session import Session
-from tests.ui.factories import Fleet, seed_fleet
+from tests.ui.factories import SUPERVISOR, TECHNICIAN, Fleet, seed_fleet
 from tests.ui.fake_backend import FakeBackend
-from tests.ui.memory_store import SUPERVISOR, TECHNICIAN
 
 NOW = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
 

@@ -1,4 +1,7 @@
-"""A small fleet recorded through the real services into the memory store."""
+"""A small fleet recorded through the real services into the in-memory store of ``tests.fakes``.
+
+Also the people, clock and ids the UI tests act with.
+"""
 
 from __future__ import annotations
 
@@ -31,6 +34,7 @@ from app.domain.enums import (
     ItemKind,
     ItemOutcome,
     Manufacturer,
+    Role,
     VisitType,
 )
 from app.domain.events import Event
@@ -45,15 +49,12 @@ from app.services.sites import create_site
 from app.services.templates import load_catalog
 from app.services.users import register_user
 from app.services.visit_forms import record_visit
-from tests.ui.memory_store import (
-    SUPERVISOR,
-    TECHNICIAN,
-    CountingIds,
-    MemoryBlobs,
-    MemoryStore,
-    StepClock,
-    memory_context,
-)
+from tests.fakes import InMemoryStore, MemoryBlobStore, make_context
+
+ORG_ID = UUID("00000000-0000-4000-8000-00000000000a")
+DEVICE_ID = UUID("00000000-0000-4000-8000-00000000000d")
+SUPERVISOR = Actor(UUID("00000000-0000-4000-8000-000000000051"), Role.SUPERVISOR, "Sam Super")
+TECHNICIAN = Actor(UUID("00000000-0000-4000-8000-000000000071"), Role.TECHNICIAN, "Tia Tech")
 
 START = datetime(2025, 1, 6, 8, 0, tzinfo=UTC)
 PNG_1PX = bytes.fromhex(  # a valid 1x1 transparent PNG (decodes without libpng errors)
@@ -79,21 +80,54 @@ def one_event_changes(entity_id: UUID) -> Changes:
     return Changes.of([event])
 
 
+class StepClock:
+    """A clock that moves one second per reading from a fixed start."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.current = start or datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        self.current += timedelta(seconds=1)
+        return self.current
+
+
+class CountingIds:
+    """Deterministic, ordered ids."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def new_id(self) -> UUID:
+        self.count += 1
+        return UUID(int=(0x0190 << 112) | self.count)
+
+
 @dataclass
 class Fleet:
     """The seeded store and what the tests need to find in it."""
 
-    store: MemoryStore
+    store: InMemoryStore
     clock: StepClock
     ids: CountingIds
-    blobs: MemoryBlobs = field(default_factory=MemoryBlobs)
+    blobs: MemoryBlobStore = field(default_factory=MemoryBlobStore)
     templates: TemplateCatalog = field(default_factory=load_catalog)
     customers: dict[str, UUID] = field(default_factory=dict)
     sites: dict[str, UUID] = field(default_factory=dict)
     units: dict[str, UUID] = field(default_factory=dict)
 
     def context(self, actor: Actor = SUPERVISOR) -> ServiceContext:
-        return memory_context(self.store, actor, self.clock, self.ids)
+        """A service context acting as ``actor`` on the test device (a fixed key)."""
+        return make_context(
+            self.store,
+            role=actor.role,
+            user_id=actor.user_id,
+            name=actor.name,
+            clock=self.clock,
+            ids=self.ids,
+            organization_id=ORG_ID,
+            device_id=DEVICE_ID,
+            signer=self.signer(),
+        )
 
     def signer(self) -> Ed25519Signer:
         return Ed25519Signer(b"\x07" * 32)
@@ -115,7 +149,7 @@ def full_answers(fleet: Fleet, template_id: str) -> tuple[ItemAnswer, ...]:
 
 async def seed_fleet(*, delay: float = 0.0, units_per_site: int = 2) -> Fleet:
     """Two customers, three sites, a few units with visits, callbacks and tests."""
-    store = MemoryStore()
+    store = InMemoryStore()
     fleet = Fleet(store, StepClock(START), CountingIds())
     sup = fleet.context(SUPERVISOR)
     await register_user(

@@ -13,8 +13,9 @@ from app.domain.checklists import TemplateCatalog
 from app.domain.events import Event
 from app.services.context import Actor, ServiceContext
 from app.services.ports import BlobStore, UnitOfWorkFactory
-from app.services.queries import unit_audit_trail
+from app.services.queries import FleetFigures, unit_audit_trail
 from app.ui.backend import VerifyProgress
+from tests.fakes import MemorySnapshotStore
 from tests.ui.factories import Fleet
 
 
@@ -25,6 +26,8 @@ class FakeBackend:
         self.fleet = fleet
         self.verify_delay = verify_delay
         self.closed = False
+        self.snapshots = MemorySnapshotStore()
+        self._figures = FleetFigures(fleet.store.unit_of_work, self.snapshots)
 
     @property
     def store_label(self) -> str:
@@ -42,11 +45,15 @@ class FakeBackend:
     def unit_of_work(self) -> UnitOfWorkFactory:
         return self.fleet.store.unit_of_work
 
+    @property
+    def figures(self) -> FleetFigures:
+        return self._figures
+
     def context_for(self, actor: Actor) -> ServiceContext:
         return self.fleet.context(actor)
 
     async def verify_chain(self, progress: VerifyProgress) -> ChainReport:
-        sealed = [s for s, _e in self.fleet.store.data.events]
+        sealed = [s for s, _e in self.fleet.store.state.log]
         keys = StaticDeviceKeys({s.body.device_id: self.fleet.signer().public_key for s in sealed})
         verifier = ChainVerifier(keys)
         for index, s in enumerate(sealed, 1):
@@ -57,12 +64,12 @@ class FakeBackend:
         return verifier.finish()
 
     async def recent_events(self, limit: int) -> list[Event]:
-        return self.fleet.store.events()[-limit:]
+        return self.fleet.store.events[-limit:]
 
     async def export_evidence_bundle(self, unit_id: UUID, out: Path) -> int:
         """The unit's bundle built from the memory store's sealed events, as the real store does."""
         wanted = {str(e.event_id) for e in await unit_audit_trail(self.unit_of_work, unit_id)}
-        sealed = [_stored(s) for s, _e in self.fleet.store.data.events]
+        sealed = [_stored(s) for s, _e in self.fleet.store.state.log]
         picked = [s for s in sealed if s.event_id in wanted]
         last: dict[str, int] = {}
         for s in picked:

@@ -15,9 +15,8 @@ from pytestqt.qtbot import QtBot
 from app.domain.errors import StoreCorruptedError
 from app.ui.app import start_gui
 from app.ui.backend import Backend
-from tests.ui.factories import Fleet
+from tests.ui.factories import TECHNICIAN, Fleet
 from tests.ui.fake_backend import FakeBackend
-from tests.ui.memory_store import TECHNICIAN
 
 
 def _app() -> QApplication:

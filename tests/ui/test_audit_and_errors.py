@@ -29,7 +29,7 @@ def test_events_are_listed_with_actor_device_and_summary(
     qtbot: QtBot, window: MainWindow, fleet: Fleet
 ) -> None:
     view = _audit(qtbot, window)
-    assert view.model.rowCount() == len(fleet.store.events())
+    assert view.model.rowCount() == len(fleet.store.events)
     first = view.model.row_at(0)
     assert first.actor == "Sam Super"
     assert first.summary == "User Sam Super registered as supervisor"
@@ -52,7 +52,7 @@ def test_verify_now_runs_in_the_background_and_reports_an_intact_chain(
     assert not view.verify.isEnabled()
     qtbot.waitUntil(lambda: view.verify.isEnabled(), timeout=10000)
     assert "Chain intact" in view.chain.text()
-    assert f"{len(fleet.store.events())} events" in view.chain.text()
+    assert f"{len(fleet.store.events)} events" in view.chain.text()
     assert seen
     assert seen == sorted(seen)
 
@@ -71,9 +71,9 @@ def test_verification_can_be_cancelled(qtbot: QtBot, window: MainWindow) -> None
 
 def test_a_broken_chain_names_the_rule(qtbot: QtBot, window: MainWindow, fleet: Fleet) -> None:
     view = _audit(qtbot, window)
-    sealed, event = fleet.store.data.events[3]
+    sealed, event = fleet.store.state.log[3]
     forged = type(sealed)(sealed.body, sealed.canonical, sealed.hash, b"\x00" * 64)
-    fleet.store.data.events[3] = (forged, event)
+    fleet.store.state.log[3] = (forged, event)
     QTest.mouseClick(view.verify, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: view.verify.isEnabled(), timeout=5000)
     assert "Chain broken (signature)" in view.chain.text()

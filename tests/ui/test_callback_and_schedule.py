@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import cast
 
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
-from app.domain.entities import Elevator
 from app.domain.enums import ElevatorStatus, IncidentStatus, VisitStatus, VisitType
-from app.domain.work import Incident, Visit
 from app.ui.main_window import MainWindow
 from app.ui.session import Session
 from app.ui.views.close_callback import CloseCallbackDialog
@@ -20,9 +17,8 @@ from app.ui.views.schedule_dialog import ScheduleDialog
 from app.ui.views.visit_form import VisitForm
 from app.ui.views.work import WorkView
 from app.ui.widgets.forms import find_data
-from tests.ui.factories import Fleet
+from tests.ui.factories import TECHNICIAN, Fleet
 from tests.ui.helpers import answer_checklist, draw_signature, tick
-from tests.ui.memory_store import TECHNICIAN
 
 DOWN = "Cotham Tower/L1"  # its open callback took it out of service
 
@@ -61,11 +57,11 @@ def test_attending_a_callback_links_the_visit_and_the_unit_page_closes_it(
     assert "Doors not closing" in form.subject.text()
     assert not form.unit.isEnabled()
     _fill_and_save(qtbot, form)
-    visit_id = fleet.store.events()[-1].entity_id
-    visit = cast(Visit, fleet.store.data.items["visit"][visit_id])
+    visit_id = fleet.store.events[-1].entity_id
+    visit = fleet.store.state.visits[visit_id]
     assert visit.type is VisitType.CALLBACK
     assert visit.incident_id == incident.id
-    updated = cast(Incident, fleet.store.data.items["incident"][incident.id])
+    updated = fleet.store.state.incidents[incident.id]
     assert updated.arrived_at == visit.arrived_at  # the response time is recorded
 
     window.open_unit(fleet.units[DOWN])
@@ -83,9 +79,9 @@ def test_attending_a_callback_links_the_visit_and_the_unit_page_closes_it(
     QTest.keyClicks(dialog.corrective, "Door lock contact replaced")
     with qtbot.waitSignal(dialog.saved, timeout=5000):
         QTest.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
-    closed = cast(Incident, fleet.store.data.items["incident"][incident.id])
+    closed = fleet.store.state.incidents[incident.id]
     assert closed.status is IncidentStatus.CLOSED
-    unit = cast(Elevator, fleet.store.data.items["elevator"][fleet.units[DOWN]])
+    unit = fleet.store.state.elevators[fleet.units[DOWN]]
     assert unit.status is ElevatorStatus.OPERATIONAL
     qtbot.waitUntil(lambda: not buttons.close_button.isEnabled(), timeout=5000)
 
@@ -109,8 +105,8 @@ def test_a_supervisor_schedules_a_visit_and_the_technician_starts_it(
     dialog.technician.setCurrentIndex(dialog.technician.findText("Tia Tech"))
     with qtbot.waitSignal(dialog.saved, timeout=5000):
         QTest.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
-    scheduled_id = fleet.store.events()[-1].entity_id
-    planned = cast(Visit, fleet.store.data.items["visit"][scheduled_id])
+    scheduled_id = fleet.store.events[-1].entity_id
+    planned = fleet.store.state.visits[scheduled_id]
     assert planned.status is VisitStatus.SCHEDULED
     assert planned.scheduled_date == date(2025, 6, 9)
     assert planned.technician_id == TECHNICIAN.user_id
@@ -137,6 +133,6 @@ def test_a_supervisor_schedules_a_visit_and_the_technician_starts_it(
     assert "scheduled for 2025-06-09" in form.subject.text()
     assert form.type.currentData() == VisitType.PREVENTIVE
     _fill_and_save(qtbot, form)
-    visit = cast(Visit, fleet.store.data.items["visit"][scheduled_id])
+    visit = fleet.store.state.visits[scheduled_id]
     assert visit.status is VisitStatus.LOCKED  # the scheduled visit itself was recorded
     assert visit.technician_id == TECHNICIAN.user_id

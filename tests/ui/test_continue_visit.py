@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import cast
 from uuid import UUID
 
 from PySide6.QtCore import QSettings, Qt
@@ -28,7 +27,7 @@ UNIT = "Quay House/L1"
 
 
 def _visit(fleet: Fleet, visit_id: UUID) -> Visit:
-    return cast(Visit, fleet.store.data.items["visit"][visit_id])
+    return fleet.store.state.visits[visit_id]
 
 
 def _open_form(qtbot: QtBot, dialog: object) -> VisitForm:
@@ -59,7 +58,7 @@ def _start_in_progress(qtbot: QtBot, window: MainWindow, fleet: Fleet, photo: Pa
     assert not form.complete.isChecked()
     assert not form.lock.isEnabled()
     _save(qtbot, form)
-    visit_id = fleet.store.events()[-1].entity_id
+    visit_id = fleet.store.events[-1].entity_id
     visit = _visit(fleet, visit_id)
     assert visit.status is VisitStatus.IN_PROGRESS
     assert len(visit.results) == 3
@@ -113,7 +112,7 @@ def test_an_in_progress_visit_is_continued_completed_locked_and_corrected(
     assert form.tech_pad.recorded
     assert not form.tech_pad.empty
 
-    before = len(fleet.store.events())
+    before = len(fleet.store.events)
     answer_checklist(qtbot, form.checklist)  # clicks Pass again on the recorded ones too
     form.parts.add_part(["BR-7", "Brake pad", "1", ""])
     QTest.keyClicks(form.notes, "Brake pads replaced.")
@@ -124,7 +123,7 @@ def test_an_in_progress_visit_is_continued_completed_locked_and_corrected(
     assert not form.lock.isChecked()
     _save(qtbot, form)
 
-    new = [e.type for e in fleet.store.events()[before:]]
+    new = [e.type for e in fleet.store.events[before:]]
     assert new.count("visit.item_recorded") == len(form.checklist.rows) - 3  # only new answers
     assert new.count("visit.part_used") == 1
     assert new.count("visit.note_added") == 1

@@ -132,9 +132,9 @@ def test_a_broken_chain_is_reported_at_the_bottom_of_the_record(
     qtbot: QtBot, window: MainWindow, fleet: Fleet, tmp_path: Path
 ) -> None:
     exporter = _unit_page(qtbot, window, fleet)
-    sealed, event = fleet.store.data.events[3]
+    sealed, event = fleet.store.state.log[3]
     forged = type(sealed)(sealed.body, sealed.canonical, sealed.hash, b"\x00" * 64)
-    fleet.store.data.events[3] = (forged, event)
+    fleet.store.state.log[3] = (forged, event)
     out = tmp_path / "record.csv"
     shown = _answering(exporter, out)
     _choose(window.fleet.page.export, "Export maintenance record (CSV)…")

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
-from app.domain.entities import Elevator
 from app.domain.enums import ElevatorStatus, VisitStatus
-from app.domain.work import Incident
 from app.ui.main_window import MainWindow
 from app.ui.views.callback_form import CallbackForm
 from app.ui.views.close_callback import CloseCallbackDialog
@@ -40,16 +36,16 @@ def test_logging_an_entrapment_records_the_callback_and_takes_the_unit_down(
     tick(qtbot, form.entrapment)
     assert form.persons.value() == 1
     QTest.keyClicks(form.fault_code, "E-42")
-    before = len(fleet.store.events())
+    before = len(fleet.store.events)
     with qtbot.waitSignal(form.saved, timeout=5000):
         QTest.mouseClick(form.save_button, Qt.MouseButton.LeftButton)
-    new = fleet.store.events()[before:]
+    new = fleet.store.events[before:]
     assert [e.type for e in new] == [
         "incident.opened",
         "incident.updated",
         "elevator.status_changed",
     ]
-    incident = cast(Incident, fleet.store.data.items["incident"][new[0].entity_id])
+    incident = fleet.store.state.incidents[new[0].entity_id]
     assert incident.entrapment is True
     assert incident.reporter == "Concierge"
     assert incident.fault_code == "E-42"
@@ -69,10 +65,10 @@ def test_callback_form_refuses_a_release_before_the_report(
     tick(qtbot, form.entrapment)
     tick(qtbot, form.release_at.enabled)
     form.release_at.edit.setDateTime(form.reported_at.dateTime().addSecs(-3600))
-    before = len(fleet.store.events())
+    before = len(fleet.store.events)
     QTest.mouseClick(form.save_button, Qt.MouseButton.LeftButton)
     assert "before the callback was reported" in form.errors.messages()["release_at"]
-    assert len(fleet.store.events()) == before
+    assert len(fleet.store.events) == before
 
 
 def test_a_status_change_appears_on_the_dashboard(
@@ -119,8 +115,8 @@ def test_an_addendum_can_be_added_to_a_locked_visit(
     QTest.keyClicks(dialog.text, "Levelling reading was taken at floor 2, not the main floor.")
     with qtbot.waitSignal(dialog.saved, timeout=5000):
         QTest.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
-    assert fleet.store.events()[-1].type == "visit.addendum_added"
-    assert fleet.store.events()[-1].entity_id == visit.id
+    assert fleet.store.events[-1].type == "visit.addendum_added"
+    assert fleet.store.events[-1].entity_id == visit.id
 
 
 def test_closing_a_callback_puts_the_unit_back_in_service(
@@ -144,10 +140,10 @@ def test_closing_a_callback_puts_the_unit_back_in_service(
     QTest.keyClicks(dialog.corrective, "Replaced door lock contact")
     with qtbot.waitSignal(dialog.saved, timeout=5000):
         QTest.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
-    assert [e.type for e in fleet.store.events()[-2:]] == [
+    assert [e.type for e in fleet.store.events[-2:]] == [
         "incident.closed",
         "elevator.status_changed",
     ]
-    unit = cast(Elevator, fleet.store.data.items["elevator"][down])
+    unit = fleet.store.state.elevators[down]
     assert unit.status is ElevatorStatus.OPERATIONAL
     qtbot.waitUntil(lambda: view.proxy.rowCount() == 2, timeout=5000)  # open callbacks only

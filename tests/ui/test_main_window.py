@@ -8,8 +8,7 @@ from pytestqt.qtbot import QtBot
 
 from app.ui.main_window import MainWindow
 from app.ui.session import Session
-from tests.ui.factories import Fleet
-from tests.ui.memory_store import TECHNICIAN
+from tests.ui.factories import TECHNICIAN, Fleet
 
 
 def test_supervisor_sees_every_screen_and_the_status_bar(qtbot: QtBot, window: MainWindow) -> None:

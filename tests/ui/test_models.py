@@ -11,6 +11,7 @@ from app.services import queries as q
 from app.ui.format import STATUS_COLORS, duration, label
 from app.ui.models.records import CallbackLine, CallbackTableModel, FleetTableModel
 from app.ui.models.table import ROW_ROLE, RowFilterProxy
+from app.ui.views.base import make_table
 from tests.ui.factories import seed_fleet
 
 NOW = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
@@ -36,7 +37,28 @@ async def test_fleet_model_shows_rows_and_the_proxy_sorts_and_filters(qtbot: QtB
     assert {proxy.row_object(r).site_name for r in range(2)} == {"Quay House"}
     proxy.set_predicate(None)
     assert proxy.rowCount() == 6
-    assert model.index(0, 0).data(ROW_ROLE) == rows[0]
+    assert model.index(0, 0).data(ROW_ROLE) == min(rows, key=lambda r: r.health)
+    model.set_rows(list(reversed(rows)))  # new rows keep the order the user chose
+    assert [int(proxy.index(r, 3).data()) for r in range(6)] == healths
+    proxy.sort(3, Qt.SortOrder.DescendingOrder)
+    assert [int(proxy.index(r, 3).data()) for r in range(6)] == sorted(healths, reverse=True)
+    proxy.sort(-1)  # no column: the current order stays
+    model.set_rows(rows)
+    assert [proxy.row_object(r) for r in range(6)] == rows
+
+
+async def test_sorting_keeps_the_selection_on_its_row(qtbot: QtBot) -> None:
+    fleet = await seed_fleet()
+    rows = await q.fleet(fleet.store.unit_of_work, today=NOW.date())
+    model = FleetTableModel()
+    model.set_rows(rows)
+    table, proxy = make_table(model, "fleet")
+    qtbot.addWidget(table)
+    chosen = max(rows, key=lambda r: r.health)
+    table.selectRow(proxy.proxy_row(model.find_row(lambda r: r == chosen)))
+    table.sortByColumn(3, Qt.SortOrder.AscendingOrder)
+    assert proxy.row_object(table.currentIndex().row()) == chosen
+    assert table.currentIndex().row() == sorted(rows, key=lambda r: r.health).index(chosen)
 
 
 async def test_callback_model_formats_entrapments_and_kpi(qtbot: QtBot) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,15 +13,18 @@ from pytestqt.qtbot import QtBot
 
 from app.audit.bundle import verify_bundle
 from app.bootstrap import Workspace, create_demo_store, open_workspace
-from app.domain.entities import User
+from app.domain.entities import ComplianceSettings, User
 from app.domain.enums import Role, VisitStatus
+from app.domain.figures import MetricFigures
+from app.domain.metrics import FleetMetrics, fleet_metrics
 from app.domain.work import Visit
-from app.services.queries import profiles
+from app.services.queries import load_fleet, profiles
 from app.ui.errors import ErrorPresenter
 from app.ui.main_window import MainWindow
 from app.ui.runtime import CoreRuntime, Progress
 from app.ui.session import Session
 from app.ui.views.audit import AuditView
+from app.ui.views.dashboard import DashboardView, tile_texts
 from app.ui.views.profiles import actor_of
 from app.ui.views.visit_form import VisitForm
 from tests.ui.conftest import FixedClock
@@ -108,3 +111,75 @@ def test_recording_a_visit_on_the_real_store(
         await backend.aclose()
 
     runtime.run_sync(close)
+
+
+def _window(
+    qtbot: QtBot, runtime: CoreRuntime, path: Path, tmp_path: Path
+) -> tuple[Workspace, MainWindow]:
+    async def open_job(_progress: Progress) -> Workspace:
+        return await open_workspace(path)
+
+    backend = runtime.run_sync(open_job)
+
+    async def users_job(_progress: Progress) -> list[User]:
+        return await profiles(backend.unit_of_work)
+
+    chief = next(u for u in runtime.run_sync(users_job) if u.role is Role.SUPERVISOR)
+    session = Session(
+        runtime, backend, clock=FixedClock(), errors=ErrorPresenter(), data_dir=tmp_path
+    )
+    session.switch_profile(actor_of(chief))
+    window = MainWindow(session, QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    window.show()
+    return backend, window
+
+
+def _dashboard(window: MainWindow) -> DashboardView:
+    view = window.views["Dashboard"]
+    assert isinstance(view, DashboardView)
+    return view
+
+
+def _close(runtime: CoreRuntime, backend: Workspace, window: MainWindow) -> None:
+    window.close()
+
+    async def close(_progress: Progress) -> None:
+        await backend.aclose()
+
+    runtime.run_sync(close)
+
+
+def test_the_dashboard_shows_the_domains_figures_and_keeps_them(
+    qtbot: QtBot, runtime: CoreRuntime, demo_path: Path, tmp_path: Path
+) -> None:
+    backend, window = _window(qtbot, runtime, demo_path, tmp_path)
+    view = _dashboard(window)
+    qtbot.waitUntil(lambda: view.board is not None and not view.board.stale, timeout=30000)
+    assert view.board is not None
+    period = view.board.filter.period
+    today = FixedClock().now().date()
+
+    async def expected(_progress: Progress) -> FleetMetrics:
+        data = await load_fleet(backend.unit_of_work)
+        as_of = min(today, (period.end - timedelta(microseconds=1)).date())
+        return fleet_metrics(data.records, period, ComplianceSettings(), as_of)
+
+    domain = runtime.run_sync(expected)
+    shown = view.board.metrics
+    assert {f: getattr(shown, f) for f in MetricFigures.model_fields} == {
+        f: getattr(domain, f) for f in MetricFigures.model_fields
+    }
+    for name, (text, _note, _warn) in tile_texts(domain).items():
+        assert view.tiles[name].value.text() == text
+    assert backend.figures.computed == 1
+    _close(runtime, backend, window)
+
+    again, window = _window(qtbot, runtime, demo_path, tmp_path)  # the next session
+    later = _dashboard(window)
+    qtbot.waitUntil(lambda: later.board is not None, timeout=30000)
+    assert later.board is not None
+    assert not later.board.stale
+    assert later.board.metrics == shown
+    assert again.figures.computed == 0  # painted from the figures saved in the store
+    _close(runtime, again, window)

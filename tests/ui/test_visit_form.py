@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import cast
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtTest import QTest
@@ -12,16 +11,14 @@ from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from app.domain.enums import ItemKind, VisitStatus
-from app.domain.work import Visit
 from app.ui.errors import ErrorReport
 from app.ui.main_window import MainWindow
 from app.ui.runtime import CoreRuntime
 from app.ui.session import Session
 from app.ui.views.visit_form import VisitForm
 from tests.ui.conftest import make_session
-from tests.ui.factories import PNG_1PX, Fleet
+from tests.ui.factories import PNG_1PX, TECHNICIAN, Fleet
 from tests.ui.helpers import answer_checklist, draw_signature, tick
-from tests.ui.memory_store import TECHNICIAN
 
 
 def open_form(qtbot: QtBot, window: MainWindow, fleet: Fleet, unit: str) -> VisitForm:
@@ -35,7 +32,7 @@ def open_form(qtbot: QtBot, window: MainWindow, fleet: Fleet, unit: str) -> Visi
 def test_recording_a_visit_writes_the_expected_events(
     qtbot: QtBot, window: MainWindow, fleet: Fleet, tmp_path: Path
 ) -> None:
-    before = len(fleet.store.events())
+    before = len(fleet.store.events)
     form = open_form(qtbot, window, fleet, "Quay House/L1")
     assert form.template.currentText().startswith("Monthly preventive maintenance")
     answer_checklist(qtbot, form.checklist)
@@ -51,7 +48,7 @@ def test_recording_a_visit_writes_the_expected_events(
     assert form.refused.isChecked()
     with qtbot.waitSignal(form.saved, timeout=5000):
         QTest.mouseClick(form.save_button, Qt.MouseButton.LeftButton)
-    new = fleet.store.events()[before:]
+    new = fleet.store.events[before:]
     types = [e.type for e in new]
     assert types[0] == "visit.started"
     assert types.count("visit.item_recorded") == len(form.checklist.rows)
@@ -62,7 +59,7 @@ def test_recording_a_visit_writes_the_expected_events(
     attached = next(e for e in new if e.type == "visit.photo_attached")
     assert attached.payload.sha256 == hashlib.sha256(PNG_1PX).hexdigest()  # type: ignore[attr-defined]
     visit_id = new[0].entity_id
-    visit = cast(Visit, fleet.store.data.items["visit"][visit_id])
+    visit = fleet.store.state.visits[visit_id]
     assert visit.status is VisitStatus.LOCKED
     assert fleet.blobs.blobs  # the drawn signature is stored as a PNG blob
     assert any(b.startswith(b"\x89PNG") and len(b) > 100 for b in fleet.blobs.blobs.values())
@@ -72,7 +69,7 @@ def test_recording_a_visit_writes_the_expected_events(
 def test_an_invalid_reading_blocks_saving_with_the_message_next_to_it(
     qtbot: QtBot, window: MainWindow, fleet: Fleet
 ) -> None:
-    before = len(fleet.store.events())
+    before = len(fleet.store.events)
     form = open_form(qtbot, window, fleet, "Quay House/L1")
     reading = next(r for r in form.checklist.rows.values() if r.item.kind is ItemKind.READING)
     answer_checklist(qtbot, form.checklist, readings={reading.item.key: "abc"})
@@ -86,7 +83,7 @@ def test_an_invalid_reading_blocks_saving_with_the_message_next_to_it(
     assert "is not a number" in reading.error.text()
     assert "need correcting" in form.errors.messages()["items"]
     assert form.isVisible()
-    assert len(fleet.store.events()) == before  # nothing saved
+    assert len(fleet.store.events) == before  # nothing saved
 
 
 def test_out_of_band_reading_turns_red_and_fails_the_item(
@@ -106,14 +103,14 @@ def test_out_of_band_reading_turns_red_and_fails_the_item(
 def test_completing_needs_signatures_and_every_mandatory_item(
     qtbot: QtBot, window: MainWindow, fleet: Fleet
 ) -> None:
-    before = len(fleet.store.events())
+    before = len(fleet.store.events)
     form = open_form(qtbot, window, fleet, "Quay House/L1")
     QTest.mouseClick(form.save_button, Qt.MouseButton.LeftButton)
     messages = form.errors.messages()
     assert "mandatory item" in messages["items"]
     assert "Sign the visit" in messages["technician_signature"]
     assert "refused to sign" in messages["customer_signoff"]
-    assert len(fleet.store.events()) == before
+    assert len(fleet.store.events) == before
 
 
 def test_the_draft_survives_closing_the_form(
@@ -148,7 +145,7 @@ def test_after_a_crash_a_new_window_offers_to_restore_the_draft(
     QTest.keyClicks(form.notes, "Typed before the battery died")
     draw_signature(form.tech_pad)
     qtbot.waitUntil(lambda: "Draft saved" in form.draft_status.text(), timeout=5000)
-    before = len(fleet.store.events())
+    before = len(fleet.store.events)
     # The crash: no save, no close event; a new session and window start on the same folder.
     restarted = MainWindow(
         make_session(runtime, fleet, tmp_path, TECHNICIAN, shown_errors), settings
@@ -169,12 +166,12 @@ def test_after_a_crash_a_new_window_offers_to_restore_the_draft(
     assert all(row.answered() for row in again.checklist.rows.values())
     assert not again.tech_pad.empty
     assert "Restored your unsaved draft" in again.draft_status.text()
-    assert len(fleet.store.events()) == before  # nothing reached the store before saving
+    assert len(fleet.store.events) == before  # nothing reached the store before saving
     QTest.keyClicks(again.customer_name, "Pat")
     tick(qtbot, again.refused)
     with qtbot.waitSignal(again.saved, timeout=5000):
         QTest.mouseClick(again.save_button, Qt.MouseButton.LeftButton)
-    assert fleet.store.events()[-1].type == "visit.locked"
+    assert fleet.store.events[-1].type == "visit.locked"
     qtbot.waitUntil(lambda: not banner.isVisible(), timeout=5000)  # the draft is gone
 
 

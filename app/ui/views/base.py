@@ -50,6 +50,10 @@ class View(QWidget):
         self.unit_requested.emit(elevator_id)
 
 
+FIT_ROWS = 100
+"""Rows beyond those in view that ``fit_columns`` measures."""
+
+
 def make_table(
     model: QAbstractTableModel, name: str, *, sortable: bool = True
 ) -> tuple[QTableView, RowFilterProxy]:
@@ -69,6 +73,9 @@ def make_table(
     table.verticalHeader().hide()
     table.verticalHeader().setDefaultSectionSize(24)
     header = table.horizontalHeader()
+    # Fit columns to the rows in view and this many more, not to the first thousand: fitting
+    # asks every cell for its text and size, a call into Python each.
+    header.setResizeContentsPrecision(FIT_ROWS)
     header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     header.setStretchLastSection(True)
     header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import (
@@ -20,11 +20,13 @@ from PySide6.QtWidgets import (
 
 from app.domain.downtime import Period
 from app.domain.enums import Manufacturer
-from app.domain.metrics import FleetMetrics
-from app.services.queries import Dashboard, DashboardFilter, dashboard, trailing_period
+from app.domain.figures import MetricFigures
+from app.services.queries import Dashboard, DashboardFilter, trailing_period
+from app.ui.backend import Backend
 from app.ui.format import label, number
 from app.ui.models.records import ComplianceTableModel, FleetTableModel, OpenCallbackTableModel
 from app.ui.models.table import RowFilterProxy
+from app.ui.runtime import Progress
 from app.ui.session import Session
 from app.ui.views.base import View, fit_columns, make_table
 from app.ui.views.charts import CallbackChart, StatusChart
@@ -70,7 +72,7 @@ class KpiTile(QFrame):
         self.note.setText(note)
 
 
-def tile_texts(m: FleetMetrics) -> dict[str, tuple[str, str, bool]]:
+def tile_texts(m: MetricFigures) -> dict[str, tuple[str, str, bool]]:
     """Value, explanation and warning flag of each KPI tile."""
     pm, reg = m.pm_compliance_pct, m.regulatory_compliance_pct
     rate = m.callback_rate
@@ -102,7 +104,12 @@ def tile_texts(m: FleetMetrics) -> dict[str, tuple[str, str, bool]]:
 
 
 class DashboardView(View):
-    """Reloads on every change and every filter choice."""
+    """Shows the figures at hand at once, then current ones if events came in since.
+
+    A change of filter only re-adds the units' figures (``FleetFigures`` keeps them), so it
+    answers at once; a recompute (after new events, or for a period not computed yet) runs in
+    the background while the previous figures stay on screen, marked as updating.
+    """
 
     TILES = (
         ("Availability", "availability"),
@@ -118,6 +125,7 @@ class DashboardView(View):
         super().__init__(session, parent)
         self.board: Dashboard | None = None
         self._filling = False
+        self._fitted: set[str] = set()
         self.period = QComboBox()
         self.period.setObjectName("period")
         for text, days in PERIODS:
@@ -201,12 +209,26 @@ class DashboardView(View):
     def refresh(self) -> None:
         chosen, now = self.current_filter(), self.session.now()
         self.updated.setText("Updating…")
-        self.session.read(
-            lambda uow: dashboard(uow, chosen, now=now),
-            self.show_board,
+        self._ask(chosen, now, wait=False)
+
+    def _ask(self, chosen: DashboardFilter, now: datetime, *, wait: bool) -> None:
+        async def job(backend: Backend, _progress: Progress) -> Dashboard | None:
+            return await backend.figures.dashboard(chosen, now=now, wait=wait)
+
+        self.session.work(
+            job,
+            lambda board: self._answered(board, chosen, now, waited=wait),
             label="load the dashboard",
             parent=self,
         )
+
+    def _answered(
+        self, board: Dashboard | None, chosen: DashboardFilter, now: datetime, *, waited: bool
+    ) -> None:
+        if board is not None:
+            self.show_board(board)
+        if not waited and (board is None or board.stale) and chosen == self.current_filter():
+            self._ask(chosen, now, wait=True)
 
     def show_board(self, board: Dashboard) -> None:
         if board.filter != self.current_filter():
@@ -221,8 +243,12 @@ class DashboardView(View):
         self.overdue.set_rows(board.overdue)
         self.expiring.set_rows(board.expiring)
         self.lowest.set_rows(board.lowest_health)
-        for table, _proxy in self.tables.values():
-            fit_columns(table, 220)
+        for name, (table, proxy) in self.tables.items():
+            if name not in self._fitted and proxy.rowCount():
+                # once: fitting asks every cell in view for its size, a call into Python
+                # each, and would cost more than the rest of a filter change
+                fit_columns(table, 220)
+                self._fitted.add(name)
         counts = (len(board.open_callbacks), len(board.overdue), len(board.expiring))
         for tab, (title, count) in enumerate(
             zip(
@@ -236,7 +262,7 @@ class DashboardView(View):
         self.updated.setText(
             f"{len(board.rows)} units · {period.start:%Y-%m-%d} to "
             f"{(period.end - timedelta(days=1)):%Y-%m-%d} · "
-            f"as of {self.session.now().astimezone():%H:%M}"
+            + ("updating…" if board.stale else f"as of {self.session.now().astimezone():%H:%M}")
         )
 
     def _fill_choices(self, board: Dashboard) -> None:

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+from datetime import date
 from uuid import UUID
 
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import QLabel, QLineEdit, QSplitter, QVBoxLayout, QWidget
 
-from app.services.queries import FleetRow, fleet, matches
+from app.services.queries import FleetList, FleetRow, matches
 from app.ui.actions import Actions
+from app.ui.backend import Backend
 from app.ui.models.records import FleetTableModel
+from app.ui.runtime import Progress
 from app.ui.session import Session
 from app.ui.views.base import View, fit_columns, make_table
 from app.ui.views.unit_page import UnitPage
 
 
 class FleetView(View):
-    """The finder filters the loaded fleet on every keystroke; no query per key."""
+    """The finder filters the loaded fleet on every keystroke; no query per key.
+
+    The rows come from the fleet's kept figures at once, then again once current if events
+    came in since (``FleetFigures``).
+    """
 
     def __init__(self, session: Session, actions: Actions, parent: QWidget | None = None) -> None:
         super().__init__(session, parent)
@@ -51,10 +58,19 @@ class FleetView(View):
         )
 
     def refresh(self) -> None:
-        today = self.session.today()
-        self.session.read(
-            lambda uow: fleet(uow, today=today), self._loaded, label="load the fleet", parent=self
-        )
+        self._ask(self.session.today(), wait=False)
+
+    def _ask(self, today: date, *, wait: bool) -> None:
+        async def job(backend: Backend, _progress: Progress) -> FleetList | None:
+            return await backend.figures.fleet_list(today=today, wait=wait)
+
+        def answered(found: FleetList | None) -> None:
+            if found is not None:
+                self._loaded(list(found.rows))
+            if not wait and (found is None or found.stale):
+                self._ask(today, wait=True)
+
+        self.session.work(job, answered, label="load the fleet", parent=self)
 
     def _loaded(self, rows: list[FleetRow]) -> None:
         self.model.set_rows(rows)
@@ -80,11 +96,12 @@ class FleetView(View):
 
     def show_unit(self, elevator_id: UUID) -> None:
         """Open a unit (e.g. from a dashboard drill-down)."""
-        row = next((r for r in self.model.rows() if r.elevator_id == elevator_id), None)
-        self.page.show_unit(elevator_id, row)
+        found = self.model.find_row(lambda row: row.elevator_id == elevator_id)
+        self.page.show_unit(elevator_id, self.model.row_at(found) if found >= 0 else None)
         self._select(elevator_id)
 
     def _select(self, elevator_id: UUID) -> None:
-        for proxy_row in range(self.proxy.rowCount()):
-            if self.proxy.row_object(proxy_row).elevator_id == elevator_id:
-                self.table.selectRow(proxy_row)
+        found = self.model.find_row(lambda row: row.elevator_id == elevator_id)
+        shown = self.proxy.proxy_row(found) if found >= 0 else -1
+        if shown >= 0:
+            self.table.selectRow(shown)

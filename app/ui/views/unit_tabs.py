@@ -71,7 +71,7 @@ class UnitTabs(QTabWidget):
         names = detail.names
         self.visits.set_rows(
             [VisitLine(v, technician=names.get(v.technician_id, "") if v.technician_id else "")
-             for v in reversed(record.visits)]
+             for v in reversed(detail.visits)]
         )  # fmt: skip
         self.callbacks.set_rows([CallbackLine(i) for i in reversed(record.incidents)])
         self.deficiencies.set_rows(list(reversed(record.deficiencies)))

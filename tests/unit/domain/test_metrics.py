@@ -17,7 +17,8 @@ from app.domain.enums import (
     VisitStatus,
     VisitType,
 )
-from app.domain.metrics import UnitRecord, fleet_metrics, percentile, unit_metrics
+from app.domain.figures import percentile
+from app.domain.metrics import UnitRecord, fleet_metrics, unit_metrics
 from app.domain.work import Inspection
 from tests.unit.domain.factories import (
     at,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from uuid import UUID
 
 import pytest
 
 from app.domain.entities import Customer
+from app.services.demo import generate_demo
+from app.services.ports import LogMark
 from tests.fakes import (
     FixedClock,
     InMemoryStore,
@@ -17,6 +20,7 @@ from tests.fakes import (
 )
 
 AT = datetime(2025, 1, 1, tzinfo=UTC)
+AS_OF = date(2026, 11, 26)
 
 
 def customer(name: str) -> Customer:
@@ -84,3 +88,22 @@ async def test_blob_store_is_content_addressed() -> None:
     digest = await blobs.put(b"abc")
     assert digest == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
     assert await blobs.get(digest) == b"abc"
+
+
+async def test_whole_table_reads_give_each_unit_its_own_reads_and_the_mark_moves() -> None:
+    store = InMemoryStore()
+    await generate_demo(
+        uow=store.unit_of_work, blobs=MemoryBlobStore(), seed=3, units=6, as_of=AS_OF, months=2
+    )
+    async with store.unit_of_work() as uow:
+        units = [u.id for u in await uow.elevators.list_all()]
+        for kind in ("status_history", "visits", "incidents", "inspections", "deficiencies"):
+            repository = getattr(uow, kind)
+            grouped: dict[UUID, list[object]] = {}
+            for item in await repository.list_all():
+                grouped.setdefault(item.elevator_id, []).append(item)
+            own = {unit: await repository.for_elevator(unit) for unit in units}
+            assert grouped == {unit: found for unit, found in own.items() if found}, kind
+        assert await uow.visits.summaries() == [v.summary() for v in await uow.visits.list_all()]
+        assert await uow.events.mark() == LogMark(len(store.events), store.sealed[-1].hash)
+    assert await InMemoryStore().unit_of_work().events.mark() == LogMark()

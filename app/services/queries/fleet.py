@@ -1,0 +1,164 @@
+"""The fleet as the screens list it: every unit's record, read in one pass, and its row.
+
+``load_fleet`` reads each kind of record with one whole-table query (``list_all``; visits as
+``summaries``, their headers only), not one query per unit and kind, and groups them by unit.
+``load_unit_record`` reads one unit's record in full, for the unit page.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol
+from uuid import UUID
+
+from app.domain.entities import ComplianceSettings, Customer, Elevator, Site
+from app.domain.enums import DriveType, ElevatorStatus, Manufacturer
+from app.domain.health import HealthBand, HealthScore, health_score
+from app.domain.metrics import UnitRecord
+from app.services.ports import UnitOfWork, UnitOfWorkFactory
+
+
+@dataclass(frozen=True, slots=True)
+class FleetRow:
+    """One unit as the fleet list, the finder and the drill-down lists show it."""
+
+    elevator_id: UUID
+    unit_number: str
+    site_id: UUID
+    site_name: str
+    customer_id: UUID
+    customer_name: str
+    manufacturer: Manufacturer
+    model: str | None
+    drive_type: DriveType
+    serial_number: str | None
+    status: ElevatorStatus
+    status_since: datetime
+    health: int
+    band: HealthBand
+
+    @property
+    def title(self) -> str:
+        """``Harbour View / L1``."""
+        return f"{self.site_name} / {self.unit_number}"
+
+    @property
+    def sort_key(self) -> tuple[str, str, str]:
+        """The fleet list's order: customer, site, unit number."""
+        return (self.customer_name, self.site_name, self.unit_number)
+
+
+@dataclass(frozen=True, slots=True)
+class FleetData:
+    """Every unit's record with the names it is shown under."""
+
+    records: tuple[UnitRecord, ...]
+    sites: dict[UUID, Site]
+    customers: dict[UUID, Customer]
+
+
+class _OfUnit(Protocol):
+    @property
+    def elevator_id(self) -> UUID: ...
+
+
+def _by_unit[T: _OfUnit](items: Iterable[T]) -> dict[UUID, tuple[T, ...]]:
+    grouped: defaultdict[UUID, list[T]] = defaultdict(list)
+    for item in items:
+        grouped[item.elevator_id].append(item)
+    return {unit: tuple(found) for unit, found in grouped.items()}
+
+
+async def read_fleet(uow: UnitOfWork, *, include_decommissioned: bool = False) -> FleetData:
+    """``load_fleet`` inside an open unit of work: one query per kind of record."""
+    units = [u for u in await uow.elevators.list_all() if include_decommissioned or u.active]
+    history = _by_unit(await uow.status_history.list_all())
+    visits = _by_unit(await uow.visits.summaries())
+    incidents = _by_unit(await uow.incidents.list_all())
+    inspections = _by_unit(await uow.inspections.list_all())
+    deficiencies = _by_unit(await uow.deficiencies.list_all())
+    records = tuple(
+        UnitRecord(
+            elevator=unit,
+            history=history.get(unit.id, ()),
+            visits=visits.get(unit.id, ()),
+            incidents=incidents.get(unit.id, ()),
+            inspections=inspections.get(unit.id, ()),
+            deficiencies=deficiencies.get(unit.id, ()),
+        )
+        for unit in units
+    )
+    sites = {s.id: s for s in await uow.sites.list_all()}
+    customers = {c.id: c for c in await uow.customers.list_all()}
+    return FleetData(records, sites, customers)
+
+
+async def load_fleet(
+    uow_factory: UnitOfWorkFactory, *, include_decommissioned: bool = False
+) -> FleetData:
+    """Every unit (active ones unless asked) with its record (visit headers), sites, customers."""
+    async with uow_factory() as uow:
+        return await read_fleet(uow, include_decommissioned=include_decommissioned)
+
+
+async def load_unit_record(uow: UnitOfWork, unit: Elevator) -> UnitRecord:
+    """One unit's record in full (its visits with their checklists), one query per kind."""
+    return UnitRecord(
+        elevator=unit,
+        history=tuple(await uow.status_history.for_elevator(unit.id)),
+        visits=tuple(await uow.visits.for_elevator(unit.id)),
+        incidents=tuple(await uow.incidents.for_elevator(unit.id)),
+        inspections=tuple(await uow.inspections.for_elevator(unit.id)),
+        deficiencies=tuple(await uow.deficiencies.for_elevator(unit.id)),
+    )
+
+
+def fleet_row(data: FleetData, record: UnitRecord, health: HealthScore) -> FleetRow:
+    """The unit's row: its names, make, status and health."""
+    unit = record.elevator
+    site = data.sites.get(unit.site_id)
+    customer = data.customers.get(site.customer_id) if site else None
+    return FleetRow(
+        elevator_id=unit.id,
+        unit_number=unit.unit_number,
+        site_id=unit.site_id,
+        site_name=site.name if site else "(unknown site)",
+        customer_id=customer.id if customer else UUID(int=0),
+        customer_name=customer.name if customer else "(unknown customer)",
+        manufacturer=unit.manufacturer,
+        model=unit.model,
+        drive_type=unit.drive_type,
+        serial_number=unit.serial_number,
+        status=unit.status,
+        status_since=unit.status_since,
+        health=health.score,
+        band=health.band,
+    )
+
+
+def fleet_rows(data: FleetData, *, today: date, settings: ComplianceSettings) -> list[FleetRow]:
+    """A row per unit with its health score on ``today``, ordered by site and unit number."""
+    rows = [
+        fleet_row(data, r, health_score(r, today=today, settings=settings)) for r in data.records
+    ]
+    return sorted(rows, key=lambda r: r.sort_key)
+
+
+async def fleet(
+    uow_factory: UnitOfWorkFactory, *, today: date, settings: ComplianceSettings | None = None
+) -> list[FleetRow]:
+    """The fleet list: unit, site and customer names, status and health score."""
+    data = await load_fleet(uow_factory)
+    return fleet_rows(data, today=today, settings=settings or ComplianceSettings())
+
+
+def matches(row: FleetRow, text: str) -> bool:
+    """Whether every word of ``text`` appears in the unit's number, names, serial or make."""
+    haystack = " ".join(
+        (row.unit_number, row.site_name, row.customer_name, row.serial_number or "",
+         row.manufacturer.value, row.model or "")
+    ).casefold()  # fmt: skip
+    return all(word in haystack for word in text.casefold().split())

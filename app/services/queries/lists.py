@@ -1,0 +1,141 @@
+"""The unit page and the list screens (work, callbacks, compliance, audit, profiles)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from uuid import UUID
+
+from app.domain.compliance import ComplianceItem, fleet_compliance_items, unit_compliance_items
+from app.domain.entities import ComplianceSettings, Customer, Elevator, Site, User
+from app.domain.enums import IncidentStatus
+from app.domain.errors import NotFoundError
+from app.domain.events import Event
+from app.domain.health import HealthScore, health_score
+from app.domain.metrics import UnitRecord
+from app.domain.work import Incident, Visit
+from app.services.ports import UnitOfWorkFactory
+from app.services.queries.fleet import (
+    FleetData,
+    FleetRow,
+    fleet_rows,
+    load_fleet,
+    load_unit_record,
+    read_fleet,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ComplianceRow:
+    """A compliance item with its unit and the days left until it falls due."""
+
+    item: ComplianceItem
+    unit: FleetRow
+    days_left: int
+
+
+@dataclass(frozen=True, slots=True)
+class UnitDetail:
+    """Everything the unit page shows."""
+
+    elevator: Elevator
+    site: Site
+    customer: Customer | None
+    record: UnitRecord
+    health: HealthScore
+    compliance: tuple[ComplianceItem, ...]
+    open_incidents: tuple[Incident, ...]
+    visits: tuple[Visit, ...] = ()
+    """The unit's visits in full (checklists, parts, sign-offs), oldest first."""
+    names: dict[UUID, str] = field(default_factory=dict)
+    """Display names of the users the records mention (technicians, authors)."""
+
+
+async def unit_detail(
+    uow_factory: UnitOfWorkFactory,
+    elevator_id: UUID,
+    *,
+    today: date,
+    settings: ComplianceSettings | None = None,
+) -> UnitDetail:
+    """The unit page: unit, site, history, work records, health with breakdown, compliance."""
+    rules = settings or ComplianceSettings()
+    async with uow_factory() as uow:
+        unit = await uow.elevators.get(elevator_id)
+        if unit is None:
+            raise NotFoundError("The unit was not found.", hint="Refresh the fleet list.")
+        site = await uow.sites.get(unit.site_id)
+        if site is None:
+            raise NotFoundError("The unit's site was not found.", hint="Sync, then try again.")
+        customer = await uow.customers.get(site.customer_id)
+        record = await load_unit_record(uow, unit)
+        names = {u.id: u.display_name for u in await uow.users.list_all()}
+    items = unit_compliance_items(unit, record.visits, record.inspections, today=today,
+                                  settings=rules)  # fmt: skip
+    open_incidents = tuple(i for i in record.incidents if i.status is IncidentStatus.OPEN)
+    health = health_score(record, today=today, settings=rules)
+    visits = tuple(v for v in record.visits if isinstance(v, Visit))
+    return UnitDetail(
+        unit, site, customer, record, health, tuple(items), open_incidents, visits, names
+    )
+
+
+async def compliance_rows(
+    uow_factory: UnitOfWorkFactory, *, today: date, settings: ComplianceSettings | None = None
+) -> list[ComplianceRow]:
+    """Every active unit's compliance items, earliest due first (the Compliance screen)."""
+    rules = settings or ComplianceSettings()
+    data = await load_fleet(uow_factory)
+    by_id = {r.elevator_id: r for r in fleet_rows(data, today=today, settings=rules)}
+    items = fleet_compliance_items(data.records, today=today, settings=rules)
+    return [ComplianceRow(i, by_id[i.elevator_id], (i.due_on - today).days) for i in items]
+
+
+async def unit_audit_trail(uow_factory: UnitOfWorkFactory, elevator_id: UUID) -> list[Event]:
+    """The unit's events and those of its visits, callbacks, deficiencies and inspections."""
+    async with uow_factory() as uow:
+        ids: list[UUID] = [elevator_id]
+        ids += [v.id for v in await uow.visits.for_elevator(elevator_id)]
+        ids += [i.id for i in await uow.incidents.for_elevator(elevator_id)]
+        ids += [d.id for d in await uow.deficiencies.for_elevator(elevator_id)]
+        ids += [i.id for i in await uow.inspections.for_elevator(elevator_id)]
+        events = [e for entity in ids for e in await uow.events.for_entity(entity)]
+    return sorted(events, key=lambda e: (e.occurred_at, str(e.device_id), e.device_seq))
+
+
+async def profiles(uow_factory: UnitOfWorkFactory) -> list[User]:
+    """Active users who can sign in on this device, by name."""
+    async with uow_factory() as uow:
+        users = await uow.users.list_all()
+    return sorted((u for u in users if u.active), key=lambda u: u.display_name.casefold())
+
+
+async def user_names(uow_factory: UnitOfWorkFactory) -> dict[UUID, str]:
+    """Every user's display name (former users too: old records name them)."""
+    async with uow_factory() as uow:
+        return {u.id: u.display_name for u in await uow.users.list_all()}
+
+
+def _unit_rows(data: FleetData, today: date) -> dict[UUID, FleetRow]:
+    rows = fleet_rows(data, today=today, settings=ComplianceSettings())
+    return {r.elevator_id: r for r in rows}
+
+
+async def callback_log(
+    uow_factory: UnitOfWorkFactory, *, today: date
+) -> list[tuple[Incident, FleetRow]]:
+    """Every callback, newest first, with its unit (the Callbacks screen)."""
+    data = await load_fleet(uow_factory, include_decommissioned=True)
+    by_id = _unit_rows(data, today)
+    calls = sorted((i for r in data.records for i in r.incidents), key=lambda i: i.reported_at)
+    return [(i, by_id[i.elevator_id]) for i in reversed(calls)]
+
+
+async def visit_log(uow_factory: UnitOfWorkFactory, *, today: date) -> list[tuple[Visit, FleetRow]]:
+    """Every visit in full, newest first, with its unit (the Work screen)."""
+    async with uow_factory() as uow:
+        data = await read_fleet(uow, include_decommissioned=True)
+        found = await uow.visits.list_all()
+    by_id = _unit_rows(data, today)
+    visits = sorted(found, key=lambda v: v.created_at)
+    return [(v, by_id[v.elevator_id]) for v in reversed(visits) if v.elevator_id in by_id]

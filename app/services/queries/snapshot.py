@@ -1,0 +1,161 @@
+"""Each unit's share of the fleet screens, computed once per log mark and day.
+
+Computing the fleet's figures runs the domain calculations (health, metric tallies, compliance)
+for every unit: seconds for thousands of units. A ``FleetSnapshot`` keeps every unit's results
+(``UnitFigures`` and one ``MetricTally`` per period), so showing any subset of units (a
+customer, a site, a make) only filters and adds them up. The figures come from the same
+``app.domain`` functions as everywhere else; nothing here computes a figure of its own.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+
+from app.domain.compliance import (
+    ComplianceItem,
+    ComplianceRule,
+    ComplianceStatus,
+    unit_compliance_items,
+)
+from app.domain.downtime import Period, add_months
+from app.domain.entities import ComplianceSettings, Customer, Site
+from app.domain.enums import IncidentStatus
+from app.domain.figures import MetricTally
+from app.domain.health import health_score
+from app.domain.metrics import UnitRecord, unit_tally
+from app.domain.work import Incident
+from app.services.ports import LogMark
+from app.services.queries.fleet import FleetData, FleetRow, fleet_row
+
+_TEST_RULES = frozenset(ComplianceRule) - {ComplianceRule.CERTIFICATE}
+
+
+@dataclass(frozen=True, slots=True)
+class MonthCount:
+    month: date
+    callbacks: int
+    entrapments: int
+
+
+def months_back(today: date, count: int = 12) -> list[date]:
+    """First days of the ``count`` calendar months ending with ``today``'s month, oldest first."""
+    first = today.replace(day=1)
+    return [add_months(first, -k) for k in range(count - 1, -1, -1)]
+
+
+def callbacks_per_month(incidents: Iterable[Incident], today: date) -> list[MonthCount]:
+    """Countable callbacks and entrapments reported in each of the last 12 months."""
+    months = months_back(today)
+    keys = [(m.year, m.month) for m in months]
+    calls: Counter[tuple[int, int]] = Counter()
+    traps: Counter[tuple[int, int]] = Counter()
+    for incident in incidents:
+        if not incident.countable:
+            continue
+        key = (incident.reported_at.year, incident.reported_at.month)
+        calls[key] += 1
+        traps[key] += int(incident.entrapment)
+    return [MonthCount(m, calls[k], traps[k]) for m, k in zip(months, keys, strict=True)]
+
+
+def is_overdue(item: ComplianceItem) -> bool:
+    """Listed as overdue on the dashboard: late PM or test, or an expired certificate."""
+    return item.late and (item.rule in _TEST_RULES or item.status is ComplianceStatus.OVERDUE)
+
+
+def is_expiring(item: ComplianceItem, today: date, settings: ComplianceSettings) -> bool:
+    """Listed as expiring: a certificate within the largest alert window (60 days by default)."""
+    alert = max(settings.certificate_alert_days, default=60)
+    return item.rule is ComplianceRule.CERTIFICATE and 0 <= (item.due_on - today).days <= alert
+
+
+def period_as_of(period: Period, today: date) -> date:
+    """The day a period's figures are taken on: its last day, or today if it has not ended."""
+    return min(today, (period.end - timedelta(microseconds=1)).date())
+
+
+@dataclass(frozen=True, slots=True)
+class UnitFigures:
+    """One unit's row and what the dashboard lists of it."""
+
+    row: FleetRow
+    attention: tuple[ComplianceItem, ...]
+    """Its overdue items and expiring certificates (``is_overdue``, ``is_expiring``)."""
+    open_callbacks: tuple[Incident, ...]
+    monthly: tuple[tuple[int, int, int], ...]
+    """``(month, callbacks, entrapments)`` for the months of ``months_back`` with any."""
+
+
+@dataclass(frozen=True, slots=True)
+class FleetSnapshot:
+    """Every active unit's figures on ``today``, derived from the log up to ``mark``."""
+
+    mark: LogMark
+    today: date
+    settings: ComplianceSettings
+    units: tuple[UnitFigures, ...]
+    """In fleet order (as read), the order fleet figures are summed in."""
+    customers: tuple[Customer, ...]
+    sites: tuple[Site, ...]
+    tallies: Mapping[Period, tuple[MetricTally, ...]] = field(default_factory=dict)
+    """Per period, each unit's tally, aligned with ``units``."""
+
+    def matches(self, mark: LogMark, today: date, settings: ComplianceSettings) -> bool:
+        """Whether this is still the answer for the log at ``mark`` on ``today``."""
+        return self.mark == mark and self.today == today and self.settings == settings
+
+    def with_tallies(self, more: Mapping[Period, tuple[MetricTally, ...]]) -> FleetSnapshot:
+        """The same snapshot with the tallies of more periods."""
+        return replace(self, tallies={**self.tallies, **more})
+
+    def rows(self) -> list[FleetRow]:
+        """Every unit's row in the fleet list's order (customer, site, unit number)."""
+        return sorted((u.row for u in self.units), key=lambda r: r.sort_key)
+
+
+def unit_figures(
+    data: FleetData, record: UnitRecord, today: date, settings: ComplianceSettings
+) -> UnitFigures:
+    """The unit's row (with its health score) and its dashboard lists on ``today``."""
+    unit = record.elevator
+    row = fleet_row(data, record, health_score(record, today=today, settings=settings))
+    items = unit_compliance_items(
+        unit, record.visits, record.inspections, today=today, settings=settings
+    )
+    months = callbacks_per_month(record.incidents, today)
+    return UnitFigures(
+        row=row,
+        attention=tuple(i for i in items if is_overdue(i) or is_expiring(i, today, settings)),
+        open_callbacks=tuple(i for i in record.incidents if i.status is IncidentStatus.OPEN),
+        monthly=tuple((n, m.callbacks, m.entrapments) for n, m in enumerate(months) if m.callbacks),
+    )
+
+
+def fleet_tallies(
+    data: FleetData, period: Period, today: date, settings: ComplianceSettings
+) -> tuple[MetricTally, ...]:
+    """Every unit's tally for ``period``, in fleet order."""
+    as_of = period_as_of(period, today)
+    return tuple(unit_tally(r, period, settings, as_of) for r in data.records)
+
+
+def compute_snapshot(
+    data: FleetData,
+    mark: LogMark,
+    today: date,
+    settings: ComplianceSettings,
+    periods: Iterable[Period] = (),
+) -> FleetSnapshot:
+    """Every unit's figures, and tallies for ``periods`` (pure: runs on a worker thread)."""
+    return FleetSnapshot(
+        mark=mark,
+        today=today,
+        settings=settings,
+        units=tuple(unit_figures(data, r, today, settings) for r in data.records),
+        customers=tuple(sorted(data.customers.values(), key=lambda c: c.name)),
+        sites=tuple(sorted(data.sites.values(), key=lambda s: s.name)),
+        tallies={p: fleet_tallies(data, p, today, settings) for p in periods},
+    )

@@ -1,0 +1,228 @@
+"""The in-memory store: committed state, staged units of work over it, and the event log.
+
+``InMemoryStore`` keeps committed state; each ``InMemoryUnitOfWork`` works on a staged copy that
+becomes visible to later units of work only on commit (rollback, or leaving without commit,
+discards it). Projections are frozen pydantic models, so copying the containers is enough.
+``delay`` makes every read wait, to imitate a slow disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Self
+from uuid import UUID
+
+from app.audit.chain import StoredEvent
+from app.audit.envelope import SealedEvent
+from app.domain.entities import Customer, Elevator, Site, StatusChange, User
+from app.domain.events import Event
+from app.domain.work import Deficiency, Incident, Inspection, Visit
+from app.services.ports import (
+    ChainHead,
+    CustomerRepository,
+    DeficiencyRepository,
+    ElevatorRepository,
+    EventLog,
+    IncidentRepository,
+    InspectionRepository,
+    LogMark,
+    SiteRepository,
+    StatusHistoryRepository,
+    UserRepository,
+    VisitRepository,
+)
+from tests.fakes.repositories import (
+    InMemoryCustomers,
+    InMemoryDeficiencies,
+    InMemoryElevators,
+    InMemoryIncidents,
+    InMemoryInspections,
+    InMemorySites,
+    InMemoryStatusHistory,
+    InMemoryUsers,
+    InMemoryVisits,
+)
+
+
+@dataclass
+class StoreState:
+    """Everything a store holds: projections, status history and the event log."""
+
+    users: dict[UUID, User] = field(default_factory=dict)
+    customers: dict[UUID, Customer] = field(default_factory=dict)
+    sites: dict[UUID, Site] = field(default_factory=dict)
+    elevators: dict[UUID, Elevator] = field(default_factory=dict)
+    visits: dict[UUID, Visit] = field(default_factory=dict)
+    deficiencies: dict[UUID, Deficiency] = field(default_factory=dict)
+    incidents: dict[UUID, Incident] = field(default_factory=dict)
+    inspections: dict[UUID, Inspection] = field(default_factory=dict)
+    status_history: list[StatusChange] = field(default_factory=list)
+    log: list[tuple[SealedEvent, Event]] = field(default_factory=list)
+    device_heads: dict[UUID, ChainHead] = field(default_factory=dict)
+    entity_heads: dict[UUID, list[str]] = field(default_factory=dict)
+
+    def copy(self) -> StoreState:
+        """A copy whose containers can change without touching this one."""
+        return StoreState(
+            users=dict(self.users),
+            customers=dict(self.customers),
+            sites=dict(self.sites),
+            elevators=dict(self.elevators),
+            visits=dict(self.visits),
+            deficiencies=dict(self.deficiencies),
+            incidents=dict(self.incidents),
+            inspections=dict(self.inspections),
+            status_history=list(self.status_history),
+            log=list(self.log),
+            device_heads=dict(self.device_heads),
+            entity_heads={k: list(v) for k, v in self.entity_heads.items()},
+        )
+
+
+class InMemoryStore:
+    """Committed state shared by the units of work made from it."""
+
+    def __init__(self, *, delay: float = 0.0) -> None:
+        self.state = StoreState()
+        self.version = 0
+        self.commits = 0
+        self.delay = delay
+        """Seconds every read waits (imitates a slow disk)."""
+        self.reads = 0
+        """Reads so far (each ``get``, ``list_all``, ``for_elevator``... counts one)."""
+        self.fail_next_commit: Exception | None = None
+        """Set to make the next commit raise this error (and keep nothing)."""
+
+    async def pause(self) -> None:
+        """Count a read and wait ``delay`` seconds (yielding to other tasks when set)."""
+        self.reads += 1
+        if self.delay:
+            await asyncio.sleep(self.delay)
+
+    def unit_of_work(self) -> InMemoryUnitOfWork:
+        """A fresh unit of work (the ``UnitOfWorkFactory`` of a ServiceContext)."""
+        return InMemoryUnitOfWork(self)
+
+    @property
+    def events(self) -> list[Event]:
+        """Committed events in the order they were recorded."""
+        return [event for _sealed, event in self.state.log]
+
+    @property
+    def sealed(self) -> list[SealedEvent]:
+        """Committed sealed envelopes in the order they were recorded."""
+        return [sealed for sealed, _event in self.state.log]
+
+    def stored_events(self) -> list[StoredEvent]:
+        """The log as ``app.audit.chain`` verifies it."""
+        return [
+            StoredEvent(
+                event_id=s.body.event_id,
+                device_id=s.body.device_id,
+                device_seq=s.body.device_seq,
+                prev_hash=s.body.prev_hash,
+                hash=s.hash,
+                signature=s.signature,
+                canonical=s.canonical,
+            )
+            for s in self.sealed
+        ]
+
+
+class InMemoryEventLog:
+    """The event log; refuses anything that would break a device chain (a fake's safety net)."""
+
+    def __init__(self, state: StoreState) -> None:
+        self._state = state
+
+    async def head(self, device_id: UUID) -> ChainHead | None:
+        return self._state.device_heads.get(device_id)
+
+    async def entity_heads(self, entity_id: UUID) -> list[str]:
+        return list(self._state.entity_heads.get(entity_id, []))
+
+    async def append(self, sealed: SealedEvent, event: Event) -> None:
+        head = self._state.device_heads.get(event.device_id)
+        expected_seq = head.device_seq + 1 if head else 1
+        if sealed.body.device_seq != expected_seq or event.device_seq != expected_seq:
+            raise AssertionError(f"device_seq {event.device_seq}, expected {expected_seq}")
+        if head is not None and sealed.body.prev_hash != head.hash:
+            raise AssertionError("prev_hash does not link to the device head")
+        if sealed.hash != event.hash:
+            raise AssertionError("sealed and recorded hashes differ")
+        self._state.log.append((sealed, event))
+        self._state.device_heads[event.device_id] = ChainHead(event.device_seq, sealed.hash)
+        self._state.entity_heads[event.entity_id] = [sealed.hash]
+
+    async def for_entity(self, entity_id: UUID) -> list[Event]:
+        return [event for _s, event in self._state.log if event.entity_id == entity_id]
+
+    async def mark(self) -> LogMark:
+        log = self._state.log
+        return LogMark(len(log), log[-1][0].hash) if log else LogMark()
+
+
+class InMemoryUnitOfWork:
+    """One transaction over a staged copy of the store's state."""
+
+    users: UserRepository
+    customers: CustomerRepository
+    sites: SiteRepository
+    elevators: ElevatorRepository
+    status_history: StatusHistoryRepository
+    visits: VisitRepository
+    deficiencies: DeficiencyRepository
+    incidents: IncidentRepository
+    inspections: InspectionRepository
+    events: EventLog
+
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
+        self._begin()
+
+    def _begin(self) -> None:
+        self._base_version = self._store.version
+        self._staged = staged = self._store.state.copy()
+        self._committed = False
+        pause = self._store.pause
+        self.users = InMemoryUsers(staged.users, pause)
+        self.customers = InMemoryCustomers(staged.customers, pause)
+        self.sites = InMemorySites(staged.sites, pause)
+        self.elevators = InMemoryElevators(staged.elevators, pause)
+        self.status_history = InMemoryStatusHistory(staged.status_history, pause)
+        self.visits = InMemoryVisits(staged.visits, pause)
+        self.deficiencies = InMemoryDeficiencies(staged.deficiencies, pause)
+        self.incidents = InMemoryIncidents(staged.incidents, pause)
+        self.inspections = InMemoryInspections(staged.inspections, pause)
+        self.events = InMemoryEventLog(staged)
+
+    async def __aenter__(self) -> Self:
+        self._begin()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if not self._committed:
+            await self.rollback()
+
+    async def commit(self) -> None:
+        store = self._store
+        if store.fail_next_commit is not None:
+            error, store.fail_next_commit = store.fail_next_commit, None
+            raise error
+        if store.version != self._base_version:
+            raise AssertionError("another unit of work committed in between (single writer)")
+        store.state = self._staged
+        store.version += 1
+        store.commits += 1
+        self._committed = True
+        self._begin()
+
+    async def rollback(self) -> None:
+        self._begin()

@@ -1,0 +1,131 @@
+"""Whole-table reads on a real store: each unit's records as its own queries give them."""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from collections.abc import AsyncIterator, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from app.bootstrap import create_demo_store
+from app.domain import payloads as p
+from app.domain.enums import VisitStatus
+from app.domain.events import NewEvent
+from app.services import recorder
+from app.services.context import ServiceContext
+from app.services.ports import LogMark, UnitOfWork
+from app.services.queries import load_fleet, load_unit_record
+from app.store import Store, open_store, uow
+from app.store.seeding import record
+from tests.integration.store.scenario import record_everything
+
+KINDS = ("status_history", "visits", "incidents", "inspections", "deficiencies")
+
+
+@pytest.fixture
+async def demo(tmp_path: Path) -> AsyncIterator[Store]:
+    path = tmp_path / "demo.sqlite"
+    await create_demo_store(path, units=8, seed=7, as_of=date(2025, 6, 2), months=3)
+    store = await open_store(path)
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+def _by_unit(items: Sequence[Any]) -> dict[UUID, list[Any]]:
+    grouped: defaultdict[UUID, list[Any]] = defaultdict(list)
+    for item in items:
+        grouped[item.elevator_id].append(item)
+    return grouped
+
+
+async def _per_unit(
+    unit_of_work: UnitOfWork, kind: str, units: list[UUID]
+) -> dict[UUID, list[Any]]:
+    repository = getattr(unit_of_work, kind)
+    found = {unit: await repository.for_elevator(unit) for unit in units}
+    return {unit: items for unit, items in found.items() if items}
+
+
+async def test_whole_table_reads_give_every_unit_its_records_in_order(demo: Store) -> None:
+    async with demo.unit_of_work() as work:
+        units = [u.id for u in await work.elevators.list_all()]
+        for kind in KINDS:
+            every = await getattr(work, kind).list_all()
+            assert every, kind
+            assert _by_unit(every) == await _per_unit(work, kind, units), kind
+            order = [item.elevator_id for item in every]
+            changes = sum(1 for a, b in itertools.pairwise(order) if a != b)
+            assert changes == len(set(order)) - 1, f"{kind}: not unit by unit"
+        visits = await work.visits.list_all()
+        assert await work.visits.summaries() == [v.summary() for v in visits]
+
+
+async def test_reading_in_small_batches_gives_the_same_answer(
+    demo: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with demo.unit_of_work() as work:
+        expected = {kind: await getattr(work, kind).list_all() for kind in KINDS}
+        summaries = await work.visits.summaries()
+    monkeypatch.setattr(uow, "SCAN_BATCH", 7)
+    async with demo.unit_of_work() as work:
+        assert {kind: await getattr(work, kind).list_all() for kind in KINDS} == expected
+        assert await work.visits.summaries() == summaries
+
+
+async def test_whole_table_reads_see_the_unit_of_works_own_changes(
+    store: Store, ctx: ServiceContext
+) -> None:
+    sc = await record_everything(ctx)
+    async with store.unit_of_work() as work:
+        visit = await work.visits.get(sc.visit)
+        assert visit is not None
+        changed = visit.model_copy(update={"status": VisitStatus.CANCELLED})
+        await work.visits.put(changed)
+        assert changed in await work.visits.list_all()
+        assert changed.summary() in await work.visits.summaries()
+        assert visit.summary() not in await work.visits.summaries()
+    async with store.unit_of_work() as work:  # rolled back: the stored visit again
+        assert visit.summary() in await work.visits.summaries()
+
+
+async def test_the_log_mark_moves_with_every_event(store: Store, ctx: ServiceContext) -> None:
+    async with store.unit_of_work() as work:
+        assert await work.events.mark() == LogMark()
+    await record(ctx, ctx.ids.new_id(), p.CustomerCreated(name="Acme"))
+    async with store.unit_of_work() as work:
+        first = await work.events.mark()
+    assert first == LogMark(1, (await store.recent_events(1))[0].hash)
+    async with store.unit_of_work() as work:  # a unit's own events count before it commits
+        staged = NewEvent(ctx.ids.new_id(), p.CustomerCreated(name="Bolt"))
+        [event] = await recorder.record(work, ctx, [staged])
+        assert await work.events.mark() == LogMark(2, event.hash)
+    async with store.unit_of_work() as work:  # not committed: the log ends where it did
+        assert await work.events.mark() == first
+
+
+async def test_snapshots_are_kept_until_replaced_or_a_rebuild(store: Store) -> None:
+    assert await store.load_snapshot("fleet-figures") is None
+    await store.save_snapshot("fleet-figures", b"one")
+    await store.save_snapshot("fleet-figures", b"two")
+    assert await store.load_snapshot("fleet-figures") == b"two"
+    await store.rebuild_projections()  # derived from the old projections: dropped
+    assert await store.load_snapshot("fleet-figures") is None
+
+
+async def test_load_fleet_gives_what_the_per_unit_queries_give(demo: Store) -> None:
+    data = await load_fleet(demo.unit_of_work)
+    async with demo.unit_of_work() as work:
+        units = [u for u in await work.elevators.list_all() if u.active]
+        per_unit = [await load_unit_record(work, unit) for unit in units]
+    summarized = tuple(
+        r.model_copy(update={"visits": tuple(v.summary() for v in r.visits)}) for r in per_unit
+    )
+    assert data.records == summarized
+    assert len(data.records) == 8

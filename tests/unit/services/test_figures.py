@@ -1,0 +1,315 @@
+"""The fleet read in one pass, its figures kept per store, and the dashboard filtered from them."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import time
+from collections import Counter
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from app.domain.commands import OpenIncident
+from app.domain.compliance import ComplianceRule, ComplianceStatus, fleet_compliance_items
+from app.domain.entities import ComplianceSettings
+from app.domain.enums import IncidentChannel, IncidentStatus, Manufacturer
+from app.domain.errors import StoreError
+from app.domain.figures import MetricFigures
+from app.domain.metrics import UnitRecord, fleet_metrics
+from app.services import queries as q
+from app.services.demo import generate_demo
+from app.services.incidents import open_incident
+from app.services.queries import figures as figures_module
+from app.services.queries.codec import decode_snapshot, encode_snapshot
+from app.services.queries.figures import SNAPSHOT_NAME
+from app.services.queries.snapshot import FleetSnapshot, compute_snapshot
+from tests.fakes import (
+    FixedClock,
+    InMemoryStore,
+    MemoryBlobStore,
+    MemorySnapshotStore,
+    SequentialIds,
+    make_context,
+)
+
+AS_OF = date(2026, 11, 26)
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+SETTINGS = ComplianceSettings()
+YEAR = q.trailing_period(AS_OF, 365)
+
+
+async def _call_out(store: InMemoryStore, elevator_id: UUID, trouble: str) -> None:
+    command = OpenIncident(
+        elevator_id=elevator_id,
+        reported_at=NOW,
+        reported_trouble=trouble,
+        channel=IncidentChannel.PHONE,
+        entrapment=True,
+        persons_trapped=1,
+    )
+    ids = SequentialIds(start_ms=1_800_000_000_000 + 1_000 * len(store.events))
+    await open_incident(command, ctx=make_context(store, clock=FixedClock(NOW), ids=ids))
+
+
+async def _demo() -> InMemoryStore:
+    store = InMemoryStore()
+    await generate_demo(
+        uow=store.unit_of_work, blobs=MemoryBlobStore(), seed=7, units=30, as_of=AS_OF, months=4
+    )
+    await _call_out(store, next(iter(store.state.elevators)), "Doors stuck open")
+    return store
+
+
+@pytest.fixture(scope="module")
+def demo() -> InMemoryStore:
+    """30 units, four months of work, one callback still open (read only: copy to change)."""
+    return asyncio.run(_demo())
+
+
+def _copy(store: InMemoryStore) -> InMemoryStore:
+    copy = InMemoryStore()
+    copy.state = store.state.copy()
+    return copy
+
+
+async def _per_unit(store: InMemoryStore) -> q.FleetData:
+    """The fleet read the way it was before bulk reads: five queries per unit."""
+    async with store.unit_of_work() as uow:
+        units = [u for u in await uow.elevators.list_all() if u.active]
+        full = [await q.load_unit_record(uow, unit) for unit in units]
+        sites = {s.id: s for s in await uow.sites.list_all()}
+        customers = {c.id: c for c in await uow.customers.list_all()}
+    records = tuple(
+        r.model_copy(update={"visits": tuple(v.summary() for v in r.visits)}) for r in full
+    )
+    return q.FleetData(records, sites, customers)
+
+
+def _figures(metrics: MetricFigures) -> dict[str, object]:
+    return {name: getattr(metrics, name) for name in MetricFigures.model_fields}
+
+
+async def test_load_fleet_reads_each_kind_once_and_matches_the_per_unit_path(
+    demo: InMemoryStore,
+) -> None:
+    before = demo.reads
+    data = await q.load_fleet(demo.unit_of_work)
+    assert demo.reads - before == 8  # units, 5 kinds of record, sites, customers
+    assert data == await _per_unit(demo)
+    assert len(data.records) == 30
+    assert any(r.visits and r.incidents and r.history for r in data.records)
+
+
+@pytest.mark.parametrize("pick", ["all", "customer", "site", "make"])
+async def test_the_dashboard_adds_up_to_what_the_domain_computes(
+    demo: InMemoryStore, pick: str
+) -> None:
+    data = await q.load_fleet(demo.unit_of_work)
+    rows = q.fleet_rows(data, today=AS_OF, settings=SETTINGS)
+    first = rows[len(rows) // 2]
+    chosen = {
+        "all": q.DashboardFilter(YEAR),
+        "customer": q.DashboardFilter(YEAR, customer_id=first.customer_id),
+        "site": q.DashboardFilter(YEAR, site_id=first.site_id),
+        "make": q.DashboardFilter(YEAR, manufacturer=first.manufacturer),
+    }[pick]
+    board = await q.dashboard(demo.unit_of_work, chosen, now=NOW)
+
+    admitted = [r for r in rows if chosen.admits(r)]
+    ids = {r.elevator_id for r in admitted}
+    records = [r for r in data.records if r.elevator.id in ids]
+    expected = fleet_metrics(records, YEAR, SETTINGS, AS_OF)
+    assert _figures(board.metrics) == _figures(expected)  # equal to the bit
+    assert board.metrics.unit_count == len(admitted) > 0
+    assert list(board.rows) == admitted
+    assert board.by_status == {
+        s: Counter(r.status for r in admitted).get(s, 0) for s in board.by_status
+    }
+    incidents = [i for r in records for i in r.incidents]
+    open_ids = [c.incident.id for c in board.open_callbacks]
+    assert sorted(open_ids) == sorted(i.id for i in incidents if i.status is IncidentStatus.OPEN)
+    assert [(m.callbacks, m.entrapments) for m in board.callbacks_per_month] == [
+        (m.callbacks, m.entrapments) for m in q.callbacks_per_month(incidents, AS_OF)
+    ]
+    items = fleet_compliance_items(records, today=AS_OF, settings=SETTINGS)
+    overdue = [
+        i for i in items
+        if i.late and (i.rule is not ComplianceRule.CERTIFICATE
+                       or i.status is ComplianceStatus.OVERDUE)
+    ]  # fmt: skip
+    assert [c.item for c in board.overdue] == overdue
+    assert all(0 <= c.days_left <= 60 for c in board.expiring)
+    assert board.lowest_health == tuple(sorted(admitted, key=lambda r: (r.health, r.title))[:10])
+
+
+async def test_a_snapshot_survives_encoding_exactly(demo: InMemoryStore) -> None:
+    data = await q.load_fleet(demo.unit_of_work)
+    async with demo.unit_of_work() as uow:
+        mark = await uow.events.mark()
+    month = q.trailing_period(AS_OF, 30)
+    snapshot = compute_snapshot(data, mark, AS_OF, SETTINGS, [YEAR, month])
+    assert decode_snapshot(encode_snapshot(snapshot)) == snapshot
+    assert any(u.attention for u in snapshot.units)
+    assert any(u.open_callbacks for u in snapshot.units)
+
+
+async def test_figures_are_computed_once_then_kept_and_saved(demo: InMemoryStore) -> None:
+    saved = MemorySnapshotStore()
+    figures = q.FleetFigures(demo.unit_of_work, saved)
+    assert await figures.dashboard(q.DashboardFilter(YEAR), now=NOW, wait=False) is None
+    first = await figures.dashboard(q.DashboardFilter(YEAR), now=NOW)
+    assert first is not None
+    assert not first.stale
+    assert (figures.computed, saved.saves) == (1, 1)
+    reads = demo.reads
+    kone = q.DashboardFilter(YEAR, manufacturer=Manufacturer.KONE)
+    again = await figures.dashboard(kone, now=NOW, wait=False)
+    assert again is not None
+    assert not again.stale
+    assert demo.reads == reads  # filtering re-adds the kept figures: nothing read again
+    assert figures.computed == 1
+    listed = await figures.fleet_list(today=AS_OF)
+    assert listed is not None
+    assert list(listed.rows) == list(first.rows)
+
+    later = q.FleetFigures(demo.unit_of_work, saved)  # the next session, same store
+    shown = await later.dashboard(q.DashboardFilter(YEAR), now=NOW, wait=False)
+    assert shown == first
+    assert later.computed == 0
+
+
+async def test_a_new_event_makes_the_kept_figures_stale(demo: InMemoryStore) -> None:
+    store = _copy(demo)
+    figures = q.FleetFigures(store.unit_of_work, MemorySnapshotStore())
+    chosen = q.DashboardFilter(YEAR)
+    before = await figures.dashboard(chosen, now=NOW)
+    assert before is not None
+    await _call_out(store, before.rows[-1].elevator_id, "Stuck at level 3")
+    stale = await figures.dashboard(chosen, now=NOW, wait=False)
+    assert stale is not None
+    assert stale.stale
+    assert stale.open_callbacks == before.open_callbacks
+    current = await figures.dashboard(chosen, now=NOW)
+    assert current is not None
+    assert not current.stale
+    assert figures.computed == 2
+    assert len(current.open_callbacks) == len(before.open_callbacks) + 1
+    assert current.metrics.callbacks == before.metrics.callbacks + 1
+
+
+async def test_requests_meanwhile_share_one_computation(demo: InMemoryStore) -> None:
+    figures = q.FleetFigures(demo.unit_of_work)
+    boards = await asyncio.gather(
+        figures.dashboard(q.DashboardFilter(YEAR), now=NOW),
+        figures.fleet_list(today=AS_OF),
+        figures.dashboard(q.DashboardFilter(YEAR, manufacturer=Manufacturer.OTIS), now=NOW),
+    )
+    assert all(b is not None for b in boards)
+    assert figures.computed == 1
+
+
+async def test_another_period_adds_its_tallies_and_another_day_recomputes(
+    demo: InMemoryStore,
+) -> None:
+    figures = q.FleetFigures(demo.unit_of_work)
+    await figures.dashboard(q.DashboardFilter(YEAR), now=NOW)
+    month = q.DashboardFilter(q.trailing_period(AS_OF, 30))
+    assert await figures.dashboard(month, now=NOW, wait=False) is None  # not computed yet
+    shown = await figures.dashboard(month, now=NOW)
+    assert shown is not None
+    assert shown.metrics.period == month.period
+    snapshot = await figures.cached()
+    assert snapshot is not None
+    assert set(snapshot.tallies) == {YEAR, month.period}
+    tomorrow = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+    next_year = q.DashboardFilter(q.trailing_period(tomorrow.date(), 365))
+    stale = await figures.dashboard(next_year, now=tomorrow, wait=False)
+    assert stale is not None
+    assert stale.stale  # yesterday's figures, until today's are computed
+    assert stale.metrics.period == next_year.period
+    assert stale.metrics.callbacks == shown.metrics.callbacks or stale.metrics.unit_count == 30
+
+
+class _BrokenSnapshots(MemorySnapshotStore):
+    async def save_snapshot(self, name: str, data: bytes) -> None:
+        raise StoreError("The disk is full.")
+
+
+async def test_unreadable_or_unsaved_figures_cost_only_time(demo: InMemoryStore) -> None:
+    saved = MemorySnapshotStore()
+    saved.saved[SNAPSHOT_NAME] = b'{"format": 0}'
+    figures = q.FleetFigures(demo.unit_of_work, saved)
+    assert await figures.dashboard(q.DashboardFilter(YEAR), now=NOW) is not None
+    assert figures.load_error is not None
+    assert figures.computed == 1
+
+    broken = q.FleetFigures(demo.unit_of_work, _BrokenSnapshots())
+    assert await broken.fleet_list(today=AS_OF) is not None
+    assert isinstance(broken.save_error, StoreError)
+
+
+def test_unit_records_take_visit_summaries_or_full_visits(demo: InMemoryStore) -> None:
+    visit = next(iter(demo.state.visits.values()))
+    unit = demo.state.elevators[visit.elevator_id]
+    full = UnitRecord(elevator=unit, visits=(visit,))
+    light = UnitRecord(elevator=unit, visits=(visit.summary(),))
+    assert full.visits[0].performed_on == light.visits[0].performed_on
+    assert light.visits[0] == visit.summary() != visit
+
+
+async def test_a_request_during_a_computation_waits_for_it_then_looks_again(
+    demo: InMemoryStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = _copy(demo)
+    running, most = [0], [0]
+    compute = compute_snapshot
+
+    def slow(*args: Any, **kwargs: Any) -> FleetSnapshot:
+        running[0] += 1
+        most[0] = max(most[0], running[0])
+        time.sleep(0.2)
+        try:
+            return compute(*args, **kwargs)
+        finally:
+            running[0] -= 1
+
+    monkeypatch.setattr(figures_module, "compute_snapshot", slow)
+    figures = q.FleetFigures(store.unit_of_work)
+    first = asyncio.create_task(figures.fleet_list(today=AS_OF))
+    await asyncio.sleep(0.05)  # the first computation has read the fleet and is computing
+    unit = next(iter(store.state.elevators))
+    await _call_out(store, unit, "Alarm bell rings")  # a new event meanwhile
+    board = await figures.dashboard(q.DashboardFilter(YEAR), now=NOW)
+    assert await first is not None
+    assert board is not None
+    assert not board.stale
+    assert "Alarm bell rings" in {c.incident.reported_trouble for c in board.open_callbacks}
+    assert figures.computed == 2
+    assert most[0] == 1  # one computation at a time
+
+
+async def test_the_collector_pauses_only_while_a_fleet_is_computed(
+    demo: InMemoryStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[bool] = []
+
+    def watching(*args: Any, **kwargs: Any) -> FleetSnapshot:
+        seen.append(gc.isenabled())
+        time.sleep(0.1)
+        return compute_snapshot(*args, **kwargs)
+
+    monkeypatch.setattr(figures_module, "compute_snapshot", watching)
+    assert gc.isenabled()
+    figures = q.FleetFigures(demo.unit_of_work)
+    asker = asyncio.create_task(figures.fleet_list(today=AS_OF))
+    await asyncio.sleep(0.05)
+    asker.cancel()  # the screen went away: the computation ends all the same, and is kept
+    with pytest.raises(asyncio.CancelledError):
+        await asker
+    await figures.current(today=AS_OF)  # shares the computation still running
+    assert figures.computed == 1
+    assert seen == [False]
+    assert gc.isenabled()
