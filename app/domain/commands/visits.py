@@ -60,10 +60,9 @@ class StartVisit(Command):
         return self
 
 
-class RecordChecklistItem(Command):
-    """One checklist answer; the reading is kept as the text the user typed until evaluated."""
+class ItemAnswer(Command):
+    """One checklist answer (inside a whole-visit form, or on its own with a visit id)."""
 
-    visit_id: UUID
     key: Text
     outcome: ItemOutcome | None = None
     reading: OptionalText = None
@@ -76,6 +75,12 @@ class RecordChecklistItem(Command):
         for data in value:
             _check_blob(data, "photo")
         return value
+
+
+class RecordChecklistItem(ItemAnswer):
+    """One checklist answer on a visit; the reading is kept as typed until evaluated."""
+
+    visit_id: UUID
 
 
 class AddPart(Command):
@@ -171,23 +176,6 @@ class AddAddendum(Command):
     REQUIRED: ClassVar[Mapping[str, str]] = {"text": "The addendum is empty."}
     visit_id: UUID
     text: Text
-
-
-class ItemAnswer(Command):
-    """One checklist answer inside a whole-visit form."""
-
-    key: Text
-    outcome: ItemOutcome | None = None
-    reading: OptionalText = None
-    text: OptionalText = None
-    photos: tuple[bytes, ...] = ()
-
-    @field_validator("photos")
-    @classmethod
-    def _photos(cls, value: tuple[bytes, ...]) -> tuple[bytes, ...]:
-        for data in value:
-            _check_blob(data, "photo")
-        return value
 
 
 class PhotoInput(Command):
