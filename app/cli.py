@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Literal
 from uuid import UUID
 
 from app.audit.bundle import verify_bundle
@@ -20,6 +22,7 @@ from app.bootstrap import (
 )
 from app.config import Settings
 from app.domain.errors import SiteSyncError, ValidationError
+from app.keystore import sealed_key_path
 from app.services.fleet_import import import_fleet, parse_fleet_csv
 
 EXIT_OK, EXIT_FAILED = 0, 1
@@ -159,6 +162,25 @@ async def import_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _gui_password(path: Path) -> Callable[[], str] | Literal[False] | None:
+    """For a password-sealed store, ask for the password before the window opens.
+
+    Returns the prompt's answer as a callable, None when no password is needed, or False when
+    the person cancelled.
+    """
+    if not sealed_key_path(path).exists():
+        return None
+    from PySide6.QtWidgets import QApplication
+
+    from app.ui.unlock import ask_unlock_password
+
+    _ = QApplication.instance() or QApplication(sys.argv[:1])
+    typed = ask_unlock_password(path.name)
+    if typed is None:
+        return False
+    return lambda: typed
+
+
 def gui_command(args: argparse.Namespace) -> int:
     """Open the desktop app: on the demo store with ``--demo``, else on ``--db``."""
     from app.ui.app import run_gui  # Qt is imported only when a window is wanted
@@ -169,7 +191,10 @@ def gui_command(args: argparse.Namespace) -> int:
         opener = lambda: open_demo_workspace(path, seed=settings.demo_seed)  # noqa: E731
     elif args.db is not None:
         path = args.db
-        opener = lambda: open_workspace(path)  # noqa: E731
+        password = _gui_password(path)
+        if password is False:
+            return EXIT_FAILED
+        opener = lambda: open_workspace(path, password=password or None)  # noqa: E731
     else:
         raise ValidationError(
             "Choose a store to open.",
