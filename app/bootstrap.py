@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -263,18 +262,6 @@ async def create_demo_store(
         return summary, await store.count_events()
     finally:
         await store.close()
-
-
-@asynccontextmanager
-async def workspace(
-    path: Path, *, password: PasswordPrompt | None = None
-) -> AsyncIterator[Workspace]:
-    """Open a store for the duration of a block."""
-    ws = await open_workspace(path, password=password)
-    try:
-        yield ws
-    finally:
-        await ws.close()
 
 
 async def open_demo_workspace(path: Path, *, seed: int, units: int = 58) -> Workspace:

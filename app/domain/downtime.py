@@ -30,7 +30,7 @@ from app.domain.status import default_cause
 from app.domain.values import DomainModel, UtcDatetime
 
 HOURS_PER_UNIT_YEAR = 365.25 * 24
-"""Hours in one unit-year in service (the 365.25-day year of ``years_between``)."""
+"""Hours in one unit-year in service (a 365.25-day year)."""
 
 
 class DowntimeKind(StrEnum):

@@ -6,13 +6,11 @@ Everything that goes into a signed event must fit the canonical JSON profile: no
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainSerializer
-
-TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 def format_utc(value: datetime) -> str:
@@ -61,8 +59,3 @@ class DomainModel(BaseModel):
     """Base of every domain value: immutable, strict about unknown fields."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-def years_between(start: date, end: date) -> float:
-    """Whole and fractional years from ``start`` to ``end`` (365.25-day years)."""
-    return (end - start).days / 365.25
