@@ -56,6 +56,10 @@ Text = Annotated[str, BeforeValidator(_strip)]
 
 
 class DomainModel(BaseModel):
-    """Base of every domain value: immutable, strict about unknown fields."""
+    """Base of every domain value: immutable, strict about unknown fields.
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    Validators are built on a model's first use rather than at import (``defer_build``): the
+    app starts without building those of the many commands and payloads it may not use.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)

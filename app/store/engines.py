@@ -10,8 +10,15 @@ from sqlalchemy import URL, event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
-from app.store.migrate import PRAGMAS
 from app.store.opening import read_only_uri
+
+PRAGMAS: Final = (
+    "PRAGMA busy_timeout = 5000",
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = FULL",
+    "PRAGMA foreign_keys = ON",
+)
+"""What every connection to a store sets first (the migration engine's too)."""
 
 CHECKPOINT_PAGES: Final = 16_384
 """SQLite checkpoints inside a commit once the -wal holds this many pages (64 MB).

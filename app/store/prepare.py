@@ -34,6 +34,8 @@ def prepare_file(path: Path, create: bool) -> None:
                 hint="Choose a SiteSync store file, or create a new store.",
             )
         create_file(path)
+    if found.revision == migrate.SCHEMA_HEAD:
+        return
     head = migrate.head_revision()
     if found.revision == head:
         return

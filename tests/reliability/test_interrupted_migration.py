@@ -96,6 +96,7 @@ def test_a_failing_migration_leaves_the_old_schema_and_a_backup(
     extra = tmp_path / "versions"
     write_revision(extra, FAIL, head)
     monkeypatch.setattr(migrate, "VERSION_LOCATIONS", [*migrate.VERSION_LOCATIONS, extra])
+    monkeypatch.setattr(migrate, "SCHEMA_HEAD", "9001")
 
     with pytest.raises(MigrationError, match="the migration broke midway") as failed:
         asyncio.run(open_store(path))
@@ -131,7 +132,7 @@ def test_a_migration_killed_midway_is_rolled_back(tmp_path: Path) -> None:
     write_revision(extra, HANG.format(marker=str(marker)), migrate.head_revision())
     script = (
         "import asyncio, sys; from pathlib import Path; from app.store import migrate, open_store\n"
-        "migrate.VERSION_LOCATIONS.append(Path(sys.argv[2]))\n"
+        "migrate.VERSION_LOCATIONS.append(Path(sys.argv[2])); migrate.SCHEMA_HEAD = '9001'\n"
         "asyncio.run(open_store(Path(sys.argv[1])))"
     )
     child = subprocess.Popen([sys.executable, "-c", script, str(path), str(extra)], cwd=ROOT)

@@ -1,5 +1,8 @@
 """The models and the migrations agree, and the migrations go down and up again."""
 
+import asyncio
+import subprocess
+import sys
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
@@ -68,6 +71,22 @@ def test_every_revision_is_known_and_the_head_is_single() -> None:
     head = migrate.head_revision()
     assert migrate.is_known(head)
     assert not migrate.is_known("not-a-revision")
+    assert head == migrate.SCHEMA_HEAD  # bump it with every new revision
+
+
+def test_a_store_at_the_head_opens_without_loading_alembic(store_path: Path) -> None:
+    from app.store import open_store
+
+    asyncio.run(asyncio.run(open_store(store_path, create=True)).close())
+    script = (
+        "import asyncio, sys; from pathlib import Path; from app.store import open_store\n"
+        "asyncio.run(asyncio.run(open_store(Path(sys.argv[1]))).close())\n"
+        "print(sorted(name for name in sys.modules if name.split('.')[0] == 'alembic'))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(store_path)], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"
 
 
 async def test_a_new_store_is_stamped_and_at_head(store_path: Path) -> None:
