@@ -191,7 +191,7 @@ def measure(db: Path, scenario: str, filters: int) -> dict[str, Any]:
     return result
 
 
-def _ensure_store(db: Path, units: int, months: int) -> None:
+def ensure_store(db: Path, units: int, months: int) -> None:
     if db.exists():
         return
     from app.bootstrap import create_demo_store
@@ -237,7 +237,7 @@ def main() -> None:
     parser.add_argument("--name", default="ui_dashboard", help="results file name")
     args = parser.parse_args()
     db = args.db or OUT / f"ui_dashboard-{args.units}.sqlite"
-    _ensure_store(db, args.units, args.months)
+    ensure_store(db, args.units, args.months)
     each: dict[str, list[dict[str, Any]]] = {}
     for _ in range(args.runs):
         for scenario in args.scenarios.split(","):

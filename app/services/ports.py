@@ -179,6 +179,14 @@ class EventLog(Protocol):
         """Where the log ends now, as this unit of work sees it."""
         ...
 
+    async def changed_since(self, mark: LogMark, limit: int) -> set[tuple[str, UUID]] | None:
+        """``(entity_type, entity_id)`` of every event recorded after ``mark``.
+
+        None when there are more than ``limit`` of them, or when ``mark`` is not a point of
+        this log (another store's, say): then whatever was derived at ``mark`` is recomputed.
+        """
+        ...
+
 
 class UnitOfWork(Protocol):
     """One transaction over the event log and the projections; rolls back unless committed."""

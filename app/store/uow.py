@@ -51,9 +51,12 @@ SCAN_BATCH: Final = 2_000
 """Rows fetched at a time by whole-table reads (``scan``): raw rows of one batch at most."""
 
 _LAST_EVENT = "SELECT position, hash FROM events ORDER BY position DESC LIMIT 1"
+_HASH_AT = "SELECT hash FROM events WHERE position = ?"
+_ENTITIES_AFTER = "SELECT DISTINCT entity_type, entity_id FROM events WHERE position > ? LIMIT ?"
 _CANONICAL = EVENT_COLUMNS.index("canonical")
 _HASH = EVENT_COLUMNS.index("hash")
 _ENTITY_ID = EVENT_COLUMNS.index("entity_id")
+_ENTITY_TYPE = EVENT_COLUMNS.index("entity_type")
 
 
 class SqliteUnitOfWork:
@@ -253,6 +256,19 @@ class SqliteUnitOfWork:
         own = self._staged.events
         return LogMark(mark.position + len(own), str(own[-1][_HASH])) if own else mark
 
+    async def entities_since(self, mark: LogMark, limit: int) -> set[tuple[str, UUID]] | None:
+        """The entities with events after ``mark``; None past ``limit`` or if ``mark`` is gone."""
+        txn = self._open()
+        await txn.flush_events()
+        if mark.position:
+            row = await self._writer.db.fetchone(_HASH_AT, (mark.position,))
+            if row is None or row[0] != mark.hash:
+                return None
+        rows = await self._writer.db.fetchall(_ENTITIES_AFTER, (mark.position, limit + 1))
+        found = {(str(kind), UUID(entity)) for kind, entity in rows}
+        found.update((str(r[_ENTITY_TYPE]), UUID(r[_ENTITY_ID])) for r in self._staged.events)
+        return found if len(found) <= limit else None
+
     async def recorded_events(self, entity_id: UUID) -> list[Event]:
         """The entity's events including this unit's staged ones, in recording order."""
         txn = self._open()
@@ -292,6 +308,10 @@ class SqliteEventLog:
     async def mark(self) -> LogMark:
         """Where the log ends now, as this unit of work sees it."""
         return await self._unit.log_mark()
+
+    async def changed_since(self, mark: LogMark, limit: int) -> set[tuple[str, UUID]] | None:
+        """``(entity_type, entity_id)`` of the events after ``mark``; see ``ports.EventLog``."""
+        return await self._unit.entities_since(mark, limit)
 
 
 def _conforms(unit: SqliteUnitOfWork) -> UnitOfWork:

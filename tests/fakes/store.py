@@ -163,6 +163,15 @@ class InMemoryEventLog:
         log = self._state.log
         return LogMark(len(log), log[-1][0].hash) if log else LogMark()
 
+    async def changed_since(self, mark: LogMark, limit: int) -> set[tuple[str, UUID]] | None:
+        log = self._state.log
+        if mark.position > len(log) or (
+            mark.position and log[mark.position - 1][0].hash != mark.hash
+        ):
+            return None
+        found = {(e.entity_type, e.entity_id) for _s, e in log[mark.position :]}
+        return found if len(found) <= limit else None
+
 
 class InMemoryUnitOfWork:
     """One transaction over a staged copy of the store's state."""

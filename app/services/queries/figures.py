@@ -3,10 +3,12 @@
 ``FleetFigures`` is built once per open store by the composition root. It answers the
 dashboard and the unit list from the newest ``FleetSnapshot`` it knows (in memory, else the one
 saved in the store's ``SnapshotStore``), at once, marked stale when events were recorded since;
-and it recomputes one on request: every unit's record is read on the loop (one query per kind),
-the calculations run on a background thread so the loop keeps serving other work, and callers
-asking for the same recompute share it. A filter of units is then a re-aggregation of the
-snapshot (``dashboard.board``), never a recompute.
+and it recomputes one on request. After a few changes on the same day (a visit saved, a callback
+logged), only the units they touch are computed again (``changed_units``); otherwise every
+unit's record is read on the loop (one query per kind), the calculations run on a background
+thread so the loop keeps serving other work, and callers asking for the same recompute share it.
+A filter of units is then a re-aggregation of the snapshot (``dashboard.board``), never a
+recompute.
 """
 
 from __future__ import annotations
@@ -19,17 +21,32 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
-from typing import Final
+from typing import Final, Protocol
+from uuid import UUID
 
 from app.domain.downtime import Period
 from app.domain.entities import ComplianceSettings
 from app.domain.errors import SiteSyncError
 from app.domain.figures import MetricTally
-from app.services.ports import LogMark, SnapshotStore, UnitOfWorkFactory
+from app.domain.metrics import UnitRecord
+from app.domain.payloads import (
+    DeficiencyOpened,
+    ElevatorRegistered,
+    IncidentOpened,
+    InspectionRecorded,
+    UserRegistered,
+    VisitStarted,
+)
+from app.services.ports import LogMark, SnapshotStore, UnitOfWork, UnitOfWorkFactory
 from app.services.queries.codec import SnapshotUnreadable, decode_snapshot, encode_snapshot
 from app.services.queries.dashboard import Dashboard, DashboardFilter, board
-from app.services.queries.fleet import FleetData, FleetRow, read_fleet
-from app.services.queries.snapshot import FleetSnapshot, compute_snapshot, fleet_tallies
+from app.services.queries.fleet import FleetData, FleetRow, load_unit_record, read_fleet
+from app.services.queries.snapshot import (
+    FleetSnapshot,
+    compute_snapshot,
+    fleet_tallies,
+    update_snapshot,
+)
 
 SNAPSHOT_NAME: Final = "fleet-figures"
 
@@ -62,6 +79,8 @@ class FleetFigures:
         self._running: dict[_Key, asyncio.Task[FleetSnapshot]] = {}
         self.computed = 0
         """How many times the figures were computed (tests and benchmarks read it)."""
+        self.updated = 0
+        """How many of those only computed the units changed since the figures at hand."""
         self.load_error: SiteSyncError | SnapshotUnreadable | None = None
         self.save_error: SiteSyncError | None = None
         """The last failure to read or save the copy in the store: not the user's action, so
@@ -157,10 +176,20 @@ class FleetFigures:
         return snapshot
 
     async def _derive(self, today: date, wanted: frozenset[Period]) -> FleetSnapshot:
+        base, settings = self._memo, self.settings
         async with self._uow() as uow:
             mark = await uow.events.mark()
+            if (
+                base is not None
+                and base.matches(base.mark, today, settings)  # the same day and rules
+                and base.mark != mark
+                and wanted <= base.tallies.keys()
+            ):
+                changed = await changed_units(uow, base, mark)
+                if changed is not None:
+                    self.updated += 1
+                    return update_snapshot(base, changed, mark)
             fleet = [await read_fleet(uow)]  # handed over whole: the thread frees it
-        base, settings = self._memo, self.settings
         if base is not None and base.matches(mark, today, settings):
             missing = [p for p in wanted if p not in base.tallies]
             tallies = partial(_tallies, periods=missing, today=today, settings=settings)
@@ -202,6 +231,64 @@ class FleetFigures:
             await self._saved.save_snapshot(SNAPSHOT_NAME, data)
         except SiteSyncError as exc:
             self.save_error = exc
+
+
+UPDATE_LIMIT: Final = 500
+"""Entities changed since the figures at hand up to which only their units are recomputed."""
+
+_UNIT_RECORDS: Final = frozenset(
+    {VisitStarted.ENTITY, IncidentOpened.ENTITY, DeficiencyOpened.ENTITY, InspectionRecorded.ENTITY}
+)
+
+
+async def changed_units(
+    uow: UnitOfWork, base: FleetSnapshot, mark: LogMark
+) -> dict[UUID, UnitRecord | None] | None:
+    """The current record of every unit whose events came after ``base`` (None: no longer
+    active), or None if the whole fleet must be computed again: too many changes, a customer
+    or site changed (names, the set of units), or a unit new to the fleet."""
+    changed = await uow.events.changed_since(base.mark, UPDATE_LIMIT)
+    if changed is None:
+        return None
+    repos: dict[str, _UnitRecords] = {
+        VisitStarted.ENTITY: uow.visits,
+        IncidentOpened.ENTITY: uow.incidents,
+        DeficiencyOpened.ENTITY: uow.deficiencies,
+        InspectionRecorded.ENTITY: uow.inspections,
+    }
+    unit_ids: set[UUID] = set()
+    for kind, entity_id in changed:
+        if kind == UserRegistered.ENTITY:
+            continue  # people's names are not part of the figures
+        if kind == ElevatorRegistered.ENTITY:
+            unit_ids.add(entity_id)
+            continue
+        repo = repos.get(kind)
+        item = await repo.get(entity_id) if repo is not None else None
+        if item is None:
+            return None
+        unit_ids.add(item.elevator_id)
+    known = {u.row.elevator_id for u in base.units}
+    records: dict[UUID, UnitRecord | None] = {}
+    for unit_id in unit_ids:
+        unit = await uow.elevators.get(unit_id)
+        if unit is None or not unit.active:
+            if unit_id in known:
+                records[unit_id] = None
+            continue
+        if unit_id not in known:
+            return None
+        records[unit_id] = await load_unit_record(uow, unit)
+    return records
+
+
+class _UnitRecords(Protocol):
+    async def get(self, entity_id: UUID) -> _OfUnit | None: ...
+
+
+class _OfUnit(Protocol):
+    @property
+    def elevator_id(self) -> UUID: ...
 
 
 def _consume[T](fleet: list[FleetData], work: Callable[[FleetData], T]) -> T:

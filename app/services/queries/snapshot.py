@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from uuid import UUID
 
 from app.domain.compliance import (
     ComplianceItem,
@@ -140,6 +141,36 @@ def fleet_tallies(
     """Every unit's tally for ``period``, in fleet order."""
     as_of = period_as_of(period, today)
     return tuple(unit_tally(r, period, settings, as_of) for r in data.records)
+
+
+def update_snapshot(
+    snapshot: FleetSnapshot, changed: Mapping[UUID, UnitRecord | None], mark: LogMark
+) -> FleetSnapshot:
+    """``snapshot`` with the figures of the ``changed`` units computed again, as of ``mark``.
+
+    Each changed unit must already be in the snapshot; None drops it (decommissioned). The
+    other units keep their places, so the fleet figures are summed in the same order as by
+    ``compute_snapshot`` and come out the same to the last bit.
+    """
+    today, settings = snapshot.today, snapshot.settings
+    data = FleetData((), {s.id: s for s in snapshot.sites}, {c.id: c for c in snapshot.customers})
+    at = {u.row.elevator_id: n for n, u in enumerate(snapshot.units)}
+    units: list[UnitFigures | None] = list(snapshot.units)
+    tallies: dict[Period, list[MetricTally | None]] = {
+        p: list(t) for p, t in snapshot.tallies.items()
+    }
+    for unit_id, record in changed.items():
+        n = at[unit_id]
+        units[n] = None if record is None else unit_figures(data, record, today, settings)
+        for period, column in tallies.items():
+            as_of = period_as_of(period, today)
+            column[n] = None if record is None else unit_tally(record, period, settings, as_of)
+    return replace(
+        snapshot,
+        mark=mark,
+        units=tuple(u for u in units if u is not None),
+        tallies={p: tuple(t for t in column if t is not None) for p, column in tallies.items()},
+    )
 
 
 def compute_snapshot(

@@ -110,6 +110,23 @@ async def test_the_log_mark_moves_with_every_event(store: Store, ctx: ServiceCon
         assert await work.events.mark() == first
 
 
+async def test_the_entities_changed_since_a_mark(store: Store, ctx: ServiceContext) -> None:
+    start = LogMark()
+    acme, bolt = ctx.ids.new_id(), ctx.ids.new_id()
+    await record(ctx, acme, p.CustomerCreated(name="Acme"))
+    await record(ctx, acme, p.CustomerUpdated(name="Acme Lifts"))
+    async with store.unit_of_work() as work:
+        middle = await work.events.mark()
+        assert await work.events.changed_since(start, 10) == {("customer", acme)}
+        assert await work.events.changed_since(start, 0) is None  # more than the limit
+        assert await work.events.changed_since(middle, 10) == set()
+        assert await work.events.changed_since(LogMark(middle.position, "f" * 64), 10) is None
+        assert await work.events.changed_since(LogMark(99, middle.hash), 10) is None
+        await recorder.record(work, ctx, [NewEvent(bolt, p.CustomerCreated(name="Bolt"))])
+        assert await work.events.changed_since(middle, 10) == {("customer", bolt)}  # staged
+        assert await work.events.changed_since(start, 1) is None
+
+
 async def test_snapshots_are_kept_until_replaced_or_a_rebuild(store: Store) -> None:
     assert await store.load_snapshot("fleet-figures") is None
     await store.save_snapshot("fleet-figures", b"one")

@@ -12,20 +12,24 @@ from uuid import UUID
 
 import pytest
 
-from app.domain.commands import OpenIncident
+from app.domain.commands import ChangeElevatorStatus, OpenIncident, UpdateSite
 from app.domain.compliance import ComplianceRule, ComplianceStatus, fleet_compliance_items
+from app.domain.downtime import Period
 from app.domain.entities import ComplianceSettings
-from app.domain.enums import IncidentChannel, IncidentStatus, Manufacturer
+from app.domain.enums import ElevatorStatus, IncidentChannel, IncidentStatus, Manufacturer
 from app.domain.errors import StoreError
 from app.domain.figures import MetricFigures
 from app.domain.metrics import UnitRecord, fleet_metrics
 from app.services import queries as q
 from app.services.demo import generate_demo
+from app.services.elevators import change_elevator_status
 from app.services.incidents import open_incident
+from app.services.ports import LogMark
 from app.services.queries import figures as figures_module
 from app.services.queries.codec import decode_snapshot, encode_snapshot
 from app.services.queries.figures import SNAPSHOT_NAME
 from app.services.queries.snapshot import FleetSnapshot, compute_snapshot
+from app.services.sites import update_site
 from tests.fakes import (
     FixedClock,
     InMemoryStore,
@@ -195,9 +199,63 @@ async def test_a_new_event_makes_the_kept_figures_stale(demo: InMemoryStore) -> 
     current = await figures.dashboard(chosen, now=NOW)
     assert current is not None
     assert not current.stale
-    assert figures.computed == 2
+    assert (figures.computed, figures.updated) == (2, 1)  # only the unit called out again
     assert len(current.open_callbacks) == len(before.open_callbacks) + 1
     assert current.metrics.callbacks == before.metrics.callbacks + 1
+
+
+def _context(store: InMemoryStore) -> Any:
+    ids = SequentialIds(start_ms=1_800_000_000_000 + 1_000 * len(store.events))
+    return make_context(store, clock=FixedClock(NOW), ids=ids)
+
+
+async def _from_scratch(store: InMemoryStore, periods: list[Period]) -> FleetSnapshot:
+    data = await q.load_fleet(store.unit_of_work)
+    async with store.unit_of_work() as uow:
+        mark = await uow.events.mark()
+    return compute_snapshot(data, mark, AS_OF, SETTINGS, periods)
+
+
+async def test_changes_to_a_few_units_recompute_only_them_exactly(demo: InMemoryStore) -> None:
+    store = _copy(demo)
+    figures = q.FleetFigures(store.unit_of_work, MemorySnapshotStore())
+    month = q.trailing_period(AS_OF, 30)
+    await figures.current(today=AS_OF, periods=[YEAR, month])
+    first, second, third = (r.elevator_id for r in (await figures.fleet_list(today=AS_OF)).rows[:3])
+    await _call_out(store, first, "Noisy doors")
+    for unit, status in (
+        (second, ElevatorStatus.OUT_OF_SERVICE),
+        (third, ElevatorStatus.DECOMMISSIONED),
+    ):
+        command = ChangeElevatorStatus(elevator_id=unit, status=status, reason="bench test")
+        await change_elevator_status(command, ctx=_context(store))
+
+    updated = await figures.current(today=AS_OF, periods=[YEAR])
+    assert (figures.computed, figures.updated) == (2, 1)
+    assert third not in {u.row.elevator_id for u in updated.units}
+    assert updated == await _from_scratch(store, [YEAR, month])  # to the last bit
+
+
+async def test_a_site_change_or_a_foreign_mark_recomputes_the_whole_fleet(
+    demo: InMemoryStore,
+) -> None:
+    store = _copy(demo)
+    figures = q.FleetFigures(store.unit_of_work, MemorySnapshotStore())
+    before = await figures.current(today=AS_OF, periods=[YEAR])
+    site_id = before.units[0].row.site_id
+    await update_site(UpdateSite(site_id=site_id, name="Renamed House"), ctx=_context(store))
+    renamed = await figures.current(today=AS_OF, periods=[YEAR])
+    assert (figures.computed, figures.updated) == (2, 0)
+    assert "Renamed House" in {u.row.site_name for u in renamed.units}
+    assert renamed == await _from_scratch(store, [YEAR])
+
+    async with store.unit_of_work() as uow:
+        foreign = LogMark(renamed.mark.position - 1, "0" * 64)
+        assert await uow.events.changed_since(foreign, 10) is None
+        assert await uow.events.changed_since(renamed.mark, 10) == set()
+        earlier = LogMark(renamed.mark.position - 1, store.events[-2].hash)
+        assert await uow.events.changed_since(earlier, 10) == {("site", site_id)}
+        assert await uow.events.changed_since(earlier, 0) is None
 
 
 async def test_requests_meanwhile_share_one_computation(demo: InMemoryStore) -> None:
