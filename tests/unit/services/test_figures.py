@@ -220,8 +220,8 @@ async def test_changes_to_a_few_units_recompute_only_them_exactly(demo: InMemory
     store = _copy(demo)
     figures = q.FleetFigures(store.unit_of_work, MemorySnapshotStore())
     month = q.trailing_period(AS_OF, 30)
-    await figures.current(today=AS_OF, periods=[YEAR, month])
-    first, second, third = (r.elevator_id for r in (await figures.fleet_list(today=AS_OF)).rows[:3])
+    before = await figures.current(today=AS_OF, periods=[YEAR, month])
+    first, second, third = (r.elevator_id for r in before.rows()[:3])
     await _call_out(store, first, "Noisy doors")
     for unit, status in (
         (second, ElevatorStatus.OUT_OF_SERVICE),
