@@ -167,29 +167,42 @@ class FleetFigures:
         return await asyncio.shield(task)
 
     async def _compute(self, today: date, wanted: frozenset[Period]) -> FleetSnapshot:
-        with collector_paused():
-            snapshot = await self._derive(today, wanted)  # the records are gone on return
+        snapshot = await self._update(today, wanted)
+        if snapshot is None:
+            with collector_paused():
+                snapshot = await self._derive(today, wanted)  # the records are gone on return
         self.computed += 1
         kept = self._keep(snapshot)
         if kept is snapshot:
             await self._save(snapshot)
         return snapshot
 
-    async def _derive(self, today: date, wanted: frozenset[Period]) -> FleetSnapshot:
-        base, settings = self._memo, self.settings
+    async def _update(self, today: date, wanted: frozenset[Period]) -> FleetSnapshot | None:
+        """The figures at hand with the units changed since computed again, if that will do.
+
+        A few units' worth of objects: computed on the loop, and no pause of the collector
+        (whose catching up afterwards would walk the whole heap and stall the window).
+        """
+        base = self._memo
+        if (
+            base is None
+            or not base.matches(base.mark, today, self.settings)  # another day or other rules
+            or not wanted <= base.tallies.keys()
+        ):
+            return None
         async with self._uow() as uow:
             mark = await uow.events.mark()
-            if (
-                base is not None
-                and base.matches(base.mark, today, settings)  # the same day and rules
-                and base.mark != mark
-                and wanted <= base.tallies.keys()
-            ):
-                changed = await changed_units(uow, base, mark)
-                if changed is not None:
-                    self.updated += 1
-                    return update_snapshot(base, changed, mark)
+            changed = None if mark == base.mark else await changed_units(uow, base, mark)
+        if changed is None:
+            return None
+        self.updated += 1
+        return update_snapshot(base, changed, mark)
+
+    async def _derive(self, today: date, wanted: frozenset[Period]) -> FleetSnapshot:
+        async with self._uow() as uow:
+            mark = await uow.events.mark()
             fleet = [await read_fleet(uow)]  # handed over whole: the thread frees it
+        base, settings = self._memo, self.settings
         if base is not None and base.matches(mark, today, settings):
             missing = [p for p in wanted if p not in base.tallies]
             tallies = partial(_tallies, periods=missing, today=today, settings=settings)
