@@ -123,6 +123,11 @@ class FleetFigures:
         fresh = snapshot.matches(await self.mark(), today, self.settings)
         return FleetList(tuple(snapshot.rows()), stale=not fresh)
 
+    async def rows(self, *, today: date) -> list[FleetRow]:
+        """Every active unit's current row (the unit pickers): usually at once from the
+        figures at hand, updated for the units changed since."""
+        return list((await self.current(today=today)).rows())
+
     # -- the snapshot -----------------------------------------------------------------------
 
     async def mark(self) -> LogMark:

@@ -20,8 +20,10 @@ from PySide6.QtWidgets import (
 from app.domain.commands import OpenIncident, check_callback
 from app.domain.enums import ElevatorStatus, FaultCategory, IncidentChannel, KpiExclusion
 from app.services.incidents import open_incident
-from app.services.queries import FleetRow, fleet
+from app.services.queries import FleetRow
+from app.ui.backend import Backend
 from app.ui.format import label
+from app.ui.runtime import Progress
 from app.ui.session import Session
 from app.ui.views.form_dialog import FormDialog
 from app.ui.widgets.forms import find_data
@@ -116,8 +118,12 @@ class CallbackForm(FormDialog):
         self.body.addLayout(columns, 1)
         self.finish_layout()
         today = session.today()
-        session.read(
-            lambda uow: fleet(uow, today=today),
+
+        async def units(backend: Backend, _progress: Progress) -> list[FleetRow]:
+            return await backend.figures.rows(today=today)
+
+        session.work(
+            units,
             lambda rows: self._units_loaded(rows, elevator_id),
             label="load the units",
             parent=self,

@@ -12,17 +12,14 @@ from app.domain.commands import ScheduleVisit
 from app.domain.entities import User
 from app.domain.enums import Role, VisitType
 from app.domain.errors import ValidationError
-from app.services.ports import UnitOfWorkFactory
-from app.services.queries import FleetRow, fleet, profiles
+from app.services.queries import FleetRow, profiles
 from app.services.visits import schedule_visit
+from app.ui.backend import Backend
 from app.ui.format import label
+from app.ui.runtime import Progress
 from app.ui.session import Session
 from app.ui.views.form_dialog import FormDialog
 from app.ui.widgets.forms import find_data
-
-
-async def _choices(uow: UnitOfWorkFactory, today: date) -> tuple[list[FleetRow], list[User]]:
-    return await fleet(uow, today=today), await profiles(uow)
 
 
 class ScheduleDialog(FormDialog):
@@ -58,8 +55,14 @@ class ScheduleDialog(FormDialog):
         self.finish_layout()
         self.save_button.setEnabled(False)
         today = session.today()
-        session.read(
-            lambda uow: _choices(uow, today),
+
+        async def choices(
+            backend: Backend, _progress: Progress
+        ) -> tuple[list[FleetRow], list[User]]:
+            return await backend.figures.rows(today=today), await profiles(backend.unit_of_work)
+
+        session.work(
+            choices,
             lambda found: self._loaded(*found, elevator_id),
             label="load the units",
             parent=self,

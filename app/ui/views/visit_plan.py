@@ -15,7 +15,7 @@ from app.domain.enums import VisitStatus, VisitType
 from app.domain.errors import ConflictError, NotFoundError
 from app.domain.work import Incident, Visit
 from app.services.ports import BlobStore, UnitOfWorkFactory
-from app.services.queries import FleetRow, fleet
+from app.services.queries import FleetRow
 from app.ui.backend import Backend
 from app.ui.drafts import DraftStore
 from app.ui.format import label, when
@@ -140,7 +140,7 @@ async def _image(blobs: BlobStore, sha256: str, thumb: bool) -> QImage | None:
 
 async def load_form(backend: Backend, plan: VisitPlan, drafts: DraftStore, today: date) -> FormData:
     """The units, the saved draft, and the visit as stored with its photos and signatures."""
-    units = await fleet(backend.unit_of_work, today=today)
+    units = await backend.figures.rows(today=today)
     draft = drafts.load(plan.draft_key)
     if plan.visit is None:
         return FormData(units, draft)
