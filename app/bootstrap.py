@@ -98,6 +98,7 @@ class Workspace:
         return events
 
     async def aclose(self) -> None:
+        await self.figures.flush()  # the figures updated since they were last saved
         await self.close()
 
     def context(self, actor: Actor, uow: UnitOfWorkFactory | None = None) -> ServiceContext:

@@ -76,6 +76,7 @@ class FleetFigures:
         self.settings = settings or ComplianceSettings()
         self._memo: FleetSnapshot | None = None
         self._loading: asyncio.Task[None] | None = None
+        self._saved_at: tuple[LogMark, date] | None = None
         self._running: dict[_Key, asyncio.Task[FleetSnapshot]] = {}
         self.computed = 0
         """How many times the figures were computed (tests and benchmarks read it)."""
@@ -173,14 +174,23 @@ class FleetFigures:
 
     async def _compute(self, today: date, wanted: frozenset[Period]) -> FleetSnapshot:
         snapshot = await self._update(today, wanted)
+        updated = snapshot is not None
         if snapshot is None:
             with collector_paused():
                 snapshot = await self._derive(today, wanted)  # the records are gone on return
         self.computed += 1
         kept = self._keep(snapshot)
-        if kept is snapshot:
+        if kept is snapshot and not updated:
+            # An update is saved by ``flush`` (at close): encoding the snapshot holds the
+            # interpreter for tens of milliseconds, too long to do after every change.
             await self._save(snapshot)
         return snapshot
+
+    async def flush(self) -> None:
+        """Save the figures at hand if they are newer than the saved ones (before closing)."""
+        memo = self._memo
+        if memo is not None and (memo.mark, memo.today) != self._saved_at:
+            await self._save(memo)
 
     async def _update(self, today: date, wanted: frozenset[Period]) -> FleetSnapshot | None:
         """The figures at hand with the units changed since computed again, if that will do.
@@ -238,6 +248,7 @@ class FleetFigures:
         except (SiteSyncError, SnapshotUnreadable) as exc:
             self.load_error = exc
             return
+        self._saved_at = (snapshot.mark, snapshot.today)
         if self._memo is None and snapshot.settings == self.settings:
             self._memo = snapshot
 
@@ -247,6 +258,7 @@ class FleetFigures:
         try:
             data = await off_loop(partial(encode_snapshot, snapshot))
             await self._saved.save_snapshot(SNAPSHOT_NAME, data)
+            self._saved_at = (snapshot.mark, snapshot.today)
         except SiteSyncError as exc:
             self.save_error = exc
 

@@ -186,8 +186,8 @@ async def test_figures_are_computed_once_then_kept_and_saved(demo: InMemoryStore
 
 
 async def test_a_new_event_makes_the_kept_figures_stale(demo: InMemoryStore) -> None:
-    store = _copy(demo)
-    figures = q.FleetFigures(store.unit_of_work, MemorySnapshotStore())
+    store, saved = _copy(demo), MemorySnapshotStore()
+    figures = q.FleetFigures(store.unit_of_work, saved)
     chosen = q.DashboardFilter(YEAR)
     before = await figures.dashboard(chosen, now=NOW)
     assert before is not None
@@ -200,6 +200,11 @@ async def test_a_new_event_makes_the_kept_figures_stale(demo: InMemoryStore) -> 
     assert current is not None
     assert not current.stale
     assert (figures.computed, figures.updated) == (2, 1)  # only the unit called out again
+    assert saved.saves == 1  # an update is saved when the store closes
+    await figures.flush()
+    await figures.flush()
+    assert saved.saves == 2
+    assert await q.FleetFigures(store.unit_of_work, saved).dashboard(chosen, now=NOW) == current
     assert len(current.open_callbacks) == len(before.open_callbacks) + 1
     assert current.metrics.callbacks == before.metrics.callbacks + 1
 
