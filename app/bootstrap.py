@@ -30,7 +30,7 @@ from app.services.context import Actor, DeviceIdentity, ServiceContext
 from app.services.demo import DemoSummary, demo_device_seed, generate_demo
 from app.services.demo.generator import demo_ids
 from app.services.ports import Clock, IdGenerator, UnitOfWorkFactory
-from app.services.queries import FleetFigures
+from app.services.queries import DEFAULT_DAYS, FleetFigures, trailing_period
 from app.services.templates import load_catalog
 from app.services.users import register_user
 from app.store import Store, open_store
@@ -260,6 +260,9 @@ async def create_demo_store(
         await store.set_meta(
             {"organization_name": summary.organization_name, "demo_seed": str(seed)}
         )
+        # saved with the store, so its first opening paints the dashboard at once
+        figures = FleetFigures(store.unit_of_work, store)
+        await figures.current(today=as_of, periods=[trailing_period(as_of, DEFAULT_DAYS)])
         return summary, await store.count_events()
     finally:
         await store.close()

@@ -102,6 +102,18 @@ class ElevatorRepository(Repository[Elevator], Protocol):
     async def list_all(self) -> list[Elevator]: ...
 
 
+@dataclass(frozen=True, slots=True)
+class UnitSpan:
+    """The units whose ids lie from ``first`` to ``last``, both included (in text order): a
+    slice of the fleet, for reading a large one a part at a time."""
+
+    first: UUID
+    last: UUID
+
+    def __contains__(self, unit_id: object) -> bool:
+        return isinstance(unit_id, UUID) and str(self.first) <= str(unit_id) <= str(self.last)
+
+
 class StatusHistoryRepository(Protocol):
     async def add(self, change: StatusChange) -> None: ...
 
@@ -109,8 +121,9 @@ class StatusHistoryRepository(Protocol):
         """The unit's status history, oldest first."""
         ...
 
-    async def list_all(self) -> list[StatusChange]:
-        """Every unit's status history in one read; each unit's changes oldest first."""
+    async def list_all(self, units: UnitSpan | None = None) -> list[StatusChange]:
+        """Every unit's status history in one read; each unit's changes oldest first
+        (only those of ``units`` if given)."""
         ...
 
 
@@ -119,20 +132,23 @@ class VisitRepository(Repository[Visit], Protocol):
         """The unit's visits, oldest first."""
         ...
 
-    async def list_all(self) -> list[Visit]:
-        """Every visit in full, in one read; each unit's oldest first."""
+    async def list_all(self, units: UnitSpan | None = None) -> list[Visit]:
+        """Every visit in full, in one read; each unit's oldest first
+        (only those of ``units`` if given)."""
         ...
 
-    async def summaries(self) -> list[VisitSummary]:
-        """Every visit's header in one read (no visit document parsed); each unit's oldest first."""
+    async def summaries(self, units: UnitSpan | None = None) -> list[VisitSummary]:
+        """Every visit's header in one read (no visit document parsed), or only ``units``';
+        each unit's oldest first."""
         ...
 
 
 class DeficiencyRepository(Repository[Deficiency], Protocol):
     async def for_elevator(self, elevator_id: UUID) -> list[Deficiency]: ...
 
-    async def list_all(self) -> list[Deficiency]:
-        """Every deficiency in one read; each unit's in the order of ``for_elevator``."""
+    async def list_all(self, units: UnitSpan | None = None) -> list[Deficiency]:
+        """Every deficiency in one read; each unit's in the order of ``for_elevator``
+        (only those of ``units`` if given)."""
         ...
 
 
@@ -143,16 +159,18 @@ class IncidentRepository(Repository[Incident], Protocol):
 
     async def open_for_elevator(self, elevator_id: UUID) -> list[Incident]: ...
 
-    async def list_all(self) -> list[Incident]:
-        """Every incident in one read; each unit's oldest report first."""
+    async def list_all(self, units: UnitSpan | None = None) -> list[Incident]:
+        """Every incident in one read; each unit's oldest report first
+        (only those of ``units`` if given)."""
         ...
 
 
 class InspectionRepository(Repository[Inspection], Protocol):
     async def for_elevator(self, elevator_id: UUID) -> list[Inspection]: ...
 
-    async def list_all(self) -> list[Inspection]:
-        """Every inspection in one read; each unit's in the order of ``for_elevator``."""
+    async def list_all(self, units: UnitSpan | None = None) -> list[Inspection]:
+        """Every inspection in one read; each unit's in the order of ``for_elevator``
+        (only those of ``units`` if given)."""
         ...
 
 

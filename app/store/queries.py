@@ -3,15 +3,16 @@
 A unit of work keeps its changes in memory until it commits. A query answers from the database
 and lays the unit's own changes over the result, filtered and ordered by the same declaration,
 so nothing has to be written early (and nothing needs undoing if the unit then fails). Only
-equality tests and plain ascending orders are supported, matched to SQLite's semantics: NULL
-never equals anything and sorts first.
+comparisons with a value and plain ascending orders are supported, matched to SQLite's
+semantics: NULL never compares true and sorts first.
 """
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from pydantic import BaseModel
 from sqlalchemy import bindparam, select
@@ -23,14 +24,28 @@ _LAST = (2, 0)
 """Sort rank of a value the row does not have yet (a rowid assigned when it is written)."""
 
 
+_OPERATORS: Final[dict[str, Any]] = {
+    "=": operator.eq,
+    "<>": operator.ne,
+    ">=": operator.ge,
+    "<=": operator.le,
+}
+"""The comparisons a ``Where`` can make, as Python operators (SQLAlchemy's take them too)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Where:
-    """``column = :param`` (or ``column = value``); ``negate`` makes it ``<>``."""
+    """``column = :param`` (or ``column = value``), or another comparison (``op``)."""
 
     column: str
     param: str | None = None
     value: Any = None
-    negate: bool = False
+    op: str = "="
+
+    def sql(self, columns: Any) -> Any:
+        """The test as an SQLAlchemy expression on ``columns`` (a table's ``c``)."""
+        target = bindparam(self.param) if self.param else self.value
+        return columns[self.column].operate(_OPERATORS[self.op], target)
 
 
 def eq(column: str, param: str | None = None) -> Where:
@@ -40,7 +55,12 @@ def eq(column: str, param: str | None = None) -> Where:
 
 def ne(column: str, value: Any) -> Where:
     """``column`` differs from a constant (and is not NULL)."""
-    return Where(column, value=value, negate=True)
+    return Where(column, value=value, op="<>")
+
+
+def between(column: str, low: str, high: str) -> tuple[Where, Where]:
+    """``column`` from the value bound as ``low`` to the one bound as ``high`` (both included)."""
+    return Where(column, low, op=">="), Where(column, high, op="<=")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -54,11 +74,7 @@ class Query[T: BaseModel]:
 
     def __post_init__(self) -> None:
         columns = self.mapping.row.__table__.c
-        tests = []
-        for test in self.where:
-            target = bindparam(test.param) if test.param else test.value
-            column = columns[test.column]
-            tests.append(column != target if test.negate else column == target)
+        tests = [test.sql(columns) for test in self.where]
         ordered = [columns[name] for name in self.order]
         key = columns[self.mapping.key]
         statement = select(columns.doc, key, *ordered).where(*tests).order_by(*ordered)
@@ -71,7 +87,7 @@ class Query[T: BaseModel]:
             if actual is None:
                 return False
             expected = values[test.param] if test.param else test.value
-            if (actual == expected) == test.negate:
+            if not _OPERATORS[test.op](actual, expected):
                 return False
         return True
 

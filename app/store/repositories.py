@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Final, Protocol
 from uuid import UUID
 
@@ -12,9 +13,10 @@ from sqlalchemy import func, select
 from app.domain.entities import Customer, Elevator, Site, StatusChange, User
 from app.domain.enums import ElevatorStatus, IncidentStatus
 from app.domain.work import Deficiency, Incident, Inspection, Visit, VisitSummary
+from app.services.ports import UnitSpan
 from app.store import mapping as m
 from app.store.mapping import ProjectionMapping, text_key
-from app.store.queries import Query, Where, eq, ne
+from app.store.queries import Query, Where, between, eq, ne
 from app.store.sql import Row, Sql, compile_sql
 
 
@@ -66,23 +68,48 @@ class ProjectionRepository[T: BaseModel]:
         found = await self._list(query, **values)
         return found[0] if found else None
 
-    async def _all(self, query: Query[T]) -> list[T]:
+    async def _all(self, queries: _Whole[T], units: UnitSpan | None) -> list[T]:
         """A whole-table read in batches (the rows of one batch are all that is held raw)."""
-        return await _scan(self._unit, query)
+        return await _scan(self._unit, queries, units)
 
 
-async def _scan[T: BaseModel](unit: UnitContext, query: Query[T]) -> list[T]:
+@dataclass(frozen=True, slots=True)
+class _Whole[T: BaseModel]:
+    """A whole-table read unit by unit, and the same for a span of units."""
+
+    every: Query[T]
+    span: Query[T]
+
+    @classmethod
+    def of(cls, mapping: ProjectionMapping[T], order: tuple[str, ...]) -> _Whole[T]:
+        """Rows of ``mapping`` in ``elevator_id`` then ``order`` order."""
+        order = ("elevator_id", *order)
+        return cls(Query(mapping, order=order), Query(mapping, _IN_SPAN, order))
+
+
+_IN_SPAN: Final = between("elevator_id", "first", "last")
+
+
+def _span_values(units: UnitSpan | None) -> dict[str, str]:
+    return {} if units is None else {"first": str(units.first), "last": str(units.last)}
+
+
+async def _scan[T: BaseModel](
+    unit: UnitContext, queries: _Whole[T], units: UnitSpan | None
+) -> list[T]:
+    query, values = (queries.every if units is None else queries.span), _span_values(units)
     load = query.mapping.load
-    found = await unit.scan(query.mapping, query.sql, lambda row: load(row[0]))
-    return await unit.query(query, {}) if found is None else found
+    found = await unit.scan(query.mapping, query.sql, lambda row: load(row[0]), values)
+    return await unit.query(query, values) if found is None else found
 
 
-def _summary_sql() -> Sql:
+def _summary_sql(*where: Where) -> Sql:
     """Visit headers as JSON built by SQLite from the columns: no visit document is parsed."""
     c = m.VISITS.row.__table__.c
     fields = VisitSummary.model_fields
     document = func.json_object(*(part for name in fields for part in (name, c[name])))
-    return compile_sql(select(document).order_by(c.elevator_id, c.created_at, c.id))
+    tests = [w.sql(c) for w in where]
+    return compile_sql(select(document).where(*tests).order_by(c.elevator_id, c.created_at, c.id))
 
 
 _USERS_ALL: Final = Query(m.USERS, order=("display_name", "id"))
@@ -109,12 +136,13 @@ _OPEN_INCIDENTS: Final = Query(
 _INSPECTIONS: Final = Query(m.INSPECTIONS, (eq("elevator_id"),), ("performed_on", "id"))
 # Whole-table reads come unit by unit (the (elevator_id, ...) indexes give that order), each
 # unit's rows in the order of its per-unit query.
-_HISTORY_ALL: Final = Query(m.STATUS_CHANGES, order=("elevator_id", "changed_at", "position"))
-_VISITS_ALL: Final = Query(m.VISITS, order=("elevator_id", "created_at", "id"))
+_HISTORY_ALL: Final = _Whole.of(m.STATUS_CHANGES, ("changed_at", "position"))
+_VISITS_ALL: Final = _Whole.of(m.VISITS, ("created_at", "id"))
 _VISIT_SUMMARIES: Final = _summary_sql()
-_DEFICIENCIES_ALL: Final = Query(m.DEFICIENCIES, order=("elevator_id", "opened_at", "id"))
-_INCIDENTS_ALL: Final = Query(m.INCIDENTS, order=("elevator_id", "reported_at", "id"))
-_INSPECTIONS_ALL: Final = Query(m.INSPECTIONS, order=("elevator_id", "performed_on", "id"))
+_VISIT_SUMMARIES_SPAN: Final = _summary_sql(*_IN_SPAN)
+_DEFICIENCIES_ALL: Final = _Whole.of(m.DEFICIENCIES, ("opened_at", "id"))
+_INCIDENTS_ALL: Final = _Whole.of(m.INCIDENTS, ("reported_at", "id"))
+_INSPECTIONS_ALL: Final = _Whole.of(m.INSPECTIONS, ("performed_on", "id"))
 
 
 class SqliteUserRepository(ProjectionRepository[User]):
@@ -192,9 +220,9 @@ class SqliteStatusHistoryRepository:
         """The unit's status history, oldest first."""
         return await self._unit.query(_HISTORY, {"elevator_id": str(elevator_id)})
 
-    async def list_all(self) -> list[StatusChange]:
-        """Every unit's status history, unit by unit, each oldest first."""
-        return await _scan(self._unit, _HISTORY_ALL)
+    async def list_all(self, units: UnitSpan | None = None) -> list[StatusChange]:
+        """Every unit's status history (or ``units``'), unit by unit, each oldest first."""
+        return await _scan(self._unit, _HISTORY_ALL, units)
 
 
 class SqliteVisitRepository(ProjectionRepository[Visit]):
@@ -207,15 +235,16 @@ class SqliteVisitRepository(ProjectionRepository[Visit]):
         """The unit's visits, oldest first."""
         return await self._list(_VISITS, elevator_id=str(elevator_id))
 
-    async def list_all(self) -> list[Visit]:
-        """Every visit in full, unit by unit, each oldest first."""
-        return await self._all(_VISITS_ALL)
+    async def list_all(self, units: UnitSpan | None = None) -> list[Visit]:
+        """Every visit in full, unit by unit, each oldest first (or only ``units``')."""
+        return await self._all(_VISITS_ALL, units)
 
-    async def summaries(self) -> list[VisitSummary]:
-        """Every visit's header from the columns, unit by unit, each oldest first."""
-        found = await self._unit.scan(m.VISITS, _VISIT_SUMMARIES, _load_summary)
+    async def summaries(self, units: UnitSpan | None = None) -> list[VisitSummary]:
+        """Every visit's header from the columns (or ``units``'), unit by unit, oldest first."""
+        sql = _VISIT_SUMMARIES if units is None else _VISIT_SUMMARIES_SPAN
+        found = await self._unit.scan(m.VISITS, sql, _load_summary, _span_values(units))
         if found is None:
-            return [visit.summary() for visit in await self.list_all()]
+            return [visit.summary() for visit in await self.list_all(units)]
         return found
 
 
@@ -229,9 +258,9 @@ class SqliteDeficiencyRepository(ProjectionRepository[Deficiency]):
         """The unit's deficiencies, oldest first."""
         return await self._list(_DEFICIENCIES, elevator_id=str(elevator_id))
 
-    async def list_all(self) -> list[Deficiency]:
-        """Every deficiency, unit by unit, each oldest first."""
-        return await self._all(_DEFICIENCIES_ALL)
+    async def list_all(self, units: UnitSpan | None = None) -> list[Deficiency]:
+        """Every deficiency, unit by unit, each oldest first (or only ``units``')."""
+        return await self._all(_DEFICIENCIES_ALL, units)
 
 
 class SqliteIncidentRepository(ProjectionRepository[Incident]):
@@ -248,9 +277,9 @@ class SqliteIncidentRepository(ProjectionRepository[Incident]):
         """The unit's open incidents, oldest report first."""
         return await self._list(_OPEN_INCIDENTS, elevator_id=str(elevator_id))
 
-    async def list_all(self) -> list[Incident]:
-        """Every incident, unit by unit, each oldest report first."""
-        return await self._all(_INCIDENTS_ALL)
+    async def list_all(self, units: UnitSpan | None = None) -> list[Incident]:
+        """Every incident, unit by unit, each oldest report first (or only ``units``')."""
+        return await self._all(_INCIDENTS_ALL, units)
 
 
 class SqliteInspectionRepository(ProjectionRepository[Inspection]):
@@ -263,9 +292,9 @@ class SqliteInspectionRepository(ProjectionRepository[Inspection]):
         """The unit's inspections, oldest first."""
         return await self._list(_INSPECTIONS, elevator_id=str(elevator_id))
 
-    async def list_all(self) -> list[Inspection]:
-        """Every inspection, unit by unit, each oldest first."""
-        return await self._all(_INSPECTIONS_ALL)
+    async def list_all(self, units: UnitSpan | None = None) -> list[Inspection]:
+        """Every inspection, unit by unit, each oldest first (or only ``units``')."""
+        return await self._all(_INSPECTIONS_ALL, units)
 
 
 def _load_summary(row: Row) -> VisitSummary:

@@ -13,6 +13,7 @@ from uuid import UUID
 from app.domain.entities import Customer, Elevator, Site, StatusChange, User
 from app.domain.enums import IncidentStatus
 from app.domain.work import Deficiency, Incident, Inspection, Visit, VisitSummary
+from app.services.ports import UnitSpan
 
 type Pause = Callable[[], Coroutine[Any, Any, None]]
 """What a read awaits first (``InMemoryStore.pause``)."""
@@ -28,9 +29,11 @@ class _OfUnit(Protocol):
     def elevator_id(self) -> UUID: ...
 
 
-def _unit_by_unit[T: _OfUnit](items: Iterable[T]) -> list[T]:
-    """Rows unit by unit (as the SQLite store's whole-table reads give them), order kept."""
-    return sorted(items, key=lambda item: str(item.elevator_id))
+def _unit_by_unit[T: _OfUnit](items: Iterable[T], units: UnitSpan | None) -> list[T]:
+    """Rows unit by unit (as the SQLite store's whole-table reads give them), order kept;
+    only those of ``units`` if given."""
+    chosen = items if units is None else (i for i in items if i.elevator_id in units)
+    return sorted(chosen, key=lambda item: str(item.elevator_id))
 
 
 class InMemoryRepository[T: _HasId]:
@@ -106,29 +109,29 @@ class InMemoryStatusHistory:
         await self._pause()
         return [r for r in self._rows if r.elevator_id == elevator_id]
 
-    async def list_all(self) -> list[StatusChange]:
+    async def list_all(self, units: UnitSpan | None = None) -> list[StatusChange]:
         await self._pause()
-        return _unit_by_unit(self._rows)
+        return _unit_by_unit(self._rows, units)
 
 
 class InMemoryVisits(InMemoryRepository[Visit]):
     async def for_elevator(self, elevator_id: UUID) -> list[Visit]:
         return sorted(await self._of_unit(elevator_id), key=lambda v: v.created_at)
 
-    async def list_all(self) -> list[Visit]:
+    async def list_all(self, units: UnitSpan | None = None) -> list[Visit]:
         await self._pause()
-        return _unit_by_unit(sorted(self._items.values(), key=lambda v: v.created_at))
+        return _unit_by_unit(sorted(self._items.values(), key=lambda v: v.created_at), units)
 
-    async def summaries(self) -> list[VisitSummary]:
-        return [visit.summary() for visit in await self.list_all()]
+    async def summaries(self, units: UnitSpan | None = None) -> list[VisitSummary]:
+        return [visit.summary() for visit in await self.list_all(units)]
 
 
 class InMemoryDeficiencies(InMemoryRepository[Deficiency]):
     async def for_elevator(self, elevator_id: UUID) -> list[Deficiency]:
         return await self._of_unit(elevator_id)
 
-    async def list_all(self) -> list[Deficiency]:
-        return _unit_by_unit(await super().list_all())
+    async def list_all(self, units: UnitSpan | None = None) -> list[Deficiency]:
+        return _unit_by_unit(await super().list_all(), units)
 
 
 class InMemoryIncidents(InMemoryRepository[Incident]):
@@ -139,14 +142,14 @@ class InMemoryIncidents(InMemoryRepository[Incident]):
         found = await self.for_elevator(elevator_id)
         return [i for i in found if i.status is IncidentStatus.OPEN]
 
-    async def list_all(self) -> list[Incident]:
+    async def list_all(self, units: UnitSpan | None = None) -> list[Incident]:
         await self._pause()
-        return _unit_by_unit(sorted(self._items.values(), key=lambda i: i.reported_at))
+        return _unit_by_unit(sorted(self._items.values(), key=lambda i: i.reported_at), units)
 
 
 class InMemoryInspections(InMemoryRepository[Inspection]):
     async def for_elevator(self, elevator_id: UUID) -> list[Inspection]:
         return await self._of_unit(elevator_id)
 
-    async def list_all(self) -> list[Inspection]:
-        return _unit_by_unit(await super().list_all())
+    async def list_all(self, units: UnitSpan | None = None) -> list[Inspection]:
+        return _unit_by_unit(await super().list_all(), units)

@@ -8,6 +8,7 @@ the only thing this side writes) and filtered without computing them again.
 """
 
 from app.services.queries.dashboard import (
+    DEFAULT_DAYS,
     Dashboard,
     DashboardFilter,
     OpenCallback,
@@ -44,6 +45,7 @@ from app.services.queries.snapshot import (
 )
 
 __all__ = [
+    "DEFAULT_DAYS",
     "ComplianceRow",
     "Dashboard",
     "DashboardFilter",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Final
 from uuid import UUID
 
 from app.domain.compliance import due_order
@@ -72,6 +73,10 @@ class Dashboard:
     sites: tuple[Site, ...]
     stale: bool = False
     """Figures from before the latest changes, shown while fresh ones are computed."""
+
+
+DEFAULT_DAYS: Final = 365
+"""The dashboard's period until another is chosen: the last twelve months."""
 
 
 def trailing_period(today: date, days: int) -> Period:

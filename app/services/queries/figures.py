@@ -25,7 +25,7 @@ from typing import Final, Protocol
 from uuid import UUID
 
 from app.domain.downtime import Period
-from app.domain.entities import ComplianceSettings
+from app.domain.entities import ComplianceSettings, Elevator
 from app.domain.errors import SiteSyncError
 from app.domain.figures import MetricTally
 from app.domain.metrics import UnitRecord
@@ -37,14 +37,16 @@ from app.domain.payloads import (
     UserRegistered,
     VisitStarted,
 )
-from app.services.ports import LogMark, SnapshotStore, UnitOfWork, UnitOfWorkFactory
+from app.services.ports import LogMark, SnapshotStore, UnitOfWork, UnitOfWorkFactory, UnitSpan
 from app.services.queries.codec import SnapshotUnreadable, decode_snapshot, encode_snapshot
 from app.services.queries.dashboard import Dashboard, DashboardFilter, board
-from app.services.queries.fleet import FleetData, FleetRow, load_unit_record, read_fleet
+from app.services.queries.fleet import FleetData, FleetRow, load_unit_record, read_records
 from app.services.queries.snapshot import (
+    FleetPart,
     FleetSnapshot,
-    compute_snapshot,
-    fleet_tallies,
+    assemble,
+    compute_part,
+    snapshot_of,
     update_snapshot,
 )
 
@@ -214,16 +216,39 @@ class FleetFigures:
         return update_snapshot(base, changed, mark)
 
     async def _derive(self, today: date, wanted: frozenset[Period]) -> FleetSnapshot:
+        """Every unit's figures, read and computed ``FLEET_PART`` units at a time.
+
+        Each part is read in a unit of work of its own (none is held open while computing)
+        and the snapshot is marked with where the log ended before the first read: a change
+        recorded meanwhile is in some parts already and is computed again by the next update.
+        """
         async with self._uow() as uow:
             mark = await uow.events.mark()
-            fleet = [await read_fleet(uow)]  # handed over whole: the thread frees it
+            units = [u for u in await uow.elevators.list_all() if u.active]
+            names = FleetData(
+                (),
+                {s.id: s for s in await uow.sites.list_all()},
+                {c.id: c for c in await uow.customers.list_all()},
+            )
         base, settings = self._memo, self.settings
         if base is not None and base.matches(mark, today, settings):
-            missing = [p for p in wanted if p not in base.tallies]
-            tallies = partial(_tallies, periods=missing, today=today, settings=settings)
-            return base.with_tallies(await off_loop(partial(_consume, fleet, tallies)))
-        snapshot = partial(compute_snapshot, mark=mark, today=today, settings=settings)
-        return await off_loop(partial(_consume, fleet, partial(snapshot, periods=wanted)))
+            keep: FleetSnapshot | None = base  # its figures are current: add the periods missing
+            periods = [p for p in wanted if p not in base.tallies]
+        else:
+            keep, periods = None, list(wanted)
+        work = partial(compute_part, today=today, settings=settings, periods=periods,
+                       figures=keep is None)  # fmt: skip
+        parts: list[FleetPart] = []
+        for span, chosen in fleet_parts(units, FLEET_PART):
+            async with self._uow() as uow:
+                records = await read_records(uow, chosen, span)
+            fleet = [FleetData(records, names.sites, names.customers)]
+            del records  # handed over whole: the thread frees it a unit at a time
+            parts.append(await off_loop(partial(_consume, fleet, work)))
+        order = [u.id for u in units]
+        if keep is not None:
+            return keep.with_tallies(assemble(parts, order)[1])
+        return snapshot_of(parts, order, names, mark, today, settings)
 
     def _keep(self, snapshot: FleetSnapshot) -> FleetSnapshot:
         """Remember ``snapshot`` unless a newer one is known; returns the one kept."""
@@ -262,6 +287,9 @@ class FleetFigures:
         except SiteSyncError as exc:
             self.save_error = exc
 
+
+FLEET_PART: Final = 1_000
+"""Units read and computed at a time when the whole fleet is: bounds the memory it takes."""
 
 UPDATE_LIMIT: Final = 500
 """Entities changed since the figures at hand up to which only their units are recomputed."""
@@ -336,10 +364,12 @@ def _consume[T](fleet: list[FleetData], work: Callable[[FleetData], T]) -> T:
     return result
 
 
-def _tallies(
-    data: FleetData, *, periods: Iterable[Period], today: date, settings: ComplianceSettings
-) -> dict[Period, tuple[MetricTally, ...]]:
-    return {p: fleet_tallies(data, p, today, settings) for p in periods}
+def fleet_parts(units: list[Elevator], size: int) -> Iterator[tuple[UnitSpan, list[Elevator]]]:
+    """The units ``size`` at a time in id order, each part with the span of ids it covers."""
+    ordered = sorted(units, key=lambda u: str(u.id))
+    for start in range(0, len(ordered), size):
+        chosen = ordered[start : start + size]
+        yield UnitSpan(chosen[0].id, chosen[-1].id), chosen
 
 
 def _stand_in(

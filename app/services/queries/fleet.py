@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
@@ -18,7 +18,7 @@ from app.domain.entities import ComplianceSettings, Customer, Elevator, Site
 from app.domain.enums import DriveType, ElevatorStatus, Manufacturer
 from app.domain.health import HealthBand, HealthScore, health_score
 from app.domain.metrics import UnitRecord
-from app.services.ports import UnitOfWork, UnitOfWorkFactory
+from app.services.ports import UnitOfWork, UnitOfWorkFactory, UnitSpan
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,12 +75,22 @@ def _by_unit[T: _OfUnit](items: Iterable[T]) -> dict[UUID, tuple[T, ...]]:
 async def read_fleet(uow: UnitOfWork, *, include_decommissioned: bool = False) -> FleetData:
     """``load_fleet`` inside an open unit of work: one query per kind of record."""
     units = [u for u in await uow.elevators.list_all() if include_decommissioned or u.active]
-    history = _by_unit(await uow.status_history.list_all())
-    visits = _by_unit(await uow.visits.summaries())
-    incidents = _by_unit(await uow.incidents.list_all())
-    inspections = _by_unit(await uow.inspections.list_all())
-    deficiencies = _by_unit(await uow.deficiencies.list_all())
-    records = tuple(
+    records = await read_records(uow, units)
+    sites = {s.id: s for s in await uow.sites.list_all()}
+    customers = {c.id: c for c in await uow.customers.list_all()}
+    return FleetData(records, sites, customers)
+
+
+async def read_records(
+    uow: UnitOfWork, units: Sequence[Elevator], span: UnitSpan | None = None
+) -> tuple[UnitRecord, ...]:
+    """The records of ``units`` (all within ``span``, if given), one query per kind."""
+    history = _by_unit(await uow.status_history.list_all(span))
+    visits = _by_unit(await uow.visits.summaries(span))
+    incidents = _by_unit(await uow.incidents.list_all(span))
+    inspections = _by_unit(await uow.inspections.list_all(span))
+    deficiencies = _by_unit(await uow.deficiencies.list_all(span))
+    return tuple(
         UnitRecord(
             elevator=unit,
             history=history.get(unit.id, ()),
@@ -91,9 +101,6 @@ async def read_fleet(uow: UnitOfWork, *, include_decommissioned: bool = False) -
         )
         for unit in units
     )
-    sites = {s.id: s for s in await uow.sites.list_all()}
-    customers = {c.id: c for c in await uow.customers.list_all()}
-    return FleetData(records, sites, customers)
 
 
 async def load_fleet(

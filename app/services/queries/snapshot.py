@@ -173,6 +173,50 @@ def update_snapshot(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class FleetPart:
+    """Some units' figures and tallies by unit id: a part of a fleet computed in parts."""
+
+    figures: dict[UUID, UnitFigures]
+    tallies: dict[Period, dict[UUID, MetricTally]]
+
+
+def compute_part(
+    data: FleetData,
+    today: date,
+    settings: ComplianceSettings,
+    periods: Iterable[Period] = (),
+    *,
+    figures: bool = True,
+) -> FleetPart:
+    """The units' figures (unless not ``figures``) and tallies for ``periods`` (pure)."""
+    records = data.records
+    return FleetPart(
+        {r.elevator.id: unit_figures(data, r, today, settings) for r in records} if figures else {},
+        {
+            p: {r.elevator.id: unit_tally(r, p, settings, period_as_of(p, today)) for r in records}
+            for p in periods
+        },
+    )
+
+
+def assemble(
+    parts: Iterable[FleetPart], order: Iterable[UUID]
+) -> tuple[tuple[UnitFigures, ...], dict[Period, tuple[MetricTally, ...]]]:
+    """The parts' figures and tallies as one fleet's, in ``order`` (the fleet order)."""
+    figures: dict[UUID, UnitFigures] = {}
+    tallies: dict[Period, dict[UUID, MetricTally]] = {}
+    for part in parts:
+        figures.update(part.figures)
+        for period, found in part.tallies.items():
+            tallies.setdefault(period, {}).update(found)
+    ids = list(order)
+    return (
+        tuple(figures[i] for i in ids if i in figures),
+        {p: tuple(found[i] for i in ids) for p, found in tallies.items()},
+    )
+
+
 def compute_snapshot(
     data: FleetData,
     mark: LogMark,
@@ -181,12 +225,26 @@ def compute_snapshot(
     periods: Iterable[Period] = (),
 ) -> FleetSnapshot:
     """Every unit's figures, and tallies for ``periods`` (pure: runs on a worker thread)."""
+    part = compute_part(data, today, settings, periods)
+    return snapshot_of([part], [r.elevator.id for r in data.records], data, mark, today, settings)
+
+
+def snapshot_of(
+    parts: Iterable[FleetPart],
+    order: Iterable[UUID],
+    data: FleetData,
+    mark: LogMark,
+    today: date,
+    settings: ComplianceSettings,
+) -> FleetSnapshot:
+    """The snapshot the parts make, units in ``order``, names from ``data``."""
+    units, tallies = assemble(parts, order)
     return FleetSnapshot(
         mark=mark,
         today=today,
         settings=settings,
-        units=tuple(unit_figures(data, r, today, settings) for r in data.records),
+        units=units,
         customers=tuple(sorted(data.customers.values(), key=lambda c: c.name)),
         sites=tuple(sorted(data.sites.values(), key=lambda s: s.name)),
-        tallies={p: fleet_tallies(data, p, today, settings) for p in periods},
+        tallies=tallies,
     )

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from app.domain.downtime import Period
 from app.domain.enums import Manufacturer
 from app.domain.figures import MetricFigures
-from app.services.queries import Dashboard, DashboardFilter, trailing_period
+from app.services.queries import DEFAULT_DAYS, Dashboard, DashboardFilter, trailing_period
 from app.ui.backend import Backend
 from app.ui.format import label, number
 from app.ui.models.records import ComplianceTableModel, FleetTableModel, OpenCallbackTableModel
@@ -130,7 +130,7 @@ class DashboardView(View):
         self.period.setObjectName("period")
         for text, days in PERIODS:
             self.period.addItem(text, days)
-        self.period.setCurrentIndex(2)
+        self.period.setCurrentIndex(find_data(self.period, DEFAULT_DAYS))
         self.customer, self.site, self.maker = QComboBox(), QComboBox(), QComboBox()
         for combo, name in (
             (self.customer, "customerFilter"),

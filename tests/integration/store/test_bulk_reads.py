@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -18,8 +18,15 @@ from app.domain.enums import VisitStatus
 from app.domain.events import NewEvent
 from app.services import recorder
 from app.services.context import ServiceContext
-from app.services.ports import LogMark, UnitOfWork
-from app.services.queries import load_fleet, load_unit_record
+from app.services.ports import LogMark, UnitOfWork, UnitSpan
+from app.services.queries import (
+    DEFAULT_DAYS,
+    DashboardFilter,
+    FleetFigures,
+    load_fleet,
+    load_unit_record,
+    trailing_period,
+)
 from app.store import Store, open_store, uow
 from app.store.seeding import record
 from tests.integration.store.scenario import record_everything
@@ -125,6 +132,35 @@ async def test_the_entities_changed_since_a_mark(store: Store, ctx: ServiceConte
         await recorder.record(work, ctx, [NewEvent(bolt, p.CustomerCreated(name="Bolt"))])
         assert await work.events.changed_since(middle, 10) == {("customer", bolt)}  # staged
         assert await work.events.changed_since(start, 1) is None
+
+
+async def test_a_span_of_units_reads_just_their_records(demo: Store) -> None:
+    async with demo.unit_of_work() as work:
+        ids = sorted((u.id for u in await work.elevators.list_all()), key=str)
+        span = UnitSpan(ids[2], ids[5])
+        for kind in (*KINDS, "summaries"):
+            repo = getattr(work, "visits" if kind == "summaries" else kind)
+            read = repo.summaries if kind == "summaries" else repo.list_all
+            every = await read()
+            assert await read(span) == [r for r in every if r.elevator_id in span], kind
+            assert {r.elevator_id for r in await read(span)} <= set(ids[2:6])
+    async with demo.unit_of_work() as work:  # staged changes: answered through the overlay
+        [visit, *_] = await work.visits.list_all(span)
+        before = await work.visits.list_all(span)
+        await work.visits.put(visit)
+        assert await work.visits.list_all(span) == before
+        assert await work.visits.summaries(span) == [v.summary() for v in before]
+
+
+async def test_a_new_demo_store_carries_its_dashboard_figures(demo: Store) -> None:
+    figures = FleetFigures(demo.unit_of_work, demo)
+    chosen = DashboardFilter(trailing_period(date(2025, 6, 2), DEFAULT_DAYS))
+    now = datetime(2025, 6, 2, 12, 0, tzinfo=UTC)
+    board = await figures.dashboard(chosen, now=now, wait=False)
+    assert board is not None
+    assert not board.stale
+    assert figures.computed == 0
+    assert board == await FleetFigures(demo.unit_of_work).dashboard(chosen, now=now)
 
 
 async def test_snapshots_are_kept_until_replaced_or_a_rebuild(store: Store) -> None:

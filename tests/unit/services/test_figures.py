@@ -28,7 +28,7 @@ from app.services.ports import LogMark
 from app.services.queries import figures as figures_module
 from app.services.queries.codec import decode_snapshot, encode_snapshot
 from app.services.queries.figures import SNAPSHOT_NAME
-from app.services.queries.snapshot import FleetSnapshot, compute_snapshot
+from app.services.queries.snapshot import FleetPart, FleetSnapshot, compute_part, compute_snapshot
 from app.services.sites import update_site
 from tests.fakes import (
     FixedClock,
@@ -221,6 +221,20 @@ async def _from_scratch(store: InMemoryStore, periods: list[Period]) -> FleetSna
     return compute_snapshot(data, mark, AS_OF, SETTINGS, periods)
 
 
+async def test_a_fleet_computed_in_parts_adds_up_exactly_as_in_one(
+    demo: InMemoryStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(figures_module, "FLEET_PART", 7)  # 30 units: parts of 7, 7, 7, 7, 2
+    figures = q.FleetFigures(demo.unit_of_work)
+    month, quarter = q.trailing_period(AS_OF, 30), q.trailing_period(AS_OF, 90)
+    assert await figures.current(today=AS_OF, periods=[YEAR, month]) == await _from_scratch(
+        demo, [YEAR, month]
+    )
+    more = await figures.current(today=AS_OF, periods=[quarter])  # its tallies only, in parts
+    assert more == await _from_scratch(demo, [YEAR, month, quarter])
+    assert figures.computed == 2
+
+
 async def test_changes_to_a_few_units_recompute_only_them_exactly(demo: InMemoryStore) -> None:
     store = _copy(demo)
     figures = q.FleetFigures(store.unit_of_work, MemorySnapshotStore())
@@ -328,9 +342,9 @@ async def test_a_request_during_a_computation_waits_for_it_then_looks_again(
 ) -> None:
     store = _copy(demo)
     running, most = [0], [0]
-    compute = compute_snapshot
+    compute = compute_part
 
-    def slow(*args: Any, **kwargs: Any) -> FleetSnapshot:
+    def slow(*args: Any, **kwargs: Any) -> FleetPart:
         running[0] += 1
         most[0] = max(most[0], running[0])
         time.sleep(0.2)
@@ -339,7 +353,7 @@ async def test_a_request_during_a_computation_waits_for_it_then_looks_again(
         finally:
             running[0] -= 1
 
-    monkeypatch.setattr(figures_module, "compute_snapshot", slow)
+    monkeypatch.setattr(figures_module, "compute_part", slow)
     figures = q.FleetFigures(store.unit_of_work)
     first = asyncio.create_task(figures.fleet_list(today=AS_OF))
     await asyncio.sleep(0.05)  # the first computation has read the fleet and is computing
@@ -359,12 +373,14 @@ async def test_the_collector_pauses_only_while_a_fleet_is_computed(
 ) -> None:
     seen: list[bool] = []
 
-    def watching(*args: Any, **kwargs: Any) -> FleetSnapshot:
+    compute = compute_part
+
+    def watching(*args: Any, **kwargs: Any) -> FleetPart:
         seen.append(gc.isenabled())
         time.sleep(0.1)
-        return compute_snapshot(*args, **kwargs)
+        return compute(*args, **kwargs)
 
-    monkeypatch.setattr(figures_module, "compute_snapshot", watching)
+    monkeypatch.setattr(figures_module, "compute_part", watching)
     assert gc.isenabled()
     figures = q.FleetFigures(demo.unit_of_work)
     asker = asyncio.create_task(figures.fleet_list(today=AS_OF))
