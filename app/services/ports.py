@@ -137,6 +137,14 @@ class VisitRepository(Repository[Visit], Protocol):
         (only those of ``units`` if given)."""
         ...
 
+    async def unfinished(self) -> list[Visit]:
+        """Every visit still scheduled, in progress or not yet locked, oldest first."""
+        ...
+
+    async def newest(self, limit: int) -> list[Visit]:
+        """The ``limit`` visits created last, newest first."""
+        ...
+
     async def summaries(self, units: UnitSpan | None = None) -> list[VisitSummary]:
         """Every visit's header in one read (no visit document parsed), or only ``units``';
         each unit's oldest first."""

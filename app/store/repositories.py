@@ -8,10 +8,10 @@ from typing import Any, Final, Protocol
 from uuid import UUID
 
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from app.domain.entities import Customer, Elevator, Site, StatusChange, User
-from app.domain.enums import ElevatorStatus, IncidentStatus
+from app.domain.enums import ElevatorStatus, IncidentStatus, VisitStatus
 from app.domain.work import Deficiency, Incident, Inspection, Visit, VisitSummary
 from app.services.ports import UnitSpan
 from app.store import mapping as m
@@ -140,6 +140,20 @@ _HISTORY_ALL: Final = _Whole.of(m.STATUS_CHANGES, ("changed_at", "position"))
 _VISITS_ALL: Final = _Whole.of(m.VISITS, ("created_at", "id"))
 _VISIT_SUMMARIES: Final = _summary_sql()
 _VISIT_SUMMARIES_SPAN: Final = _summary_sql(*_IN_SPAN)
+_UNFINISHED: Final = frozenset(
+    {VisitStatus.SCHEDULED, VisitStatus.IN_PROGRESS, VisitStatus.COMPLETED}
+)
+_VISIT_COLUMNS: Final = m.VISITS.row.__table__.c
+_UNFINISHED_VISITS: Final = compile_sql(
+    select(_VISIT_COLUMNS.doc)
+    .where(_VISIT_COLUMNS.status.in_(sorted(s.value for s in _UNFINISHED)))
+    .order_by(_VISIT_COLUMNS.created_at, _VISIT_COLUMNS.id)
+)
+_NEWEST_VISITS: Final = compile_sql(
+    select(_VISIT_COLUMNS.doc)
+    .order_by(_VISIT_COLUMNS.created_at.desc(), _VISIT_COLUMNS.id.desc())
+    .limit(bindparam("limit"))
+)
 _DEFICIENCIES_ALL: Final = _Whole.of(m.DEFICIENCIES, ("opened_at", "id"))
 _INCIDENTS_ALL: Final = _Whole.of(m.INCIDENTS, ("reported_at", "id"))
 _INSPECTIONS_ALL: Final = _Whole.of(m.INSPECTIONS, ("performed_on", "id"))
@@ -239,6 +253,22 @@ class SqliteVisitRepository(ProjectionRepository[Visit]):
         """Every visit in full, unit by unit, each oldest first (or only ``units``')."""
         return await self._all(_VISITS_ALL, units)
 
+    async def unfinished(self) -> list[Visit]:
+        """Every visit still scheduled, in progress or not yet locked, oldest first."""
+        found = await self._unit.scan(m.VISITS, _UNFINISHED_VISITS, _load_visit)
+        if found is None:
+            every = sorted(await self.list_all(), key=lambda v: (v.created_at, str(v.id)))
+            return [v for v in every if v.status in _UNFINISHED]
+        return found
+
+    async def newest(self, limit: int) -> list[Visit]:
+        """The ``limit`` visits created last, newest first."""
+        found = await self._unit.scan(m.VISITS, _NEWEST_VISITS, _load_visit, {"limit": limit})
+        if found is None:
+            every = sorted(await self.list_all(), key=lambda v: (v.created_at, str(v.id)))
+            return every[::-1][:limit]
+        return found
+
     async def summaries(self, units: UnitSpan | None = None) -> list[VisitSummary]:
         """Every visit's header from the columns (or ``units``'), unit by unit, oldest first."""
         sql = _VISIT_SUMMARIES if units is None else _VISIT_SUMMARIES_SPAN
@@ -295,6 +325,10 @@ class SqliteInspectionRepository(ProjectionRepository[Inspection]):
     async def list_all(self, units: UnitSpan | None = None) -> list[Inspection]:
         """Every inspection, unit by unit, each oldest first (or only ``units``')."""
         return await self._all(_INSPECTIONS_ALL, units)
+
+
+def _load_visit(row: Row) -> Visit:
+    return m.VISITS.load(row[0])
 
 
 def _load_summary(row: Row) -> VisitSummary:

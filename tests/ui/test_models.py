@@ -63,7 +63,8 @@ async def test_sorting_keeps_the_selection_on_its_row(qtbot: QtBot) -> None:
 
 async def test_callback_model_formats_entrapments_and_kpi(qtbot: QtBot) -> None:
     fleet = await seed_fleet()
-    calls = await q.callback_log(fleet.store.unit_of_work, today=NOW.date())
+    uow = fleet.store.unit_of_work
+    calls = await q.callback_log(uow, await q.FleetFigures(uow).every_row(today=NOW.date()))
     model = CallbackTableModel()
     model.set_rows([CallbackLine(i, row.title) for i, row in calls])
     texts = {model.index(r, 5).data() for r in range(model.rowCount())}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from app.domain.compliance import ComplianceRule
-from app.domain.enums import ElevatorStatus, Manufacturer
+from app.domain.enums import ElevatorStatus, Manufacturer, VisitStatus
 from app.services import queries as q
 from tests.ui.factories import seed_fleet
 
@@ -76,12 +76,23 @@ async def test_dashboard_figures_and_filters() -> None:
 async def test_logs_and_profiles() -> None:
     fleet = await seed_fleet()
     uow = fleet.store.unit_of_work
-    calls = await q.callback_log(uow, today=NOW.date())
+    units = await q.FleetFigures(uow).every_row(today=NOW.date())
+    calls = await q.callback_log(uow, units)
     assert len(calls) == 3
     assert calls[0][0].reported_at >= calls[-1][0].reported_at
-    visits = await q.visit_log(uow, today=NOW.date())
+    visits = await q.visit_log(uow, units)
     assert visits
     assert visits[0][1].site_name
+    assert [v.created_at for v, _ in visits] == sorted(
+        (v.created_at for v, _ in visits), reverse=True
+    )
+    async with uow() as work:
+        stored = await work.visits.list_all()
+    unfinished = [v for v in stored if v.status not in (VisitStatus.LOCKED, VisitStatus.CANCELLED)]
+    newest = max(stored, key=lambda v: v.created_at)
+    few = {v.id for v, _ in await q.visit_log(uow, units, recent=1)}
+    assert few == {newest.id} | {v.id for v in unfinished}  # not the finished ones before
+    assert len(few) < len(visits)
     names = [u.display_name for u in await q.profiles(uow)]
     assert names == ["Sam Super", "Tia Tech"]
     rows = await q.compliance_rows(uow, today=NOW.date())

@@ -28,6 +28,7 @@ from app.domain.downtime import Period
 from app.domain.entities import ComplianceSettings, Elevator
 from app.domain.errors import SiteSyncError
 from app.domain.figures import MetricTally
+from app.domain.health import health_score
 from app.domain.metrics import UnitRecord
 from app.domain.payloads import (
     DeficiencyOpened,
@@ -40,7 +41,13 @@ from app.domain.payloads import (
 from app.services.ports import LogMark, SnapshotStore, UnitOfWork, UnitOfWorkFactory, UnitSpan
 from app.services.queries.codec import SnapshotUnreadable, decode_snapshot, encode_snapshot
 from app.services.queries.dashboard import Dashboard, DashboardFilter, board
-from app.services.queries.fleet import FleetData, FleetRow, load_unit_record, read_records
+from app.services.queries.fleet import (
+    FleetData,
+    FleetRow,
+    fleet_row,
+    load_unit_record,
+    read_records,
+)
 from app.services.queries.snapshot import (
     FleetPart,
     FleetSnapshot,
@@ -130,6 +137,24 @@ class FleetFigures:
         """Every active unit's current row (the unit pickers): usually at once from the
         figures at hand, updated for the units changed since."""
         return list((await self.current(today=today)).rows())
+
+    async def every_row(self, *, today: date) -> dict[UUID, FleetRow]:
+        """Every unit's row by id, decommissioned ones too (the work and callback logs name
+        them); those are few, and scored from their records."""
+        rows = {r.elevator_id: r for r in await self.rows(today=today)}
+        async with self._uow() as uow:
+            gone = [u for u in await uow.elevators.list_all() if u.id not in rows]
+            if gone:
+                names = FleetData(
+                    (),
+                    {s.id: s for s in await uow.sites.list_all()},
+                    {c.id: c for c in await uow.customers.list_all()},
+                )
+            for unit in gone:
+                record = await load_unit_record(uow, unit)
+                health = health_score(record, today=today, settings=self.settings)
+                rows[unit.id] = fleet_row(names, record, health)
+        return rows
 
     # -- the snapshot -----------------------------------------------------------------------
 
@@ -398,7 +423,9 @@ def collector_paused() -> Iterator[None]:
     run (the window freezes). They are plain values without reference cycles, freed by
     reference counting either way; the collector resumes when the last pause ends, and
     catches up at once: while the screen waits for the figures, rather than in the middle of
-    the user's next sort.
+    the user's next sort. What survives that collection (the figures, the app itself) is then
+    frozen (``gc.freeze``): later automatic collections skip it, so none of them walks the
+    whole heap again until the next pause, which unfreezes it first.
     """
     with _Collector.lock:
         _Collector.pauses += 1
@@ -414,7 +441,9 @@ def collector_paused() -> Iterator[None]:
             if resume:
                 gc.enable()
         if resume:
+            gc.unfreeze()  # what an earlier pause froze is looked at again (cycles freed)
             gc.collect()  # catch up now, not in the middle of the user's next click
+            gc.freeze()
 
 
 async def off_loop[T](work: Callable[[], T]) -> T:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Final
 from uuid import UUID
 
 from app.domain.compliance import ComplianceItem, fleet_compliance_items, unit_compliance_items
@@ -15,14 +17,7 @@ from app.domain.health import HealthScore, health_score
 from app.domain.metrics import UnitRecord
 from app.domain.work import Incident, Visit
 from app.services.ports import UnitOfWorkFactory
-from app.services.queries.fleet import (
-    FleetData,
-    FleetRow,
-    fleet_rows,
-    load_fleet,
-    load_unit_record,
-    read_fleet,
-)
+from app.services.queries.fleet import FleetRow, fleet_rows, load_fleet, load_unit_record
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,26 +111,26 @@ async def user_names(uow_factory: UnitOfWorkFactory) -> dict[UUID, str]:
         return {u.id: u.display_name for u in await uow.users.list_all()}
 
 
-def _unit_rows(data: FleetData, today: date) -> dict[UUID, FleetRow]:
-    rows = fleet_rows(data, today=today, settings=ComplianceSettings())
-    return {r.elevator_id: r for r in rows}
-
-
 async def callback_log(
-    uow_factory: UnitOfWorkFactory, *, today: date
+    uow_factory: UnitOfWorkFactory, units: Mapping[UUID, FleetRow]
 ) -> list[tuple[Incident, FleetRow]]:
-    """Every callback, newest first, with its unit (the Callbacks screen)."""
-    data = await load_fleet(uow_factory, include_decommissioned=True)
-    by_id = _unit_rows(data, today)
-    calls = sorted((i for r in data.records for i in r.incidents), key=lambda i: i.reported_at)
-    return [(i, by_id[i.elevator_id]) for i in reversed(calls)]
-
-
-async def visit_log(uow_factory: UnitOfWorkFactory, *, today: date) -> list[tuple[Visit, FleetRow]]:
-    """Every visit in full, newest first, with its unit (the Work screen)."""
+    """Every callback, newest first, with its unit's row from ``units`` (the Callbacks screen)."""
     async with uow_factory() as uow:
-        data = await read_fleet(uow, include_decommissioned=True)
-        found = await uow.visits.list_all()
-    by_id = _unit_rows(data, today)
-    visits = sorted(found, key=lambda v: v.created_at)
-    return [(v, by_id[v.elevator_id]) for v in reversed(visits) if v.elevator_id in by_id]
+        calls = sorted(await uow.incidents.list_all(), key=lambda i: i.reported_at)
+    return [(i, units[i.elevator_id]) for i in reversed(calls) if i.elevator_id in units]
+
+
+RECENT_VISITS: Final = 2_000
+"""Finished visits the Work screen lists, newest first (a store holds hundreds of thousands)."""
+
+
+async def visit_log(
+    uow_factory: UnitOfWorkFactory, units: Mapping[UUID, FleetRow], *, recent: int = RECENT_VISITS
+) -> list[tuple[Visit, FleetRow]]:
+    """Every unfinished visit and the ``recent`` created last, newest first, each with its unit's
+    row from ``units`` (the Work screen)."""
+    async with uow_factory() as uow:
+        found = {v.id: v for v in await uow.visits.newest(recent)}
+        found.update((v.id, v) for v in await uow.visits.unfinished())
+    visits = sorted(found.values(), key=lambda v: (v.created_at, str(v.id)), reverse=True)
+    return [(v, units[v.elevator_id]) for v in visits if v.elevator_id in units]

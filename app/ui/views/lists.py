@@ -12,8 +12,10 @@ from app.domain.enums import IncidentStatus
 from app.domain.work import Incident
 from app.services.queries import ComplianceRow, FleetRow, callback_log, compliance_rows
 from app.ui.actions import Actions
+from app.ui.backend import Backend
 from app.ui.models.records import CallbackLine, CallbackTableModel, ComplianceTableModel
 from app.ui.models.table import RowTableModel
+from app.ui.runtime import Progress
 from app.ui.session import Session
 from app.ui.views.base import View, fit_columns, heading, make_table, selected_row
 from app.ui.views.record_buttons import CallbackButtons
@@ -101,12 +103,12 @@ class CallbacksView(ListView):
 
     def refresh(self) -> None:
         today = self.session.today()
-        self.session.read(
-            lambda uow: callback_log(uow, today=today),
-            self._loaded,
-            label="load the callbacks",
-            parent=self,
-        )
+
+        async def job(backend: Backend, _progress: Progress) -> list[tuple[Incident, FleetRow]]:
+            units = await backend.figures.every_row(today=today)
+            return await callback_log(backend.unit_of_work, units)
+
+        self.session.work(job, self._loaded, label="load the callbacks", parent=self)
 
     def _loaded(self, rows: list[tuple[Incident, FleetRow]]) -> None:
         self._units = {i.id: u for i, u in rows}

@@ -9,10 +9,11 @@ from PySide6.QtWidgets import QComboBox
 
 from app.domain.enums import VisitStatus
 from app.domain.work import Visit
-from app.services.ports import UnitOfWorkFactory
 from app.services.queries import FleetRow, user_names, visit_log
 from app.ui.actions import Actions
+from app.ui.backend import Backend
 from app.ui.models.records import VisitLine, VisitTableModel
+from app.ui.runtime import Progress
 from app.ui.session import Session
 from app.ui.views.lists import ListView
 from app.ui.views.record_buttons import VisitButtons
@@ -23,8 +24,9 @@ OPEN_WORK = frozenset({VisitStatus.SCHEDULED, VisitStatus.IN_PROGRESS, VisitStat
 type WorkRows = tuple[list[tuple[Visit, FleetRow]], dict[UUID, str]]
 
 
-async def _work(uow: UnitOfWorkFactory, today: date) -> WorkRows:
-    return await visit_log(uow, today=today), await user_names(uow)
+async def _work(backend: Backend, today: date) -> WorkRows:
+    units = await backend.figures.every_row(today=today)
+    return await visit_log(backend.unit_of_work, units), await user_names(backend.unit_of_work)
 
 
 class WorkView(ListView):
@@ -34,7 +36,9 @@ class WorkView(ListView):
         super().__init__(session, "Visits", VisitTableModel(), "visitTable")  # type: ignore[arg-type]
         self.scope = QComboBox()
         self.scope.setObjectName("visitScope")
-        self.scope.addItems(["Open work (scheduled, in progress, not locked)", "All visits"])
+        self.scope.addItems(
+            ["Open work (scheduled, in progress, not locked)", "All open and recent visits"]
+        )
         self.scope.currentIndexChanged.connect(self.apply_filter)
         self.tools.insertWidget(2, self.scope)
         self.add_button("&Record visit…", "recordVisit", actions.record_visit)
@@ -50,9 +54,11 @@ class WorkView(ListView):
 
     def refresh(self) -> None:
         today = self.session.today()
-        self.session.read(
-            lambda uow: _work(uow, today), self._loaded, label="load the visits", parent=self
-        )
+
+        async def job(backend: Backend, _progress: Progress) -> WorkRows:
+            return await _work(backend, today)
+
+        self.session.work(job, self._loaded, label="load the visits", parent=self)
 
     def _loaded(self, found: WorkRows) -> None:
         rows, names = found
