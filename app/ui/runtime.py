@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import sys
 import threading
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Final
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
@@ -111,6 +112,10 @@ class Operation(QObject):
         self.done.emit()
 
 
+SWITCH_INTERVAL: Final = 0.001
+"""Seconds a thread runs Python before the GIL is handed to another that waits for it."""
+
+
 class CoreRuntime(QObject):
     """Owns the worker thread and its loop; create it in the Qt thread."""
 
@@ -132,9 +137,15 @@ class CoreRuntime(QObject):
         return bool(self._active)
 
     def start(self) -> None:
-        """Start the worker thread and its event loop."""
+        """Start the worker thread and its event loop.
+
+        Also shortens the interpreter's switch interval to ``SWITCH_INTERVAL``: the Qt thread
+        takes the GIL back for every call into Python (each model cell it paints), and with a
+        busy worker each of those waits up to the interval (5 ms by default).
+        """
         if self.running:
             return
+        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
         loop = asyncio.new_event_loop()
         ready = threading.Event()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 import time
 from uuid import UUID
@@ -12,7 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from app.domain.errors import ValidationError
 from app.services.context import Changes
-from app.ui.runtime import CoreRuntime, Progress
+from app.ui.runtime import SWITCH_INTERVAL, CoreRuntime, Progress
 
 
 def test_qt_thread_keeps_processing_events_while_a_slow_job_runs(
@@ -37,6 +38,11 @@ def test_qt_thread_keeps_processing_events_while_a_slow_job_runs(
     assert blocker.args == ["done"]
     assert worker_threads == ["sitesync-core"]
     assert len(ticks) >= 20  # the Qt loop ticked all along, ~every 10 ms
+
+
+def test_a_running_core_hands_the_interpreter_over_often(runtime: CoreRuntime) -> None:
+    assert runtime.running
+    assert sys.getswitchinterval() <= SWITCH_INTERVAL < 0.005  # Python's default is 5 ms
 
 
 def test_errors_arrive_as_the_exception_object(qtbot: QtBot, runtime: CoreRuntime) -> None:
