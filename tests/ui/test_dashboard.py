@@ -9,9 +9,9 @@ from PySide6.QtCore import QTimer
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
-from app.domain.commands import OpenDeficiency
-from app.domain.enums import DeficiencySeverity, ElevatorStatus, Manufacturer
-from app.services.deficiencies import open_deficiency
+from app.domain.commands import UpdateSite
+from app.domain.enums import ElevatorStatus, Manufacturer
+from app.services.sites import update_site
 from app.ui.main_window import MainWindow
 from app.ui.runtime import CoreRuntime, Progress
 from app.ui.views.dashboard import DashboardView
@@ -72,12 +72,11 @@ def test_a_slow_store_never_freezes_the_window(
     view = _dashboard(qtbot, window)
     assert view.board is not None
     before = view.board.metrics
-    unit_id = fleet.units["Quay House/L2"]
+    site_id = fleet.sites["Quay House"]
 
-    async def record(_progress: Progress) -> None:  # a new event: the kept figures are stale
-        command = OpenDeficiency(elevator_id=unit_id, severity=DeficiencySeverity.ADVISORY,
-                                 description="Scratched car panel")  # fmt: skip
-        await open_deficiency(command, ctx=fleet.context(SUPERVISOR))
+    async def record(_progress: Progress) -> None:  # a renamed site: every unit is recomputed
+        command = UpdateSite(site_id=site_id, name="Quay House North")
+        await update_site(command, ctx=fleet.context(SUPERVISOR))
 
     runtime.run_sync(record)
     fleet.store.delay = 0.1  # every read now takes 100 ms: recomputing takes about a second

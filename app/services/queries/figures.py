@@ -104,7 +104,8 @@ class FleetFigures:
         """The dashboard for ``chosen``.
 
         With ``wait`` it is current, computed first if need be. Without, it comes at once from
-        the figures at hand, ``stale`` if the log or the day has moved on since (then with the
+        the figures at hand (brought up to date first if only a few units changed: that takes
+        milliseconds), ``stale`` if the log or the day has moved on since (then with the
         tallies of an equally long period if the chosen one was not computed), or is None
         when there is nothing to show yet.
         """
@@ -116,6 +117,11 @@ class FleetFigures:
         if snapshot is None:
             return None
         fresh = snapshot.matches(await self.mark(), today, self.settings)
+        if not fresh and not self._running:
+            updated = await self._update(today, frozenset({chosen.period}))
+            if updated is not None:
+                self.computed += 1
+                snapshot, fresh = self._keep(updated), True
         tallies = snapshot.tallies.get(chosen.period)
         if tallies is None and not fresh:
             tallies = _stand_in(snapshot.tallies, chosen.period)

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLineEdit,
-    QPlainTextEdit,
     QSpinBox,
     QWidget,
 )
@@ -26,7 +25,7 @@ from app.ui.format import label
 from app.ui.runtime import Progress
 from app.ui.session import Session
 from app.ui.views.form_dialog import FormDialog
-from app.ui.widgets.forms import find_data
+from app.ui.widgets.forms import find_data, text_box
 from app.ui.widgets.when_edit import OptionalWhen, from_qt, when_edit
 
 
@@ -56,7 +55,7 @@ class CallbackForm(FormDialog):
         self.channel = _combo("channel", list(IncidentChannel))
         self.reporter = QLineEdit()
         self.reporter.setObjectName("reporter")
-        self.trouble = QPlainTextEdit()
+        self.trouble = text_box()
         self.trouble.setObjectName("reportedTrouble")
         self.trouble.setMaximumHeight(60)
         self.status_at_report = _combo(
@@ -80,7 +79,7 @@ class CallbackForm(FormDialog):
         self.fault_category = _combo("faultCategory", list(FaultCategory), blank="(not known yet)")
         self.root_cause = QLineEdit()
         self.root_cause.setObjectName("rootCause")
-        self.corrective = QPlainTextEdit()
+        self.corrective = text_box()
         self.corrective.setObjectName("correctiveAction")
         self.corrective.setMaximumHeight(60)
         self.excluded = QCheckBox("Exclude from KPIs")

@@ -8,7 +8,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
     QWidget,
 )
 
@@ -19,7 +18,7 @@ from app.services.incidents import close_incident
 from app.ui.format import label, when
 from app.ui.session import Session
 from app.ui.views.form_dialog import FormDialog
-from app.ui.widgets.forms import find_data
+from app.ui.widgets.forms import find_data, text_box
 from app.ui.widgets.when_edit import OptionalWhen
 
 
@@ -34,7 +33,7 @@ class CloseCallbackDialog(FormDialog):
         form.addRow(
             "Callback", QLabel(f"{when(incident.reported_at)}: {incident.reported_trouble}")
         )
-        self.corrective = QPlainTextEdit(incident.corrective_action or "")
+        self.corrective = text_box(incident.corrective_action or "")
         self.corrective.setObjectName("correctiveAction")
         self.corrective.setMaximumHeight(70)
         self.fault_code = QLineEdit(incident.fault_code or "")

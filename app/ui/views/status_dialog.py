@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QPlainTextEdit, QWidget
+from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QWidget
 
 from app.domain.commands import AddAddendum, ChangeElevatorStatus
 from app.domain.entities import Elevator
@@ -14,6 +14,7 @@ from app.services.visits import add_addendum
 from app.ui.format import label, when
 from app.ui.session import Session
 from app.ui.views.form_dialog import FormDialog
+from app.ui.widgets.forms import text_box
 
 
 class StatusDialog(FormDialog):
@@ -73,7 +74,7 @@ class AddendumDialog(FormDialog):
         self.visit = visit
         form = QFormLayout()
         form.addRow("Visit", QLabel(f"{label(visit.type)} visit, {when(visit.arrived_at)}"))
-        self.text = QPlainTextEdit()
+        self.text = text_box()
         self.text.setObjectName("addendumText")
         self.text.setPlaceholderText("What needs correcting, and why")
         self.errors.add_row(form, "Addendum", self.text, "text")

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
 )
@@ -25,7 +24,7 @@ from app.ui.session import Session
 from app.ui.views.checklist_panel import ChecklistPanel
 from app.ui.views.visit_extras import PartsEditor, PhotoStrip
 from app.ui.views.visit_plan import FormData
-from app.ui.widgets.forms import FormErrors, find_data
+from app.ui.widgets.forms import FormErrors, find_data, text_box
 from app.ui.widgets.signature_pad import SignaturePad
 from app.ui.widgets.when_edit import to_qt, when_edit
 
@@ -78,7 +77,7 @@ class VisitSections:
         self.recorded_notes.setObjectName("recordedNotes")
         self.recorded_notes.setWordWrap(True)
         self.recorded_notes.hide()
-        self.notes = QPlainTextEdit()
+        self.notes = text_box()
         self.notes.setObjectName("notes")
         self.notes.setMaximumHeight(70)
         self.photos = PhotoStrip()

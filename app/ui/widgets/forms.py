@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QLabel,
+    QPlainTextEdit,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.domain.errors import SiteSyncError, ValidationError
 from app.ui.format import ERROR_COLOR
@@ -14,6 +22,15 @@ def find_data(combo: QComboBox, value: object) -> int:
     ``QComboBox.findData`` compares Python objects (UUIDs, tuples) by identity, not by value.
     """
     return next((i for i in range(combo.count()) if combo.itemData(i) == value), -1)
+
+
+def text_box(text: str = "") -> QPlainTextEdit:
+    """A multi-line field in which Tab moves to the next field, as in the rest of the form
+    (a tab character is never what a form wants, and a field that swallows Tab traps the
+    keyboard)."""
+    box = QPlainTextEdit(text)
+    box.setTabChangesFocus(True)
+    return box
 
 
 def error_label(name: str) -> QLabel:

@@ -185,28 +185,38 @@ async def test_figures_are_computed_once_then_kept_and_saved(demo: InMemoryStore
     assert later.computed == 0
 
 
-async def test_a_new_event_makes_the_kept_figures_stale(demo: InMemoryStore) -> None:
+async def test_a_new_event_is_shown_at_once_and_a_site_change_after_a_recompute(
+    demo: InMemoryStore,
+) -> None:
     store, saved = _copy(demo), MemorySnapshotStore()
     figures = q.FleetFigures(store.unit_of_work, saved)
     chosen = q.DashboardFilter(YEAR)
     before = await figures.dashboard(chosen, now=NOW)
     assert before is not None
     await _call_out(store, before.rows[-1].elevator_id, "Stuck at level 3")
-    stale = await figures.dashboard(chosen, now=NOW, wait=False)
-    assert stale is not None
-    assert stale.stale
-    assert stale.open_callbacks == before.open_callbacks
-    current = await figures.dashboard(chosen, now=NOW)
+    current = await figures.dashboard(chosen, now=NOW, wait=False)  # one unit: updated at once
     assert current is not None
     assert not current.stale
-    assert (figures.computed, figures.updated) == (2, 1)  # only the unit called out again
+    assert (figures.computed, figures.updated) == (2, 1)
+    assert len(current.open_callbacks) == len(before.open_callbacks) + 1
+    assert current.metrics.callbacks == before.metrics.callbacks + 1
     assert saved.saves == 1  # an update is saved when the store closes
     await figures.flush()
     await figures.flush()
     assert saved.saves == 2
     assert await q.FleetFigures(store.unit_of_work, saved).dashboard(chosen, now=NOW) == current
-    assert len(current.open_callbacks) == len(before.open_callbacks) + 1
-    assert current.metrics.callbacks == before.metrics.callbacks + 1
+
+    site_id = before.rows[0].site_id
+    await update_site(UpdateSite(site_id=site_id, name="Renamed House"), ctx=_context(store))
+    stale = await figures.dashboard(chosen, now=NOW, wait=False)  # names change: a recompute
+    assert stale is not None
+    assert stale.stale
+    assert stale.open_callbacks == current.open_callbacks
+    renamed = await figures.dashboard(chosen, now=NOW)
+    assert renamed is not None
+    assert not renamed.stale
+    assert "Renamed House" in {r.site_name for r in renamed.rows}
+    assert (figures.computed, figures.updated) == (3, 1)
 
 
 def _context(store: InMemoryStore) -> Any:
