@@ -8,7 +8,7 @@ from typing import Any, Final, Protocol
 from uuid import UUID
 
 from pydantic import BaseModel
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, or_, select
 
 from app.domain.entities import Customer, Elevator, Site, StatusChange, User
 from app.domain.enums import ElevatorStatus, IncidentStatus, VisitStatus
@@ -146,7 +146,7 @@ _UNFINISHED: Final = frozenset(
 _VISIT_COLUMNS: Final = m.VISITS.row.__table__.c
 _UNFINISHED_VISITS: Final = compile_sql(
     select(_VISIT_COLUMNS.doc)
-    .where(_VISIT_COLUMNS.status.in_(sorted(s.value for s in _UNFINISHED)))
+    .where(or_(*(_VISIT_COLUMNS.status == s.value for s in sorted(_UNFINISHED))))
     .order_by(_VISIT_COLUMNS.created_at, _VISIT_COLUMNS.id)
 )
 _NEWEST_VISITS: Final = compile_sql(

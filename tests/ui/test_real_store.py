@@ -25,6 +25,7 @@ from app.ui.runtime import CoreRuntime, Progress
 from app.ui.session import Session
 from app.ui.views.audit import AuditView
 from app.ui.views.dashboard import DashboardView, tile_texts
+from app.ui.views.lists import ListView
 from app.ui.views.profiles import actor_of
 from app.ui.views.visit_form import VisitForm
 from tests.ui.conftest import FixedClock
@@ -183,3 +184,15 @@ def test_the_dashboard_shows_the_domains_figures_and_keeps_them(
     assert later.board.metrics == shown
     assert again.figures.computed == 0  # painted from the figures saved in the store
     _close(runtime, again, window)
+
+
+def test_the_list_screens_load_from_the_real_store(
+    qtbot: QtBot, runtime: CoreRuntime, demo_path: Path, tmp_path: Path
+) -> None:
+    backend, window = _window(qtbot, runtime, demo_path, tmp_path)
+    for name in ("Work", "Callbacks", "Compliance"):
+        window.go(name)
+        view = window.views[name]
+        assert isinstance(view, ListView)
+        qtbot.waitUntil(lambda v=view: v.model.rowCount() > 0, timeout=20000)  # type: ignore[misc]
+    _close(runtime, backend, window)

@@ -152,6 +152,19 @@ async def test_a_span_of_units_reads_just_their_records(demo: Store) -> None:
         assert await work.visits.summaries(span) == [v.summary() for v in before]
 
 
+async def test_unfinished_and_newest_visits(demo: Store) -> None:
+    async with demo.unit_of_work() as work:
+        every = sorted(await work.visits.list_all(), key=lambda v: (v.created_at, str(v.id)))
+        open_work = {VisitStatus.SCHEDULED, VisitStatus.IN_PROGRESS, VisitStatus.COMPLETED}
+        unfinished = [v for v in every if v.status in open_work]
+        assert unfinished
+        assert await work.visits.unfinished() == unfinished
+        assert await work.visits.newest(5) == every[::-1][:5]
+        await work.visits.put(every[0])  # staged: answered from the overlay, the same
+        assert await work.visits.unfinished() == unfinished
+        assert await work.visits.newest(5) == every[::-1][:5]
+
+
 async def test_a_new_demo_store_carries_its_dashboard_figures(demo: Store) -> None:
     figures = FleetFigures(demo.unit_of_work, demo)
     chosen = DashboardFilter(trailing_period(date(2025, 6, 2), DEFAULT_DAYS))
