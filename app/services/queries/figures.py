@@ -17,7 +17,7 @@ import asyncio
 import gc
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
@@ -299,7 +299,9 @@ class FleetFigures:
             data = await saved.load_snapshot(SNAPSHOT_NAME)
             if data is None:
                 return
-            with collector_paused():
+            # a small fleet's figures decode into few objects: no pause, no catching up after
+            pause = collector_paused() if len(data) > LARGE_SNAPSHOT else nullcontext()
+            with pause:
                 snapshot = await off_loop(partial(decode_snapshot, data))
         except (SiteSyncError, SnapshotUnreadable) as exc:
             self.load_error = exc
@@ -321,6 +323,9 @@ class FleetFigures:
 
 FLEET_PART: Final = 1_000
 """Units read and computed at a time when the whole fleet is: bounds the memory it takes."""
+
+LARGE_SNAPSHOT: Final = 1_000_000
+"""Bytes of saved figures (about 2,000 units) above which decoding them pauses the collector."""
 
 UPDATE_LIMIT: Final = 500
 """Entities changed since the figures at hand up to which only their units are recomputed."""
