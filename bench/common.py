@@ -11,6 +11,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -49,6 +50,16 @@ def median(values: list[float]) -> float:
 def peak_rss_mb() -> float:
     """Peak resident set size of this process, in MB."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def close_workspace(runtime: Any, workspace: Any) -> None:
+    """Close a workspace on the core runtime's worker (as the app does at quit), then stop it."""
+
+    async def close(_progress: object) -> None:
+        await workspace.aclose()
+
+    runtime.run_sync(close, timeout=60)
+    runtime.stop()
 
 
 def run_child(args: list[str]) -> dict[str, object]:

@@ -34,7 +34,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.common import ROOT, median, peak_rss_mb, run_child, save
+from bench.common import ROOT, close_workspace, median, peak_rss_mb, run_child, save
 
 AS_OF = date(2026, 11, 26)
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -182,11 +182,7 @@ def measure(db: Path, scenario: str, filters: int) -> dict[str, Any]:
         result["search_ms"] = searches
         window.close()
 
-        async def close(_progress: Progress) -> None:
-            await ws.aclose()
-
-        runtime.run_sync(close, timeout=60)
-    runtime.stop()
+    close_workspace(runtime, ws)
     result["peak_rss_mb"] = peak_rss_mb()
     return result
 

@@ -31,7 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.common import median, peak_rss_mb, run_child, save
+from bench.common import close_workspace, median, peak_rss_mb, run_child, save
 from bench.ui_dashboard import NOW, OUT, ensure_store
 
 TICK_MS = 5
@@ -176,11 +176,7 @@ def measure(db: Path, *, verify: bool = True) -> dict[str, Any]:
             result["verify_result"] = audit.chain.text()
         window.close()
 
-        async def close(_progress: Progress) -> None:
-            await ws.aclose()
-
-        runtime.run_sync(close, timeout=60)
-    runtime.stop()
+    close_workspace(runtime, ws)
     result["peak_rss_mb"] = peak_rss_mb()
     return result
 

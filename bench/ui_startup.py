@@ -110,6 +110,7 @@ def main() -> None:
     save(
         "ui_startup",
         {
+            "command": f"uv run python -m bench.ui_startup --runs {args.runs}",
             "runs": args.runs,
             "median_of_runs": summary_row,
             "app_minus_bare_s": round(extra, 3),
