@@ -116,6 +116,10 @@ def _ms(value: float) -> str:
     return f"{value:,.0f} ms"
 
 
+def _screens(times: dict[str, float] | None) -> str:
+    return " / ".join(f"{t:.1f}" for t in times.values()) + " s" if times else "(not measured)"
+
+
 def _ui_rows(m: dict[str, Any]) -> list[tuple[str, str, str]]:
     """(what, value, target) for one scenario's medians."""
     sorts = list(m["sort_ms"].values())
@@ -132,6 +136,7 @@ def _ui_rows(m: dict[str, Any]) -> list[tuple[str, str, str]]:
         ("Sites & Units list shown", f"{m['fleet_list_s']:.2f} s", ""),
         (f"sort the list (slowest of {len(sorts)})", _ms(max(sorts)), goal),
         (f"search the list (slowest of {len(searches)})", _ms(max(searches)), goal),
+        ("Work / Callbacks / Compliance shown", _screens(m.get("screens_s")), ""),
         ("longest the Qt thread went without its event loop", _ms(m["max_gap_ms"]), ""),
         ("peak resident memory", f"{m['peak_rss_mb']:.0f} MB", ""),
     ]  # fmt: skip

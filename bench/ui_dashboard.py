@@ -14,7 +14,8 @@ months, several minutes). Each measurement runs in its own process with the wind
 
 Timed: opening the workspace (SQLite's integrity check, apart), window shown to the dashboard's
 first paint with figures, then to current figures; the customer and make filters; the Sites &
-Units list's load, column sorts and searches; the longest the Qt thread went without running
+Units list's load, column sorts and searches; the Work, Callbacks and Compliance screens' first
+load; the longest the Qt thread went without running
 its event loop (a 10 ms timer's largest gap). Results go to bench/results/ui_dashboard.json.
 """
 
@@ -40,6 +41,7 @@ AS_OF = date(2026, 11, 26)
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 OUT = ROOT / "bench" / "out"
 SCENARIOS = ("cold", "warm", "stale")
+SCREENS = ("Work", "Callbacks", "Compliance")
 
 
 class _Clock:
@@ -180,6 +182,14 @@ def measure(db: Path, scenario: str, filters: int) -> dict[str, Any]:
             app.processEvents()
             searches[text or "(cleared)"] = 1000 * (time.perf_counter() - begin)
         result["search_ms"] = searches
+        screens: dict[str, float] = {}
+        for name in SCREENS:
+            listed: Any = window.views[name]
+            begin = time.perf_counter()
+            window.go(name)
+            wait(lambda: listed.model.rowCount() > 0)  # noqa: B023  # waited on at once
+            screens[name] = time.perf_counter() - begin
+        result["screens_s"] = screens
         window.close()
 
     close_workspace(runtime, ws)
@@ -218,6 +228,7 @@ def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "fleet_list_s": med("fleet_list_s"),
         "sort_ms": med_map("sort_ms"),
         "search_ms": med_map("search_ms"),
+        "screens_s": med_map("screens_s"),
         "peak_rss_mb": med("peak_rss_mb"),
     }
 

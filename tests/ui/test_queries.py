@@ -95,5 +95,6 @@ async def test_logs_and_profiles() -> None:
     assert len(few) < len(visits)
     names = [u.display_name for u in await q.profiles(uow)]
     assert names == ["Sam Super", "Tia Tech"]
-    rows = await q.compliance_rows(uow, today=NOW.date())
-    assert rows == sorted(rows, key=lambda r: r.item.due_on) or rows
+    rows = await q.FleetFigures(uow).compliance(today=NOW.date())
+    assert rows
+    assert rows == sorted(rows, key=lambda r: r.item.due_on)

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Final
 from uuid import UUID
 
-from app.domain.compliance import ComplianceItem, fleet_compliance_items, unit_compliance_items
+from app.domain.compliance import ComplianceItem, unit_compliance_items
 from app.domain.entities import ComplianceSettings, Customer, Elevator, Site, User
 from app.domain.enums import IncidentStatus
 from app.domain.errors import NotFoundError
@@ -17,7 +17,7 @@ from app.domain.health import HealthScore, health_score
 from app.domain.metrics import UnitRecord
 from app.domain.work import Incident, Visit
 from app.services.ports import UnitOfWorkFactory
-from app.services.queries.fleet import FleetRow, fleet_rows, load_fleet, load_unit_record
+from app.services.queries.fleet import FleetRow, load_unit_record
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,17 +73,6 @@ async def unit_detail(
     return UnitDetail(
         unit, site, customer, record, health, tuple(items), open_incidents, visits, names
     )
-
-
-async def compliance_rows(
-    uow_factory: UnitOfWorkFactory, *, today: date, settings: ComplianceSettings | None = None
-) -> list[ComplianceRow]:
-    """Every active unit's compliance items, earliest due first (the Compliance screen)."""
-    rules = settings or ComplianceSettings()
-    data = await load_fleet(uow_factory)
-    by_id = {r.elevator_id: r for r in fleet_rows(data, today=today, settings=rules)}
-    items = fleet_compliance_items(data.records, today=today, settings=rules)
-    return [ComplianceRow(i, by_id[i.elevator_id], (i.due_on - today).days) for i in items]
 
 
 async def unit_audit_trail(uow_factory: UnitOfWorkFactory, elevator_id: UUID) -> list[Event]:

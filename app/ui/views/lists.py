@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QPushButton, QV
 from app.domain.compliance import ComplianceStatus
 from app.domain.enums import IncidentStatus
 from app.domain.work import Incident
-from app.services.queries import ComplianceRow, FleetRow, callback_log, compliance_rows
+from app.services.queries import ComplianceRow, FleetRow, callback_log
 from app.ui.actions import Actions
 from app.ui.backend import Backend
 from app.ui.models.records import CallbackLine, CallbackTableModel, ComplianceTableModel
@@ -141,12 +141,11 @@ class ComplianceView(ListView):
 
     def refresh(self) -> None:
         today = self.session.today()
-        self.session.read(
-            lambda uow: compliance_rows(uow, today=today),
-            self._loaded,
-            label="load compliance",
-            parent=self,
-        )
+
+        async def job(backend: Backend, _progress: Progress) -> list[ComplianceRow]:
+            return await backend.figures.compliance(today=today)
+
+        self.session.work(job, self._loaded, label="load compliance", parent=self)
 
     def _loaded(self, rows: list[ComplianceRow]) -> None:
         self.show_rows(list(rows))

@@ -245,6 +245,18 @@ async def test_a_fleet_computed_in_parts_adds_up_exactly_as_in_one(
     assert figures.computed == 2
 
 
+async def test_compliance_read_in_parts_lists_every_item_the_domain_finds(
+    demo: InMemoryStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(figures_module, "FLEET_PART", 7)
+    rows = await q.FleetFigures(demo.unit_of_work).compliance(today=AS_OF)
+    data = await q.load_fleet(demo.unit_of_work)
+    expected = fleet_compliance_items(data.records, today=AS_OF, settings=SETTINGS)
+    assert [r.item for r in rows] == expected
+    assert all(r.unit.elevator_id == r.item.elevator_id for r in rows)
+    assert [r.days_left for r in rows] == [(i.due_on - AS_OF).days for i in expected]
+
+
 async def test_changes_to_a_few_units_recompute_only_them_exactly(demo: InMemoryStore) -> None:
     store = _copy(demo)
     figures = q.FleetFigures(store.unit_of_work, MemorySnapshotStore())
