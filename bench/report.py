@@ -182,9 +182,10 @@ def _ui_dashboard(result: dict[str, Any], before: dict[str, Any] | None) -> list
     lines += [
         "",
         f"Targets (warm): first paint within 1 s, filters and sorts within 100 ms: {_mark(ok)}. "
-        f"Memory on this store at most {TARGETS['rss_10k']:.0f} MB in every scenario: "
-        f"{_mark(memory <= TARGETS['rss_10k'])}. The cold first paint is over a second: see "
-        "the notes below.",
+        f"Memory on this store at most {TARGETS['rss_10k']:.0f} MB through the whole run, the "
+        f"Work, Callbacks and Compliance screens included: {_mark(memory <= TARGETS['rss_10k'])} "
+        "(the event-loop section below measures the dashboard, a visit save and Verify now "
+        "alone). The cold first paint and the list screens' memory: see the notes below.",
         "",
         _provenance(result),
     ]
