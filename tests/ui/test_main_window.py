@@ -6,8 +6,11 @@ from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
+from app.domain.compliance import ComplianceItem, ComplianceStatus
+from app.services.queries import ComplianceRow
 from app.ui.main_window import MainWindow
 from app.ui.session import Session
+from app.ui.views.lists import ComplianceView
 from tests.ui.factories import TECHNICIAN, Fleet
 
 
@@ -90,3 +93,24 @@ def test_finder_filters_as_you_type_and_opens_the_unit_page(
     assert page.tabs.visits.rowCount() >= 1
     assert page.health.score.text() == str(page.detail.health.score)
     assert page.record_visit.isEnabled()
+
+
+def test_compliance_lists_what_needs_attention_and_everything_on_request(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    window.go("Compliance")
+    view = window.views["Compliance"]
+    assert isinstance(view, ComplianceView)
+    qtbot.waitUntil(lambda: view.model.rowCount() > 0, timeout=5000)
+    attention = _compliance_items(view)
+    assert all(i.status is not ComplianceStatus.OK for i in attention)
+    view.scope.setCurrentIndex(1)  # Everything: loaded now
+    qtbot.waitUntil(lambda: view.model.rowCount() > len(attention), timeout=5000)
+    everything = _compliance_items(view)
+    assert any(i.status is ComplianceStatus.OK for i in everything)
+    assert set(attention) < set(everything)
+
+
+def _compliance_items(view: ComplianceView) -> list[ComplianceItem]:
+    rows = [view.model.row_at(r) for r in range(view.model.rowCount())]
+    return [r.item for r in rows if isinstance(r, ComplianceRow)]

@@ -24,7 +24,12 @@ from functools import partial
 from typing import Final, Protocol
 from uuid import UUID
 
-from app.domain.compliance import ComplianceItem, due_order, fleet_compliance_items
+from app.domain.compliance import (
+    ComplianceItem,
+    ComplianceStatus,
+    due_order,
+    fleet_compliance_items,
+)
 from app.domain.downtime import Period
 from app.domain.entities import ComplianceSettings, Elevator
 from app.domain.errors import SiteSyncError
@@ -164,9 +169,10 @@ class FleetFigures:
                 rows[unit.id] = fleet_row(names, record, health)
         return rows
 
-    async def compliance(self, *, today: date) -> list[ComplianceRow]:
-        """Every active unit's compliance items, earliest due first, with the unit's row (the
-        Compliance screen); the records are read ``FLEET_PART`` units at a time."""
+    async def compliance(self, *, today: date, everything: bool = True) -> list[ComplianceRow]:
+        """Every active unit's compliance items (or only those not ``OK`` without
+        ``everything``), earliest due first, with the unit's row (the Compliance screen); the
+        records are read ``FLEET_PART`` units at a time."""
         rows = {r.elevator_id: r for r in await self.rows(today=today)}
         async with self._uow() as uow:
             units = [u for u in await uow.elevators.list_all() if u.active]
@@ -177,7 +183,8 @@ class FleetFigures:
                     records = await read_records(uow, chosen, span)
                 work = partial(fleet_compliance_items, records, today=today, settings=self.settings)
                 del records
-                items += await off_loop(work)
+                found = await off_loop(work)
+                items += (i for i in found if everything or i.status is not ComplianceStatus.OK)
         items.sort(key=due_order)
         return [
             ComplianceRow(i, rows[i.elevator_id], (i.due_on - today).days)

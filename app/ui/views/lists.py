@@ -7,7 +7,6 @@ from collections.abc import Callable
 from PySide6.QtCore import QModelIndex
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout
 
-from app.domain.compliance import ComplianceStatus
 from app.domain.enums import IncidentStatus
 from app.domain.work import Incident
 from app.services.queries import ComplianceRow, FleetRow, callback_log
@@ -136,24 +135,20 @@ class ComplianceView(ListView):
         self.scope = QComboBox()
         self.scope.setObjectName("complianceScope")
         self.scope.addItems(["Needs attention", "Everything"])
-        self.scope.currentIndexChanged.connect(self.apply_filter)
+        # a large fleet has tens of thousands of items: "Everything" is loaded when asked for
+        self.scope.currentIndexChanged.connect(lambda _index: self.refresh())
         self.tools.insertWidget(2, self.scope)
 
     def refresh(self) -> None:
-        today = self.session.today()
+        today, everything = self.session.today(), self.scope.currentIndex() == 1
 
         async def job(backend: Backend, _progress: Progress) -> list[ComplianceRow]:
-            return await backend.figures.compliance(today=today)
+            return await backend.figures.compliance(today=today, everything=everything)
 
         self.session.work(job, self._loaded, label="load compliance", parent=self)
 
     def _loaded(self, rows: list[ComplianceRow]) -> None:
         self.show_rows(list(rows))
-
-    def extra_filter(self, row: object) -> bool:
-        if self.scope.currentIndex() == 1 or not isinstance(row, ComplianceRow):
-            return True
-        return row.item.status is not ComplianceStatus.OK
 
     def unit_of(self, row: object) -> FleetRow | None:
         return row.unit if isinstance(row, ComplianceRow) else None
