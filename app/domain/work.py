@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Final
 from uuid import UUID
 
 from app.domain.enums import (
@@ -70,6 +71,12 @@ class Addendum(DomainModel):
     text: str
     author_id: UUID
     written_at: UtcDatetime
+
+
+UNFINISHED: Final = frozenset(
+    {VisitStatus.SCHEDULED, VisitStatus.IN_PROGRESS, VisitStatus.COMPLETED}
+)
+"""Visits that still need something: starting, finishing or locking (open work)."""
 
 
 class VisitSummary(DomainModel):

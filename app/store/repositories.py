@@ -11,8 +11,15 @@ from pydantic import BaseModel
 from sqlalchemy import bindparam, func, or_, select
 
 from app.domain.entities import Customer, Elevator, Site, StatusChange, User
-from app.domain.enums import ElevatorStatus, IncidentStatus, VisitStatus
-from app.domain.work import Deficiency, Incident, Inspection, Visit, VisitSummary
+from app.domain.enums import ElevatorStatus, IncidentStatus
+from app.domain.work import (
+    UNFINISHED,
+    Deficiency,
+    Incident,
+    Inspection,
+    Visit,
+    VisitSummary,
+)
 from app.services.ports import UnitSpan
 from app.store import mapping as m
 from app.store.mapping import ProjectionMapping, text_key
@@ -140,13 +147,10 @@ _HISTORY_ALL: Final = _Whole.of(m.STATUS_CHANGES, ("changed_at", "position"))
 _VISITS_ALL: Final = _Whole.of(m.VISITS, ("created_at", "id"))
 _VISIT_SUMMARIES: Final = _summary_sql()
 _VISIT_SUMMARIES_SPAN: Final = _summary_sql(*_IN_SPAN)
-_UNFINISHED: Final = frozenset(
-    {VisitStatus.SCHEDULED, VisitStatus.IN_PROGRESS, VisitStatus.COMPLETED}
-)
 _VISIT_COLUMNS: Final = m.VISITS.row.__table__.c
-_UNFINISHED_VISITS: Final = compile_sql(
+UNFINISHED_VISITS: Final = compile_sql(
     select(_VISIT_COLUMNS.doc)
-    .where(or_(*(_VISIT_COLUMNS.status == s.value for s in sorted(_UNFINISHED))))
+    .where(or_(*(_VISIT_COLUMNS.status == s.value for s in sorted(UNFINISHED))))
     .order_by(_VISIT_COLUMNS.created_at, _VISIT_COLUMNS.id)
 )
 _NEWEST_VISITS: Final = compile_sql(
@@ -255,10 +259,10 @@ class SqliteVisitRepository(ProjectionRepository[Visit]):
 
     async def unfinished(self) -> list[Visit]:
         """Every visit still scheduled, in progress or not yet locked, oldest first."""
-        found = await self._unit.scan(m.VISITS, _UNFINISHED_VISITS, _load_visit)
+        found = await self._unit.scan(m.VISITS, UNFINISHED_VISITS, _load_visit)
         if found is None:
             every = sorted(await self.list_all(), key=lambda v: (v.created_at, str(v.id)))
-            return [v for v in every if v.status in _UNFINISHED]
+            return [v for v in every if v.status in UNFINISHED]
         return found
 
     async def newest(self, limit: int) -> list[Visit]:

@@ -11,11 +11,9 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from app.domain.entities import Customer, Elevator, Site, StatusChange, User
-from app.domain.enums import IncidentStatus, VisitStatus
-from app.domain.work import Deficiency, Incident, Inspection, Visit, VisitSummary
+from app.domain.enums import IncidentStatus
+from app.domain.work import UNFINISHED, Deficiency, Incident, Inspection, Visit, VisitSummary
 from app.services.ports import UnitSpan
-
-_UNFINISHED = frozenset({VisitStatus.SCHEDULED, VisitStatus.IN_PROGRESS, VisitStatus.COMPLETED})
 
 type Pause = Callable[[], Coroutine[Any, Any, None]]
 """What a read awaits first (``InMemoryStore.pause``)."""
@@ -127,7 +125,7 @@ class InMemoryVisits(InMemoryRepository[Visit]):
     async def unfinished(self) -> list[Visit]:
         await self._pause()
         every = sorted(self._items.values(), key=lambda v: (v.created_at, str(v.id)))
-        return [v for v in every if v.status in _UNFINISHED]
+        return [v for v in every if v.status in UNFINISHED]
 
     async def newest(self, limit: int) -> list[Visit]:
         await self._pause()

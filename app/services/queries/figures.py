@@ -157,12 +157,7 @@ class FleetFigures:
         rows = {r.elevator_id: r for r in await self.rows(today=today)}
         async with self._uow() as uow:
             gone = [u for u in await uow.elevators.list_all() if u.id not in rows]
-            if gone:
-                names = FleetData(
-                    (),
-                    {s.id: s for s in await uow.sites.list_all()},
-                    {c.id: c for c in await uow.customers.list_all()},
-                )
+            names = await _names(uow) if gone else FleetData((), {}, {})
             for unit in gone:
                 record = await load_unit_record(uow, unit)
                 health = health_score(record, today=today, settings=self.settings)
@@ -286,11 +281,7 @@ class FleetFigures:
         async with self._uow() as uow:
             mark = await uow.events.mark()
             units = [u for u in await uow.elevators.list_all() if u.active]
-            names = FleetData(
-                (),
-                {s.id: s for s in await uow.sites.list_all()},
-                {c.id: c for c in await uow.customers.list_all()},
-            )
+            names = await _names(uow)
         base, settings = self._memo, self.settings
         if base is not None and base.matches(mark, today, settings):
             keep: FleetSnapshot | None = base  # its figures are current: add the periods missing
@@ -428,6 +419,12 @@ def _consume[T](fleet: list[FleetData], work: Callable[[FleetData], T]) -> T:
     while records:
         del records[-1]
     return result
+
+
+async def _names(uow: UnitOfWork) -> FleetData:
+    """The sites and customers units are shown under (no records)."""
+    sites = {s.id: s for s in await uow.sites.list_all()}
+    return FleetData((), sites, {c.id: c for c in await uow.customers.list_all()})
 
 
 def fleet_parts(units: list[Elevator], size: int) -> Iterator[tuple[UnitSpan, list[Elevator]]]:

@@ -7,8 +7,7 @@ from uuid import UUID
 
 from PySide6.QtWidgets import QComboBox
 
-from app.domain.enums import VisitStatus
-from app.domain.work import Visit
+from app.domain.work import UNFINISHED, Visit
 from app.services.queries import FleetRow, user_names, visit_log
 from app.ui.actions import Actions
 from app.ui.backend import Backend
@@ -17,9 +16,6 @@ from app.ui.runtime import Progress
 from app.ui.session import Session
 from app.ui.views.lists import ListView
 from app.ui.views.record_buttons import VisitButtons
-
-OPEN_WORK = frozenset({VisitStatus.SCHEDULED, VisitStatus.IN_PROGRESS, VisitStatus.COMPLETED})
-"""Visits that still need something: starting, finishing or locking."""
 
 type WorkRows = tuple[list[tuple[Visit, FleetRow]], dict[UUID, str]]
 
@@ -78,7 +74,7 @@ class WorkView(ListView):
     def extra_filter(self, row: object) -> bool:
         if self.scope.currentIndex() == 1 or not isinstance(row, VisitLine):
             return True
-        return row.visit.status in OPEN_WORK
+        return row.visit.status in UNFINISHED
 
     def unit_of(self, row: object) -> FleetRow | None:
         return self._units.get(row.visit.id) if isinstance(row, VisitLine) else None
