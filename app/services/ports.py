@@ -101,6 +101,10 @@ class ElevatorRepository(Repository[Elevator], Protocol):
 
     async def list_all(self) -> list[Elevator]: ...
 
+    async def decommissioned(self) -> list[Elevator]:
+        """The units taken out of the fleet for good (few: their records are still shown)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class UnitSpan:

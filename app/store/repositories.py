@@ -126,6 +126,11 @@ _SITES_ALL: Final = Query(m.SITES, order=("name", "id"))
 _SITE_BY_NAME: Final = Query(m.SITES, (eq("customer_id"), eq("name_key")), ("id",))
 _ELEVATORS_ALL: Final = Query(m.ELEVATORS, order=("site_id", "unit_key", "id"))
 _ELEVATORS_BY_SITE: Final = Query(m.ELEVATORS, (eq("site_id"),), ("unit_key", "id"))
+_DECOMMISSIONED: Final = Query(
+    m.ELEVATORS,
+    (Where("status", value=ElevatorStatus.DECOMMISSIONED.value),),
+    ("site_id", "unit_key", "id"),
+)
 _ACTIVE_ELEVATOR: Final = Query(
     m.ELEVATORS,
     (eq("site_id"), eq("unit_key"), ne("status", ElevatorStatus.DECOMMISSIONED.value)),
@@ -224,6 +229,10 @@ class SqliteElevatorRepository(ProjectionRepository[Elevator]):
     async def list_all(self) -> list[Elevator]:
         """Every unit, by site and unit number."""
         return await self._list(_ELEVATORS_ALL)
+
+    async def decommissioned(self) -> list[Elevator]:
+        """The decommissioned units, by site and unit number."""
+        return await self._list(_DECOMMISSIONED)
 
 
 class SqliteStatusHistoryRepository:

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from app.domain.entities import Customer, Elevator, Site, StatusChange, User
-from app.domain.enums import IncidentStatus
+from app.domain.enums import ElevatorStatus, IncidentStatus
 from app.domain.work import UNFINISHED, Deficiency, Incident, Inspection, Visit, VisitSummary
 from app.services.ports import UnitSpan
 
@@ -95,6 +95,10 @@ class InMemoryElevators(InMemoryRepository[Elevator]):
 
     async def list_by_site(self, site_id: UUID) -> list[Elevator]:
         return [u for u in self._items.values() if u.site_id == site_id]
+
+    async def decommissioned(self) -> list[Elevator]:
+        await self._pause()
+        return [u for u in self._items.values() if u.status is ElevatorStatus.DECOMMISSIONED]
 
 
 class InMemoryStatusHistory:

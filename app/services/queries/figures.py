@@ -156,7 +156,7 @@ class FleetFigures:
         them); those are few, and scored from their records."""
         rows = {r.elevator_id: r for r in await self.rows(today=today)}
         async with self._uow() as uow:
-            gone = [u for u in await uow.elevators.list_all() if u.id not in rows]
+            gone = [u for u in await uow.elevators.decommissioned() if u.id not in rows]
             names = await _names(uow) if gone else FleetData((), {}, {})
             for unit in gone:
                 record = await load_unit_record(uow, unit)

@@ -14,7 +14,7 @@ import pytest
 
 from app.bootstrap import create_demo_store
 from app.domain import payloads as p
-from app.domain.enums import VisitStatus
+from app.domain.enums import ElevatorStatus, VisitStatus
 from app.domain.events import NewEvent
 from app.services import recorder
 from app.services.context import ServiceContext
@@ -150,6 +150,18 @@ async def test_a_span_of_units_reads_just_their_records(demo: Store) -> None:
         await work.visits.put(visit)
         assert await work.visits.list_all(span) == before
         assert await work.visits.summaries(span) == [v.summary() for v in before]
+
+
+async def test_decommissioned_units_are_read_on_their_own(demo: Store) -> None:
+    async with demo.unit_of_work() as work:
+        [unit, *_] = await work.elevators.list_all()
+        assert await work.elevators.decommissioned() == []
+        gone = unit.model_copy(update={"status": ElevatorStatus.DECOMMISSIONED})
+        await work.elevators.put(gone)
+        assert await work.elevators.decommissioned() == [gone]  # staged
+        await work.commit()
+    async with demo.unit_of_work() as work:
+        assert await work.elevators.decommissioned() == [gone]  # stored
 
 
 async def test_unfinished_and_newest_visits(demo: Store) -> None:

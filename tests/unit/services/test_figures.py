@@ -274,6 +274,9 @@ async def test_changes_to_a_few_units_recompute_only_them_exactly(demo: InMemory
     updated = await figures.current(today=AS_OF, periods=[YEAR])
     assert (figures.computed, figures.updated) == (2, 1)
     assert third not in {u.row.elevator_id for u in updated.units}
+    every = await figures.every_row(today=AS_OF)  # the logs still name a decommissioned unit
+    assert every[third].status is ElevatorStatus.DECOMMISSIONED
+    assert set(every) == {u.row.elevator_id for u in updated.units} | {third}
     assert updated == await _from_scratch(store, [YEAR, month])  # to the last bit
 
 
