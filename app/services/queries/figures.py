@@ -127,8 +127,7 @@ class FleetFigures:
         if not fresh and not self._running:
             updated = await self._update(today, frozenset({chosen.period}))
             if updated is not None:
-                self.computed += 1
-                snapshot, fresh = self._keep(updated), True
+                snapshot, fresh = updated, True
         tallies = snapshot.tallies.get(chosen.period)
         if tallies is None and not fresh:
             tallies = _stand_in(snapshot.tallies, chosen.period)
@@ -175,7 +174,7 @@ class FleetFigures:
         with collector_paused():
             for span, chosen in fleet_parts(units, FLEET_PART):
                 async with self._uow() as uow:
-                    records = await read_records(uow, chosen, span)
+                    records = await read_records(uow, chosen, span, full=False)
                 work = partial(fleet_compliance_items, records, today=today, settings=self.settings)
                 del records
                 found = await off_loop(work)
@@ -231,16 +230,13 @@ class FleetFigures:
         return await asyncio.shield(task)
 
     async def _compute(self, today: date, wanted: frozenset[Period]) -> FleetSnapshot:
-        snapshot = await self._update(today, wanted)
-        updated = snapshot is not None
-        if snapshot is None:
-            with collector_paused():
-                snapshot = await self._derive(today, wanted)  # the records are gone on return
+        updated = await self._update(today, wanted)
+        if updated is not None:
+            return updated
+        with collector_paused():
+            snapshot = await self._derive(today, wanted)  # the records are gone on return
         self.computed += 1
-        kept = self._keep(snapshot)
-        if kept is snapshot and not updated:
-            # An update is saved by ``flush`` (at close): encoding the snapshot holds the
-            # interpreter for tens of milliseconds, too long to do after every change.
+        if self._keep(snapshot) is snapshot:
             await self._save(snapshot)
         return snapshot
 
@@ -251,10 +247,13 @@ class FleetFigures:
             await self._save(memo)
 
     async def _update(self, today: date, wanted: frozenset[Period]) -> FleetSnapshot | None:
-        """The figures at hand with the units changed since computed again, if that will do.
+        """The figures at hand with the units changed since computed again, kept, if that will
+        do (else None).
 
         A few units' worth of objects: computed on the loop, and no pause of the collector
-        (whose catching up afterwards would walk the whole heap and stall the window).
+        (whose catching up afterwards would walk the whole heap and stall the window). Not
+        saved: ``flush`` does that at close, as encoding the snapshot holds the interpreter for
+        tens of milliseconds, too long to do after every change.
         """
         base = self._memo
         if (
@@ -268,8 +267,9 @@ class FleetFigures:
             changed = None if mark == base.mark else await changed_units(uow, base, mark)
         if changed is None:
             return None
+        self.computed += 1
         self.updated += 1
-        return update_snapshot(base, changed, mark)
+        return self._keep(update_snapshot(base, changed, mark))
 
     async def _derive(self, today: date, wanted: frozenset[Period]) -> FleetSnapshot:
         """Every unit's figures, read and computed ``FLEET_PART`` units at a time.
@@ -350,10 +350,6 @@ LARGE_SNAPSHOT: Final = 1_000_000
 
 UPDATE_LIMIT: Final = 500
 """Entities changed since the figures at hand up to which only their units are recomputed."""
-
-_UNIT_RECORDS: Final = frozenset(
-    {VisitStarted.ENTITY, IncidentOpened.ENTITY, DeficiencyOpened.ENTITY, InspectionRecorded.ENTITY}
-)
 
 
 async def changed_units(

@@ -82,14 +82,15 @@ async def read_fleet(uow: UnitOfWork, *, include_decommissioned: bool = False) -
 
 
 async def read_records(
-    uow: UnitOfWork, units: Sequence[Elevator], span: UnitSpan | None = None
+    uow: UnitOfWork, units: Sequence[Elevator], span: UnitSpan | None = None, *, full: bool = True
 ) -> tuple[UnitRecord, ...]:
-    """The records of ``units`` (all within ``span``, if given), one query per kind."""
-    history = _by_unit(await uow.status_history.list_all(span))
+    """The records of ``units`` (all within ``span``, if given), one query per kind; without
+    ``full``, only what compliance is judged from (visit headers and inspections)."""
     visits = _by_unit(await uow.visits.summaries(span))
-    incidents = _by_unit(await uow.incidents.list_all(span))
     inspections = _by_unit(await uow.inspections.list_all(span))
-    deficiencies = _by_unit(await uow.deficiencies.list_all(span))
+    history = _by_unit(await uow.status_history.list_all(span)) if full else {}
+    incidents = _by_unit(await uow.incidents.list_all(span)) if full else {}
+    deficiencies = _by_unit(await uow.deficiencies.list_all(span)) if full else {}
     return tuple(
         UnitRecord(
             elevator=unit,

@@ -135,14 +135,6 @@ def unit_figures(
     )
 
 
-def fleet_tallies(
-    data: FleetData, period: Period, today: date, settings: ComplianceSettings
-) -> tuple[MetricTally, ...]:
-    """Every unit's tally for ``period``, in fleet order."""
-    as_of = period_as_of(period, today)
-    return tuple(unit_tally(r, period, settings, as_of) for r in data.records)
-
-
 def update_snapshot(
     snapshot: FleetSnapshot, changed: Mapping[UUID, UnitRecord | None], mark: LogMark
 ) -> FleetSnapshot:

@@ -12,12 +12,14 @@ from uuid import UUID
 
 import pytest
 
-from app.bootstrap import create_demo_store
+from app.bootstrap import create_demo_store, open_workspace
 from app.domain import payloads as p
-from app.domain.enums import ElevatorStatus, VisitStatus
+from app.domain.commands import OpenDeficiency
+from app.domain.enums import DeficiencySeverity, ElevatorStatus, VisitStatus
 from app.domain.events import NewEvent
 from app.services import recorder
 from app.services.context import ServiceContext
+from app.services.deficiencies import open_deficiency
 from app.services.ports import LogMark, UnitOfWork, UnitSpan
 from app.services.queries import (
     DEFAULT_DAYS,
@@ -186,6 +188,34 @@ async def test_a_new_demo_store_carries_its_dashboard_figures(demo: Store) -> No
     assert not board.stale
     assert figures.computed == 0
     assert board == await FleetFigures(demo.unit_of_work).dashboard(chosen, now=now)
+
+
+async def test_closing_the_workspace_saves_figures_updated_since_they_were_saved(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "demo.sqlite"
+    as_of = date(2025, 6, 2)
+    await create_demo_store(path, units=8, seed=7, as_of=as_of, months=3)
+    chosen = DashboardFilter(trailing_period(as_of, DEFAULT_DAYS))
+    now = datetime(2025, 6, 2, 12, 0, tzinfo=UTC)
+    ws = await open_workspace(path)
+    unit = (await ws.figures.rows(today=as_of))[0]
+    command = OpenDeficiency(
+        elevator_id=unit.elevator_id, severity=DeficiencySeverity.ADVISORY, description="Scuff"
+    )
+    await open_deficiency(command, ctx=ws.context(await ws.actor()))
+    shown = await ws.figures.dashboard(chosen, now=now, wait=False)  # updated, not yet saved
+    assert shown is not None
+    assert not shown.stale
+    await ws.aclose()
+
+    again = await open_workspace(path)
+    try:
+        reopened = await again.figures.dashboard(chosen, now=now, wait=False)
+        assert reopened == shown  # the saved figures include the deficiency: nothing to update
+        assert again.figures.computed == 0
+    finally:
+        await again.aclose()
 
 
 async def test_snapshots_are_kept_until_replaced_or_a_rebuild(store: Store) -> None:
