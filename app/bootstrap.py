@@ -26,6 +26,7 @@ from app.keystore import (
     key_store_for,
     new_key_store,
 )
+from app.runtime import BackgroundCompute
 from app.services.context import Actor, DeviceIdentity, ServiceContext
 from app.services.demo import DemoSummary, demo_device_seed, generate_demo
 from app.services.demo.generator import demo_ids
@@ -70,7 +71,7 @@ class Workspace:
     """The fleet's figures, kept for this store (saved in it) between sessions."""
 
     def __post_init__(self) -> None:
-        self.figures = FleetFigures(self.store.unit_of_work, self.store)
+        self.figures = FleetFigures(self.store.unit_of_work, self.store, runner=BackgroundCompute())
 
     # -- the desktop shell's view of the workspace (app.ui.backend.Backend) -------------------
 
@@ -261,7 +262,7 @@ async def create_demo_store(
             {"organization_name": summary.organization_name, "demo_seed": str(seed)}
         )
         # saved with the store, so its first opening paints the dashboard at once
-        figures = FleetFigures(store.unit_of_work, store)
+        figures = FleetFigures(store.unit_of_work, store, runner=BackgroundCompute())
         await figures.current(today=as_of, periods=[trailing_period(as_of, DEFAULT_DAYS)])
         return summary, await store.count_events()
     finally:

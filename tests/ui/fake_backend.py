@@ -11,6 +11,7 @@ from app.audit.chain import ChainReport, ChainVerifier, StaticDeviceKeys, Stored
 from app.audit.envelope import SealedEvent, format_timestamp
 from app.domain.checklists import TemplateCatalog
 from app.domain.events import Event
+from app.runtime import BackgroundCompute
 from app.services.context import Actor, ServiceContext
 from app.services.ports import BlobStore, UnitOfWorkFactory
 from app.services.queries import FleetFigures, unit_audit_trail
@@ -27,7 +28,9 @@ class FakeBackend:
         self.verify_delay = verify_delay
         self.closed = False
         self.snapshots = MemorySnapshotStore()
-        self._figures = FleetFigures(fleet.store.unit_of_work, self.snapshots)
+        self._figures = FleetFigures(
+            fleet.store.unit_of_work, self.snapshots, runner=BackgroundCompute()
+        )
 
     @property
     def store_label(self) -> str:
