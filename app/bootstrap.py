@@ -12,6 +12,8 @@ from uuid import UUID
 from app.audit.chain import ChainReport
 from app.audit.signing import Ed25519Signer
 from app.audit_trail import export_open_store, verify_open_store, write_atomically
+from app.demo import DemoSummary, demo_device_seed, generate_demo
+from app.demo.generator import demo_ids
 from app.domain.checklists import TemplateCatalog
 from app.domain.commands import RegisterUser
 from app.domain.enums import Role
@@ -28,8 +30,6 @@ from app.keystore import (
 )
 from app.runtime import BackgroundCompute
 from app.services.context import Actor, DeviceIdentity, ServiceContext
-from app.services.demo import DemoSummary, demo_device_seed, generate_demo
-from app.services.demo.generator import demo_ids
 from app.services.ports import Clock, IdGenerator, UnitOfWorkFactory
 from app.services.queries import DEFAULT_DAYS, FleetFigures, trailing_period
 from app.services.templates import load_catalog

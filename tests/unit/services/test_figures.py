@@ -12,6 +12,7 @@ from uuid import UUID
 
 import pytest
 
+from app.demo import generate_demo
 from app.domain.commands import ChangeElevatorStatus, OpenIncident, UpdateSite
 from app.domain.compliance import ComplianceRule, ComplianceStatus, fleet_compliance_items
 from app.domain.downtime import Period
@@ -22,7 +23,6 @@ from app.domain.figures import MetricFigures
 from app.domain.metrics import UnitRecord, fleet_metrics
 from app.runtime import BackgroundCompute
 from app.services import queries as q
-from app.services.demo import generate_demo
 from app.services.elevators import change_elevator_status
 from app.services.incidents import open_incident
 from app.services.ports import LogMark

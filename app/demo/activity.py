@@ -10,6 +10,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
+from app.demo.callbacks import callback
+from app.demo.crew import Crew
+from app.demo.fleet import UnitPlan
 from app.domain.commands import (
     ChangeDeficiencyStatus,
     ChangeElevatorStatus,
@@ -29,9 +32,6 @@ from app.domain.errors import ConflictError
 from app.domain.work import PartUsed
 from app.services.context import ServiceContext
 from app.services.deficiencies import change_deficiency_status
-from app.services.demo.callbacks import callback
-from app.services.demo.crew import Crew
-from app.services.demo.fleet import UnitPlan
 from app.services.elevators import change_elevator_status
 from app.services.inspections import record_inspection
 from app.services.visit_forms import record_visit

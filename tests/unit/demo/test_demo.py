@@ -6,9 +6,9 @@ from datetime import date
 
 from app.audit.chain import StaticDeviceKeys, verify_events
 from app.audit.signing import Ed25519Signer
+from app.demo import demo_device_seed, generate_demo
+from app.demo.generator import demo_ids
 from app.domain.enums import VisitStatus, VisitType
-from app.services.demo import demo_device_seed, generate_demo
-from app.services.demo.generator import demo_ids
 from tests.fakes import InMemoryStore, MemoryBlobStore
 
 AS_OF = date(2026, 11, 26)

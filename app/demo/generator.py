@@ -16,6 +16,10 @@ from typing import Any
 from uuid import UUID
 
 from app.audit.signing import Ed25519Signer
+from app.demo.activity import Activity
+from app.demo.crew import Crew
+from app.demo.fleet import load_definition, plan_fleet
+from app.demo.sim import SeededIds, SimClock
 from app.domain.checklists import TemplateCatalog
 from app.domain.commands import (
     AssignTechnician,
@@ -27,10 +31,6 @@ from app.domain.commands import (
 from app.domain.enums import Role
 from app.services.context import Actor, DeviceIdentity, ServiceContext
 from app.services.customers import create_customer
-from app.services.demo.activity import Activity
-from app.services.demo.crew import Crew
-from app.services.demo.fleet import load_definition, plan_fleet
-from app.services.demo.sim import SeededIds, SimClock
 from app.services.elevators import register_elevator
 from app.services.ports import BlobStore, UnitOfWorkFactory
 from app.services.sites import assign_technician, create_site

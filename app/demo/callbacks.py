@@ -13,7 +13,7 @@ from app.services.incidents import close_incident, open_incident
 from app.services.visit_forms import record_visit
 
 if TYPE_CHECKING:
-    from app.services.demo.activity import Action, Activity
+    from app.demo.activity import Action, Activity
 
 _TROUBLE = {
     FaultCategory.DOOR: "Doors reopening repeatedly on the ground floor",

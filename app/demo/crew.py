@@ -6,12 +6,12 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.demo.sim import SimClock, signature_png
 from app.domain.checklists import TemplateCatalog
 from app.domain.commands import ItemAnswer, Signature
 from app.domain.entities import ChecklistItem
 from app.domain.enums import ItemKind, ItemOutcome
 from app.services.context import ServiceContext
-from app.services.demo.sim import SimClock, signature_png
 from app.services.ports import BlobStore
 
 
