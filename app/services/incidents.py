@@ -18,12 +18,12 @@ from app.domain.enums import DowntimeCause, ElevatorStatus, IncidentStatus, Visi
 from app.domain.errors import ConflictError, ValidationError
 from app.domain.events import NewEvent
 from app.domain.payloads import IncidentClosed, IncidentOpened, IncidentUpdated
+from app.domain.site_time import check_not_before
 from app.domain.work import Incident
 from app.services.common import (
     Created,
     changeable_unit,
     changed_fields,
-    check_not_before,
     must_get,
     run,
     status_change,

@@ -23,8 +23,8 @@ from app.domain.checklists import TemplateCatalog
 from app.domain.entities import ChecklistItem, Customer, Elevator, Site
 from app.domain.enums import ItemOutcome
 from app.domain.errors import NotFoundError, SiteSyncError
+from app.domain.site_time import local_time
 from app.domain.work import Incident, Visit
-from app.services.common import local_time
 from app.services.ports import UnitOfWorkFactory
 
 VISIT_COLUMNS = (

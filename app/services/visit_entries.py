@@ -10,17 +10,11 @@ from app.domain.commands import AddNote, AddPart, AttachPhoto, RecordChecklistIt
 from app.domain.enums import DeficiencyStatus
 from app.domain.events import NewEvent
 from app.domain.payloads import VisitNoteAdded, VisitPartUsed, VisitPhotoAttached
+from app.domain.visit_rules import ensure_editable, item_events, require_template, visit_template
 from app.services.common import blob_hash, run, store_blob
 from app.services.context import Changes, ServiceContext
 from app.services.ports import BlobStore, UnitOfWork
-from app.services.visit_rules import (
-    ensure_editable,
-    item_events,
-    load_visit,
-    require_template,
-    signature_event,
-    visit_template,
-)
+from app.services.visit_common import load_visit, signature_event
 
 
 async def record_checklist_item(

@@ -17,26 +17,18 @@ from app.domain.payloads import (
     VisitPhotoAttached,
     VisitStarted,
 )
-from app.services.common import (
-    Created,
-    blob_hash,
-    changeable_unit,
-    check_not_before,
-    must_get,
-    run,
-    store_blob,
-)
-from app.services.context import ServiceContext
-from app.services.ports import BlobStore, UnitOfWork
-from app.services.visit_rules import (
+from app.domain.site_time import check_not_before
+from app.domain.visit_rules import (
     arrival_events,
     check_completion,
     item_events,
-    linked_incident,
     require_template,
     resolve_template,
-    signature_event,
 )
+from app.services.common import Created, blob_hash, changeable_unit, must_get, run, store_blob
+from app.services.context import ServiceContext
+from app.services.ports import BlobStore, UnitOfWork
+from app.services.visit_common import linked_incident, signature_event
 
 
 async def record_visit(

@@ -24,19 +24,18 @@ from app.domain.payloads import (
     VisitScheduled,
     VisitStarted,
 )
-from app.services.common import Created, changeable_unit, must_get, run
-from app.services.context import Changes, ServiceContext
-from app.services.ports import UnitOfWork
-from app.services.visit_rules import (
+from app.domain.visit_rules import (
     arrival_events,
     check_completion,
     ensure_editable,
     ensure_not_finished,
-    linked_incident,
-    load_visit,
     resolve_template,
     visit_template,
 )
+from app.services.common import Created, changeable_unit, must_get, run
+from app.services.context import Changes, ServiceContext
+from app.services.ports import UnitOfWork
+from app.services.visit_common import linked_incident, load_visit
 
 
 async def schedule_visit(cmd: ScheduleVisit, *, ctx: ServiceContext) -> Created:

@@ -1,4 +1,8 @@
-"""Rules every visit use case shares: lifecycle guards, templates, item events, completion."""
+"""Rules every visit use case shares: lifecycle guards, templates, item events, completion.
+
+Pure: what needs the store or the blob store (loading a visit, the callback it answers, the
+sign-off image) is in ``app.services.visit_common``.
+"""
 
 from __future__ import annotations
 
@@ -12,35 +16,20 @@ from app.domain.checklists import (
     require_mandatory,
     severity_on_fail,
 )
-from app.domain.commands import Signature
 from app.domain.entities import ChecklistTemplate, Elevator, Site
 from app.domain.enums import DriveType, IncidentStatus, VisitStatus
 from app.domain.errors import ConflictError, ValidationError
 from app.domain.events import NewEvent
-from app.domain.payloads import DeficiencyOpened, IncidentUpdated, VisitItemRecorded, VisitSigned
+from app.domain.payloads import DeficiencyOpened, IncidentUpdated, VisitItemRecorded
+from app.domain.site_time import check_not_before, local_time
+from app.domain.status import ensure_in_service_record
 from app.domain.work import Incident, Visit
-from app.services.common import (
-    check_not_before,
-    ensure_in_service_record,
-    local_time,
-    must_get,
-    store_blob,
-    unit_and_site,
-)
-from app.services.ports import BlobStore, UnitOfWork
 
 _DRIVE_NAMES = {
     DriveType.TRACTION: "traction",
     DriveType.HYDRAULIC: "hydraulic",
     DriveType.MRL_TRACTION: "machine-room-less traction",
 }
-
-
-async def load_visit(uow: UnitOfWork, visit_id: UUID) -> tuple[Visit, Elevator, Site]:
-    """The visit, its unit and the unit's site."""
-    visit = await must_get(uow.visits, visit_id, "visit")
-    unit, site = await unit_and_site(uow, visit.elevator_id)
-    return visit, unit, site
 
 
 def ensure_not_finished(visit: Visit, site: Site) -> None:
@@ -105,22 +94,6 @@ def require_template(template: ChecklistTemplate | None) -> ChecklistTemplate:
     return template
 
 
-async def linked_incident(
-    uow: UnitOfWork, incident_id: UUID | None, unit: Elevator, arrived_at: datetime, site: Site
-) -> Incident | None:
-    """The callback a visit answers: it must be for the same unit and reported before arrival."""
-    if incident_id is None:
-        return None
-    incident = await must_get(uow.incidents, incident_id, "callback")
-    if incident.elevator_id != unit.id:
-        raise ValidationError("That callback is for another unit.", field="incident_id",
-                              hint="Choose a callback logged for this unit.")  # fmt: skip
-    check_not_before(arrived_at, incident.reported_at, later_name="arrival",
-                     earlier_name="the callback report", field="arrived_at",
-                     time_zone=site.time_zone)  # fmt: skip
-    return incident
-
-
 def arrival_events(incident: Incident | None, arrived_at: datetime) -> list[NewEvent]:
     """Record the first arrival on an open callback (its response time)."""
     if incident is None or incident.arrived_at is not None:
@@ -161,18 +134,6 @@ def item_events(
         )
         events.append(NewEvent(new_id(), opened))
     return events
-
-
-async def signature_event(
-    visit_id: UUID, signer: str, signature: Signature, blobs: BlobStore
-) -> NewEvent:
-    """The sign-off event; the image goes to the blob store, the event keeps its hash."""
-    digest = await store_blob(blobs, signature.image) if signature.image is not None else None
-    payload = VisitSigned.model_validate(
-        {"signer": signer, "name": signature.name, "signature_sha256": digest,
-         "refused": signature.refused}
-    )  # fmt: skip
-    return NewEvent(visit_id, payload)
 
 
 def check_completion(
