@@ -11,11 +11,11 @@ from pytestqt.qtbot import QtBot
 from app.domain.enums import ElevatorStatus, IncidentStatus, VisitStatus, VisitType
 from app.ui.main_window import MainWindow
 from app.ui.session import Session
-from app.ui.views.close_callback import CloseCallbackDialog
-from app.ui.views.lists import CallbacksView
-from app.ui.views.schedule_dialog import ScheduleDialog
-from app.ui.views.visit_form import VisitForm
-from app.ui.views.work import WorkView
+from app.ui.views.dialogs.close_callback import CloseCallbackDialog
+from app.ui.views.dialogs.schedule_visit import ScheduleDialog
+from app.ui.views.screens.list_base import CallbacksView
+from app.ui.views.screens.work import WorkView
+from app.ui.views.visit.form import VisitForm
 from app.ui.widgets.forms import find_data
 from tests.ui.factories import TECHNICIAN, Fleet
 from tests.ui.helpers import answer_checklist, draw_signature, tick

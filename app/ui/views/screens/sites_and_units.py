@@ -14,8 +14,8 @@ from app.ui.backend import Backend
 from app.ui.models.records import FleetTableModel
 from app.ui.runtime import Progress
 from app.ui.session import Session
-from app.ui.views.base import View, fit_columns, make_table
-from app.ui.views.unit_page import UnitPage
+from app.ui.views.screens.base import View, fit_columns, make_table
+from app.ui.views.unit.page import UnitPage
 
 
 class FleetView(View):

@@ -25,7 +25,7 @@ from app.ui.backend import Backend
 from app.ui.models.records import AuditLine, AuditTableModel
 from app.ui.runtime import Operation, Progress
 from app.ui.session import Session
-from app.ui.views.base import View, fit_columns, heading, make_table
+from app.ui.views.screens.base import View, fit_columns, heading, make_table
 
 RECENT = 500
 

@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
 from app.domain.enums import VisitType
 from app.ui.format import label
 from app.ui.session import Session
-from app.ui.views.checklist_panel import ChecklistPanel
-from app.ui.views.visit_extras import PartsEditor, PhotoStrip
-from app.ui.views.visit_plan import FormData
+from app.ui.views.visit.checklist import ChecklistPanel
+from app.ui.views.visit.parts_and_photos import PartsEditor, PhotoStrip
+from app.ui.views.visit.plan import FormData
 from app.ui.widgets.forms import FormErrors, find_data, text_box
 from app.ui.widgets.signature_pad import SignaturePad
 from app.ui.widgets.when_edit import to_qt, when_edit

@@ -13,7 +13,7 @@ from app.services.elevators import change_elevator_status
 from app.services.visits import add_addendum
 from app.ui.format import label, when
 from app.ui.session import Session
-from app.ui.views.form_dialog import FormDialog
+from app.ui.views.dialogs.base import FormDialog
 from app.ui.widgets.forms import text_box
 
 

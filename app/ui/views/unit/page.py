@@ -18,9 +18,9 @@ from app.services.queries import FleetRow, UnitDetail, unit_detail
 from app.ui.actions import Actions
 from app.ui.format import STATUS_COLORS, day, label, when
 from app.ui.session import Session
-from app.ui.views.base import heading
-from app.ui.views.health_panel import HealthPanel
-from app.ui.views.unit_tabs import UnitTabs
+from app.ui.views.screens.base import heading
+from app.ui.views.unit.health import HealthPanel
+from app.ui.views.unit.tabs import UnitTabs
 
 
 class UnitPage(QWidget):

@@ -39,8 +39,8 @@ from app.services.visit_entries import (
 )
 from app.services.visits import complete_visit
 from app.ui.session import Session
-from app.ui.views.checklist_panel import ChecklistPanel
-from app.ui.views.visit_extras import PartsEditor, PhotoStrip, read_photos
+from app.ui.views.visit.checklist import ChecklistPanel
+from app.ui.views.visit.parts_and_photos import PartsEditor, PhotoStrip, read_photos
 from app.ui.widgets.signature_pad import SignaturePad
 
 type StepRun = Callable[[ServiceContext], Awaitable[Changes]]

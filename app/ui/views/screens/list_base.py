@@ -16,8 +16,8 @@ from app.ui.models.records import CallbackLine, CallbackTableModel, ComplianceTa
 from app.ui.models.table import RowTableModel
 from app.ui.runtime import Progress
 from app.ui.session import Session
-from app.ui.views.base import View, fit_columns, heading, make_table, selected_row
-from app.ui.views.record_buttons import CallbackButtons
+from app.ui.views.screens.base import View, fit_columns, heading, make_table, selected_row
+from app.ui.views.screens.record_buttons import CallbackButtons
 
 
 class ListView(View):

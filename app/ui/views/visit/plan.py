@@ -19,7 +19,7 @@ from app.services.queries import FleetRow
 from app.ui.backend import Backend
 from app.ui.drafts import DraftStore
 from app.ui.format import label, when
-from app.ui.views.visit_extras import thumbnail
+from app.ui.views.visit.parts_and_photos import thumbnail
 
 
 @dataclass(frozen=True, slots=True)

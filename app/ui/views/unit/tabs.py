@@ -18,8 +18,8 @@ from app.ui.models.records import (
     VisitTableModel,
 )
 from app.ui.models.table import RowFilterProxy
-from app.ui.views.base import fit_columns, make_table, selected_row
-from app.ui.views.record_buttons import CallbackButtons, VisitButtons
+from app.ui.views.screens.base import fit_columns, make_table, selected_row
+from app.ui.views.screens.record_buttons import CallbackButtons, VisitButtons
 
 
 def _tab(table: QTableView, buttons: QWidget | None = None) -> QWidget:

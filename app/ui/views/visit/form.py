@@ -1,7 +1,7 @@
 """Record a visit: checklist, readings, parts, notes, photos, signatures; complete and lock.
 
 A new, scheduled or callback visit is recorded as one whole form (``record_visit``); the rest of
-a visit in progress is recorded step by step (see ``visit_steps``).
+a visit in progress is recorded step by step (see ``steps``).
 """
 
 from __future__ import annotations
@@ -24,12 +24,12 @@ from app.ui.backend import Backend
 from app.ui.drafts import visit_drafts
 from app.ui.runtime import Progress
 from app.ui.session import Session
-from app.ui.views.form_dialog import FormDialog
-from app.ui.views.visit_draft import VisitDraft
-from app.ui.views.visit_extras import read_thumbnails, with_photos
-from app.ui.views.visit_plan import FormData, VisitPlan, load_form, parse_uuid
-from app.ui.views.visit_sections import VisitSections
-from app.ui.views.visit_steps import StepsResult, VisitSteps, run_steps
+from app.ui.views.dialogs.base import FormDialog
+from app.ui.views.visit.draft import VisitDraft
+from app.ui.views.visit.parts_and_photos import read_thumbnails, with_photos
+from app.ui.views.visit.plan import FormData, VisitPlan, load_form, parse_uuid
+from app.ui.views.visit.sections import VisitSections
+from app.ui.views.visit.steps import StepsResult, VisitSteps, run_steps
 from app.ui.widgets.forms import find_data
 from app.ui.widgets.when_edit import from_qt
 

@@ -18,7 +18,7 @@ from app.ui.backend import Backend
 from app.ui.format import label
 from app.ui.runtime import Progress
 from app.ui.session import Session
-from app.ui.views.form_dialog import FormDialog
+from app.ui.views.dialogs.base import FormDialog
 from app.ui.widgets.forms import find_data
 
 

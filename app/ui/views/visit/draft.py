@@ -12,9 +12,9 @@ from app.ui.backend import Backend
 from app.ui.drafts import DraftStore
 from app.ui.runtime import Progress
 from app.ui.session import Session
-from app.ui.views.checklist_panel import ChecklistPanel
-from app.ui.views.visit_extras import PartsEditor, PhotoStrip
-from app.ui.views.visit_plan import VisitPlan
+from app.ui.views.visit.checklist import ChecklistPanel
+from app.ui.views.visit.parts_and_photos import PartsEditor, PhotoStrip
+from app.ui.views.visit.plan import VisitPlan
 from app.ui.widgets.forms import find_data
 from app.ui.widgets.signature_pad import SignaturePad
 from app.ui.widgets.when_edit import from_qt, to_qt

@@ -17,7 +17,7 @@ from app.domain.work import Incident
 from app.services.incidents import close_incident
 from app.ui.format import label, when
 from app.ui.session import Session
-from app.ui.views.form_dialog import FormDialog
+from app.ui.views.dialogs.base import FormDialog
 from app.ui.widgets.forms import find_data, text_box
 from app.ui.widgets.when_edit import OptionalWhen
 

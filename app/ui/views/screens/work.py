@@ -14,8 +14,8 @@ from app.ui.backend import Backend
 from app.ui.models.records import VisitLine, VisitTableModel
 from app.ui.runtime import Progress
 from app.ui.session import Session
-from app.ui.views.lists import ListView
-from app.ui.views.record_buttons import VisitButtons
+from app.ui.views.screens.list_base import ListView
+from app.ui.views.screens.record_buttons import VisitButtons
 
 type WorkRows = tuple[list[tuple[Visit, FleetRow]], dict[UUID, str]]
 

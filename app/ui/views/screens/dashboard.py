@@ -28,8 +28,8 @@ from app.ui.models.records import ComplianceTableModel, FleetTableModel, OpenCal
 from app.ui.models.table import RowFilterProxy
 from app.ui.runtime import Progress
 from app.ui.session import Session
-from app.ui.views.base import View, fit_columns, make_table
-from app.ui.views.charts import CallbackChart, StatusChart
+from app.ui.views.screens.base import View, fit_columns, make_table
+from app.ui.views.screens.dashboard_charts import CallbackChart, StatusChart
 from app.ui.widgets.forms import find_data
 
 PERIODS = (("Last 30 days", 30), ("Last 90 days", 90), ("Last 12 months", 365), ("Year to date", 0))
