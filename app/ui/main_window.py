@@ -25,8 +25,9 @@ from app.ui.session import Session
 from app.ui.views.dialogs.profile import ProfileDialog
 from app.ui.views.screens.audit import AuditView
 from app.ui.views.screens.base import View
+from app.ui.views.screens.callbacks import CallbacksView
+from app.ui.views.screens.compliance import ComplianceView
 from app.ui.views.screens.dashboard import DashboardView
-from app.ui.views.screens.list_base import CallbacksView, ComplianceView
 from app.ui.views.screens.sites_and_units import FleetView
 from app.ui.views.screens.work import WorkView
 from app.ui.views.visit.draft_banner import DraftBanner

@@ -13,7 +13,7 @@ from app.ui.main_window import MainWindow
 from app.ui.session import Session
 from app.ui.views.dialogs.close_callback import CloseCallbackDialog
 from app.ui.views.dialogs.schedule_visit import ScheduleDialog
-from app.ui.views.screens.list_base import CallbacksView
+from app.ui.views.screens.callbacks import CallbacksView
 from app.ui.views.screens.work import WorkView
 from app.ui.views.visit.form import VisitForm
 from app.ui.widgets.forms import find_data

@@ -11,7 +11,7 @@ from app.ui.main_window import MainWindow
 from app.ui.views.dialogs.close_callback import CloseCallbackDialog
 from app.ui.views.dialogs.log_callback import CallbackForm
 from app.ui.views.dialogs.status_and_addendum import AddendumDialog, StatusDialog
-from app.ui.views.screens.list_base import CallbacksView
+from app.ui.views.screens.callbacks import CallbacksView
 from tests.ui.factories import Fleet
 from tests.ui.helpers import tick
 
