@@ -11,9 +11,9 @@ from pydantic import BaseModel
 
 from app.domain.errors import StoreError
 from app.services.ports import ChainHead
+from app.store.compiled_sql import Db
 from app.store.mapping import ProjectionMapping
-from app.store.sql import Db
-from app.store.writes import MISSING, CommittedCache, Overlay, WriteSet, parse_heads
+from app.store.write_behind import MISSING, CommittedCache, Overlay, WriteSet, parse_heads
 
 FLUSH_EVENTS: Final = 5_000
 """A batch writes its staged rows out once this many events are waiting (bounds memory)."""

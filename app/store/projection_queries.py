@@ -17,8 +17,8 @@ from typing import Any, Final
 from pydantic import BaseModel
 from sqlalchemy import bindparam, select
 
+from app.store.compiled_sql import Row, Sql, compile_sql
 from app.store.mapping import ProjectionMapping
-from app.store.sql import Row, Sql, compile_sql
 
 _LAST = (2, 0)
 """Sort rank of a value the row does not have yet (a rowid assigned when it is written)."""

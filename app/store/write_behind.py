@@ -18,9 +18,9 @@ from sqlalchemy import bindparam
 from sqlalchemy.dialects.sqlite import insert
 
 from app.services.ports import ChainHead
+from app.store.compiled_sql import Db, Sql, compile_sql
 from app.store.mapping import STATUS_CHANGES, ProjectionMapping
 from app.store.schema import EntityHeadRow, EventRow
-from app.store.sql import Db, Sql, compile_sql
 
 type ProjectionKey = tuple[ProjectionMapping[Any], str]
 
