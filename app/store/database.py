@@ -25,7 +25,8 @@ from app.store.eventlog import count_events, entity_events, recent_events, store
 from app.store.prepare import prepare_file
 from app.store.rebuild import rebuild_projections
 from app.store.uow import SqliteUnitOfWork
-from app.store.writer_connection import Transaction, Writer
+from app.store.write_behind import Transaction
+from app.store.writer_connection import Writer
 
 IDLE_CHECKPOINT_SECONDS: Final = 1.0
 """Fold the -wal back into the file after this long without a commit."""

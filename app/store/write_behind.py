@@ -1,32 +1,48 @@
-"""Buffered writes and the caches layered over the database.
+"""The write-behind unit of work: a small engine that stages changes and writes them late.
 
-A unit of work does not write row by row: it stages changes in a ``WriteSet`` and they are
-written with one ``executemany`` per table after it commits. Projections and heads are keyed,
-so an entity changed ten times in a batch is written once. Reads look through the layers newest
-first: the unit's staged changes, those of its batch, the store's cache of committed state,
-then the database. Only committed state ever reaches the store's cache, so a rollback needs
-nothing more than dropping the staged layers.
+What is staged. A unit of work writes nothing while it runs: every change goes into its own
+``WriteSet``: the new event rows in order, and the projections and entity heads keyed by
+entity (an entity changed ten times is written once). Reads look through the layers newest
+first: the unit's staged changes, those of the units before it in the same transaction
+(``Transaction.dirty``), the store's cache of committed state (``committed_cache``), then the
+database. Queries lay the unit's own changes over the database's answer
+(``projection_queries``).
+
+When it is flushed. A unit's ``commit`` hands its ``WriteSet`` to its ``Transaction``, which
+writes the finished units' rows with one ``executemany`` per table: when it commits, when a
+query needs one table up to date (``flush_projections``, ``flush_events``), and in a batch
+once ``FLUSH_EVENTS`` events wait (bounding memory).
+
+How a batch shares one transaction. A lone unit of work has a ``Transaction`` of its own and
+commits at once. ``Store.batch`` opens one shared ``Transaction`` for many units, run one
+after another while it holds the writer (``writer_connection``): a unit's ``commit`` only
+marks progress, and the real COMMIT comes every ``commit_every`` units and when the batch ends.
+
+What rollback undoes. A unit that fails has written nothing: dropping its ``WriteSet`` undoes
+it, without a SAVEPOINT, and in a batch the units before it stay. ``Transaction.abort`` (an
+exception out of a batch, a lone unit rolled back) drops everything staged and rolls the
+database back to the last COMMIT. The committed cache only learns of changes after their
+COMMIT, so a rollback never has to undo it; a write that fails midway (disk full, cancelled
+during COMMIT) clears that cache, as what reached the file is then unknown.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Coroutine
 from typing import Any, Final
 
 from pydantic import BaseModel
 from sqlalchemy import bindparam
 from sqlalchemy.dialects.sqlite import insert
 
+from app.domain.errors import StoreError
 from app.services.ports import ChainHead
+from app.store.committed_cache import MISSING
 from app.store.compiled_sql import Db, Sql, compile_sql
-from app.store.mapping import STATUS_CHANGES, ProjectionMapping
+from app.store.mapping import ProjectionMapping
 from app.store.schema import EntityHeadRow, EventRow
-
-type ProjectionKey = tuple[ProjectionMapping[Any], str]
-
-MISSING: Final = object()
-"""What a cache lookup returns when it does not know (as opposed to knowing there is none)."""
-
+from app.store.writer_connection import Writer
 
 EVENT_COLUMNS: Final = (
     "event_id",
@@ -62,12 +78,6 @@ def _upsert_entity_head() -> Sql:
             index_elements=["entity_id"], set_={"hashes": statement.excluded.hashes}
         )
     )
-
-
-def parse_heads(text: str) -> tuple[str, ...]:
-    """The hashes stored in ``entity_heads.hashes`` (a JSON list)."""
-    hashes: list[str] = json.loads(text)
-    return tuple(hashes)
 
 
 INSERT_EVENT: Final = _insert_events()
@@ -159,75 +169,90 @@ class WriteSet(Overlay):
             await db.executemany(mapping.upsert.text, [mapping.values(i) for i in items.values()])
 
 
-class BoundedCache[K, V]:
-    """A dict that drops its oldest quarter when full (cheaper than LRU, good enough here)."""
-
-    __slots__ = ("_data", "_limit")
-
-    def __init__(self, limit: int) -> None:
-        self._data: dict[K, V] = {}
-        self._limit = limit
-
-    def get(self, key: K) -> V | object:
-        """The cached value, or ``MISSING``."""
-        return self._data.get(key, MISSING)
-
-    def put(self, key: K, value: V) -> None:
-        """Remember ``value`` for ``key``, evicting the oldest entries if full."""
-        data = self._data
-        data[key] = value
-        if len(data) > self._limit:
-            for old in list(data)[: self._limit // 4]:
-                del data[old]
-
-    def update(self, items: dict[K, V]) -> None:
-        """Remember many values."""
-        for key, value in items.items():
-            self.put(key, value)
-
-    def clear(self) -> None:
-        """Forget everything."""
-        self._data.clear()
-
-    def __len__(self) -> int:
-        return len(self._data)
+FLUSH_EVENTS: Final = 5_000
+"""A batch writes its staged rows out once this many events are waiting (bounds memory)."""
 
 
-class CommittedCache:
-    """Committed state the writer has seen, so a command does not re-read what it just wrote.
+class Transaction:
+    """One database transaction: a single unit of work's, or shared by the units of a batch.
 
-    Sound only because this store is the one writer of its file: every change passes through
-    ``absorb`` after its COMMIT. ``None`` values record that a row is known not to exist.
+    A unit keeps its changes in memory (its reads and queries see them there) and hands them
+    to the transaction when it commits, so a unit that fails has written nothing and rolls
+    back alone, without a SAVEPOINT. The transaction writes the finished units' rows at the
+    next flush: when it commits, when a query needs one table up to date, or once
+    ``FLUSH_EVENTS`` events wait. A batch commits every ``commit_every`` units; until then a
+    unit's ``commit`` only marks progress.
     """
 
-    def __init__(self, *, projections: int = 20_000, heads: int = 50_000) -> None:
-        self.projections: BoundedCache[ProjectionKey, BaseModel | None] = BoundedCache(projections)
-        self.entity_heads: BoundedCache[str, tuple[str, ...]] = BoundedCache(heads)
-        self.device_heads: BoundedCache[str, ChainHead | None] = BoundedCache(1_000)
-        self.with_heads: set[str] | None = None
-        """Every entity that has events, once loaded: a new entity then costs no query."""
-        self.keys: dict[ProjectionMapping[Any], set[str]] = {}
-        """Every stored key of a projection kind, once loaded (same purpose)."""
+    def __init__(self, writer: Writer, *, shared: bool, commit_every: int = 1) -> None:
+        self.writer = writer
+        self.shared = shared
+        self.commit_every = commit_every
+        self.dirty = Overlay()
+        self.staged = WriteSet()
+        self.units = 0
+        self.active: object | None = None
 
-    def absorb(self, committed: Overlay) -> None:
-        """Take in what a transaction just committed."""
-        for mapping, items in committed.projections.items():
-            if mapping is STATUS_CHANGES:
-                continue  # history rows are never read back by key: keep the room for entities
-            for key, item in items.items():
-                self.projections.put((mapping, key), item)
-            known = self.keys.get(mapping)
-            if known is not None:
-                known.update(items)
-        self.entity_heads.update(committed.entity_heads)
-        self.device_heads.update(dict(committed.device_heads))
-        if self.with_heads is not None:
-            self.with_heads.update(committed.entity_heads)
+    async def flush(self) -> None:
+        """Write the rows of every finished unit."""
+        if self.staged:
+            await self._writing(self.staged.flush(self.writer.db))
 
-    def clear(self) -> None:
-        """Forget everything (after a rebuild, or when a commit's outcome is unknown)."""
-        self.projections.clear()
-        self.entity_heads.clear()
-        self.device_heads.clear()
-        self.with_heads = None
-        self.keys.clear()
+    async def flush_events(self) -> None:
+        """Write the finished units' event rows (a query of the log is coming)."""
+        if self.staged.events:
+            await self._writing(self.staged.flush_events(self.writer.db))
+
+    async def flush_projections(self, mapping: ProjectionMapping[Any]) -> None:
+        """Write the finished units' projections of one kind (a query of them is coming)."""
+        if mapping in self.staged.projections:
+            await self._writing(self.staged.flush_projections(self.writer.db, mapping))
+
+    async def finish_unit(self, staged: WriteSet) -> None:
+        """Take in a committed unit's changes; commit the transaction when it is due."""
+        self.dirty.update(staged)
+        self.staged.absorb(staged)
+        self.units += 1
+        if not self.shared or self.units >= self.commit_every:
+            await self.commit()
+        elif len(self.staged.events) >= FLUSH_EVENTS:
+            await self.flush()
+
+    async def undo_unit(self) -> None:
+        """Drop a unit that did not commit: it wrote nothing, so only a lone unit rolls back."""
+        if not self.shared:
+            await self.abort()
+
+    async def commit(self) -> None:
+        """Flush and COMMIT; only then does the store's cache learn what changed."""
+        await self.flush()
+        wrote = self.writer.db.in_transaction
+        if wrote:
+            await self._writing(self.writer.db.commit())
+        self.writer.cache.absorb(self.dirty)
+        self._reset()
+        if wrote:
+            self.writer.after_commit()
+
+    async def abort(self) -> None:
+        """Roll back everything since the last COMMIT."""
+        self._reset()
+        await self.writer.db.rollback()
+
+    async def _writing(self, step: Coroutine[Any, Any, None]) -> None:
+        # the first write opens the transaction by itself (engines.writer_engine)
+        try:
+            await step
+        except BaseException as exc:
+            # whatever happened (disk full, cancelled mid-COMMIT), the cache must not guess
+            self.writer.cache.clear()
+            try:
+                await self.abort()
+            except StoreError as failed:
+                exc.add_note(f"Rolling back afterwards failed too: {failed}")
+            raise
+
+    def _reset(self) -> None:
+        self.dirty.clear()
+        self.staged.clear()
+        self.units = 0

@@ -1,22 +1,23 @@
-"""The single writer connection: its lock, its committed-state cache and its transactions."""
+"""The single writer connection: who holds it, and committed state read through its cache.
+
+One unit of work, batch or maintenance job at a time holds the ``Writer``; the transactions
+it runs are ``write_behind.Transaction``.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Coroutine
+import json
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any, Final
+from typing import Any
 
 from pydantic import BaseModel
 
-from app.domain.errors import StoreError
 from app.services.ports import ChainHead
+from app.store.committed_cache import MISSING, CommittedCache
 from app.store.compiled_sql import Db
 from app.store.mapping import ProjectionMapping
-from app.store.write_behind import MISSING, CommittedCache, Overlay, WriteSet, parse_heads
-
-FLUSH_EVENTS: Final = 5_000
-"""A batch writes its staged rows out once this many events are waiting (bounds memory)."""
 
 _DEVICE_HEAD = "SELECT device_seq, hash FROM device_heads WHERE device_id = ?"
 _ENTITY_HEADS = "SELECT hashes FROM entity_heads WHERE entity_id = ?"
@@ -112,86 +113,7 @@ class Writer:
         return heads
 
 
-class Transaction:
-    """One database transaction: a single unit of work's, or shared by the units of a batch.
-
-    A unit keeps its changes in memory (its reads and queries see them there) and hands them
-    to the transaction when it commits, so a unit that fails has written nothing and rolls
-    back alone, without a SAVEPOINT. The transaction writes the finished units' rows at the
-    next flush: when it commits, when a query needs one table up to date, or once
-    ``FLUSH_EVENTS`` events wait. A batch commits every ``commit_every`` units; until then a
-    unit's ``commit`` only marks progress.
-    """
-
-    def __init__(self, writer: Writer, *, shared: bool, commit_every: int = 1) -> None:
-        self.writer = writer
-        self.shared = shared
-        self.commit_every = commit_every
-        self.dirty = Overlay()
-        self.staged = WriteSet()
-        self.units = 0
-        self.active: object | None = None
-
-    async def flush(self) -> None:
-        """Write the rows of every finished unit."""
-        if self.staged:
-            await self._writing(self.staged.flush(self.writer.db))
-
-    async def flush_events(self) -> None:
-        """Write the finished units' event rows (a query of the log is coming)."""
-        if self.staged.events:
-            await self._writing(self.staged.flush_events(self.writer.db))
-
-    async def flush_projections(self, mapping: ProjectionMapping[Any]) -> None:
-        """Write the finished units' projections of one kind (a query of them is coming)."""
-        if mapping in self.staged.projections:
-            await self._writing(self.staged.flush_projections(self.writer.db, mapping))
-
-    async def finish_unit(self, staged: WriteSet) -> None:
-        """Take in a committed unit's changes; commit the transaction when it is due."""
-        self.dirty.update(staged)
-        self.staged.absorb(staged)
-        self.units += 1
-        if not self.shared or self.units >= self.commit_every:
-            await self.commit()
-        elif len(self.staged.events) >= FLUSH_EVENTS:
-            await self.flush()
-
-    async def undo_unit(self) -> None:
-        """Drop a unit that did not commit: it wrote nothing, so only a lone unit rolls back."""
-        if not self.shared:
-            await self.abort()
-
-    async def commit(self) -> None:
-        """Flush and COMMIT; only then does the store's cache learn what changed."""
-        await self.flush()
-        wrote = self.writer.db.in_transaction
-        if wrote:
-            await self._writing(self.writer.db.commit())
-        self.writer.cache.absorb(self.dirty)
-        self._reset()
-        if wrote:
-            self.writer.after_commit()
-
-    async def abort(self) -> None:
-        """Roll back everything since the last COMMIT."""
-        self._reset()
-        await self.writer.db.rollback()
-
-    async def _writing(self, step: Coroutine[Any, Any, None]) -> None:
-        # the first write opens the transaction by itself (engines.writer_engine)
-        try:
-            await step
-        except BaseException as exc:
-            # whatever happened (disk full, cancelled mid-COMMIT), the cache must not guess
-            self.writer.cache.clear()
-            try:
-                await self.abort()
-            except StoreError as failed:
-                exc.add_note(f"Rolling back afterwards failed too: {failed}")
-            raise
-
-    def _reset(self) -> None:
-        self.dirty.clear()
-        self.staged.clear()
-        self.units = 0
+def parse_heads(text: str) -> tuple[str, ...]:
+    """The hashes stored in ``entity_heads.hashes`` (a JSON list)."""
+    hashes: list[str] = json.loads(text)
+    return tuple(hashes)
