@@ -46,8 +46,9 @@ def ensure_not_finished(visit: Visit, site: Site) -> None:
             f"This visit was completed on {day}; it can no longer change.", hint=next_step
         )
     if visit.status is VisitStatus.CANCELLED:
-        raise ConflictError("This visit was cancelled; it can no longer change.",
-                            hint="Start a new visit instead.")  # fmt: skip
+        raise ConflictError(
+            "This visit was cancelled; it can no longer change.", hint="Start a new visit instead."
+        )
 
 
 def ensure_editable(visit: Visit, unit: Elevator, site: Site) -> None:
@@ -89,8 +90,11 @@ def visit_template(visit: Visit, templates: TemplateCatalog) -> ChecklistTemplat
 def require_template(template: ChecklistTemplate | None) -> ChecklistTemplate:
     """Raise unless a checklist was chosen."""
     if template is None:
-        raise ValidationError("This visit has no checklist.", field="template_id",
-                              hint="Choose a checklist when starting the visit.")  # fmt: skip
+        raise ValidationError(
+            "This visit has no checklist.",
+            field="template_id",
+            hint="Choose a checklist when starting the visit.",
+        )
     return template
 
 
@@ -151,12 +155,20 @@ def check_completion(
         require_mandatory(template, answered)
     if arrived_at is None:
         raise ConflictError("The visit has no arrival time.", hint="Start the visit first.")
-    check_not_before(departed_at, arrived_at, later_name="departure", earlier_name="arrival",
-                     field="departed_at", time_zone=site.time_zone)  # fmt: skip
+    check_not_before(
+        departed_at,
+        arrived_at,
+        later_name="departure",
+        earlier_name="arrival",
+        field="departed_at",
+        time_zone=site.time_zone,
+    )
     if not technician_signed:
-        raise ValidationError("The technician's signature is missing.",
-                              field="technician_signature",
-                              hint="Sign the visit before completing it.")  # fmt: skip
+        raise ValidationError(
+            "The technician's signature is missing.",
+            field="technician_signature",
+            hint="Sign the visit before completing it.",
+        )
     if not customer_answered:
         raise ValidationError(
             "The customer sign-off is missing.",

@@ -35,11 +35,19 @@ async def linked_incident(
         return None
     incident = await must_get(uow.incidents, incident_id, "callback")
     if incident.elevator_id != unit.id:
-        raise ValidationError("That callback is for another unit.", field="incident_id",
-                              hint="Choose a callback logged for this unit.")  # fmt: skip
-    check_not_before(arrived_at, incident.reported_at, later_name="arrival",
-                     earlier_name="the callback report", field="arrived_at",
-                     time_zone=site.time_zone)  # fmt: skip
+        raise ValidationError(
+            "That callback is for another unit.",
+            field="incident_id",
+            hint="Choose a callback logged for this unit.",
+        )
+    check_not_before(
+        arrived_at,
+        incident.reported_at,
+        later_name="arrival",
+        earlier_name="the callback report",
+        field="arrived_at",
+        time_zone=site.time_zone,
+    )
     return incident
 
 
@@ -49,7 +57,11 @@ async def signature_event(
     """The sign-off event; the image goes to the blob store, the event keeps its hash."""
     digest = await store_blob(blobs, signature.image) if signature.image is not None else None
     payload = VisitSigned.model_validate(
-        {"signer": signer, "name": signature.name, "signature_sha256": digest,
-         "refused": signature.refused}
-    )  # fmt: skip
+        {
+            "signer": signer,
+            "name": signature.name,
+            "signature_sha256": digest,
+            "refused": signature.refused,
+        }
+    )
     return NewEvent(visit_id, payload)

@@ -31,16 +31,18 @@ async def record_checklist_item(
         ensure_editable(visit, unit, site)
         item = template_item(require_template(visit_template(visit, templates)), cmd.key)
         photos = tuple(blob_hash(data) for data in cmd.photos)
-        evaluation = evaluate(item, outcome=cmd.outcome, reading=cmd.reading, text=cmd.text,
-                              photos=photos)  # fmt: skip
+        evaluation = evaluate(
+            item, outcome=cmd.outcome, reading=cmd.reading, text=cmd.text, photos=photos
+        )
         already_open = any(
             d.visit_id == visit.id and d.item_key == item.key and d.status is DeficiencyStatus.OPEN
             for d in await uow.deficiencies.for_elevator(unit.id)
         )
         for data in cmd.photos:
             await store_blob(blobs, data)
-        return item_events(visit.id, unit.id, evaluation, ctx.ids.new_id,
-                           open_deficiency=not already_open)  # fmt: skip
+        return item_events(
+            visit.id, unit.id, evaluation, ctx.ids.new_id, open_deficiency=not already_open
+        )
 
     return await run(ctx, decide)
 

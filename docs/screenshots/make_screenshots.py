@@ -154,10 +154,13 @@ def main() -> int:
     work = window.views["Work"]
     assert isinstance(work, WorkView)
     wait(app, lambda: work.proxy.rowCount() >= 3)
-    work.table.selectRow(next(
-        r for r in range(work.proxy.rowCount())
-        if work.proxy.row_object(r).visit.status is VisitStatus.IN_PROGRESS
-    ))  # fmt: skip
+    work.table.selectRow(
+        next(
+            r
+            for r in range(work.proxy.rowCount())
+            if work.proxy.row_object(r).visit.status is VisitStatus.IN_PROGRESS
+        )
+    )
     app.processEvents()
     save(window, "work.png")
 

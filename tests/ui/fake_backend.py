@@ -78,10 +78,13 @@ class FakeBackend:
         for s in picked:
             last[s.device_id] = max(last.get(s.device_id, 0), s.device_seq)
         links = {
-            device: [(s.device_seq, s.prev_hash, s.hash) for s in sealed
-                     if s.device_id == device and s.device_seq <= seq]
+            device: [
+                (s.device_seq, s.prev_hash, s.hash)
+                for s in sealed
+                if s.device_id == device and s.device_seq <= seq
+            ]
             for device, seq in last.items()
-        }  # fmt: skip
+        }
         data = build_bundle(
             subject={"entity_type": "elevator", "entity_id": str(unit_id)},
             events=picked,
@@ -99,6 +102,11 @@ class FakeBackend:
 def _stored(s: SealedEvent) -> StoredEvent:
     body = s.body
     return StoredEvent(
-        str(body.event_id), str(body.device_id), body.device_seq, body.prev_hash, s.hash,
-        s.signature, s.canonical,
-    )  # fmt: skip
+        str(body.event_id),
+        str(body.device_id),
+        body.device_seq,
+        body.prev_hash,
+        s.hash,
+        s.signature,
+        s.canonical,
+    )

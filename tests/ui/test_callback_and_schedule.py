@@ -40,8 +40,12 @@ def test_attending_a_callback_links_the_visit_and_the_unit_page_closes_it(
     assert isinstance(view, CallbacksView)
     qtbot.waitUntil(lambda: view.proxy.rowCount() > 0, timeout=5000)
     rows = range(view.proxy.rowCount())
-    row = next(r for r in rows if view.unit_of(view.proxy.row_object(r)).elevator_id  # type: ignore[union-attr]
-               == fleet.units[DOWN])  # fmt: skip
+    row = next(
+        r
+        for r in rows
+        if view.unit_of(view.proxy.row_object(r)).elevator_id  # type: ignore[union-attr]
+        == fleet.units[DOWN]
+    )
     view.table.selectRow(row)
     incident = view.selected_incident()
     assert incident is not None

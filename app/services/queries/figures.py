@@ -289,8 +289,9 @@ class FleetFigures:
             periods = [p for p in wanted if p not in base.tallies]
         else:
             keep, periods = None, list(wanted)
-        work = partial(compute_part, today=today, settings=settings, periods=periods,
-                       figures=keep is None)  # fmt: skip
+        work = partial(
+            compute_part, today=today, settings=settings, periods=periods, figures=keep is None
+        )
         parts: list[FleetPart] = []
         for span, chosen in fleet_parts(units, FLEET_PART):
             async with self._uow() as uow:

@@ -143,10 +143,11 @@ async def test_the_dashboard_adds_up_to_what_the_domain_computes(
     ]
     items = fleet_compliance_items(records, today=AS_OF, settings=SETTINGS)
     overdue = [
-        i for i in items
-        if i.late and (i.rule is not ComplianceRule.CERTIFICATE
-                       or i.status is ComplianceStatus.OVERDUE)
-    ]  # fmt: skip
+        i
+        for i in items
+        if i.late
+        and (i.rule is not ComplianceRule.CERTIFICATE or i.status is ComplianceStatus.OVERDUE)
+    ]
     assert [c.item for c in board.overdue] == overdue
     assert all(0 <= c.days_left <= 60 for c in board.expiring)
     assert board.lowest_health == tuple(sorted(admitted, key=lambda r: (r.health, r.title))[:10])

@@ -60,9 +60,11 @@ class WorkView(ListView):
         rows, names = found
         self._units = {v.id: u for v, u in rows}
         self.show_rows(
-            [VisitLine(v, u.title, names.get(v.technician_id, "") if v.technician_id else "")
-             for v, u in rows]
-        )  # fmt: skip
+            [
+                VisitLine(v, u.title, names.get(v.technician_id, "") if v.technician_id else "")
+                for v, u in rows
+            ]
+        )
 
     def selected_visit(self) -> Visit | None:
         line = self.selected()

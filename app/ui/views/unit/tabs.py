@@ -70,9 +70,11 @@ class UnitTabs(QTabWidget):
         record = detail.record
         names = detail.names
         self.visits.set_rows(
-            [VisitLine(v, technician=names.get(v.technician_id, "") if v.technician_id else "")
-             for v in reversed(detail.visits)]
-        )  # fmt: skip
+            [
+                VisitLine(v, technician=names.get(v.technician_id, "") if v.technician_id else "")
+                for v in reversed(detail.visits)
+            ]
+        )
         self.callbacks.set_rows([CallbackLine(i) for i in reversed(record.incidents)])
         self.deficiencies.set_rows(list(reversed(record.deficiencies)))
         self.inspections.set_rows(list(reversed(record.inspections)))

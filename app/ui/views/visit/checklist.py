@@ -188,8 +188,9 @@ class ItemRow(QWidget):
         if outcome is ItemOutcome.NOT_APPLICABLE:
             shown = outcome
         value = result.text if self.item.kind is ItemKind.TEXT else result.value
-        self.restore({"outcome": shown.value if shown else None, "value": value or "",
-                      "photos": []})  # fmt: skip
+        self.restore(
+            {"outcome": shown.value if shown else None, "value": value or "", "photos": []}
+        )
         self.recorded = result
         self.mark_recorded()
         stored = QLabel("✓ recorded")

@@ -95,8 +95,10 @@ class VisitDraft:
             self.parts.add_part(values)
         self.notes.setPlainText(draft.get("notes", ""))
         self.photos.add_files(draft.get("photos", []))
-        for name, pad, key in ((self.tech_name, self.tech_pad, "technician"),
-                               (self.customer_name, self.customer_pad, "customer")):  # fmt: skip
+        for name, pad, key in (
+            (self.tech_name, self.tech_pad, "technician"),
+            (self.customer_name, self.customer_pad, "customer"),
+        ):
             if not pad.recorded:
                 name.setText(draft[key][0])
                 pad.set_strokes(draft[key][1])

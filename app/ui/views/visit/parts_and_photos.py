@@ -81,8 +81,12 @@ class PartsEditor(QWidget):
         """Show the parts already stored on the visit, greyed and read-only, above new ones."""
         for index, part in enumerate(parts):
             self.table.insertRow(index)
-            values = [part.part_number, part.description or "", str(part.quantity),
-                      ", ".join(part.serials)]  # fmt: skip
+            values = [
+                part.part_number,
+                part.description or "",
+                str(part.quantity),
+                ", ".join(part.serials),
+            ]
             for column, text in enumerate(values):
                 cell = QTableWidgetItem(text)
                 cell.setFlags(Qt.ItemFlag.ItemIsEnabled)

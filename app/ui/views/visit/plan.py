@@ -156,8 +156,10 @@ async def load_form(backend: Backend, plan: VisitPlan, drafts: DraftStore, today
         for photo in visit.photos
     ]
     signatures: dict[str, QImage | None] = {}
-    for signer, sign in (("technician", visit.technician_signature),
-                         ("customer", visit.customer_signoff)):  # fmt: skip
+    for signer, sign in (
+        ("technician", visit.technician_signature),
+        ("customer", visit.customer_signoff),
+    ):
         if sign is not None and sign.signature_sha256:
             signatures[signer] = await _image(backend.blobs, sign.signature_sha256, False)
     return FormData(units, draft, visit, photos, signatures)

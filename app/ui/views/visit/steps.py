@@ -76,9 +76,12 @@ async def run_steps(runs: list[StepRun], ctx: ServiceContext) -> StepsResult:
 
 
 def _item(
-    visit_id: UUID, answer: ItemAnswer, paths: list[str], templates: TemplateCatalog,
+    visit_id: UUID,
+    answer: ItemAnswer,
+    paths: list[str],
+    templates: TemplateCatalog,
     blobs: BlobStore,
-) -> StepRun:  # fmt: skip
+) -> StepRun:
     async def run(ctx: ServiceContext) -> Changes:
         photos = await asyncio.to_thread(read_photos, paths)  # the disk, off the Qt thread
         cmd = RecordChecklistItem(
