@@ -12,6 +12,7 @@ from uuid import UUID
 from app.audit.chain import ChainReport
 from app.audit.signing import Ed25519Signer
 from app.audit_trail import export_open_store, verify_open_store, write_atomically
+from app.compute import BackgroundCompute
 from app.demo import DemoSummary, demo_device_seed, generate_demo
 from app.demo.generator import demo_ids
 from app.domain.checklists import TemplateCatalog
@@ -28,7 +29,6 @@ from app.keystore import (
     key_store_for,
     new_key_store,
 )
-from app.runtime import BackgroundCompute
 from app.services.context import Actor, DeviceIdentity, ServiceContext
 from app.services.ports import Clock, IdGenerator, UnitOfWorkFactory
 from app.services.queries import DEFAULT_DAYS, FleetFigures, trailing_period

@@ -1,6 +1,6 @@
 """The outside effects services depend on, as Protocols: store, clock, ids, keys.
 
-Real implementations live in ``app.store`` (SQLite), ``app.runtime``, ``app.bootstrap`` and, on
+Real implementations live in ``app.store`` (SQLite), ``app.compute``, ``app.bootstrap`` and, on
 the server, in ``sync.server``; hand-written fakes for tests live in ``tests/fakes``.
 """
 
@@ -273,7 +273,7 @@ class SnapshotStore(Protocol):
 class ComputeRunner(Protocol):
     """Where a read model runs CPU-bound work, and how the process copes with bulk work.
 
-    The composition root hands in ``app.runtime.BackgroundCompute`` (a daemon thread, so the
+    The composition root hands in ``app.compute.BackgroundCompute`` (a daemon thread, so the
     event loop serves other work meanwhile; the cyclic collector paused while a fleet is read
     and computed); ``app.services.queries.figures.InlineCompute`` runs the work in place.
     """

@@ -9,9 +9,9 @@ from uuid import UUID
 from app.audit.bundle import build_bundle
 from app.audit.chain import ChainReport, ChainVerifier, StaticDeviceKeys, StoredEvent
 from app.audit.envelope import SealedEvent, format_timestamp
+from app.compute import BackgroundCompute
 from app.domain.checklists import TemplateCatalog
 from app.domain.events import Event
-from app.runtime import BackgroundCompute
 from app.services.context import Actor, ServiceContext
 from app.services.ports import BlobStore, UnitOfWorkFactory
 from app.services.queries import FleetFigures, unit_audit_trail

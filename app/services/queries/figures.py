@@ -6,7 +6,7 @@ saved in the store's ``SnapshotStore``), at once, marked stale when events were 
 and it recomputes one on request. After a few changes on the same day (a visit saved, a callback
 logged), only the units they touch are computed again (``changes.changed_units``); otherwise
 every unit's record is read on the loop (one query per kind), the calculations run on the
-``ComputeRunner`` the composition root hands in (``app.runtime.BackgroundCompute``: a background
+``ComputeRunner`` the composition root hands in (``app.compute.BackgroundCompute``: a background
 thread, so the loop keeps serving other work), and callers asking for the same recompute share
 it. A filter of units is then a re-aggregation of the snapshot (``dashboard.board``), never a
 recompute.

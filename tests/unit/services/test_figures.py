@@ -12,6 +12,7 @@ from uuid import UUID
 
 import pytest
 
+from app.compute import BackgroundCompute
 from app.demo import generate_demo
 from app.domain.commands import ChangeElevatorStatus, OpenIncident, UpdateSite
 from app.domain.compliance import ComplianceRule, ComplianceStatus, fleet_compliance_items
@@ -21,7 +22,6 @@ from app.domain.enums import ElevatorStatus, IncidentChannel, IncidentStatus, Ma
 from app.domain.errors import StoreError
 from app.domain.figures import MetricFigures
 from app.domain.metrics import UnitRecord, fleet_metrics
-from app.runtime import BackgroundCompute
 from app.services import queries as q
 from app.services.elevators import change_elevator_status
 from app.services.incidents import open_incident

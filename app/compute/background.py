@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 
-from app.runtime.collector import collector_paused
-from app.runtime.threads import off_loop
+from app.compute.collector import collector_paused
+from app.compute.threads import off_loop
 
 
 class BackgroundCompute:

@@ -5,8 +5,8 @@ Services never import this package: the composition root (``app.bootstrap``) han
 (``app.services.ports``).
 """
 
-from app.runtime.background import BackgroundCompute
-from app.runtime.collector import collector_paused
-from app.runtime.threads import off_loop
+from app.compute.background import BackgroundCompute
+from app.compute.collector import collector_paused
+from app.compute.threads import off_loop
 
 __all__ = ["BackgroundCompute", "collector_paused", "off_loop"]
