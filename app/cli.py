@@ -188,13 +188,17 @@ def gui_command(args: argparse.Namespace) -> int:
     settings = Settings()
     if args.demo:
         path = settings.demo_db
-        opener = lambda: open_demo_workspace(path, seed=settings.demo_seed)  # noqa: E731
+        opener = lambda: open_demo_workspace(  # noqa: E731
+            path, seed=settings.demo_seed, integrity="background"
+        )
     elif args.db is not None:
         path = args.db
         password = _gui_password(path)
         if password is False:
             return EXIT_FAILED
-        opener = lambda: open_workspace(path, password=password or None)  # noqa: E731
+        opener = lambda: open_workspace(  # noqa: E731
+            path, password=password or None, integrity="background"
+        )
     else:
         raise ValidationError(
             "Choose a store to open.",

@@ -16,6 +16,7 @@ from app.services.ports import Clock
 from app.services.queries import profiles
 from app.ui.backend import Backend, BackendOpener
 from app.ui.errors import ErrorPresenter, configure_logging
+from app.ui.integrity import IntegrityStatus
 from app.ui.main_window import MainWindow
 from app.ui.runtime import CoreRuntime, Progress
 from app.ui.session import Session
@@ -45,6 +46,7 @@ class Startup(QObject):
         self.runtime.start()
         self.session: Session | None = None
         self.window: MainWindow | None = None
+        self.integrity: IntegrityStatus | None = None
         self.exit_code = 0
         self.splash = QLabel("Opening SiteSync…")
         self.splash.setMinimumSize(320, 80)
@@ -98,6 +100,24 @@ class Startup(QObject):
         assert self.session is not None
         self.window = MainWindow(self.session, self.settings)
         self.window.show()
+        self._check_integrity(self.session.backend, self.window)
+
+    def _check_integrity(self, backend: Backend, window: MainWindow) -> None:
+        """Start the store's full integrity check now the window is up; show how it ends."""
+        self.integrity = IntegrityStatus()
+        window.statusBar().addPermanentWidget(self.integrity)
+
+        async def check(_progress: Progress) -> float:
+            return await backend.check_integrity()
+
+        operation = self.runtime.submit(check, label="check the store")
+        operation.finished.connect(self.integrity.passed)
+        operation.failed.connect(self._damaged)
+
+    def _damaged(self, error: BaseException) -> None:
+        report = self.errors.present(error, action="check the store", parent=self.window)
+        if self.integrity is not None:
+            self.integrity.failed(report.message)
 
     def shutdown(self) -> None:
         """Close the store on the worker and stop it (at quit)."""

@@ -58,6 +58,13 @@ class Backend(Protocol):
         """
         ...
 
+    async def check_integrity(self) -> float:
+        """Wait for the store's full integrity check (started in the background); its seconds.
+
+        Raises ``StoreCorruptedError`` naming the damage; the store then refuses every write.
+        """
+        ...
+
     async def recent_events(self, limit: int) -> list[Event]:
         """The newest ``limit`` events of the local log, oldest first."""
         ...
