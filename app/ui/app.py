@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSettings, QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QDialog, QLabel
 
 from app.domain.entities import User
@@ -23,6 +24,8 @@ from app.ui.session import Session
 from app.ui.views.dialogs.profile import ProfileDialog, actor_of
 
 log = logging.getLogger(__name__)
+
+APP_ICON = Path(__file__).resolve().parents[2] / "resources" / "icons" / "sitesync.png"
 
 
 class Startup(QObject):
@@ -146,6 +149,8 @@ def start_gui(
     """Set up logging and settings and start opening the backend; the event loop shows the rest."""
     app.setOrganizationName("SiteSync")
     app.setApplicationName("SiteSync")
+    app.setDesktopFileName("sitesync")  # the Linux .desktop file (packaging/linux)
+    app.setWindowIcon(QIcon(str(APP_ICON)))
     configure_logging(data_dir / "logs" / "sitesync.log")
     settings = (
         QSettings(str(settings_path), QSettings.Format.IniFormat) if settings_path else QSettings()
