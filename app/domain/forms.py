@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping
-from typing import Annotated, Any, ClassVar
+from typing import Any, ClassVar
 
-from pydantic import BeforeValidator, ValidationInfo, field_validator
 from pydantic import ValidationError as PydanticValidationError
+from pydantic import ValidationInfo, field_validator
 from pydantic_core import ErrorDetails
 
 from app.domain.errors import ValidationError
@@ -26,16 +26,6 @@ class FormError(ValidationError, ValueError):
     raised by a service it reaches the caller as the ValidationError it is.
     """
 
-
-def _blank_to_none(value: Any) -> Any:
-    if isinstance(value, str):
-        value = value.strip()
-        return value or None
-    return value
-
-
-OptionalText = Annotated[str | None, BeforeValidator(_blank_to_none)]
-"""Optional free text: surrounding white space removed, an empty answer becomes None."""
 
 _SUFFIXES = {"_kg": " (kg)", "_mps": " (m/s)", "_days": " (days)", "_years": " (years)"}
 

@@ -6,12 +6,11 @@ from datetime import date
 from typing import Literal
 from uuid import UUID
 
-from app.domain.entities import Certificate
+from app.domain.entities import UnitDetails, UnitDetailsEdit
 from app.domain.enums import (
     DeficiencySeverity,
     DeficiencyStatus,
     DowntimeCause,
-    DriveType,
     ElevatorStatus,
     FaultCategory,
     IncidentChannel,
@@ -19,7 +18,6 @@ from app.domain.enums import (
     InspectionType,
     ItemOutcome,
     KpiExclusion,
-    Manufacturer,
     Role,
     VisitType,
 )
@@ -87,42 +85,16 @@ class SiteTechnicianAssigned(EventPayload):
 # -- units -----------------------------------------------------------------------------------
 
 
-class ElevatorRegistered(EventPayload):
+class ElevatorRegistered(EventPayload, UnitDetails):
     TYPE = "elevator.registered"
     ENTITY = "elevator"
     site_id: UUID
-    unit_number: str
-    serial_number: str | None = None
-    conveyance_id: str | None = None
-    manufacturer: Manufacturer = Manufacturer.OTHER
-    model: str | None = None
-    drive_type: DriveType = DriveType.TRACTION
-    capacity_kg: int | None = None
-    rated_speed_mps: DecimalStr | None = None
-    floors_served: int | None = None
-    installation_date: date | None = None
-    design_life_years: int | None = None
-    certificate: Certificate | None = None
-    maintenance_interval_days: int = 30
     status: ElevatorStatus = ElevatorStatus.OPERATIONAL
 
 
-class ElevatorUpdated(PartialPayload):
+class ElevatorUpdated(PartialPayload, UnitDetailsEdit):
     TYPE = "elevator.updated"
     ENTITY = "elevator"
-    unit_number: str | None = None
-    serial_number: str | None = None
-    conveyance_id: str | None = None
-    manufacturer: Manufacturer | None = None
-    model: str | None = None
-    drive_type: DriveType | None = None
-    capacity_kg: int | None = None
-    rated_speed_mps: DecimalStr | None = None
-    floors_served: int | None = None
-    installation_date: date | None = None
-    design_life_years: int | None = None
-    certificate: Certificate | None = None
-    maintenance_interval_days: int | None = None
 
 
 class ElevatorStatusChanged(EventPayload):

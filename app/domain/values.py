@@ -55,6 +55,17 @@ Text = Annotated[str, BeforeValidator(_strip)]
 """Free text with surrounding white space removed."""
 
 
+def _blank_to_none(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+OptionalText = Annotated[str | None, BeforeValidator(_blank_to_none)]
+"""Optional free text: surrounding white space removed, an empty answer becomes None."""
+
+
 class DomainModel(BaseModel):
     """Base of every domain value: immutable, strict about unknown fields.
 

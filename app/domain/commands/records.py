@@ -19,8 +19,8 @@ from app.domain.enums import (
     InspectionType,
     KpiExclusion,
 )
-from app.domain.forms import Command, FormError, OptionalText
-from app.domain.values import Text, UtcDatetime
+from app.domain.forms import Command, FormError
+from app.domain.values import OptionalText, Text, UtcDatetime
 
 
 class OpenDeficiency(Command):

@@ -10,8 +10,8 @@ from uuid import UUID
 from pydantic import field_validator, model_validator
 
 from app.domain.enums import ItemOutcome, VisitType
-from app.domain.forms import Command, FormError, OptionalText
-from app.domain.values import Text, UtcDatetime
+from app.domain.forms import Command, FormError
+from app.domain.values import OptionalText, Text, UtcDatetime
 from app.domain.work import PartUsed
 
 MAX_BLOB_BYTES = 25 * 1024 * 1024
