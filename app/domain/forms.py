@@ -15,6 +15,7 @@ from pydantic import ValidationError as PydanticValidationError
 from pydantic import ValidationInfo, field_validator
 from pydantic_core import ErrorDetails
 
+from app.audit.canonical import MAX_SAFE_INTEGER
 from app.domain.errors import ValidationError
 from app.domain.values import DomainModel
 
@@ -101,10 +102,6 @@ def user_error(exc: PydanticValidationError) -> ValidationError:
     if len(errors) > 1:
         message = f"{message} ({len(errors) - 1} more problem(s) in this form.)"
     return ValidationError(message, field=field, hint=hint or "Correct it and try again.")
-
-
-MAX_SAFE_INTEGER = 2**53 - 1
-"""Largest integer an event may carry (the canonical JSON profile)."""
 
 
 def _canonical(value: Any, field: str) -> Any:

@@ -12,6 +12,7 @@ from uuid import UUID
 
 from app.domain.entities import Customer, Elevator, Site, StatusChange, User
 from app.domain.enums import ElevatorStatus, IncidentStatus
+from app.domain.values import text_key
 from app.domain.work import UNFINISHED, Deficiency, Incident, Inspection, Visit, VisitSummary
 from app.services.ports import UnitSpan
 
@@ -57,17 +58,13 @@ class InMemoryRepository[T: _HasId]:
         return [i for i in self._items.values() if getattr(i, "elevator_id", None) == elevator_id]
 
 
-def _same_text(a: str, b: str) -> bool:
-    return a.strip().casefold() == b.strip().casefold()
-
-
 class InMemoryUsers(InMemoryRepository[User]):
     pass
 
 
 class InMemoryCustomers(InMemoryRepository[Customer]):
     async def find_by_name(self, name: str) -> Customer | None:
-        return next((c for c in self._items.values() if _same_text(c.name, name)), None)
+        return next((c for c in self._items.values() if text_key(c.name) == text_key(name)), None)
 
 
 class InMemorySites(InMemoryRepository[Site]):
@@ -76,7 +73,7 @@ class InMemorySites(InMemoryRepository[Site]):
             (
                 s
                 for s in self._items.values()
-                if s.customer_id == customer_id and _same_text(s.name, name)
+                if s.customer_id == customer_id and text_key(s.name) == text_key(name)
             ),
             None,
         )
@@ -88,7 +85,9 @@ class InMemoryElevators(InMemoryRepository[Elevator]):
             (
                 u
                 for u in self._items.values()
-                if u.site_id == site_id and u.active and _same_text(u.unit_number, unit_number)
+                if u.site_id == site_id
+                and u.active
+                and text_key(u.unit_number) == text_key(unit_number)
             ),
             None,
         )
