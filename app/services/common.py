@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from pydantic import ValidationError as PydanticValidationError
@@ -93,6 +93,32 @@ async def store_blob(blobs: BlobStore, data: bytes) -> str:
     if digest != blob_hash(data):
         raise ValueError("the blob store returned a hash that is not the SHA-256 of the data")
     return digest
+
+
+class Named(Protocol):
+    """A record people tell apart by its name (a customer, a site)."""
+
+    @property
+    def id(self) -> UUID: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+def refuse_taken_name(
+    existing: Named | None, message: str, *, kind: str, exclude: UUID | None
+) -> None:
+    """Raise unless no record holds the name, or only ``exclude`` (the one being renamed) does.
+
+    ``message`` names the clash (``{name}`` in it becomes the existing record's name); ``kind``
+    is what the record is, for the hint.
+    """
+    if existing is not None and existing.id != exclude:
+        raise ValidationError(
+            message.format(name=existing.name),
+            field="name",
+            hint=f"Open the existing {kind}, or choose another name.",
+        )
 
 
 def changed_fields(current: Any, requested: dict[str, Any]) -> dict[str, Any]:
