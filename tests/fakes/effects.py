@@ -12,6 +12,7 @@ from uuid import UUID
 
 from app.audit.signing import Ed25519Signer, Signer
 from app.domain.enums import Role
+from app.domain.errors import StoreFullError
 from app.services.context import Actor, DeviceIdentity, ServiceContext
 from app.services.ports import BlobStore, Clock, IdGenerator, KeyStore, SnapshotStore, UnitOfWork
 from tests.fakes.store import InMemoryStore
@@ -94,8 +95,14 @@ class MemoryBlobStore:
 
     def __init__(self) -> None:
         self.blobs: dict[str, bytes] = {}
+        self.room: int | None = None
+        """Set to let only this many more blobs in; the next put fails as on a full disk."""
 
     async def put(self, data: bytes) -> str:
+        if self.room is not None:
+            if self.room <= 0:
+                raise StoreFullError("The disk is full; the blob was not saved.")
+            self.room -= 1
         digest = hashlib.sha256(data).hexdigest()
         self.blobs[digest] = data
         return digest
