@@ -94,12 +94,10 @@ class VisitHeader(QGroupBox):
         self.template.addItem("(no checklist)", None)
         if row is None:
             return
-        for template in self.session.templates.all():
-            if row.drive_type in template.drive_types:
-                self.template.addItem(
-                    f"{template.name} (v{template.version})",
-                    (template.template_id, template.version),
-                )
+        for template in self.session.templates.for_drive_type(row.drive_type):
+            self.template.addItem(
+                f"{template.name} (v{template.version})", (template.template_id, template.version)
+            )
         # Preventive visits default to the monthly PM checklist, other visits to the first one.
         preventive = self.type.currentData() == VisitType.PREVENTIVE
         wanted = [
