@@ -17,13 +17,12 @@ from app.domain.enums import (
     InspectionResult,
     InspectionType,
     ItemOutcome,
-    KpiExclusion,
     Role,
     VisitType,
 )
 from app.domain.events import EventPayload, PartialPayload
 from app.domain.values import DecimalStr, UtcDatetime
-from app.domain.work import PartUsed
+from app.domain.work import IncidentDetailsEdit, PartUsed
 
 # -- people and places ---------------------------------------------------------------------
 
@@ -232,21 +231,9 @@ class IncidentOpened(EventPayload):
     repeat_of: UUID | None = None
 
 
-class IncidentUpdated(PartialPayload):
+class IncidentUpdated(PartialPayload, IncidentDetailsEdit):
     TYPE = "incident.updated"
     ENTITY = "incident"
-    reporter: str | None = None
-    entrapment: bool | None = None
-    persons_trapped: int | None = None
-    release_at: UtcDatetime | None = None
-    injuries: str | None = None
-    arrived_at: UtcDatetime | None = None
-    fault_code: str | None = None
-    fault_category: FaultCategory | None = None
-    root_cause: str | None = None
-    corrective_action: str | None = None
-    excluded_from_kpi: bool | None = None
-    exclusion_reason: KpiExclusion | None = None
 
 
 class IncidentClosed(EventPayload):

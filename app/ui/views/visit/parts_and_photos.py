@@ -42,6 +42,31 @@ def thumbnail(data: bytes, size: int = THUMB) -> QImage | None:
     )
 
 
+def _with_buttons(
+    owner: QWidget,
+    content: QWidget,
+    add: tuple[str, str, Callable[[], None]],
+    remove: tuple[str, Callable[[], None]],
+) -> None:
+    """Lay ``content`` out with an add button (text, object name, action) and a remove button
+    (text, action) beside it."""
+    add_text, add_name, add_action = add
+    add_button = QPushButton(add_text)
+    add_button.setObjectName(add_name)
+    add_button.clicked.connect(add_action)
+    remove_text, remove_action = remove
+    remove_button = QPushButton(remove_text)
+    remove_button.clicked.connect(remove_action)
+    buttons = QVBoxLayout()
+    buttons.addWidget(add_button)
+    buttons.addWidget(remove_button)
+    buttons.addStretch(1)
+    layout = QHBoxLayout(owner)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(content, 1)
+    layout.addLayout(buttons)
+
+
 class PartsEditor(QWidget):
     """A small editable table of parts; rows with no part number are ignored."""
 
@@ -57,18 +82,8 @@ class PartsEditor(QWidget):
         self.table.verticalHeader().hide()
         self.table.setMaximumHeight(110)
         self.table.itemChanged.connect(lambda _i: self.changed.emit())
-        add, remove = QPushButton("Add part"), QPushButton("Remove part")
-        add.setObjectName("addPart")
-        add.clicked.connect(lambda: self.add_part())
-        remove.clicked.connect(self._remove)
-        buttons = QVBoxLayout()
-        buttons.addWidget(add)
-        buttons.addWidget(remove)
-        buttons.addStretch(1)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.table, 1)
-        layout.addLayout(buttons)
+        add = ("Add part", "addPart", lambda: self.add_part())
+        _with_buttons(self, self.table, add, ("Remove part", self._remove))
 
     def add_part(self, values: list[str] | None = None) -> None:
         row = self.table.rowCount()
@@ -126,18 +141,8 @@ class PhotoStrip(QWidget):
         self.list.setFlow(QListView.Flow.LeftToRight)
         self.list.setWrapping(False)
         self.list.setMaximumHeight(104)
-        add, remove = QPushButton("Add photos…"), QPushButton("Remove photo")
-        add.setObjectName("addPhotos")
-        add.clicked.connect(self._choose)
-        remove.clicked.connect(self._remove)
-        buttons = QVBoxLayout()
-        buttons.addWidget(add)
-        buttons.addWidget(remove)
-        buttons.addStretch(1)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.list, 1)
-        layout.addLayout(buttons)
+        add = ("Add photos…", "addPhotos", self._choose)
+        _with_buttons(self, self.list, add, ("Remove photo", self._remove))
 
     def _choose(self) -> None:
         files, _filter = QFileDialog.getOpenFileNames(

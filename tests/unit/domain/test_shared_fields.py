@@ -1,4 +1,5 @@
-"""A unit's fields are listed once: the unit, its events and its commands take them from there."""
+"""Fields are listed once: a unit's details and a callback's editable details are shared by
+the record, its events and its commands."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from uuid import uuid4
 import pytest
 from pydantic import BaseModel
 
-from app.domain.commands import RegisterElevator, UpdateElevator
+from app.domain.commands import RegisterElevator, UpdateElevator, UpdateIncident
 from app.domain.entities import Elevator, UnitDetails, UnitDetailsEdit
 from app.domain.errors import ValidationError
-from app.domain.payloads import ElevatorRegistered, ElevatorUpdated
+from app.domain.payloads import ElevatorRegistered, ElevatorUpdated, IncidentUpdated
+from app.domain.work import Incident, IncidentDetailsEdit
 
 AT = datetime(2025, 1, 1, tzinfo=UTC)
 
@@ -28,11 +30,6 @@ def test_the_unit_its_registration_and_its_command_share_the_details(kind: type[
     assert set(UnitDetails.model_fields) <= set(kind.model_fields)
     for name, field in UnitDetails.model_fields.items():
         assert kind.model_fields[name].default == field.default, name
-
-
-@pytest.mark.parametrize("kind", [ElevatorUpdated, UpdateElevator])
-def test_every_edit_carries_every_detail(kind: type[BaseModel]) -> None:
-    assert set(UnitDetailsEdit.model_fields) <= set(kind.model_fields)
 
 
 def test_text_details_are_trimmed_and_blank_ones_dropped_everywhere() -> None:
@@ -58,3 +55,20 @@ def test_the_commands_keep_their_checks_on_the_shared_fields() -> None:
         UpdateElevator(elevator_id=uuid4(), floors_served=0)
     with pytest.raises(ValidationError, match="unit number is required"):
         UpdateElevator(elevator_id=uuid4(), unit_number=" ")
+
+
+@pytest.mark.parametrize(
+    ("edit", "record", "carriers"),
+    [
+        (UnitDetailsEdit, Elevator, (ElevatorUpdated, UpdateElevator)),
+        (IncidentDetailsEdit, Incident, (IncidentUpdated, UpdateIncident)),
+    ],
+)
+def test_every_edit_changes_fields_of_the_record(
+    edit: type[BaseModel], record: type[BaseModel], carriers: tuple[type[BaseModel], ...]
+) -> None:
+    assert set(edit.model_fields) <= set(record.model_fields)  # the reducer can apply it
+    for carrier in carriers:
+        assert set(edit.model_fields) <= set(carrier.model_fields), carrier
+    for name, field in edit.model_fields.items():
+        assert field.default is None, name
