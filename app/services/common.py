@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import UUID
 
+from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from app.audit.errors import ProfileViolation
@@ -124,3 +125,8 @@ def refuse_taken_name(
 def changed_fields(current: Any, requested: dict[str, Any]) -> dict[str, Any]:
     """The requested field values that differ from ``current``'s."""
     return {k: v for k, v in requested.items() if getattr(current, k) != v}
+
+
+def given_fields(cmd: BaseModel, *, key: str) -> dict[str, Any]:
+    """The fields an edit command gives, but ``key`` (the id of the record it edits)."""
+    return {name: getattr(cmd, name) for name in cmd.model_fields_set - {key}}

@@ -8,7 +8,14 @@ from uuid import UUID
 from app.domain.commands import CreateCustomer, UpdateCustomer
 from app.domain.events import NewEvent
 from app.domain.payloads import CustomerCreated, CustomerUpdated
-from app.services.common import Created, changed_fields, must_get, refuse_taken_name, run
+from app.services.common import (
+    Created,
+    changed_fields,
+    given_fields,
+    must_get,
+    refuse_taken_name,
+    run,
+)
 from app.services.context import Changes, ServiceContext
 from app.services.ports import UnitOfWork
 
@@ -36,8 +43,7 @@ async def update_customer(cmd: UpdateCustomer, *, ctx: ServiceContext) -> Change
 
     async def decide(uow: UnitOfWork) -> Sequence[NewEvent]:
         customer = await must_get(uow.customers, cmd.customer_id, "customer")
-        fields = cmd.model_fields_set - {"customer_id"}
-        changes = changed_fields(customer, {name: getattr(cmd, name) for name in fields})
+        changes = changed_fields(customer, given_fields(cmd, key="customer_id"))
         if "name" in changes:
             await _check_name_free(uow, changes["name"], exclude=customer.id)
         return [NewEvent(customer.id, CustomerUpdated(**changes))] if changes else []

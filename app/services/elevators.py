@@ -17,6 +17,7 @@ from app.services.common import (
     Created,
     changeable_unit,
     changed_fields,
+    given_fields,
     must_get,
     run,
     status_change,
@@ -77,8 +78,7 @@ async def update_elevator(cmd: UpdateElevator, *, ctx: ServiceContext) -> Change
 
     async def decide(uow: UnitOfWork) -> Sequence[NewEvent]:
         unit, site = await changeable_unit(uow, cmd.elevator_id)
-        fields = cmd.model_fields_set - {"elevator_id"}
-        changes = changed_fields(unit, {name: getattr(cmd, name) for name in fields})
+        changes = changed_fields(unit, given_fields(cmd, key="elevator_id"))
         if "maintenance_interval_days" in changes and changes["maintenance_interval_days"] is None:
             raise ValidationError(
                 "A maintenance interval is required.", field="maintenance_interval_days"
