@@ -40,7 +40,7 @@ def project_version() -> str:
 
 
 def commit() -> str:
-    """The checked-out git commit (short), with "+changes" when the tree has edits; "" without git."""
+    """The checked-out commit (short), "+changes" when the tree has edits; "" without git."""
     try:
         head = subprocess.run(
             ["git", "rev-parse", "--short=12", "HEAD"],
