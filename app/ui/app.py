@@ -54,6 +54,7 @@ class Startup(QObject):
         self.session: Session | None = None
         self.window: MainWindow | None = None
         self.integrity: IntegrityStatus | None = None
+        self.closing = False
         self.exit_code = 0
         self.splash = QLabel("Opening SiteSync…")
         self.splash.setMinimumSize(320, 80)
@@ -122,12 +123,15 @@ class Startup(QObject):
         operation.failed.connect(self._damaged)
 
     def _damaged(self, error: BaseException) -> None:
+        if self.closing:
+            return  # the store closed before its check ended: nothing was found
         report = self.errors.present(error, action="check the store", parent=self.window)
         if self.integrity is not None:
             self.integrity.failed(report.message)
 
     def shutdown(self) -> None:
         """Close the store on the worker and stop it (at quit)."""
+        self.closing = True
         if self.session is not None:
             backend = self.session.backend
 
