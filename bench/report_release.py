@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 BUNDLE_MB: Final = 150.0
+PLATFORMS: Final = {"linux": "Linux", "darwin": "macOS", "win32": "Windows"}
 WINDOW_AFTER_BARE_S: Final = 1.5
 
 
@@ -27,7 +28,8 @@ def bundle(result: dict[str, Any], startup: dict[str, Any] | None) -> list[str]:
     lines = [
         "## Desktop bundle",
         "",
-        f"`uv run python packaging/build.py --clean` on {result['platform']} (PyInstaller, one "
+        f"`uv run python packaging/build.py --clean` on "
+        f"{PLATFORMS.get(result['platform'], result['platform'])} (PyInstaller, one "
         f"folder, its cache rebuilt): {result['clean_build_s']:.0f} s. The bundle is "
         f"{size:.1f} MB on disk in {result['files']:,} files (target at most {BUNDLE_MB:.0f} "
         f"MB: {_mark(size <= BUNDLE_MB)}); PySide6 with QtCharts and nothing left out comes to "
