@@ -138,23 +138,35 @@ def _prove_inclusion(events: list[StoredEvent]) -> str:
     )
 
 
+def _not_tried(*names: str) -> list[Check]:
+    return [Check(name, False, "not tried: a step before it failed") for name in names]
+
+
 async def store_checks(folder: Path) -> tuple[list[Check], CheckedStore | None]:
     """Create, migrate, sign, verify and prove on a store in ``folder``; stop at a failure."""
     path = folder / "self-check.sqlite"
     try:
         created = await _create(path)
     except Exception as exc:
-        return [Check("store", False, describe(exc))], None
+        return [
+            Check("store", False, describe(exc)),
+            *_not_tried("signed event", "checkpoint"),
+        ], None
     checks = [Check("store", True, created)]
     try:
         ws = await open_workspace(path)
     except Exception as exc:
-        return [*checks, Check("signed event", False, describe(exc))], None
+        return [
+            *checks,
+            Check("signed event", False, describe(exc)),
+            *_not_tried("checkpoint"),
+        ], None
     try:
         try:
             signed, supervisor = await _sign_and_verify(ws)
         except Exception as exc:
-            return [*checks, Check("signed event", False, describe(exc))], None
+            failed = Check("signed event", False, describe(exc))
+            return [*checks, failed, *_not_tried("checkpoint")], None
         checks.append(Check("signed event", True, signed))
         try:
             events = [event async for event in ws.store.iter_stored_events()]
