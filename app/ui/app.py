@@ -112,8 +112,9 @@ class Startup(QObject):
 
     def _check_integrity(self, backend: Backend, window: MainWindow) -> None:
         """Start the store's full integrity check now the window is up; show how it ends."""
-        self.integrity = IntegrityStatus()
-        window.statusBar().addPermanentWidget(self.integrity)
+        bar = window.statusBar()
+        self.integrity = IntegrityStatus(bar)  # owned by the window from the start
+        bar.addPermanentWidget(self.integrity)
 
         async def check(_progress: Progress) -> float:
             return await backend.check_integrity()
