@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,11 +30,12 @@ async def verify_open_store(
     total = await store.count_events()
     verifier = ChainVerifier(StaticDeviceKeys(await store.device_keys()), full=full)
     done = 0
-    async for event in store.iter_stored_events(content=full):
-        verifier.feed(event)
-        done += 1
-        if progress is not None and done % 5000 == 0:
-            progress(done, total)
+    async with aclosing(store.iter_stored_events(content=full)) as events:
+        async for event in events:
+            verifier.feed(event)
+            done += 1
+            if progress is not None and done % 5000 == 0:
+                progress(done, total)
     report = verifier.finish()
     for device, (seq, digest) in (await store.device_heads()).items():
         head = report.heads.get(device)

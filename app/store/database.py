@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from contextlib import aclosing, asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
@@ -19,7 +19,7 @@ from app.domain.events import Event
 from app.domain.values import format_utc
 from app.services.ports import UnitOfWorkFactory
 from app.store.compiled_sql import Db, driver_of
-from app.store.engines import reader_engine, writer_engine
+from app.store.engines import OpenConnections, reader_engine, writer_engine
 from app.store.errors import store_error
 from app.store.eventlog import count_events, entity_events, recent_events, stored_events
 from app.store.prepare import prepare_file
@@ -67,7 +67,8 @@ async def open_store(path: Path, *, create: bool = False) -> Store:
     """
     path = Path(path)
     await asyncio.to_thread(prepare_file, path, create)
-    writer, reader = writer_engine(path), reader_engine(path)
+    opened = OpenConnections()
+    writer, reader = writer_engine(path), reader_engine(path, opened=opened)
     try:
         connection = await writer.connect()
         raw = await connection.get_raw_connection()
@@ -77,7 +78,7 @@ async def open_store(path: Path, *, create: bool = False) -> Store:
         if isinstance(exc, DBAPIError):
             raise store_error(exc, path) from exc
         raise
-    return Store(path, writer, reader, connection, Db(driver_of(raw), path))
+    return Store(path, writer, reader, connection, Db(driver_of(raw), path), opened)
 
 
 class Store:
@@ -90,10 +91,12 @@ class Store:
         reader: AsyncEngine,
         connection: AsyncConnection,
         db: Db,
+        opened: OpenConnections | None = None,
     ) -> None:
         self.path = path
         self._engine = writer
         self._reader = reader
+        self._opened = opened or OpenConnections()
         self._connection = connection
         self._writer = Writer(db, after_commit=self._after_commit)
         self._idle: asyncio.TimerHandle | None = None
@@ -206,19 +209,22 @@ class Store:
 
     async def iter_stored_events(
         self, *, batch: int = 5000, content: bool = True
-    ) -> AsyncIterator[StoredEvent]:
+    ) -> AsyncGenerator[StoredEvent]:
         """Every committed event in local order, as verification and export read them.
 
         ``content=False`` reads only the chain links (for link-only verification).
         """
-        async with self._read() as db:
-            async for stored in stored_events(db, batch=batch, content=content):
+        async with (
+            self._read() as db,
+            aclosing(stored_events(db, batch=batch, content=content)) as rows,
+        ):
+            async for stored in rows:
                 yield stored
 
-    async def iter_events_for_entity(self, entity_id: UUID) -> AsyncIterator[Event]:
+    async def iter_events_for_entity(self, entity_id: UUID) -> AsyncGenerator[Event]:
         """One entity's committed events in the order they were recorded."""
-        async with self._read() as db:
-            async for recorded in entity_events(db, entity_id):
+        async with self._read() as db, aclosing(entity_events(db, entity_id)) as events:
+            async for recorded in events:
                 yield recorded
 
     async def recent_events(self, limit: int) -> list[Event]:
@@ -286,18 +292,30 @@ class Store:
             self._checkpointing = None
 
     async def close(self) -> None:
-        """Wait for the writer, then close every connection (SQLite folds the -wal back in)."""
+        """Wait for the writer, then close every connection (SQLite folds the -wal back in).
+
+        Every connection is closed even when closing another fails, including a read
+        connection still held by a read abandoned half-way: each runs a thread that would
+        otherwise keep the process alive.
+        """
         if self._closed:
             return
         self._closed = True
         if self._idle is not None:
             self._idle.cancel()
-        if self._checkpointing is not None:
-            await self._checkpointing
-        async with self._writer.exclusive():
-            await self._reader.dispose()
-            await self._connection.close()
-            await self._engine.dispose()
+        try:
+            if self._checkpointing is not None:
+                await self._checkpointing
+            async with self._writer.exclusive():
+                try:
+                    await self._reader.dispose()
+                finally:
+                    try:
+                        await self._connection.close()
+                    finally:
+                        await self._engine.dispose()
+        finally:
+            await self._opened.close_all()
 
     async def __aenter__(self) -> Store:
         return self
