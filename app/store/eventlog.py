@@ -33,6 +33,12 @@ SELECT_STORED: Final = compile_sql(
         _E.hash,
         _E.signature,
         _E.canonical,
+        _E.entity_type,
+        _E.entity_id,
+        _E.type,
+        _E.type_version,
+        _E.occurred_at,
+        _E.actor_id,
     )
     .where(_E.position > bindparam("after"))
     .order_by(_E.position)
@@ -96,7 +102,8 @@ def _event(body: dict[str, Any], hash: str) -> Event:
 async def stored_events(db: Db, *, batch: int, content: bool = True) -> AsyncGenerator[StoredEvent]:
     """Every event in local order, ``batch`` rows per query (memory stays bounded).
 
-    Without ``content`` only the chain links are read (signature and canonical bytes empty).
+    Without ``content`` only the chain links are read (signature and canonical bytes empty);
+    with it, also the columns kept beside the signed bytes, which verification checks.
     """
     after = 0
     query = SELECT_STORED if content else SELECT_LINKS

@@ -90,6 +90,29 @@ def swap_positions(conn: sqlite3.Connection) -> None:
     conn.execute("UPDATE events SET position = ? WHERE position = -1", (second,))
 
 
+def _other_entity(conn: sqlite3.Connection, position: int) -> str:
+    (entity,) = conn.execute(
+        "SELECT entity_id FROM events WHERE entity_id != "
+        "(SELECT entity_id FROM events WHERE position = ?) LIMIT 1",
+        (position,),
+    ).fetchone()
+    return str(entity)
+
+
+def edit_entity_id_column(conn: sqlite3.Connection) -> None:
+    """The event moves to another record in the column queries read (not in its signed bytes)."""
+    position = _middle(conn)
+    _set(conn, position, "entity_id", _other_entity(conn, position))
+
+
+def edit_type_column(conn: sqlite3.Connection) -> None:
+    _set(conn, _middle(conn), "type", "visit.note_added")
+
+
+def edit_occurred_at_column(conn: sqlite3.Connection) -> None:
+    _set(conn, _middle(conn), "occurred_at", "2001-01-01T00:00:00.000000Z")
+
+
 def forget_device_key(conn: sqlite3.Connection) -> None:
     conn.execute("DELETE FROM devices")
 
@@ -115,6 +138,9 @@ TAMPERS: tuple[Case, ...] = (
     Case("newest event deleted", delete_newest_event, HEAD, HEAD),
     Case("events reordered", swap_positions, SEQ, SEQ),
     Case("device key forgotten", forget_device_key, "unknown-device", None),
+    Case("entity_id column edited", edit_entity_id_column, "stored-fields-mismatch", None),
+    Case("type column edited", edit_type_column, "stored-fields-mismatch", None),
+    Case("occurred_at column edited", edit_occurred_at_column, "stored-fields-mismatch", None),
 )
 
 

@@ -215,6 +215,37 @@ def test_stored_column_edit_is_named() -> None:
     assert (error.rule, error.position) == (Rule.STORED_FIELDS_MISMATCH, world.position(world.a, 4))
 
 
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("entity_id", "0190a1b2-0000-7000-8000-0000000000e2"),
+        ("entity_type", "site"),
+        ("type", "elevator.updated"),
+        ("type_version", 2),
+        ("occurred_at", "2025-03-01T08:00:00.000001Z"),
+        ("actor_id", "0190a1b2-0000-7000-8000-00000000000c"),
+    ],
+)
+def test_a_side_column_that_disagrees_with_the_signed_body_is_named(
+    column: str, value: object
+) -> None:
+    # columns kept beside the signed bytes (for queries) are evidence too: an edit that
+    # leaves hash and signature intact must not pass
+    world = make_world()
+    stream = list(world.stream)
+    at = world.position(world.a, 5)
+    stream[at - 1] = replace(stream[at - 1], **{column: value})
+    error = _broken(stream, world.keys)
+    assert (error.rule, error.position) == (Rule.STORED_FIELDS_MISMATCH, at)
+    assert f"stored {column}" in error.detail
+
+
+def test_side_columns_of_an_honest_stream_agree() -> None:
+    world = make_world()
+    assert all(ev.entity_id is not None and ev.occurred_at is not None for ev in world.stream)
+    assert verify_events(world.stream, world.keys).events == 30
+
+
 def test_tail_truncation_shows_only_in_the_heads() -> None:
     # A chain cannot prove its own newest events are present; callers compare heads with the
     # ledger. This pins that limit so nobody relies on verify_events for it.
