@@ -234,7 +234,7 @@ def test_a_side_column_that_disagrees_with_the_signed_body_is_named(
     world = make_world()
     stream = list(world.stream)
     at = world.position(world.a, 5)
-    stream[at - 1] = replace(stream[at - 1], **{column: value})
+    stream[at - 1] = replace(stream[at - 1], **{column: value})  # type: ignore[arg-type]
     error = _broken(stream, world.keys)
     assert (error.rule, error.position) == (Rule.STORED_FIELDS_MISMATCH, at)
     assert f"stored {column}" in error.detail
