@@ -13,9 +13,9 @@ from uuid import UUID
 from app.audit.bundle import build_bundle
 from app.audit.chain import ChainReport, ChainVerifier, StaticDeviceKeys, StoredEvent
 from app.audit.envelope import format_timestamp
-from app.audit.errors import ChainBroken
+from app.audit.errors import AuditError, ChainBroken, Rule
 from app.domain.errors import NotFoundError
-from app.store import Store, open_store
+from app.store import Store, StoreMeta, open_store
 
 type Progress = Callable[[int, int], None]
 
@@ -28,7 +28,14 @@ async def verify_open_store(
 ) -> ChainReport:
     """Verify every event of an open store; raise ChainBroken at the first bad one."""
     total = await store.count_events()
-    verifier = ChainVerifier(StaticDeviceKeys(await store.device_keys()), full=full)
+    organization = (await store.meta()).get(StoreMeta.ORGANIZATION_ID)
+    if organization is None and total and full:
+        raise AuditError(
+            Rule.ORGANIZATION,
+            "the store records no organization, so its events cannot be checked against it",
+        )
+    keys = StaticDeviceKeys(await store.device_keys())
+    verifier = ChainVerifier(keys, full=full, organization_id=organization)
     done = 0
     async with aclosing(store.iter_stored_events(content=full)) as events:
         async for event in events:

@@ -104,11 +104,18 @@ class _Device:
 
 
 class ChainVerifier:
-    """Feed events one by one; `feed` raises ChainBroken at the first bad event."""
+    """Feed events one by one; `feed` raises ChainBroken at the first bad event.
 
-    def __init__(self, keys: DeviceKeys, *, full: bool = True) -> None:
+    With ``organization_id``, full verification also requires every event to belong to that
+    organization (a valid chain of another organization's device must not pass).
+    """
+
+    def __init__(
+        self, keys: DeviceKeys, *, full: bool = True, organization_id: str | None = None
+    ) -> None:
         self._keys = keys
         self._full = full
+        self._organization = organization_id
         self._devices: dict[str, _Device] = {}
         self._position = 0
         self._head_hash: str | None = None
@@ -146,6 +153,13 @@ class ChainVerifier:
                     Rule.STORED_FIELDS_MISMATCH,
                     f"stored {name} {stored!r} differs from the signed body's {signed!r}",
                 )
+        if self._organization is not None and body.organization_id != self._organization:
+            raise self._broken(
+                ev,
+                Rule.ORGANIZATION,
+                f"the event belongs to organization {body.organization_id}, "
+                f"not to this one ({self._organization})",
+            )
         key = self._keys.key_for(ev.device_id, ev.device_seq)
         if key is None:
             raise self._broken(ev, Rule.UNKNOWN_DEVICE, "no public key known for this device")
@@ -217,10 +231,14 @@ class ChainVerifier:
 
 
 def verify_events(
-    events: Iterable[StoredEvent], keys: DeviceKeys, *, full: bool = True
+    events: Iterable[StoredEvent],
+    keys: DeviceKeys,
+    *,
+    full: bool = True,
+    organization_id: str | None = None,
 ) -> ChainReport:
     """Verify a whole stream and return its report; raise ChainBroken at the first bad event."""
-    verifier = ChainVerifier(keys, full=full)
+    verifier = ChainVerifier(keys, full=full, organization_id=organization_id)
     feed = verifier.feed
     for ev in events:
         feed(ev)

@@ -30,6 +30,7 @@ class Rule(StrEnum):
     PREV_HASH_LINK = "prev-hash-link"
     DEVICE_FORK = "device-fork"
     STORED_FIELDS_MISMATCH = "stored-fields-mismatch"
+    ORGANIZATION = "organization"
     # ledger: checkpoints and Merkle proofs
     CHECKPOINT_SIGNATURE = "checkpoint-signature"
     CHECKPOINT_FORMAT = "checkpoint-format"

@@ -10,8 +10,12 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+from app.audit import Ed25519Signer, EventBody, genesis_hash, seal
+from app.store.eventlog import event_row
+from app.store.write_behind import EVENT_COLUMNS
 
 type Tamper = Callable[[sqlite3.Connection], None]
 
@@ -113,6 +117,44 @@ def edit_occurred_at_column(conn: sqlite3.Connection) -> None:
     _set(conn, _middle(conn), "occurred_at", "2001-01-01T00:00:00.000000Z")
 
 
+def splice_another_organization(conn: sqlite3.Connection) -> None:
+    """A valid chain of three events by a device of another organization, key registered."""
+    signer = Ed25519Signer(b"\x09" * 32)
+    device, organization = (
+        "0190a1b2-0000-7000-8000-00000000d0d0",
+        "0190a1b2-0000-7000-8000-0000000000ff",
+    )
+    (template,) = conn.execute("SELECT canonical FROM events ORDER BY position LIMIT 1").fetchone()
+    body = EventBody.from_json(json.loads(template))
+    prev = genesis_hash(device)
+    for seq in (1, 2, 3):
+        sealed = seal(
+            replace(
+                body,
+                event_id=f"0190a1b2-0000-7000-8000-{seq:012x}",
+                organization_id=organization,
+                device_id=device,
+                device_seq=seq,
+                prev_hash=prev,
+            ),
+            signer,
+        )
+        conn.execute(
+            f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' * 13)})",
+            event_row(sealed),
+        )
+        prev = sealed.hash
+    conn.execute(
+        "INSERT INTO devices (device_id, public_key, organization_id, label, created_at, "
+        "is_local) VALUES (?, ?, ?, '', '2026-01-01T00:00:00.000000Z', 0)",
+        (device, signer.public_key, organization),
+    )
+
+
+def forget_organization(conn: sqlite3.Connection) -> None:
+    conn.execute("DELETE FROM store_meta WHERE key = 'organization_id'")
+
+
 def forget_device_key(conn: sqlite3.Connection) -> None:
     conn.execute("DELETE FROM devices")
 
@@ -138,6 +180,8 @@ TAMPERS: tuple[Case, ...] = (
     Case("newest event deleted", delete_newest_event, HEAD, HEAD),
     Case("events reordered", swap_positions, SEQ, SEQ),
     Case("device key forgotten", forget_device_key, "unknown-device", None),
+    Case("another organization spliced in", splice_another_organization, "organization", None),
+    Case("organization forgotten", forget_organization, "organization", None),
     Case("entity_id column edited", edit_entity_id_column, "stored-fields-mismatch", None),
     Case("type column edited", edit_type_column, "stored-fields-mismatch", None),
     Case("occurred_at column edited", edit_occurred_at_column, "stored-fields-mismatch", None),
