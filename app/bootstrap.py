@@ -11,7 +11,8 @@ from uuid import UUID
 
 from app.audit.chain import ChainReport
 from app.audit.signing import Ed25519Signer
-from app.audit_trail import export_open_store, verify_open_store, write_atomically
+from app.audit_export import write_atomically
+from app.audit_trail import export_open_store, verify_open_store
 from app.compute import BackgroundCompute
 from app.demo import DemoSummary, demo_device_seed, generate_demo
 from app.demo.generator import demo_ids
@@ -94,9 +95,9 @@ class Workspace:
 
     async def export_evidence_bundle(self, unit_id: UUID, out: Path) -> int:
         """Write the unit's evidence bundle to ``out``; returns how many events it holds."""
-        _, data, events, _ = await export_open_store(self.store, unit_id)
-        await asyncio.to_thread(write_atomically, out, data)
-        return events
+        bundle = await export_open_store(self.store, unit_id)
+        await asyncio.to_thread(write_atomically, out, bundle.data)
+        return bundle.events
 
     async def aclose(self) -> None:
         await self.figures.flush()  # the figures updated since they were last saved

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Literal
 from uuid import UUID
 
-from app.audit.bundle import verify_bundle
+from app.audit.bundle import CANNOT_PROVE, PROVES, verify_bundle
+from app.audit.bundle_document import MAX_BUNDLE_BYTES
 from app.audit.errors import AuditError, ChainBroken
 from app.audit_trail import export_unit_bundle, verify_store
 from app.bootstrap import (
@@ -113,8 +114,13 @@ async def audit_command(args: argparse.Namespace) -> int:
         return EXIT_OK
     try:
         if args.bundle is not None:
-            report = verify_bundle(_read(args.bundle))
-            _out(f"Bundle intact: {report.events} events from {report.devices} device(s)")
+            report = verify_bundle(_read_bundle(args.bundle))
+            _out(
+                f"Bundle intact: {report.events} events of {report.name} "
+                f"({report.records} record(s)) from {report.devices} device(s)"
+            )
+            _out(f"  proven: {PROVES}")
+            _out(f"  not provable from the bundle alone: {CANNOT_PROVE}")
             return EXIT_OK
         started = time.perf_counter()
         chain = await verify_store(args.db, full=not args.links_only)
@@ -132,13 +138,19 @@ async def audit_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _read(path: Path) -> bytes:
+def _read(path: Path, *, limit: int | None = None) -> bytes:
+    """The file's bytes, or at most ``limit`` + 1 of them (enough to tell it is too large)."""
     try:
-        return path.read_bytes()
+        with path.open("rb") as file:
+            return file.read() if limit is None else file.read(limit + 1)
     except OSError as exc:
         raise SiteSyncError(
-            f"Cannot read {path}: {exc.strerror}.", hint="Check the file name."
+            f"Cannot read {path}: {exc.strerror or exc}.", hint="Check the file name."
         ) from None
+
+
+def _read_bundle(path: Path) -> bytes:
+    return _read(path, limit=MAX_BUNDLE_BYTES)
 
 
 async def import_command(args: argparse.Namespace) -> int:

@@ -39,6 +39,10 @@ class Rule(StrEnum):
     CONSISTENCY_PROOF = "consistency-proof"
     # evidence bundle
     BUNDLE_FORMAT = "bundle-format"
+    BUNDLE_LIMIT = "bundle-limit"
+    BUNDLE_ORDER = "bundle-order"
+    BUNDLE_SUBJECT = "bundle-subject"
+    ENTITY_PARENTS = "entity-parents"
     LINK_SKELETON = "link-skeleton"
 
 

@@ -129,6 +129,32 @@ def test_export_bundle_verifies_alone_and_detects_tampering(demo_db: Path, tmp_p
     assert main(["audit", "verify", "--bundle", str(bundle)]) == 1
 
 
+def _export(db: Path, unit_id: str, out: Path) -> list[str]:
+    assert main(["audit", "export", "--db", str(db), "--unit", unit_id, "--out", str(out)]) == 0
+    return [event["event_id"] for event in json.loads(out.read_text("utf-8"))["events"]]
+
+
+def test_export_picks_the_record_from_signed_bodies_not_from_side_columns(
+    demo_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with sqlite3.connect(demo_db) as conn:
+        unit_id, other_id = (
+            str(row[0]) for row in conn.execute("SELECT id FROM elevators ORDER BY id LIMIT 2")
+        )
+    honest = _export(demo_db, unit_id, tmp_path / "honest.json")
+    db = _copy(demo_db, tmp_path)
+    with sqlite3.connect(db) as conn:  # the unit's events "move" to another unit in the columns
+        conn.execute(
+            "UPDATE events SET entity_id = ?, type = 'site.updated' WHERE entity_id = ?",
+            (other_id, unit_id),
+        )
+    assert _export(db, unit_id, tmp_path / "edited.json") == honest
+    assert main(["audit", "verify", "--bundle", str(tmp_path / "edited.json")]) == 0
+    out = capsys.readouterr().out
+    assert "Bundle intact" in out
+    assert "not provable from the bundle alone" in out
+
+
 def test_export_of_an_unknown_unit_is_a_clear_error(
     demo_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
