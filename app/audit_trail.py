@@ -13,7 +13,7 @@ from app.audit.chain import ChainReport, ChainVerifier, StaticDeviceKeys
 from app.audit.envelope import format_timestamp
 from app.audit.errors import AuditError, ChainBroken, Rule
 from app.audit_export import ExportedBundle, export_record, write_atomically
-from app.store import Store, StoreMeta, open_store
+from app.store import StoreMeta, StoreReader, open_store_for_reading
 
 type Progress = Callable[[int, int], None]
 
@@ -22,7 +22,7 @@ TRUNCATED_RULE = "device-head-mismatch"
 
 
 async def verify_open_store(
-    store: Store, *, full: bool = True, progress: Progress | None = None
+    store: StoreReader, *, full: bool = True, progress: Progress | None = None
 ) -> ChainReport:
     """Verify every event of an open store; raise ChainBroken at the first bad one."""
     total = await store.count_events()
@@ -62,15 +62,15 @@ async def verify_open_store(
 async def verify_store(
     path: Path, *, full: bool = True, progress: Progress | None = None
 ) -> ChainReport:
-    """Open the store at ``path`` and verify its whole chain."""
-    store = await open_store(path)
+    """Open the store at ``path`` read-only and verify its whole chain."""
+    store = await open_store_for_reading(path)
     try:
         return await verify_open_store(store, full=full, progress=progress)
     finally:
         await store.close()
 
 
-async def export_open_store(store: Store, unit_id: UUID) -> ExportedBundle:
+async def export_open_store(store: StoreReader, unit_id: UUID) -> ExportedBundle:
     """Build the evidence bundle of a unit from an open store."""
     return await export_record(
         store.iter_stored_events,
@@ -81,8 +81,11 @@ async def export_open_store(store: Store, unit_id: UUID) -> ExportedBundle:
 
 
 async def export_unit_bundle(path: Path, unit_id: UUID, out: Path) -> ExportedBundle:
-    """Write the evidence bundle of unit ``unit_id`` from the store at ``path`` to ``out``."""
-    store = await open_store(path)
+    """Write the evidence bundle of unit ``unit_id`` from the store at ``path`` to ``out``.
+
+    The store is opened read-only: an auditor's copy on read-only media can be exported.
+    """
+    store = await open_store_for_reading(path)
     try:
         bundle = await export_open_store(store, unit_id)
     finally:

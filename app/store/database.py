@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
-from contextlib import aclosing, asynccontextmanager
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
@@ -13,16 +13,14 @@ from uuid import UUID
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from app.audit.chain import DeviceHead, StoredEvent
 from app.domain.errors import StoreError
-from app.domain.events import Event
 from app.domain.values import format_utc
 from app.services.ports import UnitOfWorkFactory
 from app.store.compiled_sql import Db, driver_of
 from app.store.engines import OpenConnections, reader_engine, writer_engine
 from app.store.errors import store_error
-from app.store.eventlog import count_events, entity_events, recent_events, stored_events
 from app.store.prepare import prepare_file
+from app.store.reading import StoreReader
 from app.store.rebuild import rebuild_projections
 from app.store.uow import SqliteUnitOfWork
 from app.store.write_behind import Transaction
@@ -81,7 +79,7 @@ async def open_store(path: Path, *, create: bool = False) -> Store:
     return Store(path, writer, reader, connection, Db(driver_of(raw), path), opened)
 
 
-class Store:
+class Store(StoreReader):
     """An open local store: the unit-of-work factory for services, plus log and key access."""
 
     def __init__(
@@ -93,15 +91,12 @@ class Store:
         db: Db,
         opened: OpenConnections | None = None,
     ) -> None:
-        self.path = path
+        super().__init__(path, reader, opened or OpenConnections())
         self._engine = writer
-        self._reader = reader
-        self._opened = opened or OpenConnections()
         self._connection = connection
         self._writer = Writer(db, after_commit=self._after_commit)
         self._idle: asyncio.TimerHandle | None = None
         self._checkpointing: asyncio.Task[None] | None = None
-        self._closed = False
         self.checkpoint_error: StoreError | None = None
 
     # -- writing ----------------------------------------------------------------------------
@@ -186,84 +181,6 @@ class Store:
         async with self._writer.exclusive():
             row = await self._writer.db.fetchone(f"PRAGMA max_page_count = {int(cap)}")
         return int(row[0]) if row else cap
-
-    # -- reading ----------------------------------------------------------------------------
-
-    @asynccontextmanager
-    async def reader(self) -> AsyncIterator[AsyncConnection]:
-        """A read-only SQLAlchemy connection for views (committed data only).
-
-        SQLite failures inside the block come out as StoreError and its kin.
-        """
-        try:
-            async with self._reader.connect() as connection:
-                yield connection
-        except DBAPIError as exc:
-            raise store_error(exc, self.path) from exc
-
-    @asynccontextmanager
-    async def _read(self) -> AsyncIterator[Db]:
-        async with self.reader() as connection:
-            raw = await connection.get_raw_connection()
-            yield Db(driver_of(raw), self.path)
-
-    async def iter_stored_events(
-        self, *, batch: int = 5000, content: bool = True
-    ) -> AsyncGenerator[StoredEvent]:
-        """Every committed event in local order, as verification and export read them.
-
-        ``content=False`` reads only the chain links (for link-only verification).
-        """
-        async with (
-            self._read() as db,
-            aclosing(stored_events(db, batch=batch, content=content)) as rows,
-        ):
-            async for stored in rows:
-                yield stored
-
-    async def iter_events_for_entity(self, entity_id: UUID) -> AsyncGenerator[Event]:
-        """One entity's committed events in the order they were recorded."""
-        async with self._read() as db, aclosing(entity_events(db, entity_id)) as events:
-            async for recorded in events:
-                yield recorded
-
-    async def recent_events(self, limit: int) -> list[Event]:
-        """The newest ``limit`` committed events, oldest first."""
-        async with self._read() as db:
-            return await recent_events(db, limit)
-
-    async def count_events(self) -> int:
-        """How many events the log holds."""
-        async with self._read() as db:
-            return await count_events(db)
-
-    async def device_heads(self) -> dict[str, DeviceHead]:
-        """The committed chain head of every device with events, by device id.
-
-        Verification compares them with where each device's log really ends: a log cut short
-        (its newest events removed) no longer reaches its recorded head.
-        """
-        async with self._read() as db:
-            rows = await db.fetchall("SELECT device_id, device_seq, hash FROM device_heads")
-        return {str(device): DeviceHead(int(seq), str(digest)) for device, seq, digest in rows}
-
-    async def device_keys(self) -> dict[str, bytes]:
-        """The public key of every known device, by device id."""
-        async with self._read() as db:
-            rows = await db.fetchall("SELECT device_id, public_key FROM devices")
-        return {str(device): bytes(key) for device, key in rows}
-
-    async def load_snapshot(self, name: str) -> bytes | None:
-        """The derived data last saved under ``name``, or None (``ports.SnapshotStore``)."""
-        async with self._read() as db:
-            row = await db.fetchone("SELECT data FROM snapshots WHERE name = ?", (name,))
-        return None if row is None else bytes(row[0])
-
-    async def meta(self) -> dict[str, str]:
-        """Every ``store_meta`` value, by key."""
-        async with self._read() as db:
-            rows = await db.fetchall("SELECT key, value FROM store_meta")
-        return {str(key): str(value) for key, value in rows}
 
     # -- upkeep -----------------------------------------------------------------------------
 

@@ -100,12 +100,21 @@ class OpenConnections:
 
 
 def reader_engine(
-    path: Path, *, connections: int = 2, opened: OpenConnections | None = None
+    path: Path,
+    *,
+    connections: int = 2,
+    opened: OpenConnections | None = None,
+    uri: str | None = None,
 ) -> AsyncEngine:
-    """An engine of read-only connections for views and exports (they never block the writer)."""
+    """An engine of read-only connections for views and exports (they never block the writer).
+
+    ``uri`` overrides how the file is opened (``opening.reading_uri`` for a store opened only
+    to be read).
+    """
+    target = uri or read_only_uri(path)
 
     async def connect() -> aiosqlite.Connection:
-        connection = await aiosqlite.connect(read_only_uri(path), uri=True, cached_statements=256)
+        connection = await aiosqlite.connect(target, uri=True, cached_statements=256)
         return connection if opened is None else opened.add(connection)
 
     engine = create_async_engine(

@@ -46,6 +46,33 @@ def corrupted(path: Path, detail: str, *, hint: str = RESTORE_HINT) -> StoreCorr
     )
 
 
+def read_error(exc: BaseException, path: Path) -> StoreError:
+    """The SiteSync error for a failed read of the store at ``path`` (nothing was being saved)."""
+    cause = sqlite_cause(exc)
+    code = None if cause is None else primary_code(cause)
+    if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+        return StoreCorruptedError(
+            f"The local database {path} is damaged ({cause}); it could not be read.",
+            hint="Keep the file as it is, and restore a backup of the store or re-sync.",
+        )
+    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        return StoreError(
+            f"The local database {path} is locked by another program; it could not be read.",
+            hint="Close any other program using this store and try again.",
+        )
+    if code == sqlite3.SQLITE_CANTOPEN:
+        return StoreError(
+            f"The local database {path} could not be opened for reading ({cause}).",
+            hint="Check that the file and its folder can be read. On read-only media, a store "
+            "with a -wal file beside it cannot be read in place: copy the store and its -wal "
+            "file to a folder you can write to and use the copy.",
+        )
+    return StoreError(
+        f"Reading the local database {path} failed ({cause or exc}).",
+        hint="Check that the disk is connected and the file can be read, then try again.",
+    )
+
+
 def store_error(exc: BaseException, path: Path) -> StoreError:
     """The SiteSync error for a failed read or write of the store at ``path``."""
     cause = sqlite_cause(exc)

@@ -68,6 +68,31 @@ def prepare_file(path: Path, create: bool) -> None:
         ) from exc
 
 
+def check_for_reading(path: Path) -> None:
+    """Check a store that will only be read (never migrated nor written), or say why not."""
+    if not path.exists():
+        raise StoreError(
+            f"There is no SiteSync store at {path}.",
+            hint="Check the path to the store file.",
+        )
+    found = check_file(path)
+    if found.revision is None:
+        raise StoreError(
+            f"{path} is an empty file, not a SiteSync store.",
+            hint="Choose a SiteSync store file.",
+        )
+    if found.revision not in (migrate.SCHEMA_HEAD, migrate.head_revision()):
+        newer = not migrate.is_known(found.revision)
+        raise StoreError(
+            f"{path} has schema {found.revision}, which this version of SiteSync "
+            + ("cannot read (it is newer)." if newer else "reads only after updating it."),
+            hint="Update SiteSync to read this store."
+            if newer
+            else "Copy the store to a folder you can write to and open the copy once with "
+            "SiteSync (it updates the schema, keeping a backup), then use the copy.",
+        )
+
+
 def build_new(path: Path) -> None:
     """Create a complete store under a temporary name, then rename it into place.
 
