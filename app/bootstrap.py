@@ -10,6 +10,7 @@ from pathlib import Path
 from uuid import UUID
 
 from app.audit.chain import ChainReport
+from app.audit.errors import AuditError, Rule
 from app.audit.signing import Ed25519Signer
 from app.audit_export import write_atomically
 from app.audit_trail import export_open_store, verify_open_store
@@ -37,6 +38,7 @@ from app.services.templates import load_catalog
 from app.services.users import register_user
 from app.store import Store, open_store
 from app.store.blobs import FileBlobStore
+from app.store.deep_check import deep_check
 
 ADMIN_EMAIL = "admin@sitesync.local"
 """The administrator profile every new store starts with."""
@@ -89,6 +91,16 @@ class Workspace:
 
     async def verify_chain(self, progress: Callable[[int, int], None]) -> ChainReport:
         return await verify_open_store(self.store, progress=progress)
+
+    async def deep_check(self, progress: Callable[[int, int], None]) -> ChainReport:
+        chain = await verify_open_store(self.store, progress=progress)
+        report = await deep_check(self.path)
+        if report.difference is not None:
+            raise AuditError(
+                Rule.PROJECTION_MISMATCH,
+                f"the stored projections differ from the log: {report.difference}",
+            )
+        return chain
 
     async def recent_events(self, limit: int) -> list[Event]:
         return await self.store.recent_events(limit)

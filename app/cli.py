@@ -13,7 +13,8 @@ from uuid import UUID
 
 from app.audit.bundle import CANNOT_PROVE, PROVES, verify_bundle
 from app.audit.bundle_document import MAX_BUNDLE_BYTES
-from app.audit.errors import AuditError, ChainBroken
+from app.audit.chain import ChainReport
+from app.audit.errors import AuditError, ChainBroken, Rule
 from app.audit_trail import export_unit_bundle, verify_store
 from app.bootstrap import (
     create_demo_store,
@@ -25,6 +26,8 @@ from app.config import Settings
 from app.domain.errors import SiteSyncError, ValidationError
 from app.keystore import sealed_key_path
 from app.services.fleet_import import import_fleet, parse_fleet_csv
+from app.store.database import rebuild_store
+from app.store.deep_check import deep_check
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -124,10 +127,22 @@ async def audit_command(args: argparse.Namespace) -> int:
             return EXIT_OK
         started = time.perf_counter()
         chain = await verify_store(args.db, full=not args.links_only)
+        _report_intact(chain, links_only=args.links_only, elapsed=time.perf_counter() - started)
+        if args.deep:
+            deep = await deep_check(args.db)
+            if deep.difference is not None:
+                raise AuditError(
+                    Rule.PROJECTION_MISMATCH,
+                    f"the stored projections differ from the log: {deep.difference}",
+                )
+            _out(f"Projections match the log: {deep.records} records compared")
     except AuditError as exc:
         return _report_broken(exc)
-    elapsed = time.perf_counter() - started
-    mode = "links only" if args.links_only else "hashes, signatures and links"
+    return EXIT_OK
+
+
+def _report_intact(chain: ChainReport, *, links_only: bool, elapsed: float) -> None:
+    mode = "links only" if links_only else "hashes, signatures and links"
     _out(
         f"Chain intact ({mode}): {chain.events} events from {chain.devices} device(s) "
         f"in {elapsed:.1f} s"
@@ -135,6 +150,19 @@ async def audit_command(args: argparse.Namespace) -> int:
     _out(f"  head hash: {chain.head_hash}")
     for device, head in sorted(chain.heads.items()):
         _out(f"  device {device}: {head.seq} events, head {head.hash}")
+
+
+async def store_command(args: argparse.Namespace) -> int:
+    """``sitesync store rebuild``: verify, back up, then rebuild the projections from the log."""
+    try:
+        chain = await verify_store(args.db)
+    except AuditError as exc:
+        print("The store was not rebuilt: its chain failed verification.", file=sys.stderr)
+        return _report_broken(exc)
+    _out(f"Chain intact: {chain.events} events")
+    rebuilt = await rebuild_store(args.db)
+    _out(f"Backup taken first: {rebuilt.backup}")
+    _out(f"Projections rebuilt from {rebuilt.events} events in {args.db}")
     return EXIT_OK
 
 

@@ -54,15 +54,35 @@ def _parser() -> argparse.ArgumentParser:
     source = verify.add_mutually_exclusive_group(required=True)
     source.add_argument("--db", type=Path, help="the store to verify")
     source.add_argument("--bundle", type=Path, help="an evidence bundle to verify")
-    verify.add_argument(
+    depth = verify.add_mutually_exclusive_group()
+    depth.add_argument(
         "--links-only",
         action="store_true",
         help="check sequence and hash links only (fast; no signatures)",
+    )
+    depth.add_argument(
+        "--deep",
+        action="store_true",
+        help="also fold the whole log again and compare it with the stored projections (the "
+        "tables the screens show), naming the first difference; needs free disk space as "
+        "large as the store",
     )
     export = audit_sub.add_parser("export", help="write a unit's evidence bundle")
     export.add_argument("--db", type=Path, required=True, help="the store")
     export.add_argument("--unit", required=True, help="the unit's id (UUID)")
     export.add_argument("--out", type=Path, required=True, help="the bundle file to write")
+
+    store = sub.add_parser("store", help="support commands for a local store")
+    store_sub = store.add_subparsers(dest="store_command", metavar="ACTION", required=True)
+    rebuild = store_sub.add_parser(
+        "rebuild",
+        help="rebuild the projections (what the screens show) from the event log",
+        description="Verify the store's chain, back the store up beside itself (the backup's "
+        "name is printed), then rebuild every projection from the event log in one "
+        "transaction. Close SiteSync on this store first. A store whose chain fails "
+        "verification is left as it is.",
+    )
+    rebuild.add_argument("--db", type=Path, required=True, help="the store")
 
     imp = sub.add_parser(
         "import",
@@ -98,6 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "demo": cli.demo_command,
         "audit": cli.audit_command,
         "import": cli.import_command,
+        "store": cli.store_command,
     }
     try:
         if args.command is None:

@@ -31,6 +31,8 @@ class Rule(StrEnum):
     DEVICE_FORK = "device-fork"
     STORED_FIELDS_MISMATCH = "stored-fields-mismatch"
     ORGANIZATION = "organization"
+    # projections: the tables the screens read, a fold of the log
+    PROJECTION_MISMATCH = "projection-mismatch"
     # ledger: checkpoints and Merkle proofs
     CHECKPOINT_SIGNATURE = "checkpoint-signature"
     CHECKPOINT_FORMAT = "checkpoint-format"

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
@@ -19,6 +21,7 @@ from app.services.ports import UnitOfWorkFactory
 from app.store.compiled_sql import Db, driver_of
 from app.store.engines import OpenConnections, reader_engine, writer_engine
 from app.store.errors import store_error
+from app.store.opening import backup, backup_path
 from app.store.prepare import prepare_file
 from app.store.reading import StoreReader
 from app.store.rebuild import rebuild_projections
@@ -77,6 +80,37 @@ async def open_store(path: Path, *, create: bool = False) -> Store:
             raise store_error(exc, path) from exc
         raise
     return Store(path, writer, reader, connection, Db(driver_of(raw), path), opened)
+
+
+@dataclass(frozen=True, slots=True)
+class RebuildReport:
+    """A finished rebuild: the events folded and the backup taken first."""
+
+    events: int
+    backup: Path
+
+
+async def rebuild_store(path: Path) -> RebuildReport:
+    """Back the store up beside itself, then rebuild every projection from its log.
+
+    The rebuild runs in one transaction: interrupted, it leaves the old projections. A backup
+    that cannot be written stops it before anything changes.
+    """
+    path = Path(path)
+    target = backup_path(path, "before-rebuild")
+    try:
+        await asyncio.to_thread(backup, path, target)
+    except (sqlite3.Error, OSError) as exc:
+        raise StoreError(
+            f"Could not back up {path} before rebuilding it ({exc}); nothing was changed.",
+            hint="Free some disk space beside the store and try again.",
+        ) from exc
+    store = await open_store(path)
+    try:
+        events = await store.rebuild_projections()
+    finally:
+        await store.close()
+    return RebuildReport(events, target)
 
 
 class Store(StoreReader):

@@ -145,8 +145,13 @@ def check_file(path: Path) -> FileCheck:
 
 def backup_name(path: Path, from_revision: str, to_revision: str) -> Path:
     """Where the backup taken before migrating ``path`` goes (beside it, never overwritten)."""
+    return backup_path(path, f"{from_revision}-to-{to_revision}")
+
+
+def backup_path(path: Path, label: str) -> Path:
+    """A new backup file beside ``path``: ``<name>.backup-<label>-<UTC time>.sqlite``."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    base = f"{path.name}.backup-{from_revision}-to-{to_revision}-{stamp}"
+    base = f"{path.name}.backup-{label}-{stamp}"
     target = path.with_name(f"{base}.sqlite")
     counter = 1
     while target.exists():
@@ -164,7 +169,7 @@ def backup(path: Path, target: Path) -> None:
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
     with (
-        closing(sqlite3.connect(read_only_uri(path), uri=True)) as source,
+        closing(sqlite3.connect(reading_uri(path), uri=True)) as source,
         closing(sqlite3.connect(partial)) as copy,
     ):
         source.backup(copy)

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from app.audit.chain import ChainReport, ChainVerifier, StaticDeviceKeys, StoredEvent
 from app.audit.envelope import SealedEvent, format_timestamp
+from app.audit.errors import AuditError, Rule
 from app.audit_export import export_record
 from app.compute import BackgroundCompute
 from app.domain.checklists import TemplateCatalog
@@ -27,6 +28,8 @@ class FakeBackend:
     def __init__(self, fleet: Fleet, *, verify_delay: float = 0.0) -> None:
         self.fleet = fleet
         self.verify_delay = verify_delay
+        self.projection_difference: str | None = None
+        """What the deep check reports as the first projection differing from the log."""
         self.closed = False
         self.snapshots = MemorySnapshotStore()
         self._figures = FleetFigures(
@@ -66,6 +69,12 @@ class FakeBackend:
                 progress(index, len(sealed))
                 await asyncio.sleep(self.verify_delay)
         return verifier.finish()
+
+    async def deep_check(self, progress: VerifyProgress) -> ChainReport:
+        chain = await self.verify_chain(progress)
+        if self.projection_difference is not None:
+            raise AuditError(Rule.PROJECTION_MISMATCH, self.projection_difference)
+        return chain
 
     async def recent_events(self, limit: int) -> list[Event]:
         return self.fleet.store.events[-limit:]

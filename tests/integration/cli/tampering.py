@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -190,12 +191,14 @@ TAMPERS: tuple[Case, ...] = (
 
 def tampered_copy(source: Path, target: Path, tamper: Tamper) -> Path:
     """Copy the store at ``source`` (with its key file) to ``target`` and apply ``tamper``."""
-    with sqlite3.connect(source) as original, sqlite3.connect(target) as copy:
+    with closing(sqlite3.connect(source)) as original, closing(sqlite3.connect(target)) as copy:
         original.backup(copy)
     for extra in source.parent.glob(source.name + ".*"):
         if extra.is_file():
             extra_target = target.with_name(extra.name.replace(source.name, target.name))
             extra_target.write_bytes(extra.read_bytes())
-    with sqlite3.connect(target) as conn:
-        tamper(conn)
+    with closing(sqlite3.connect(target)) as conn:
+        with conn:
+            tamper(conn)
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return target

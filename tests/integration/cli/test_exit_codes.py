@@ -68,6 +68,16 @@ def test_link_only_verify_exits_with_its_documented_code(
     assert "Traceback" not in result.stderr
 
 
+def test_deep_verify_and_rebuild_of_a_broken_store_exit_1(demo_db: Path, tmp_path: Path) -> None:
+    db = tampered_copy(demo_db, tmp_path / "broken.sqlite", edit_payload)
+    deep = sitesync("audit", "verify", "--db", str(db), "--deep")
+    assert deep.returncode == 1, deep.stderr
+    assert "rule broken: event-hash" in deep.stderr
+    rebuild = sitesync("store", "rebuild", "--db", str(db))
+    assert rebuild.returncode == 1, rebuild.stderr
+    assert "was not rebuilt" in rebuild.stderr
+
+
 def _a_unit(db: Path) -> str:
     with sqlite3.connect(db) as conn:
         (unit,) = conn.execute("SELECT id FROM elevators ORDER BY id LIMIT 1").fetchone()
