@@ -17,17 +17,27 @@ from app.audit.chain import ChainReport
 from app.audit.errors import AuditError, ChainBroken, Rule
 from app.audit_trail import export_unit_bundle, verify_store
 from app.bootstrap import (
+    Workspace,
     create_demo_store,
     create_workspace,
+    demo_store_unfinished,
     open_demo_workspace,
     open_workspace,
 )
 from app.config import Settings
-from app.domain.errors import SiteSyncError, ValidationError
+from app.domain.errors import (
+    ChainContinuityError,
+    ConcurrentWriteError,
+    SiteSyncError,
+    StoreBusyError,
+    StoreFullError,
+    ValidationError,
+)
 from app.keystore import sealed_key_path
-from app.services.fleet_import import import_fleet, parse_fleet_csv
+from app.services.fleet_import import ImportRow, ImportSummary, import_fleet, parse_fleet_csv
 from app.store.database import rebuild_store
 from app.store.deep_check import deep_check
+from app.store.errors import CONCURRENT_HINT
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -60,14 +70,21 @@ async def demo_command(args: argparse.Namespace) -> int:
     if args.months < 1 or args.months > 36:
         raise ValidationError("--months must be between 1 and 36.", field="months")
     started = time.perf_counter()
-    summary, events = await create_demo_store(
-        args.db,
-        units=args.units,
-        seed=args.seed,
-        as_of=args.as_of or date.today(),
-        months=args.months,
-        progress=_progress("months of history"),  # type: ignore[arg-type]
-    )
+    try:
+        summary, events = await create_demo_store(
+            args.db,
+            units=args.units,
+            seed=args.seed,
+            as_of=args.as_of or date.today(),
+            months=args.months,
+            progress=_progress("months of history"),  # type: ignore[arg-type]
+        )
+    except StoreFullError as exc:
+        raise StoreFullError(
+            f"The disk filled up while the demo store {args.db} was being built; the "
+            "unfinished store was deleted, nothing was left behind.",
+            hint="Free some disk space (or choose a smaller --units), then run it again.",
+        ) from exc
     elapsed = time.perf_counter() - started
     _out(f"Demo store written to {args.db}")
     _out(f"  organization: {summary.organization_name}")
@@ -108,7 +125,10 @@ async def audit_command(args: argparse.Namespace) -> int:
                 field="unit",
                 hint="Copy the unit id from the unit page.",
             ) from None
-        result = await export_unit_bundle(args.db, unit_id, args.out)
+        try:
+            result = await export_unit_bundle(args.db, unit_id, args.out)
+        except AuditError as exc:  # the store's log cannot be read: verify it
+            return _report_broken(exc)
         _out(
             f"Evidence bundle written to {args.out}: {result.events} events of "
             f"{result.subject}, {result.devices} device(s)"
@@ -128,6 +148,11 @@ async def audit_command(args: argparse.Namespace) -> int:
         started = time.perf_counter()
         chain = await verify_store(args.db, full=not args.links_only)
         _report_intact(chain, links_only=args.links_only, elapsed=time.perf_counter() - started)
+        if demo_store_unfinished(args.db):
+            _out(
+                "  note: this is an unfinished demo store: building it was stopped before the "
+                "end, so it holds only part of the demo (what it holds is intact)"
+            )
         if args.deep:
             deep = await deep_check(args.db)
             if deep.difference is not None:
@@ -181,6 +206,39 @@ def _read_bundle(path: Path) -> bytes:
     return _read(path, limit=MAX_BUNDLE_BYTES)
 
 
+async def import_rows(
+    ws: Workspace, rows: list[ImportRow], *, as_user: str | None
+) -> ImportSummary:
+    """Import checked rows into an open workspace in one transaction: all of them, or none.
+
+    A store that fills up, is locked, or is written by another program at the same time
+    raises its own error, each saying that nothing was imported and what to do.
+    """
+    actor = await ws.actor(as_user)
+    path = ws.path
+    try:
+        async with ws.store.batch(commit_every=None) as batch:
+            return await import_fleet(rows, ctx=ws.context(actor, batch))
+    except StoreFullError as exc:
+        raise StoreFullError(
+            f"The disk holding {path} filled up during the import, so nothing was imported; "
+            "the store is as it was.",
+            hint="Free some disk space (or move the store to a larger disk), then run the "
+            "import again.",
+        ) from exc
+    except StoreBusyError as exc:
+        raise StoreBusyError(
+            f"{path} is locked by another program, so nothing was imported.",
+            hint="Close SiteSync (or any other program) using this store, then run the import "
+            "again.",
+        ) from exc
+    except (ConcurrentWriteError, ChainContinuityError) as exc:
+        raise ConcurrentWriteError(
+            f"Another program wrote to {path} during the import, so nothing was imported.",
+            hint=CONCURRENT_HINT,
+        ) from exc
+
+
 async def import_command(args: argparse.Namespace) -> int:
     """``sitesync import``: onboard customers, sites and units from a CSV file, all or nothing."""
     rows = parse_fleet_csv(_read(args.file))
@@ -190,9 +248,7 @@ async def import_command(args: argparse.Namespace) -> int:
     else:
         ws = await create_workspace(args.db, organization_name=args.organization, password=password)
     try:
-        actor = await ws.actor(args.as_user)
-        async with ws.store.batch() as batch:
-            summary = await import_fleet(rows, ctx=ws.context(actor, batch))
+        summary = await import_rows(ws, rows, as_user=args.as_user)
     finally:
         await ws.close()
     _out(
@@ -221,6 +277,21 @@ def _gui_password(path: Path) -> Callable[[], str] | Literal[False] | None:
     return lambda: typed
 
 
+def _gui_rebuild_demo(path: Path) -> bool | None:
+    """For an unfinished demo store, ask whether to rebuild it before the window opens.
+
+    True to rebuild, False when there is nothing to rebuild, None when the person declined.
+    """
+    if not demo_store_unfinished(path):
+        return False
+    from PySide6.QtWidgets import QApplication
+
+    from app.ui.demo_prompt import ask_rebuild_demo
+
+    _ = QApplication.instance() or QApplication(sys.argv[:1])
+    return True if ask_rebuild_demo(path.name) else None
+
+
 def gui_command(args: argparse.Namespace) -> int:
     """Open the desktop app: on the demo store with ``--demo``, else on ``--db``."""
     from app.ui.app import run_gui  # Qt is imported only when a window is wanted
@@ -228,7 +299,12 @@ def gui_command(args: argparse.Namespace) -> int:
     settings = Settings()
     if args.demo:
         path = settings.demo_db
-        opener = lambda: open_demo_workspace(path, seed=settings.demo_seed)  # noqa: E731
+        rebuild = _gui_rebuild_demo(path)
+        if rebuild is None:
+            return EXIT_FAILED
+        opener = lambda: open_demo_workspace(  # noqa: E731
+            path, seed=settings.demo_seed, rebuild_unfinished=rebuild
+        )
     elif args.db is not None:
         path = args.db
         password = _gui_password(path)

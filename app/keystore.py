@@ -10,10 +10,12 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from base64 import b64decode, b64encode
 from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -43,14 +45,33 @@ class SecureStorageUnavailable(KeyStoreError):
 
 
 def _write_private(path: Path, data: bytes) -> None:
+    """Write a secrets file readable by its owner only, whole or not at all.
+
+    The data goes to a temporary file first, flushed to disk, then renamed over ``path``; a
+    failure (a full disk, say) leaves ``path`` as it was and no temporary file behind.
+    """
     tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except OSError as exc:
+        with suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+        raise KeyStoreError(
+            f"Could not write the key file {path}: "
+            + ("the disk is full." if full else f"{exc.strerror or exc}."),
+            hint="Free some disk space and try again."
+            if full
+            else "Check that the folder exists and can be written, then try again.",
+        ) from None
 
 
 class KeyringKeyStore:

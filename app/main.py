@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
+import traceback
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import date
 from pathlib import Path
@@ -14,6 +16,8 @@ from app import cli
 from app.domain.errors import SiteSyncError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+DEBUG_VARIABLE = "SITESYNC_DEBUG"
+"""Set in the environment, an unexpected failure prints its traceback too."""
 
 IMPORT_HELP = """\
 The CSV file needs a header line. Required columns: customer, site, site_address, unit_number.
@@ -132,3 +136,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; nothing partial was kept", file=sys.stderr)
         return 130
+    except Exception as exc:  # a fault of SiteSync itself: a sentence, not a traceback
+        if os.environ.get(DEBUG_VARIABLE):
+            traceback.print_exc()
+        print(f"error: SiteSync stopped on an unexpected problem: {exc!r}", file=sys.stderr)
+        print(
+            f"next step: run the command again with {DEBUG_VARIABLE}=1 set to see the details, "
+            "and report them",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE

@@ -140,18 +140,25 @@ class Store(StoreReader):
         return SqliteUnitOfWork(self._writer)
 
     @asynccontextmanager
-    async def batch(self, *, commit_every: int = 1000) -> AsyncIterator[UnitOfWorkFactory]:
+    async def batch(self, *, commit_every: int | None = 1000) -> AsyncIterator[UnitOfWorkFactory]:
         """Many units of work in one transaction, committed every ``commit_every`` units.
 
         A unit's ``commit`` only marks progress; the real COMMIT comes every ``commit_every``
-        units and when the batch ends. A unit that fails rolls back alone. An exception out
-        of the batch rolls back the units since the last real commit. Other units of work
-        wait until the batch ends.
+        units (never, with None: the whole batch is one transaction, all or nothing) and when
+        the batch ends. A unit that fails rolls back alone. An exception out of the batch rolls
+        back the units since the last real commit. Other units of work wait until the batch
+        ends.
+
+        The batch takes the database's write lock before its first unit, so what its units
+        read cannot change under them; if another program wrote to the store since this one
+        last looked, what this store cached is dropped first. A lock held elsewhere for longer
+        than the busy timeout fails with StoreBusyError.
         """
-        if commit_every < 1:
+        if commit_every is not None and commit_every < 1:
             raise ValueError("commit_every must be at least 1")
         async with self._writer.exclusive():
             txn = Transaction(self._writer, shared=True, commit_every=commit_every)
+            await self._writer.begin_fresh()
             try:
                 yield lambda: SqliteUnitOfWork(self._writer, txn)
             except BaseException:

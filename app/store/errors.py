@@ -7,7 +7,27 @@ from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError
 
-from app.domain.errors import StoreCorruptedError, StoreError, StoreFullError
+from app.domain.errors import (
+    ConcurrentWriteError,
+    StoreBusyError,
+    StoreCorruptedError,
+    StoreError,
+    StoreFullError,
+)
+
+CONCURRENT_HINT = (
+    "Another SiteSync window or command may be using this store: close it, then try again."
+)
+
+
+def concurrent_write(path: Path) -> ConcurrentWriteError:
+    """The error for a change that met another program's change to the same device chain."""
+    return ConcurrentWriteError(
+        f"Another program wrote to {path} at the same time, so this change was not saved. "
+        "Everything saved before it is intact.",
+        hint=CONCURRENT_HINT,
+    )
+
 
 RESTORE_HINT = (
     "Close SiteSync, then restore a backup of the store (a .backup-*.sqlite file beside it, "
@@ -56,7 +76,7 @@ def read_error(exc: BaseException, path: Path) -> StoreError:
             hint="Keep the file as it is, and restore a backup of the store or re-sync.",
         )
     if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
-        return StoreError(
+        return StoreBusyError(
             f"The local database {path} is locked by another program; it could not be read.",
             hint="Close any other program using this store and try again.",
         )
@@ -91,10 +111,13 @@ def store_error(exc: BaseException, path: Path) -> StoreError:
             hint="Close SiteSync, then restore a backup of the store or re-sync this device.",
         )
     if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
-        return StoreError(
+        return StoreBusyError(
             f"The local database {path} is locked by another program; the change was not saved.",
             hint="Close any other copy of SiteSync using this store and try again.",
         )
+    if code == sqlite3.SQLITE_CONSTRAINT and "events." in str(cause):
+        # two writers appended to one device chain: same seq, or the same event twice
+        return concurrent_write(path)
     if code == sqlite3.SQLITE_IOERR:
         return StoreError(
             f"Reading or writing {path} failed ({cause}); the change was not saved.",

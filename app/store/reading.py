@@ -9,8 +9,9 @@ write-protected file can be checked as it is.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncGenerator, AsyncIterator
-from contextlib import aclosing, asynccontextmanager
+from contextlib import aclosing, asynccontextmanager, closing
 from pathlib import Path
 from uuid import UUID
 
@@ -44,6 +45,22 @@ async def open_store_for_reading(path: Path) -> StoreReader:
         await reader.close()
         raise
     return reader
+
+
+def peek_meta(path: Path) -> dict[str, str]:
+    """The ``store_meta`` of the store at ``path``, read without opening it (blocking).
+
+    Empty when there is no readable store there. For decisions made before a store is opened
+    (is the demo store finished?); opening it still runs every check.
+    """
+    if not path.is_file():
+        return {}
+    try:
+        with closing(sqlite3.connect(reading_uri(path), uri=True)) as conn:
+            rows = conn.execute("SELECT key, value FROM store_meta").fetchall()
+    except sqlite3.Error:
+        return {}
+    return {str(key): str(value) for key, value in rows}
 
 
 class StoreReader:

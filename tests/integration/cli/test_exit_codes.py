@@ -15,7 +15,13 @@ from pathlib import Path
 import pytest
 
 from app.main import main
-from tests.integration.cli.tampering import TAMPERS, Case, edit_payload, tampered_copy
+from tests.integration.cli.tampering import (
+    TAMPERS,
+    Case,
+    edit_payload,
+    not_utf8,
+    tampered_copy,
+)
 
 AS_OF = "2026-11-26"
 TIMEOUT = 60  # seconds; a command that hangs fails its test instead of the whole run
@@ -95,6 +101,17 @@ def test_export_from_a_broken_store_exits_and_its_bundle_fails(
     checked = sitesync("audit", "verify", "--bundle", str(out))
     assert checked.returncode in (0, 1), checked.stderr
     assert "Traceback" not in checked.stderr
+
+
+def test_export_from_a_store_whose_log_cannot_be_read_exits_1(
+    demo_db: Path, tmp_path: Path
+) -> None:
+    db = tampered_copy(demo_db, tmp_path / "broken.sqlite", not_utf8)
+    out = tmp_path / "unit.json"
+    result = sitesync("audit", "export", "--db", str(db), "--unit", _a_unit(db), "--out", str(out))
+    assert result.returncode == 1, result.stderr
+    assert "rule broken: utf8" in result.stderr
+    assert not out.exists()
 
 
 def test_import_into_a_broken_store_exits(demo_db: Path, tmp_path: Path) -> None:
