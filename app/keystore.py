@@ -33,6 +33,9 @@ KEY_STORAGE_KEYRING = "keyring"
 KEY_STORAGE_PASSWORD = "password-file"
 KEY_STORAGE_DEMO = "demo-insecure-file"
 
+MIN_PASSWORD_LENGTH = 10
+"""Shortest offline-unlock password accepted for a new store (it guards the device key)."""
+
 type PasswordPrompt = Callable[[], str]
 """Asks the person for the offline-unlock password (stdin for the CLI)."""
 _PLAINTEXT_BACKENDS = ("PlaintextKeyring", "EncryptedKeyring", "Null", "fail")
@@ -250,4 +253,16 @@ def new_key_store(path: Path, password: PasswordPrompt | None) -> tuple[str, Key
                 hint="Run again with --password-stdin to protect the device key with an "
                 "offline-unlock password.",
             ) from None
-        return KEY_STORAGE_PASSWORD, PasswordFileKeyStore(sealed_key_path(path), password())
+        return KEY_STORAGE_PASSWORD, new_sealed_key_store(path, password)
+
+
+def new_sealed_key_store(path: Path, password: PasswordPrompt) -> PasswordFileKeyStore:
+    """The password-sealed key file of a new store; its password is checked for length first."""
+    chosen = password()
+    if len(chosen) < MIN_PASSWORD_LENGTH:
+        raise KeyStoreError(
+            f"An offline-unlock password needs at least {MIN_PASSWORD_LENGTH} characters "
+            f"(this one has {len(chosen)}); nothing was created.",
+            hint="Choose a longer one: a few unrelated words make a good password.",
+        )
+    return PasswordFileKeyStore(sealed_key_path(path), chosen)

@@ -7,16 +7,28 @@ construction, and services convert any that escapes while deciding (see
 
 from __future__ import annotations
 
+import re
 import unicodedata
-from collections.abc import Mapping
-from typing import Annotated, Any, ClassVar
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, ClassVar, Final
 
-from pydantic import BeforeValidator, ValidationInfo, field_validator
+from pydantic import AfterValidator, BeforeValidator, ValidationInfo, field_validator
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import ErrorDetails
 
 from app.domain.errors import ValidationError
-from app.domain.values import DomainModel
+from app.domain.values import DomainModel, Text
+
+MAX_TEXT: Final = 10_000
+"""Longest text any form field takes (notes, reasons, descriptions)."""
+MAX_LINE: Final = 200
+"""Longest name or other one-line field (customer, site, person, serial number)."""
+MAX_UNIT_NUMBER: Final = 40
+"""Longest unit number."""
+
+_CONTROL: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+"""Control characters no text may hold (NUL, escape...); tab and line breaks are kept."""
+_LINE_BREAK: Final = re.compile("[\t\n\r\x0b\x0c\x85\u2028\u2029]")
 
 
 class FormError(ValidationError, ValueError):
@@ -36,6 +48,37 @@ def _blank_to_none(value: Any) -> Any:
 
 OptionalText = Annotated[str | None, BeforeValidator(_blank_to_none)]
 """Optional free text: surrounding white space removed, an empty answer becomes None."""
+
+
+def _one_line(limit: int) -> Callable[[str | None, ValidationInfo], str | None]:
+    def check(value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        field = str(info.field_name)
+        label = field_label(field)
+        if _LINE_BREAK.search(value):
+            raise FormError(
+                f"{label} must fit on one line (no line breaks or tabs).",
+                field=field,
+                hint="Type it on a single line.",
+            )
+        if len(value) > limit:
+            raise FormError(
+                f"{label} is too long ({len(value):,} characters; at most {limit} characters).",
+                field=field,
+                hint="Shorten it.",
+            )
+        return value
+
+    return check
+
+
+Name = Annotated[Text, AfterValidator(_one_line(MAX_LINE))]
+"""A required name or one-line identifier: no line breaks, at most ``MAX_LINE`` characters."""
+OptionalName = Annotated[OptionalText, AfterValidator(_one_line(MAX_LINE))]
+"""An optional name or one-line identifier."""
+UnitNumber = Annotated[Text, AfterValidator(_one_line(MAX_UNIT_NUMBER))]
+"""A unit's number at its site: one line, at most ``MAX_UNIT_NUMBER`` characters."""
 
 _SUFFIXES = {"_kg": " (kg)", "_mps": " (m/s)", "_days": " (days)", "_years": " (years)"}
 
@@ -118,8 +161,22 @@ MAX_SAFE_INTEGER = 2**53 - 1
 
 
 def _canonical(value: Any, field: str) -> Any:
-    """Strings in Unicode NFC; integers within the canonical profile's range."""
+    """Strings in Unicode NFC, without control characters and capped; integers in range."""
     if isinstance(value, str):
+        if _CONTROL.search(value):
+            raise FormError(
+                f"{field_label(field)} contains a control character (such as a NUL byte), "
+                "which no text may hold.",
+                field=field,
+                hint="Remove it (retype the text rather than pasting it).",
+            )
+        if len(value) > MAX_TEXT:
+            raise FormError(
+                f"{field_label(field)} is too long ({len(value):,} characters; at most "
+                f"{MAX_TEXT:,} characters).",
+                field=field,
+                hint="Shorten it.",
+            )
         return unicodedata.normalize("NFC", value)
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_SAFE_INTEGER:
         raise FormError(

@@ -13,7 +13,15 @@ from pydantic import AfterValidator, ValidationInfo, field_validator
 
 from app.domain.entities import Certificate
 from app.domain.enums import DowntimeCause, DriveType, ElevatorStatus, Manufacturer, Role
-from app.domain.forms import Command, FormError, OptionalText, require_text
+from app.domain.forms import (
+    Command,
+    FormError,
+    Name,
+    OptionalName,
+    OptionalText,
+    UnitNumber,
+    require_text,
+)
 from app.domain.values import DecimalStr, Text
 
 _POSITIVE = {
@@ -63,11 +71,11 @@ class _UnitForm(Command):
 
 class RegisterElevator(_UnitForm):
     site_id: UUID
-    unit_number: Text
-    serial_number: OptionalText = None
-    conveyance_id: OptionalText = None
+    unit_number: UnitNumber
+    serial_number: OptionalName = None
+    conveyance_id: OptionalName = None
     manufacturer: Manufacturer = Manufacturer.OTHER
-    model: OptionalText = None
+    model: OptionalName = None
     drive_type: DriveType = DriveType.TRACTION
     capacity_kg: int | None = None
     rated_speed_mps: DecimalStr | None = None
@@ -90,11 +98,11 @@ class UpdateElevator(_UnitForm):
     """Only the fields given are changed; give None to clear an optional field."""
 
     elevator_id: UUID
-    unit_number: Text | None = None
-    serial_number: OptionalText = None
-    conveyance_id: OptionalText = None
+    unit_number: UnitNumber | None = None
+    serial_number: OptionalName = None
+    conveyance_id: OptionalName = None
     manufacturer: Manufacturer | None = None
-    model: OptionalText = None
+    model: OptionalName = None
     drive_type: DriveType | None = None
     capacity_kg: int | None = None
     rated_speed_mps: DecimalStr | None = None
@@ -144,24 +152,24 @@ def _time_zone(value: str | None) -> str | None:
     return value
 
 
-Email = Annotated[OptionalText, AfterValidator(_email)]
+Email = Annotated[OptionalName, AfterValidator(_email)]
 TimeZoneName = Annotated[OptionalText, AfterValidator(_time_zone)]
 
 
 class CreateCustomer(Command):
     REQUIRED: ClassVar[Mapping[str, str]] = {"name": "The customer name is required."}
-    name: Text
-    contact_name: OptionalText = None
-    contact_phone: OptionalText = None
+    name: Name
+    contact_name: OptionalName = None
+    contact_phone: OptionalName = None
     contact_email: Email = None
 
 
 class UpdateCustomer(Command):
     REQUIRED: ClassVar[Mapping[str, str]] = CreateCustomer.REQUIRED
     customer_id: UUID
-    name: Text | None = None
-    contact_name: OptionalText = None
-    contact_phone: OptionalText = None
+    name: Name | None = None
+    contact_name: OptionalName = None
+    contact_phone: OptionalName = None
     contact_email: Email = None
 
 
@@ -172,7 +180,7 @@ class CreateSite(Command):
         "time_zone": "The site's time zone is required.",
     }
     customer_id: UUID
-    name: Text
+    name: Name
     address: Text
     access_notes: OptionalText = None
     emergency_contacts: OptionalText = None
@@ -182,7 +190,7 @@ class CreateSite(Command):
 class UpdateSite(Command):
     REQUIRED: ClassVar[Mapping[str, str]] = CreateSite.REQUIRED
     site_id: UUID
-    name: Text | None = None
+    name: Name | None = None
     address: Text | None = None
     access_notes: OptionalText = None
     emergency_contacts: OptionalText = None
@@ -201,7 +209,7 @@ class RegisterUser(Command):
         "display_name": "A name is required.",
     }
     email: Annotated[Text, AfterValidator(_email)]
-    display_name: Text
+    display_name: Name
     role: Role
     user_id: UUID | None = None
     """The id the server gave the user, when known; a new id otherwise."""

@@ -19,7 +19,7 @@ from app.domain.enums import (
     InspectionType,
     KpiExclusion,
 )
-from app.domain.forms import Command, FormError, OptionalText
+from app.domain.forms import Command, FormError, Name, OptionalName, OptionalText
 from app.domain.values import Text, UtcDatetime
 
 
@@ -85,7 +85,7 @@ class OpenIncident(Command):
     elevator_id: UUID
     reported_at: UtcDatetime | None = None
     channel: IncidentChannel
-    reporter: OptionalText = None
+    reporter: OptionalName = None
     reported_trouble: Text
     unit_status_at_report: ElevatorStatus | None = None
     out_of_service: bool = False
@@ -118,7 +118,7 @@ class UpdateIncident(Command):
     """Only the fields given are changed; the service checks them against the stored entry."""
 
     incident_id: UUID
-    reporter: OptionalText = None
+    reporter: OptionalName = None
     entrapment: bool | None = None
     persons_trapped: int | None = None
     release_at: UtcDatetime | None = None
@@ -155,8 +155,8 @@ class RecordInspection(Command):
     elevator_id: UUID
     type: InspectionType
     performed_on: date
-    performed_by: Text
-    witnessed_by: OptionalText = None
+    performed_by: Name
+    witnessed_by: OptionalName = None
     result: InspectionResult
     defects: tuple[Text, ...] = ()
     next_due: date | None = None

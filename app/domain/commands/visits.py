@@ -10,7 +10,7 @@ from uuid import UUID
 from pydantic import field_validator, model_validator
 
 from app.domain.enums import ItemOutcome, VisitType
-from app.domain.forms import Command, FormError, OptionalText
+from app.domain.forms import Command, FormError, Name, OptionalText
 from app.domain.values import Text, UtcDatetime
 from app.domain.work import PartUsed
 
@@ -86,7 +86,7 @@ class RecordChecklistItem(ItemAnswer):
 class AddPart(Command):
     REQUIRED: ClassVar[Mapping[str, str]] = {"part_number": "The part number is required."}
     visit_id: UUID
-    part_number: Text
+    part_number: Name
     description: OptionalText = None
     quantity: int = 1
     serials: tuple[Text, ...] = ()
@@ -132,7 +132,7 @@ class Signature(Command):
     """A signature image, or a recorded refusal to sign (customers only)."""
 
     REQUIRED: ClassVar[Mapping[str, str]] = {"name": "The signer's name is required."}
-    name: Text
+    name: Name
     image: bytes | None = None
     refused: bool = False
 

@@ -216,6 +216,40 @@ def _run_verify(db: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+def test_names_with_control_characters_or_line_breaks_are_line_problems(tmp_path: Path) -> None:
+    csv_file = tmp_path / "fleet.csv"
+    csv_file.write_text(
+        "customer,site,site_address,unit_number\n"
+        'Acme,"Tower\nOne",1 High Street,L1\n'
+        "Acme,Tower Two,2 High Street,L1\x00\n"
+        f"Acme,Tower Three,3 High Street,{'L' * 41}\n",
+        "utf-8",
+    )
+    result = _run_import(tmp_path / "fleet.sqlite", csv_file)
+    assert result.returncode == 2
+    assert "column 'site': Name must fit on one line" in result.stderr
+    assert "column 'unit_number': Unit number contains a control character" in result.stderr
+    assert "at most 40 characters" in result.stderr
+
+
+def test_a_new_store_refuses_a_short_password(tmp_path: Path) -> None:
+    csv_file = tmp_path / "fleet.csv"
+    csv_file.write_text(GOOD_CSV, "utf-8")
+    db = tmp_path / "f.sqlite"
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "import", "--db", str(db), str(csv_file), "--password-stdin"],
+        input="short\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if "keyring" in result.stdout:  # pragma: no cover - a machine with an OS keyring
+        pytest.skip("this machine has an OS keyring: no password is asked for")
+    assert result.returncode == 2
+    assert "at least 10 characters" in result.stderr
+
+
 def test_bad_import_reports_every_line_and_writes_nothing(tmp_path: Path) -> None:
     csv_file = tmp_path / "fleet.csv"
     csv_file.write_text(GOOD_CSV, "utf-8")
