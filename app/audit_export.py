@@ -8,11 +8,9 @@ the unit, once to pick their events and note every device's chain.
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncGenerator, Callable, Mapping
-from contextlib import aclosing, suppress
+from contextlib import aclosing
 from dataclasses import dataclass
-from pathlib import Path
 from uuid import UUID
 
 from app.audit.bundle import build_bundle
@@ -105,25 +103,3 @@ async def export_record(
         generated_at=generated_at,
     )
     return ExportedBundle(name.name, data, len(picked), len(newest))
-
-
-def write_atomically(out: Path, data: bytes) -> None:
-    """Write ``data`` to ``out`` through a temporary file, so a reader never sees half a file.
-
-    A failed write (a full disk, a folder that cannot be written) leaves no temporary file
-    behind and raises a SiteSyncError naming the file and the next step.
-    """
-    tmp = out.with_name(out.name + ".partial")
-    try:
-        with tmp.open("wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        tmp.replace(out)
-    except OSError as exc:
-        with suppress(OSError):
-            tmp.unlink(missing_ok=True)
-        raise SiteSyncError(
-            f"Could not write {out}: {exc.strerror or exc}.",
-            hint="Free some disk space or choose a folder you can write to, then try again.",
-        ) from None

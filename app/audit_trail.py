@@ -12,7 +12,8 @@ from uuid import UUID
 from app.audit.chain import ChainReport, ChainVerifier, StaticDeviceKeys
 from app.audit.envelope import format_timestamp
 from app.audit.errors import AuditError, ChainBroken, Rule
-from app.audit_export import ExportedBundle, export_record, write_atomically
+from app.audit_export import ExportedBundle, export_record
+from app.files import write_atomically
 from app.store import StoreMeta, StoreReader, open_store_for_reading
 
 type Progress = Callable[[int, int], None]

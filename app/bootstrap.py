@@ -14,7 +14,6 @@ from uuid import UUID
 from app.audit.chain import ChainReport
 from app.audit.errors import AuditError, Rule
 from app.audit.signing import Ed25519Signer
-from app.audit_export import write_atomically
 from app.audit_trail import export_open_store, verify_open_store
 from app.compute import BackgroundCompute
 from app.demo import DemoSummary, demo_device_seed, generate_demo
@@ -24,6 +23,7 @@ from app.domain.commands import RegisterUser
 from app.domain.enums import Role
 from app.domain.errors import IncompleteStoreError, KeyStoreError, NotFoundError, SiteSyncError
 from app.domain.events import Event
+from app.files import write_atomically
 from app.ids import SystemClock, Uuid7Generator
 from app.keystore import (
     KEY_STORAGE_DEMO,

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -40,7 +42,7 @@ shift 3
 set +e
 "$@"
 code=$?
-echo "files: $(ls -A "$(dirname "$DB")" | tr '\\n' ' ')" >&2
+echo "files: $(ls -A "$LISTED" | tr '\\n' ' ')" >&2
 exit $code
 """
 
@@ -48,25 +50,23 @@ exit $code
 def _on_a_small_disk(
     folder: Path, size_kib: int, left_kib: int, *args: str
 ) -> subprocess.CompletedProcess[str]:
+    """``sitesync ARGS --db FOLDER/demo.sqlite`` while FOLDER is a nearly full disk."""
     db = folder / "demo.sqlite"
-    command = [
-        "unshare",
-        "-rm",
-        "sh",
-        "-c",
-        SCRIPT,
-        "sh",
-        str(folder),
-        str(size_kib),
-        str(left_kib),
-    ]
+    return _run_on_a_small_disk(folder, size_kib, left_kib, *args, "--db", str(db))
+
+
+def _run_on_a_small_disk(
+    folder: Path, size_kib: int, left_kib: int, *args: str
+) -> subprocess.CompletedProcess[str]:
+    """``sitesync ARGS`` while FOLDER is a tmpfs of ``size_kib`` with ``left_kib`` free."""
+    mount = ["unshare", "-rm", "sh", "-c", SCRIPT, "sh", str(folder)]
     return subprocess.run(
-        [*command, sys.executable, "-m", "app", *args, "--db", str(db)],
+        [*mount, str(size_kib), str(left_kib), sys.executable, "-m", "app", *args],
         capture_output=True,
         text=True,
         timeout=TIMEOUT,
         check=False,
-        env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "DB": str(db)},
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "LISTED": str(folder)},
     )
 
 
@@ -99,4 +99,25 @@ def test_demo_that_fills_the_disk_while_generating_says_so_and_leaves_nothing(
     assert "Traceback" not in result.stderr
     assert "The disk filled up while the demo store" in result.stderr
     assert "nothing was left behind" in result.stderr
+    assert _files(result) == {"filler"}
+
+
+def test_an_export_to_a_full_disk_says_so_and_leaves_no_partial_file(tmp_path: Path) -> None:
+    db = tmp_path / "store" / "demo.sqlite"
+    db.parent.mkdir()
+    args = ["demo", "--db", str(db), "--units", "2", "--months", "1", "--as-of", "2026-11-26"]
+    built = subprocess.run(
+        [sys.executable, "-m", "app", *args], capture_output=True, timeout=TIMEOUT, check=False
+    )
+    assert built.returncode == 0
+    with closing(sqlite3.connect(db)) as conn:
+        (unit,) = conn.execute("SELECT id FROM elevators LIMIT 1").fetchone()
+    media = tmp_path / "media"
+    media.mkdir()
+    out = media / "unit.json"
+    export = ["audit", "export", "--db", str(db), "--unit", str(unit), "--out", str(out)]
+    result = _run_on_a_small_disk(media, 256, 0, *export)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert f"Could not write {out}" in result.stderr
     assert _files(result) == {"filler"}
