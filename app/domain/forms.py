@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Mapping
-from typing import Annotated, Any, ClassVar, Final
+from collections.abc import Mapping
+from typing import Any, ClassVar, Final
 
-from pydantic import AfterValidator, BeforeValidator, ValidationInfo, field_validator
 from pydantic import ValidationError as PydanticValidationError
+from pydantic import ValidationInfo, field_validator
 from pydantic_core import ErrorDetails
 
+from app.audit.canonical import MAX_SAFE_INTEGER
 from app.domain.errors import ValidationError
-from app.domain.values import DomainModel, Text
+from app.domain.values import DomainModel
 
 MAX_TEXT: Final = 10_000
 """Longest text any form field takes (notes, reasons, descriptions)."""
@@ -38,47 +39,6 @@ class FormError(ValidationError, ValueError):
     raised by a service it reaches the caller as the ValidationError it is.
     """
 
-
-def _blank_to_none(value: Any) -> Any:
-    if isinstance(value, str):
-        value = value.strip()
-        return value or None
-    return value
-
-
-OptionalText = Annotated[str | None, BeforeValidator(_blank_to_none)]
-"""Optional free text: surrounding white space removed, an empty answer becomes None."""
-
-
-def _one_line(limit: int) -> Callable[[str | None, ValidationInfo], str | None]:
-    def check(value: str | None, info: ValidationInfo) -> str | None:
-        if value is None:
-            return None
-        field = str(info.field_name)
-        label = field_label(field)
-        if _LINE_BREAK.search(value):
-            raise FormError(
-                f"{label} must fit on one line (no line breaks or tabs).",
-                field=field,
-                hint="Type it on a single line.",
-            )
-        if len(value) > limit:
-            raise FormError(
-                f"{label} is too long ({len(value):,} characters; at most {limit} characters).",
-                field=field,
-                hint="Shorten it.",
-            )
-        return value
-
-    return check
-
-
-Name = Annotated[Text, AfterValidator(_one_line(MAX_LINE))]
-"""A required name or one-line identifier: no line breaks, at most ``MAX_LINE`` characters."""
-OptionalName = Annotated[OptionalText, AfterValidator(_one_line(MAX_LINE))]
-"""An optional name or one-line identifier."""
-UnitNumber = Annotated[Text, AfterValidator(_one_line(MAX_UNIT_NUMBER))]
-"""A unit's number at its site: one line, at most ``MAX_UNIT_NUMBER`` characters."""
 
 _SUFFIXES = {"_kg": " (kg)", "_mps": " (m/s)", "_days": " (days)", "_years": " (years)"}
 
@@ -156,10 +116,6 @@ def user_error(exc: PydanticValidationError) -> ValidationError:
     return ValidationError(message, field=field, hint=hint or "Correct it and try again.")
 
 
-MAX_SAFE_INTEGER = 2**53 - 1
-"""Largest integer an event may carry (the canonical JSON profile)."""
-
-
 def _canonical(value: Any, field: str) -> Any:
     """Strings in Unicode NFC, without control characters and capped; integers in range."""
     if isinstance(value, str):
@@ -193,10 +149,14 @@ class Command(DomainModel):
     """Base of commands: invalid input raises our ValidationError, never pydantic's.
 
     ``REQUIRED`` maps text fields that may not be blank to the message shown when they are; for
-    edit commands the check applies only to the fields given.
+    edit commands the check applies only to the fields given. ``ONE_LINE`` maps names and other
+    one-line fields to their longest length: they take no line breaks or tabs. Every text
+    field refuses control characters (a NUL byte, an escape sequence) and more than
+    ``MAX_TEXT`` characters.
     """
 
     REQUIRED: ClassVar[Mapping[str, str]] = {}
+    ONE_LINE: ClassVar[Mapping[str, int]] = {}
 
     @field_validator("*", mode="before")
     @classmethod
@@ -211,6 +171,28 @@ class Command(DomainModel):
         message = cls.REQUIRED.get(str(info.field_name))
         if message is not None and (value is None or (isinstance(value, str) and not value)):
             raise FormError(message, field=info.field_name, hint="Fill it in and try again.")
+        return value
+
+    @field_validator("*")
+    @classmethod
+    def _one_line(cls, value: Any, info: ValidationInfo) -> Any:
+        field = str(info.field_name)
+        limit = cls.ONE_LINE.get(field)
+        if limit is None or not isinstance(value, str):
+            return value
+        if _LINE_BREAK.search(value):
+            raise FormError(
+                f"{field_label(field)} must fit on one line (no line breaks or tabs).",
+                field=field,
+                hint="Type it on a single line.",
+            )
+        if len(value) > limit:
+            raise FormError(
+                f"{field_label(field)} is too long ({len(value):,} characters; at most "
+                f"{limit} characters).",
+                field=field,
+                hint="Shorten it.",
+            )
         return value
 
     def __init__(self, /, **data: Any) -> None:

@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from decimal import Decimal
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, Final
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, ValidationInfo, field_validator
 
-from app.domain.entities import Certificate
-from app.domain.enums import DowntimeCause, DriveType, ElevatorStatus, Manufacturer, Role
-from app.domain.forms import (
-    Command,
-    FormError,
-    Name,
-    OptionalName,
-    OptionalText,
-    UnitNumber,
-    require_text,
-)
-from app.domain.values import DecimalStr, Text
+from app.domain.entities import Certificate, UnitDetails, UnitDetailsEdit
+from app.domain.enums import DowntimeCause, ElevatorStatus, Role
+from app.domain.forms import MAX_LINE, MAX_UNIT_NUMBER, Command, FormError, require_text
+from app.domain.values import OptionalText, Text
 
 _POSITIVE = {
     "capacity_kg": "Capacity must be a positive number of kilograms, e.g. 630.",
@@ -54,6 +45,12 @@ class _UnitForm(Command):
     """Checks shared by registering and editing a unit."""
 
     REQUIRED: ClassVar[Mapping[str, str]] = {"unit_number": "A unit number is required, e.g. 'L1'."}
+    ONE_LINE: ClassVar[Mapping[str, int]] = {
+        "unit_number": MAX_UNIT_NUMBER,
+        "serial_number": MAX_LINE,
+        "conveyance_id": MAX_LINE,
+        "model": MAX_LINE,
+    }
 
     @field_validator(*_POSITIVE, check_fields=False)
     @classmethod
@@ -69,21 +66,8 @@ class _UnitForm(Command):
         return value
 
 
-class RegisterElevator(_UnitForm):
+class RegisterElevator(_UnitForm, UnitDetails):
     site_id: UUID
-    unit_number: UnitNumber
-    serial_number: OptionalName = None
-    conveyance_id: OptionalName = None
-    manufacturer: Manufacturer = Manufacturer.OTHER
-    model: OptionalName = None
-    drive_type: DriveType = DriveType.TRACTION
-    capacity_kg: int | None = None
-    rated_speed_mps: DecimalStr | None = None
-    floors_served: int | None = None
-    installation_date: date | None = None
-    design_life_years: int | None = None
-    certificate: Certificate | None = None
-    maintenance_interval_days: int = 30
     status: ElevatorStatus = ElevatorStatus.OPERATIONAL
 
     @field_validator("status")
@@ -94,23 +78,10 @@ class RegisterElevator(_UnitForm):
         return value
 
 
-class UpdateElevator(_UnitForm):
+class UpdateElevator(_UnitForm, UnitDetailsEdit):
     """Only the fields given are changed; give None to clear an optional field."""
 
     elevator_id: UUID
-    unit_number: UnitNumber | None = None
-    serial_number: OptionalName = None
-    conveyance_id: OptionalName = None
-    manufacturer: Manufacturer | None = None
-    model: OptionalName = None
-    drive_type: DriveType | None = None
-    capacity_kg: int | None = None
-    rated_speed_mps: DecimalStr | None = None
-    floors_served: int | None = None
-    installation_date: date | None = None
-    design_life_years: int | None = None
-    certificate: Certificate | None = None
-    maintenance_interval_days: int | None = None
 
 
 class ChangeElevatorStatus(Command):
@@ -152,24 +123,34 @@ def _time_zone(value: str | None) -> str | None:
     return value
 
 
-Email = Annotated[OptionalName, AfterValidator(_email)]
+Email = Annotated[OptionalText, AfterValidator(_email)]
 TimeZoneName = Annotated[OptionalText, AfterValidator(_time_zone)]
+
+
+_CONTACT: Final[Mapping[str, int]] = {
+    "name": MAX_LINE,
+    "contact_name": MAX_LINE,
+    "contact_phone": MAX_LINE,
+    "contact_email": MAX_LINE,
+}
 
 
 class CreateCustomer(Command):
     REQUIRED: ClassVar[Mapping[str, str]] = {"name": "The customer name is required."}
-    name: Name
-    contact_name: OptionalName = None
-    contact_phone: OptionalName = None
+    ONE_LINE: ClassVar[Mapping[str, int]] = _CONTACT
+    name: Text
+    contact_name: OptionalText = None
+    contact_phone: OptionalText = None
     contact_email: Email = None
 
 
 class UpdateCustomer(Command):
     REQUIRED: ClassVar[Mapping[str, str]] = CreateCustomer.REQUIRED
+    ONE_LINE: ClassVar[Mapping[str, int]] = _CONTACT
     customer_id: UUID
-    name: Name | None = None
-    contact_name: OptionalName = None
-    contact_phone: OptionalName = None
+    name: Text | None = None
+    contact_name: OptionalText = None
+    contact_phone: OptionalText = None
     contact_email: Email = None
 
 
@@ -179,8 +160,9 @@ class CreateSite(Command):
         "address": "The site address is required.",
         "time_zone": "The site's time zone is required.",
     }
+    ONE_LINE: ClassVar[Mapping[str, int]] = {"name": MAX_LINE, "time_zone": MAX_LINE}
     customer_id: UUID
-    name: Name
+    name: Text
     address: Text
     access_notes: OptionalText = None
     emergency_contacts: OptionalText = None
@@ -189,8 +171,9 @@ class CreateSite(Command):
 
 class UpdateSite(Command):
     REQUIRED: ClassVar[Mapping[str, str]] = CreateSite.REQUIRED
+    ONE_LINE: ClassVar[Mapping[str, int]] = CreateSite.ONE_LINE
     site_id: UUID
-    name: Name | None = None
+    name: Text | None = None
     address: Text | None = None
     access_notes: OptionalText = None
     emergency_contacts: OptionalText = None
@@ -208,8 +191,9 @@ class RegisterUser(Command):
         "email": "An e-mail address is required.",
         "display_name": "A name is required.",
     }
+    ONE_LINE: ClassVar[Mapping[str, int]] = {"email": MAX_LINE, "display_name": MAX_LINE}
     email: Annotated[Text, AfterValidator(_email)]
-    display_name: Name
+    display_name: Text
     role: Role
     user_id: UUID | None = None
     """The id the server gave the user, when known; a new id otherwise."""

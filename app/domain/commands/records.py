@@ -19,8 +19,9 @@ from app.domain.enums import (
     InspectionType,
     KpiExclusion,
 )
-from app.domain.forms import Command, FormError, Name, OptionalName, OptionalText
-from app.domain.values import Text, UtcDatetime
+from app.domain.forms import MAX_LINE, Command, FormError
+from app.domain.values import OptionalText, Text, UtcDatetime
+from app.domain.work import IncidentDetailsEdit
 
 
 class OpenDeficiency(Command):
@@ -82,10 +83,11 @@ class OpenIncident(Command):
     """A callback-log entry (ASME A17.1): everything known when it is logged."""
 
     REQUIRED: ClassVar[Mapping[str, str]] = {"reported_trouble": "Describe the reported trouble."}
+    ONE_LINE: ClassVar[Mapping[str, int]] = {"reporter": MAX_LINE}
     elevator_id: UUID
     reported_at: UtcDatetime | None = None
     channel: IncidentChannel
-    reporter: OptionalName = None
+    reporter: OptionalText = None
     reported_trouble: Text
     unit_status_at_report: ElevatorStatus | None = None
     out_of_service: bool = False
@@ -114,22 +116,11 @@ class OpenIncident(Command):
         return self
 
 
-class UpdateIncident(Command):
+class UpdateIncident(Command, IncidentDetailsEdit):
+    ONE_LINE: ClassVar[Mapping[str, int]] = OpenIncident.ONE_LINE
     """Only the fields given are changed; the service checks them against the stored entry."""
 
     incident_id: UUID
-    reporter: OptionalName = None
-    entrapment: bool | None = None
-    persons_trapped: int | None = None
-    release_at: UtcDatetime | None = None
-    injuries: OptionalText = None
-    arrived_at: UtcDatetime | None = None
-    fault_code: OptionalText = None
-    fault_category: FaultCategory | None = None
-    root_cause: OptionalText = None
-    corrective_action: OptionalText = None
-    excluded_from_kpi: bool | None = None
-    exclusion_reason: KpiExclusion | None = None
 
 
 class CloseIncident(Command):
@@ -152,11 +143,12 @@ class CloseIncident(Command):
 
 class RecordInspection(Command):
     REQUIRED: ClassVar[Mapping[str, str]] = {"performed_by": "Who performed the inspection?"}
+    ONE_LINE: ClassVar[Mapping[str, int]] = {"performed_by": MAX_LINE, "witnessed_by": MAX_LINE}
     elevator_id: UUID
     type: InspectionType
     performed_on: date
-    performed_by: Name
-    witnessed_by: OptionalName = None
+    performed_by: Text
+    witnessed_by: OptionalText = None
     result: InspectionResult
     defects: tuple[Text, ...] = ()
     next_due: date | None = None
