@@ -26,8 +26,9 @@ model, drive_type (traction, hydraulic, mrl_traction), serial_number, conveyance
 rated_speed_mps (e.g. 1.6), floors_served, installation_date (YYYY-MM-DD), certificate_number,
 certificate_issued, certificate_expires (YYYY-MM-DD; the three together or none),
 maintenance_interval_days (default 30). Customers and sites are matched by name and created
-when new. All or nothing: any bad line is reported with its line number, column and reason, and
-nothing is written."""
+when new. Names and unit numbers fit on one line (at most 200 and 40 characters). All or
+nothing: the whole file is checked first and imported in one transaction; any bad line is
+reported with its line number, column and reason, and nothing is written."""
 
 
 def _parser() -> argparse.ArgumentParser:
