@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -42,8 +43,25 @@ from app.store.errors import CONCURRENT_HINT
 EXIT_OK, EXIT_FAILED = 0, 1
 
 
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+"""Characters a terminal would act on (escape sequences, bidirectional overrides)."""
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print: what a terminal would act on is shown as ``\\uXXXX`` instead.
+
+    Names, file lines and bundle contents come from outside; printed raw, an escape sequence
+    in one could rewrite what the terminal shows.
+    """
+    return _UNPRINTABLE.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
+
+
 def _out(text: str) -> None:
-    print(text, flush=True)
+    print(printable(text), flush=True)
+
+
+def _err(text: str) -> None:
+    print(printable(text), file=sys.stderr)
 
 
 def _progress(label: str) -> object:
@@ -98,15 +116,14 @@ async def demo_command(args: argparse.Namespace) -> int:
 
 
 def _report_broken(exc: AuditError) -> int:
-    print(f"FAILED: {exc}", file=sys.stderr)
+    _err(f"FAILED: {exc}")
     if isinstance(exc, ChainBroken):
-        print(
+        _err(
             f"  first bad event: #{exc.position}"
             + (f" id {exc.event_id}" if exc.event_id else "")
-            + (f" device {exc.device_id} seq {exc.device_seq}" if exc.device_id else ""),
-            file=sys.stderr,
+            + (f" device {exc.device_id} seq {exc.device_seq}" if exc.device_id else "")
         )
-    print(f"  rule broken: {exc.rule}", file=sys.stderr)
+    _err(f"  rule broken: {exc.rule}")
     print(
         "  nothing was repaired; keep the file as evidence and restore from a backup or re-sync",
         file=sys.stderr,
@@ -182,7 +199,7 @@ async def store_command(args: argparse.Namespace) -> int:
     try:
         chain = await verify_store(args.db)
     except AuditError as exc:
-        print("The store was not rebuilt: its chain failed verification.", file=sys.stderr)
+        _err("The store was not rebuilt: its chain failed verification.")
         return _report_broken(exc)
     _out(f"Chain intact: {chain.events} events")
     rebuilt = await rebuild_store(args.db)
@@ -203,6 +220,16 @@ def _read(path: Path, *, limit: int | None = None) -> bytes:
 
 
 def _read_bundle(path: Path) -> bytes:
+    """A bundle's bytes; a file past the size limit is refused before it is read."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0  # reading it says what is wrong
+    if size > MAX_BUNDLE_BYTES:
+        raise AuditError(
+            Rule.BUNDLE_LIMIT,
+            f"the file has {size:,} bytes; a bundle has at most {MAX_BUNDLE_BYTES:,}",
+        )
     return _read(path, limit=MAX_BUNDLE_BYTES)
 
 

@@ -130,9 +130,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli.gui_command(args)
         return _run(commands[args.command](args))
     except SiteSyncError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
+        print(f"error: {cli.printable(exc.message)}", file=sys.stderr)
         if exc.hint:
-            print(f"next step: {exc.hint}", file=sys.stderr)
+            print(f"next step: {cli.printable(exc.hint)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted; nothing partial was kept", file=sys.stderr)
@@ -140,7 +140,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a fault of SiteSync itself: a sentence, not a traceback
         if os.environ.get(DEBUG_VARIABLE):
             traceback.print_exc()
-        print(f"error: SiteSync stopped on an unexpected problem: {exc!r}", file=sys.stderr)
+        problem = cli.printable(repr(exc))
+        print(f"error: SiteSync stopped on an unexpected problem: {problem}", file=sys.stderr)
         print(
             f"next step: run the command again with {DEBUG_VARIABLE}=1 set to see the details, "
             "and report them",

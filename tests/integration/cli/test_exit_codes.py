@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from app.audit.bundle_document import MAX_BUNDLE_BYTES
 from app.main import main
 from tests.integration.cli.tampering import (
     TAMPERS,
@@ -142,3 +143,26 @@ def test_missing_store_and_bad_bundle_exit_2(tmp_path: Path) -> None:
     bad = sitesync("audit", "verify", "--bundle", str(bundle))
     assert bad.returncode == 1
     assert "rule broken: bundle-format" in bad.stderr
+
+
+def test_a_bundle_file_past_the_size_limit_is_refused_unread(tmp_path: Path) -> None:
+    bundle = tmp_path / "huge.json"
+    with bundle.open("wb") as file:
+        file.truncate(MAX_BUNDLE_BYTES + 1)  # sparse: costs no disk
+    result = sitesync("audit", "verify", "--bundle", str(bundle))
+    assert result.returncode == 1
+    assert "rule broken: bundle-limit" in result.stderr
+
+
+def test_what_came_from_outside_is_printed_without_terminal_escapes(tmp_path: Path) -> None:
+    fleet = tmp_path / "fleet.csv"
+    fleet.write_text(
+        "customer,site,site_address,unit_number,manufacturer\n"
+        "Acme,Tower,1 Road,L1,\x1b]0;owned\x07\x1b[2J\n",
+        "utf-8",
+    )
+    result = sitesync("import", "--db", str(tmp_path / "new.sqlite"), str(fleet), stdin="")
+    assert result.returncode == 2
+    assert "\x1b" not in result.stderr
+    assert "\x07" not in result.stderr
+    assert "\\u001b]0;owned" in result.stderr
