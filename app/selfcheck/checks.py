@@ -1,4 +1,4 @@
-"""What a self-check step reports, and the helper that runs one step without letting it escape."""
+"""What a self-check step reports, and how one step runs without letting an error escape."""
 
 from __future__ import annotations
 
