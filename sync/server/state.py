@@ -1,0 +1,24 @@
+"""What every request shares within one server process: settings, engine, keys, hashers.
+
+Built by ``create_app``'s lifespan, never at import time; routes reach it through the
+dependency aliases in ``sync.server.deps``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from sync.server.auth.passwords import Passwords
+from sync.server.keys import ServerKeys
+from sync.server.settings import ServerSettings
+
+
+@dataclass(frozen=True, slots=True)
+class ServerState:
+    settings: ServerSettings
+    engine: AsyncEngine
+    keys: ServerKeys
+    passwords: Passwords
+    jwt_secret: bytes

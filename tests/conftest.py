@@ -1,0 +1,71 @@
+"""Fixtures shared by every test layer: a real PostgreSQL and the server on it.
+
+Requested only by the tests that need them (server, end-to-end): the rest of the suite never
+starts PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from sync.server.app import create_app
+from sync.server.db.roles import DatabaseUrls
+from sync.server.settings import ServerSettings
+from tests.postgres import ServerProcess, TestCluster, start_cluster, stop_cluster, test_settings
+
+
+@pytest.fixture(scope="session")
+def pg_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestCluster]:
+    """The session's PostgreSQL server and migrated template database."""
+    cluster = start_cluster(tmp_path_factory.mktemp("pg"))
+    try:
+        yield cluster
+    finally:
+        stop_cluster(cluster)
+
+
+@pytest.fixture
+def pg_urls(pg_cluster: TestCluster) -> Iterator[DatabaseUrls]:
+    """A fresh migrated database for this test only (runtime and owner URLs)."""
+    name, urls = pg_cluster.create_database()
+    try:
+        yield urls
+    finally:
+        pg_cluster.drop_database(name)
+
+
+@pytest.fixture
+def server_settings(pg_urls: DatabaseUrls, tmp_path: Path) -> ServerSettings:
+    """Settings of a server on this test's database, with keys in a temporary folder."""
+    return test_settings(pg_urls, tmp_path / "keys")
+
+
+@pytest.fixture
+async def server_app(server_settings: ServerSettings) -> AsyncIterator[FastAPI]:
+    """The server application with its lifespan running (engine open, keys loaded)."""
+    app = create_app(server_settings)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture
+async def api(server_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client calling the app in-process."""
+    transport = httpx.ASGITransport(app=server_app, client=("127.0.0.1", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+@pytest.fixture
+def server_process(server_settings: ServerSettings) -> Iterator[ServerProcess]:
+    """A real ``sitesync-server serve`` process on a loopback port, on this test's database."""
+    server = ServerProcess(server_settings).start()
+    try:
+        yield server
+    finally:
+        server.stop()
