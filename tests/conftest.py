@@ -16,11 +16,11 @@ from fastapi import FastAPI
 from sync.server.app import create_app
 from sync.server.db.roles import DatabaseUrls
 from sync.server.settings import ServerSettings
-from tests.postgres import ServerProcess, TestCluster, start_cluster, stop_cluster, test_settings
+from tests.postgres import PgCluster, ServerProcess, settings_for, start_cluster, stop_cluster
 
 
 @pytest.fixture(scope="session")
-def pg_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestCluster]:
+def pg_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgCluster]:
     """The session's PostgreSQL server and migrated template database."""
     cluster = start_cluster(tmp_path_factory.mktemp("pg"))
     try:
@@ -30,7 +30,7 @@ def pg_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestCluster
 
 
 @pytest.fixture
-def pg_urls(pg_cluster: TestCluster) -> Iterator[DatabaseUrls]:
+def pg_urls(pg_cluster: PgCluster) -> Iterator[DatabaseUrls]:
     """A fresh migrated database for this test only (runtime and owner URLs)."""
     name, urls = pg_cluster.create_database()
     try:
@@ -42,7 +42,7 @@ def pg_urls(pg_cluster: TestCluster) -> Iterator[DatabaseUrls]:
 @pytest.fixture
 def server_settings(pg_urls: DatabaseUrls, tmp_path: Path) -> ServerSettings:
     """Settings of a server on this test's database, with keys in a temporary folder."""
-    return test_settings(pg_urls, tmp_path / "keys")
+    return settings_for(pg_urls, tmp_path / "keys")
 
 
 @pytest.fixture

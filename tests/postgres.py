@@ -46,7 +46,7 @@ JWT_SECRET: Final = "test-secret-" + "x" * 40
 
 
 @dataclass
-class TestCluster:
+class PgCluster:
     """A PostgreSQL server the tests may create databases in, and its migrated template."""
 
     superuser_url: str
@@ -106,7 +106,7 @@ async def _prepare_template(url: str, template: str) -> None:
         await engine.dispose()
 
 
-def start_cluster(scratch: Path) -> TestCluster:
+def start_cluster(scratch: Path) -> PgCluster:
     """The session's PostgreSQL with a freshly migrated template database."""
     url = os.environ.get("SITESYNC_TEST_DATABASE_URL")
     embedded = None
@@ -115,16 +115,16 @@ def start_cluster(scratch: Path) -> TestCluster:
         asyncio.run(_tune_for_tests(url))
     template = f"sitesync_template_{head_revision()}_{os.getpid()}"
     asyncio.run(_prepare_template(url, template))
-    return TestCluster(url, template, embedded)
+    return PgCluster(url, template, embedded)
 
 
-def stop_cluster(cluster: TestCluster) -> None:
+def stop_cluster(cluster: PgCluster) -> None:
     asyncio.run(drop_database(cluster.superuser_url, cluster.template))
     if cluster.embedded is not None:
         cluster.embedded.stop()  # type: ignore[attr-defined]
 
 
-def test_settings(urls: DatabaseUrls, keys_dir: Path, **overrides: object) -> ServerSettings:
+def settings_for(urls: DatabaseUrls, keys_dir: Path, **overrides: object) -> ServerSettings:
     """Settings for a server on ``urls``, with cheap password hashing and test keys."""
     ensure_keys(keys_dir)
     values: dict[str, object] = {

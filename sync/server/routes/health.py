@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from sync.server.db.migrate import head_revision
+from sync.server.db.migrate import current_revision, head_revision
 from sync.server.deps import StateDep
 from sync.server.errors import envelope, log, responses
 
@@ -35,9 +35,7 @@ async def ready(state: StateDep) -> Ready | JSONResponse:
     """The database answers and its schema is the one this server was built for."""
     head = head_revision()
     try:
-        async with state.engine.connect() as conn:
-            raw = await conn.exec_driver_sql("SELECT version_num FROM alembic_version")
-            revision = raw.scalar()
+        revision = await current_revision(state.engine)
     except Exception as exc:  # any failure means "not ready"; the reason goes to the log
         log.warning("not ready: %r", exc)
         return envelope(
