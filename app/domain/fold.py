@@ -201,7 +201,8 @@ def _terminal(current: Any, event: Event) -> str | None:
     return None
 
 
-def _heads(state: EntityState, parents: Sequence[str], own: str) -> tuple[str, ...]:
+def next_heads(state: EntityState, parents: Sequence[str], own: str) -> tuple[str, ...]:
+    """The entity's heads once an event with ``parents`` and hash ``own`` is in."""
     if tuple(parents) == state.heads:
         return (own,)
     known = set(parents)
@@ -223,7 +224,7 @@ def decide(
     ancestry: Ancestry,
 ) -> Decision:
     """Fold ``event`` (ledger order ``order``) into ``current`` given the entity's state."""
-    heads = _heads(state, parents, event.hash)
+    heads = next_heads(state, parents, event.hash)
     refusal = _terminal(current, event)
     projection = current
     if refusal is None:
