@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 import pytest
 
 from app.audit.checkpoint import parse_and_verify_checkpoint
@@ -25,7 +27,7 @@ from sync.server.ledger import store as ledger
 from tests.server.conftest import Org
 
 
-async def _fleet(org: Org) -> tuple[object, object]:
+async def _fleet(org: Org) -> tuple[UUID, UUID]:
     ctx = org.context()
     await register_user(
         RegisterUser(email="tom@example.com", display_name="Tom", role=Role.TECHNICIAN), ctx=ctx
