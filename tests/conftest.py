@@ -6,6 +6,8 @@ starts PostgreSQL.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -20,13 +22,19 @@ from tests.postgres import PgCluster, ServerProcess, settings_for, start_cluster
 
 
 @pytest.fixture(scope="session")
-def pg_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgCluster]:
+def pg_cluster() -> Iterator[PgCluster]:
     """The session's PostgreSQL server and migrated template database."""
-    cluster = start_cluster(tmp_path_factory.mktemp("pg"))
+    # Outside pytest's temporary tree: the server runs as another user when tests run as root,
+    # and pytest may prune its old session folders while this one still needs its own.
+    scratch = Path(tempfile.mkdtemp(prefix="sitesync-pg-"))
     try:
-        yield cluster
+        cluster = start_cluster(scratch)
+        try:
+            yield cluster
+        finally:
+            stop_cluster(cluster)
     finally:
-        stop_cluster(cluster)
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 @pytest.fixture

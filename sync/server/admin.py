@@ -4,9 +4,21 @@ from __future__ import annotations
 
 from uuid import UUID
 
+import asyncpg
+
+from app.domain.commands import RegisterUser
+from app.domain.enums import Role
+from app.domain.errors import SiteSyncError
 from app.ids import Uuid7Generator
+from app.services.context import Actor
+from sync.server.accounts import create_account
+from sync.server.auth.passwords import Passwords
 from sync.server.cli_errors import CommandError
 from sync.server.db.engine import make_engine, transaction
+from sync.server.keys import load_keys
+from sync.server.services import SYSTEM_ACTOR, ServerUnits, ensure_server_device, server_context
+from sync.server.settings import ServerSettings
+from sync.server.store.uow import LedgerConfig
 
 
 def name_key(name: str) -> str:
@@ -56,6 +68,44 @@ async def find_organization(conn_url: str, org: str) -> UUID:
     return UUID(str(found))
 
 
-async def create_user(url: str, settings: object, **fields: object) -> UUID:
-    """Create a user: not available until the ledger records the user's event."""
-    raise CommandError("Creating users is not available in this build yet.")
+async def create_user(
+    url: str,
+    settings: ServerSettings,
+    *,
+    org: str,
+    email: str,
+    role: str,
+    display_name: str | None,
+    password: str,
+) -> UUID:
+    """Create a user who can sign in (their ``user.registered`` event goes to the ledger)."""
+    org_id = await find_organization(url, org)
+    engine = make_engine(url, pool_size=1)
+    try:
+        keys = load_keys(settings.keys_dir, current_seed=_seed(settings))
+        try:
+            device_id = await ensure_server_device(engine, org_id, keys)
+        except asyncpg.ForeignKeyViolationError:
+            raise CommandError(f"There is no organization with id {org_id}.") from None
+        units = ServerUnits(engine, org_id, LedgerConfig(keys, settings.ledger_name))
+        ctx = server_context(units, device_id, keys, Actor(SYSTEM_ACTOR, Role.ADMIN, "system"))
+        passwords = Passwords(
+            time_cost=settings.argon2_time_cost,
+            memory_kib=settings.argon2_memory_kib,
+            parallelism=settings.argon2_parallelism,
+        )
+        name = display_name or email.split("@")[0]
+        try:
+            command = RegisterUser(email=email, display_name=name, role=Role(role))
+            created = await create_account(
+                command, await passwords.hash(password), ctx=ctx, units=units
+            )
+        except SiteSyncError as exc:
+            raise CommandError(str(exc)) from None
+    finally:
+        await engine.dispose()
+    return created.id
+
+
+def _seed(settings: ServerSettings) -> str | None:
+    return settings.ledger_key.get_secret_value() if settings.ledger_key else None

@@ -18,7 +18,7 @@ from sync.server.auth.passwords import Passwords
 from sync.server.db.engine import make_engine
 from sync.server.keys import load_keys
 from sync.server.limits import BodyLimit
-from sync.server.routes import health
+from sync.server.routes import auth, health
 from sync.server.settings import ServerSettings
 from sync.server.state import ServerState
 
@@ -78,4 +78,5 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         BodyLimit, default=settings.max_body_bytes, blobs=settings.max_chunk_bytes + 4096
     )
     app.include_router(health.router)
+    app.include_router(auth.router)
     return app

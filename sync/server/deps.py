@@ -1,12 +1,24 @@
-"""Dependency aliases the routes declare (``StateDep``, ``PrincipalDep``, ...)."""
+"""Dependency aliases the routes declare: state, the signed-in principal, their tenant."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
+from uuid import UUID
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from app.domain.enums import Role
+from app.services.context import Actor, ServiceContext
+from sync.server.auth.tokens import InvalidToken, verify_access
+from sync.server.db.engine import transaction
+from sync.server.errors import forbidden, unauthorized
+from sync.server.services import ServerUnits, ensure_server_device, server_context
 from sync.server.state import ServerState
+from sync.server.store.uow import LedgerConfig
+
+_bearer = HTTPBearer(auto_error=False, description="An access token from /api/v1/auth/token")
 
 
 def get_state(request: Request) -> ServerState:
@@ -16,3 +28,109 @@ def get_state(request: Request) -> ServerState:
 
 
 StateDep = Annotated[ServerState, Depends(get_state)]
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The signed-in user, as the database says now (role and active flag re-read per request)."""
+
+    user_id: UUID
+    organization_id: UUID
+    role: Role
+    email: str
+    display_name: str
+
+    def actor(self) -> Actor:
+        return Actor(self.user_id, self.role, self.display_name)
+
+
+async def get_principal(
+    state: StateDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The verified principal of the request; 401 without detail otherwise."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise unauthorized()
+    settings = state.settings
+    try:
+        claims = verify_access(
+            credentials.credentials,
+            state.jwt_secret,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            leeway=settings.jwt_leeway_seconds,
+        )
+    except InvalidToken:
+        raise unauthorized() from None
+    async with transaction(state.engine, claims.organization_id) as conn:
+        row = await conn.fetchrow(
+            "SELECT a.role, a.active, a.email, u.display_name FROM accounts a "
+            "LEFT JOIN users u ON u.id = a.user_id WHERE a.user_id = $1",
+            claims.user_id,
+        )
+    if row is None or not row["active"]:
+        raise unauthorized()
+    return Principal(
+        claims.user_id,
+        claims.organization_id,
+        Role(row["role"]),
+        row["email"],
+        row["display_name"] or row["email"],
+    )
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def _needs(*roles: Role) -> object:
+    async def check(principal: PrincipalDep) -> Principal:
+        if principal.role not in roles:
+            allowed = " or ".join(r.value for r in roles)
+            raise forbidden(
+                f"This needs the {allowed} role; you are signed in as a {principal.role.value}."
+            )
+        return principal
+
+    return Depends(check)
+
+
+SupervisorDep = Annotated[Principal, _needs(Role.SUPERVISOR, Role.ADMIN)]
+AdminDep = Annotated[Principal, _needs(Role.ADMIN)]
+
+
+@dataclass(frozen=True, slots=True)
+class Tenant:
+    """The principal's organization: its units of work and the services' context."""
+
+    principal: Principal
+    state: ServerState
+
+    @property
+    def org(self) -> UUID:
+        return self.principal.organization_id
+
+    @property
+    def units(self) -> ServerUnits:
+        config = LedgerConfig(self.state.keys, self.state.settings.ledger_name)
+        return ServerUnits(self.state.engine, self.org, config)
+
+    async def context(self) -> ServiceContext:
+        """The services' context: the principal acting through the server's device."""
+        state = self.state
+        device_id = state.server_devices.get(self.org)
+        if device_id is None:
+            device_id = await ensure_server_device(state.engine, self.org, state.keys)
+            state.server_devices[self.org] = device_id
+        return server_context(self.units, device_id, state.keys, self.principal.actor())
+
+
+async def get_tenant(principal: PrincipalDep, state: StateDep) -> Tenant:
+    return Tenant(principal, state)
+
+
+TenantDep = Annotated[Tenant, Depends(get_tenant)]
+
+
+def client_address(request: Request) -> str:
+    """The client's address (the proxy's, unless uvicorn trusts its forwarded headers)."""
+    return request.client.host if request.client else "unknown"

@@ -18,7 +18,7 @@ from app.services.context import Actor, DeviceIdentity, ServiceContext
 from app.services.ports import Clock, UnitOfWork
 from sync.server.db.engine import transaction
 from sync.server.keys import ServerKeys
-from sync.server.store.uow import LedgerConfig, PgUnitOfWork
+from sync.server.store.uow import BeforeCommit, LedgerConfig, PgUnitOfWork
 
 SERVER_DEVICE_NAMESPACE: Final = uuid.UUID("1f0c8f7e-2d4b-5a6c-8e9f-0a1b2c3d4e5f")
 SYSTEM_ACTOR: Final = uuid.uuid5(SERVER_DEVICE_NAMESPACE, "system")
@@ -48,19 +48,34 @@ class ServerUnits:
     """The unit-of-work factory of one organization (``ports.UnitOfWorkFactory``)."""
 
     def __init__(
-        self, engine: AsyncEngine, org: UUID, config: LedgerConfig, clock: Clock | None = None
+        self,
+        engine: AsyncEngine,
+        org: UUID,
+        config: LedgerConfig,
+        clock: Clock | None = None,
+        *,
+        before_commit: BeforeCommit | None = None,
     ) -> None:
         self.engine = engine
         self.org = org
         self.config = config
         self.clock = clock or SystemClock()
+        self.before_commit = before_commit
 
     def __call__(self) -> UnitOfWork:
-        return PgUnitOfWork(self.engine, self.org, self.config, self.clock)
+        return self.unit()
 
     def unit(self) -> PgUnitOfWork:
         """A unit with the server's own extras (ledger appends, prefetch)."""
-        return PgUnitOfWork(self.engine, self.org, self.config, self.clock)
+        return PgUnitOfWork(
+            self.engine, self.org, self.config, self.clock, before_commit=self.before_commit
+        )
+
+    def with_hook(self, before_commit: BeforeCommit) -> ServerUnits:
+        """The same units, each running ``before_commit`` inside its transaction."""
+        return ServerUnits(
+            self.engine, self.org, self.config, self.clock, before_commit=before_commit
+        )
 
 
 def server_context(

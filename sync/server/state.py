@@ -6,7 +6,8 @@ dependency aliases in ``sync.server.deps``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -22,3 +23,5 @@ class ServerState:
     keys: ServerKeys
     passwords: Passwords
     jwt_secret: bytes
+    server_devices: dict[UUID, UUID] = field(default_factory=dict)
+    """The server's device id in each organization, once registered there (a cache)."""

@@ -6,12 +6,16 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from uuid import UUID
 
+import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.domain.commands import RegisterUser
 from app.domain.enums import Role
 from app.services.context import Actor, ServiceContext
+from sync.server.accounts import create_account
 from sync.server.admin import create_organization
+from sync.server.auth.passwords import Passwords
 from sync.server.db.engine import make_engine
 from sync.server.keys import ServerKeys, load_keys
 from sync.server.services import (
@@ -68,3 +72,38 @@ async def other_org(server_settings: ServerSettings) -> AsyncIterator[Org]:
         yield made
     finally:
         await made.engine.dispose()
+
+
+PASSWORD = "correct horse battery"
+
+
+async def add_user(
+    org: Org,
+    email: str,
+    role: Role = Role.TECHNICIAN,
+    password: str = PASSWORD,
+    *,
+    passwords: Passwords | None = None,
+) -> UUID:
+    """A user of ``org`` who can sign in with ``password``."""
+    hasher = passwords or Passwords(time_cost=1, memory_kib=64, parallelism=1)
+    name = email.split("@")[0].title()
+    created = await create_account(
+        RegisterUser(email=email, display_name=name, role=role),
+        await hasher.hash(password),
+        ctx=org.context(),
+        units=org.units,
+    )
+    return created.id
+
+
+async def sign_in(api: httpx.AsyncClient, email: str, password: str = PASSWORD) -> dict[str, str]:
+    """Sign in and return the token pair (fails the test if refused)."""
+    response = await api.post("/api/v1/auth/token", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    pair: dict[str, str] = response.json()
+    return pair
+
+
+def bearer(pair: dict[str, str]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {pair['access_token']}"}

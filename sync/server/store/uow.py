@@ -11,7 +11,7 @@ writes the entries, the Merkle nodes and the signed checkpoint of the new size, 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
@@ -75,6 +75,10 @@ class ChainMismatch(ConflictError):
         self.expected_seq = expected_seq
 
 
+type BeforeCommit = Callable[["PgUnitOfWork"], Awaitable[None]]
+"""Server-side writes that belong in the same transaction as a use case's events."""
+
+
 @dataclass(frozen=True, slots=True)
 class LedgerConfig:
     """What signing checkpoints needs: the keys and the key name (origin prefix)."""
@@ -133,9 +137,16 @@ class PgUnitOfWork:
     events: EventLog
 
     def __init__(
-        self, engine: AsyncEngine, org: UUID, ledger_config: LedgerConfig, clock: Clock
+        self,
+        engine: AsyncEngine,
+        org: UUID,
+        ledger_config: LedgerConfig,
+        clock: Clock,
+        *,
+        before_commit: BeforeCommit | None = None,
     ) -> None:
         self.org = org
+        self._before_commit = before_commit
         self._engine = engine
         self._ledger_config = ledger_config
         self._clock = clock
@@ -206,6 +217,8 @@ class PgUnitOfWork:
     async def commit(self) -> None:
         """Write everything staged, the ledger entries and their checkpoint; then commit."""
         conn = self.conn
+        if self._before_commit is not None:
+            await self._before_commit(self)
         await self._flush_all()
         if self._entries:
             await self._write_entries(conn)
