@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 import httpx
@@ -97,13 +98,13 @@ async def add_user(
     return created.id
 
 
-async def sign_in(api: httpx.AsyncClient, email: str, password: str = PASSWORD) -> dict[str, str]:
+async def sign_in(api: httpx.AsyncClient, email: str, password: str = PASSWORD) -> dict[str, Any]:
     """Sign in and return the token pair (fails the test if refused)."""
     response = await api.post("/api/v1/auth/token", json={"email": email, "password": password})
     assert response.status_code == 200, response.text
-    pair: dict[str, str] = response.json()
+    pair: dict[str, Any] = response.json()
     return pair
 
 
-def bearer(pair: dict[str, str]) -> dict[str, str]:
+def bearer(pair: dict[str, Any]) -> dict[str, str]:
     return {"Authorization": f"Bearer {pair['access_token']}"}
