@@ -18,7 +18,7 @@ from sync.server.auth.passwords import Passwords
 from sync.server.db.engine import make_engine
 from sync.server.keys import load_keys
 from sync.server.limits import BodyLimit
-from sync.server.routes import auth, health
+from sync.server.routes import auth, blobs, devices, health, ledger, sync
 from sync.server.settings import ServerSettings
 from sync.server.state import ServerState
 
@@ -79,4 +79,8 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     )
     app.include_router(health.router)
     app.include_router(auth.router)
+    app.include_router(devices.router)
+    app.include_router(sync.router)
+    app.include_router(ledger.router)
+    app.include_router(blobs.router)
     return app

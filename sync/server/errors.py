@@ -201,12 +201,20 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Exception, unexpected)
 
 
-def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` for the error statuses a route can answer (envelope schema)."""
-    return {
+def responses(
+    *statuses: int, ok: dict[int, tuple[str, Any]] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the error statuses a route can answer (envelope schema).
+
+    ``ok`` adds other success answers: ``{status: (description, model or None)}``.
+    """
+    found: dict[int | str, dict[str, Any]] = {
         status: {"model": ErrorResponse, "description": _DESCRIPTIONS.get(status, "Error")}
         for status in sorted(set(statuses))
     }
+    for status, (description, model) in (ok or {}).items():
+        found[status] = {"description": description} | ({"model": model} if model else {})
+    return found
 
 
 _DESCRIPTIONS: Final = {

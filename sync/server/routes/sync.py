@@ -1,0 +1,84 @@
+"""``/api/v1/sync``: push, pull and snapshot, for devices speaking the sync protocol."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query
+
+from sync.protocol import (
+    ACCEPTED_PROTOCOL_VERSIONS,
+    MAX_PULL_LIMIT,
+    PROTOCOL_HEADER,
+    PROTOCOL_VERSION,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+    SnapshotPage,
+)
+from sync.server import ingest, reads, snapshot
+from sync.server.deps import PrincipalDep, StateDep
+from sync.server.errors import ApiError, responses
+
+
+async def protocol_version(
+    version: Annotated[
+        str | None,
+        Header(
+            alias=PROTOCOL_HEADER,
+            description=f"The device's protocol version (this server: {PROTOCOL_VERSION}).",
+        ),
+    ] = None,
+) -> int:
+    """The device's protocol version; 426 unless this server accepts it."""
+    accepted = ", ".join(str(v) for v in sorted(ACCEPTED_PROTOCOL_VERSIONS))
+    if (
+        version is None
+        or not version.strip().isdigit()
+        or int(version) not in ACCEPTED_PROTOCOL_VERSIONS
+    ):
+        raise ApiError(
+            426,
+            "UPGRADE_REQUIRED",
+            f"This server speaks sync protocol {accepted}; this device sent "
+            f"{version or 'none'}. Update SiteSync to sync; your unsent work is kept.",
+            hint="Install the current version of SiteSync, then sync again.",
+        )
+    return int(version)
+
+
+router = APIRouter(prefix="/api/v1/sync", tags=["sync"], dependencies=[Depends(protocol_version)])
+
+
+@router.post(
+    "/push", response_model=PushResponse, responses=responses(400, 401, 403, 409, 413, 422, 426)
+)
+async def push(body: PushRequest, principal: PrincipalDep, state: StateDep) -> PushResponse:
+    """Append a device's events (contiguous by device_seq) to the organization's ledger."""
+    return await ingest.push(state, principal, body)
+
+
+@router.get("/pull", response_model=PullResponse, responses=responses(401, 409, 422, 426))
+async def pull(
+    principal: PrincipalDep,
+    state: StateDep,
+    after: Annotated[int, Query(ge=0, description="A tree size: entries after it")] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_PULL_LIMIT)] = reads.DEFAULT_PULL_LIMIT,
+    known_size: Annotated[
+        int | None, Query(ge=0, description="The tree size of your last verified checkpoint")
+    ] = None,
+) -> PullResponse:
+    """Ledger entries after ``after``, with the checkpoint and a consistency proof."""
+    return await reads.pull(state, principal.organization_id, after, limit, known_size)
+
+
+@router.get("/snapshot", response_model=SnapshotPage, responses=responses(401, 404, 422, 426))
+async def get_snapshot(
+    principal: PrincipalDep,
+    state: StateDep,
+    at: Annotated[int | None, Query(ge=0, description="Ledger index (default: latest)")] = None,
+    cursor: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PULL_LIMIT)] = 500,
+) -> SnapshotPage:
+    """The organization's projections at one ledger index, page by page."""
+    return await snapshot.page(state, principal.organization_id, at, cursor, limit)
