@@ -107,7 +107,7 @@ async def test_snapshot_shows_the_organization_at_a_ledger_index(
     items: list[dict[str, object]] = []
     cursor = None
     while True:
-        params: dict[str, object] = {"at": at, "limit": 2}
+        params: dict[str, str | int] = {"at": at, "limit": 2}
         if cursor:
             params["cursor"] = cursor
         page = (await api.get("/api/v1/sync/snapshot", params=params, headers=headers)).json()
