@@ -12,6 +12,9 @@ from uuid import UUID
 from app.audit.chain import ChainReport
 from app.audit.signing import Ed25519Signer
 from app.audit_trail import export_open_store, verify_open_store, write_atomically
+from app.compute import BackgroundCompute
+from app.demo import DemoSummary, demo_device_seed, generate_demo
+from app.demo.generator import demo_ids
 from app.domain.checklists import TemplateCatalog
 from app.domain.commands import RegisterUser
 from app.domain.enums import Role
@@ -27,8 +30,6 @@ from app.keystore import (
     new_key_store,
 )
 from app.services.context import Actor, DeviceIdentity, ServiceContext
-from app.services.demo import DemoSummary, demo_device_seed, generate_demo
-from app.services.demo.generator import demo_ids
 from app.services.ports import Clock, IdGenerator, UnitOfWorkFactory
 from app.services.queries import DEFAULT_DAYS, FleetFigures, trailing_period
 from app.services.templates import load_catalog
@@ -70,7 +71,7 @@ class Workspace:
     """The fleet's figures, kept for this store (saved in it) between sessions."""
 
     def __post_init__(self) -> None:
-        self.figures = FleetFigures(self.store.unit_of_work, self.store)
+        self.figures = FleetFigures(self.store.unit_of_work, self.store, runner=BackgroundCompute())
 
     # -- the desktop shell's view of the workspace (app.ui.backend.Backend) -------------------
 
@@ -261,7 +262,7 @@ async def create_demo_store(
             {"organization_name": summary.organization_name, "demo_seed": str(seed)}
         )
         # saved with the store, so its first opening paints the dashboard at once
-        figures = FleetFigures(store.unit_of_work, store)
+        figures = FleetFigures(store.unit_of_work, store, runner=BackgroundCompute())
         await figures.current(today=as_of, periods=[trailing_period(as_of, DEFAULT_DAYS)])
         return summary, await store.count_events()
     finally:

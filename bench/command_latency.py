@@ -16,11 +16,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from app.demo.seeding import seed_events
 from app.domain.commands import ChangeElevatorStatus
 from app.domain.enums import ElevatorStatus
 from app.services.elevators import change_elevator_status
 from app.store import open_store
-from app.store.seeding import seed_events
 from bench.common import median, percentile, save
 
 STATES = [s for s in ElevatorStatus if s is not ElevatorStatus.DECOMMISSIONED]

@@ -128,8 +128,11 @@ def _ui_rows(m: dict[str, Any]) -> list[tuple[str, str, str]]:
     goal = f"<= {fast:.0f} ms"
     return [
         ("open the workspace (SQLite integrity check)", f"{m['open_s']:.1f} s", ""),
-        ("window shown to first paint with figures", f"{m['first_paint_s']:.2f} s",
-         f"<= {TARGETS['first_paint_s']:.0f} s"),
+        (
+            "window shown to first paint with figures",
+            f"{m['first_paint_s']:.2f} s",
+            f"<= {TARGETS['first_paint_s']:.0f} s",
+        ),
         ("window shown to current figures", f"{m['current_s']:.2f} s", ""),
         ("customer filter (dashboard repainted)", _ms(m["filter_customer_ms"]), goal),
         ("make filter (dashboard repainted)", _ms(m["filter_make_ms"]), goal),
@@ -139,7 +142,7 @@ def _ui_rows(m: dict[str, Any]) -> list[tuple[str, str, str]]:
         ("Work / Callbacks / Compliance shown", _screens(m.get("screens_s")), ""),
         ("longest the Qt thread went without its event loop", _ms(m["max_gap_ms"]), ""),
         ("peak resident memory", f"{m['peak_rss_mb']:.0f} MB", ""),
-    ]  # fmt: skip
+    ]
 
 
 def _ui_dashboard(result: dict[str, Any], before: dict[str, Any] | None) -> list[str]:
@@ -172,8 +175,12 @@ def _ui_dashboard(result: dict[str, Any], before: dict[str, Any] | None) -> list
         values = " | ".join(r[n][1] for r in rows)
         lines.append(f"| {what} | {values} | {target} |")
     warm = medians.get("warm", next(iter(medians.values())))
-    interactions = [warm["filter_customer_ms"], warm["filter_make_ms"],
-                    *warm["sort_ms"].values(), *warm["search_ms"].values()]  # fmt: skip
+    interactions = [
+        warm["filter_customer_ms"],
+        warm["filter_make_ms"],
+        *warm["sort_ms"].values(),
+        *warm["search_ms"].values(),
+    ]
     ok = (
         warm["first_paint_s"] <= TARGETS["first_paint_s"]
         and max(interactions) <= (TARGETS["interaction_ms"])
@@ -191,8 +198,9 @@ def _ui_dashboard(result: dict[str, Any], before: dict[str, Any] | None) -> list
     ]
     if before:
         code = before.get("code", "the previous commit")
-        lines.append(f"Before (the code at {code}, without bulk reads or the cache): "
-                     f"{_provenance(before)}")  # fmt: skip
+        lines.append(
+            f"Before (the code at {code}, without bulk reads or the cache): {_provenance(before)}"
+        )
     return [*lines, ""]
 
 

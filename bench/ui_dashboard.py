@@ -75,7 +75,7 @@ def measure(db: Path, scenario: str, filters: int) -> dict[str, Any]:
     from app.ui.main_window import MainWindow
     from app.ui.runtime import CoreRuntime, Progress
     from app.ui.session import Session
-    from app.ui.views.profiles import actor_of
+    from app.ui.views.dialogs.profile import actor_of
 
     if scenario == "cold":
         _forget_figures(db)

@@ -77,9 +77,9 @@ def measure(db: Path, *, verify: bool = True) -> dict[str, Any]:
     from app.ui.main_window import MainWindow
     from app.ui.runtime import CoreRuntime, Progress
     from app.ui.session import Session
-    from app.ui.views.audit import AuditView
-    from app.ui.views.profiles import actor_of
-    from app.ui.views.visit_form import VisitForm
+    from app.ui.views.dialogs.profile import actor_of
+    from app.ui.views.screens.audit import AuditView
+    from app.ui.views.visit.form import VisitForm
 
     app = QApplication.instance() or QApplication([])
     runtime = CoreRuntime()

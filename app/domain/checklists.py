@@ -149,25 +149,33 @@ def evaluate(
     label = item.label
     na = outcome is ItemOutcome.NOT_APPLICABLE
     if item.kind is not ItemKind.READING and reading:
-        raise ValidationError(f"'{label}' takes no reading.", field="reading",
-                              hint="Choose pass, fail or N/A instead.")  # fmt: skip
+        raise ValidationError(
+            f"'{label}' takes no reading.",
+            field="reading",
+            hint="Choose pass, fail or N/A instead.",
+        )
     if item.kind is ItemKind.PASS_FAIL and outcome is None:
         raise ValidationError(f"Choose pass, fail or N/A for '{label}'.", field="outcome")
     value: Decimal | None = None
     if item.kind is ItemKind.READING:
         if na and reading:
-            raise ValidationError(f"'{label}' is marked N/A but has a reading.", field="reading",
-                                  hint="Clear the reading or choose pass/fail.")  # fmt: skip
+            raise ValidationError(
+                f"'{label}' is marked N/A but has a reading.",
+                field="reading",
+                hint="Clear the reading or choose pass/fail.",
+            )
         if not na:
             value = parse_reading(reading or "", item)
             if not in_band(item, value):
                 outcome = ItemOutcome.FAIL
     if item.kind is ItemKind.TEXT and not na and not text:
-        raise ValidationError(f"Write the answer for '{label}'.", field="text",
-                              hint="Or mark the item N/A.")  # fmt: skip
+        raise ValidationError(
+            f"Write the answer for '{label}'.", field="text", hint="Or mark the item N/A."
+        )
     if item.kind is ItemKind.PHOTO and not na and not photos:
-        raise ValidationError(f"'{label}' needs a photo.", field="photos",
-                              hint="Take a photo, or mark the item N/A.")  # fmt: skip
+        raise ValidationError(
+            f"'{label}' needs a photo.", field="photos", hint="Take a photo, or mark the item N/A."
+        )
     return Evaluation(item, outcome or ItemOutcome.PASS, value, text, photos)
 
 

@@ -106,10 +106,23 @@ def total_tally(tallies: Iterable[MetricTally]) -> MetricTally:
         active += t.active
         compliant += t.compliant
     return MetricTally(
-        operating, planned, unplanned, outages, callbacks, excluded, entrapments,
-        tuple(release), tuple(response), repeats, closed, fixes, pm_met, pm_counted, active,
+        operating,
+        planned,
+        unplanned,
+        outages,
+        callbacks,
+        excluded,
+        entrapments,
+        tuple(release),
+        tuple(response),
+        repeats,
+        closed,
+        fixes,
+        pm_met,
+        pm_counted,
+        active,
         compliant,
-    )  # fmt: skip
+    )
 
 
 def percentile(values: Sequence[float], pct: float) -> float | None:

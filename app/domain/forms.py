@@ -122,8 +122,9 @@ def _canonical(value: Any, field: str) -> Any:
     if isinstance(value, str):
         return unicodedata.normalize("NFC", value)
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_SAFE_INTEGER:
-        raise FormError(f"{field_label(field)} is far too large.", field=field,
-                        hint="Check the number.")  # fmt: skip
+        raise FormError(
+            f"{field_label(field)} is far too large.", field=field, hint="Check the number."
+        )
     if isinstance(value, list | tuple):
         return type(value)(_canonical(item, field) for item in value)
     if isinstance(value, dict):

@@ -145,9 +145,12 @@ def reduce_visit(current: Visit | None, event: Event) -> Visit:
     if isinstance(pl, p.VisitScheduled):
         _create_guard(current, event)
         return Visit(
-            **_base(event), **pl.model_dump(), status=VisitStatus.SCHEDULED,
-            created_at=at, updated_at=at,
-        )  # fmt: skip
+            **_base(event),
+            **pl.model_dump(),
+            status=VisitStatus.SCHEDULED,
+            created_at=at,
+            updated_at=at,
+        )
     if isinstance(pl, p.VisitStarted):
         fields = {**pl.model_dump(), "status": VisitStatus.IN_PROGRESS}
         if current is None:
@@ -173,9 +176,12 @@ def reduce_visit(current: Visit | None, event: Event) -> Visit:
             return _visit_update(visit, event, **{field: sign})
         case p.VisitCompleted():
             return _visit_update(
-                visit, event, status=VisitStatus.COMPLETED, departed_at=pl.departed_at,
+                visit,
+                event,
+                status=VisitStatus.COMPLETED,
+                departed_at=pl.departed_at,
                 completed_at=at,
-            )  # fmt: skip
+            )
         case p.VisitLocked():
             return _visit_update(visit, event, status=VisitStatus.LOCKED, locked_at=at)
         case p.VisitCancelled():
@@ -183,8 +189,9 @@ def reduce_visit(current: Visit | None, event: Event) -> Visit:
                 visit, event, status=VisitStatus.CANCELLED, cancel_reason=pl.reason
             )
         case p.VisitAddendumAdded():
-            add = Addendum(event_id=event.event_id, text=pl.text, author_id=event.actor_id,
-                           written_at=at)  # fmt: skip
+            add = Addendum(
+                event_id=event.event_id, text=pl.text, author_id=event.actor_id, written_at=at
+            )
             return _visit_update(visit, event, addenda=(*visit.addenda, add))
     raise ConflictError(f"No visit reducer for {event.type}.")
 

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from app.domain.entities import Elevator, Site
 from app.domain.enums import DowntimeCause, ElevatorStatus, Role
-from app.domain.errors import AuthorizationError, InvalidTransitionError, ValidationError
+from app.domain.errors import (
+    AuthorizationError,
+    ConflictError,
+    InvalidTransitionError,
+    ValidationError,
+)
 
 DOWN_STATES = frozenset({ElevatorStatus.OUT_OF_SERVICE, ElevatorStatus.MAINTENANCE})
 """States in which a unit is not carrying passengers."""
@@ -43,3 +49,13 @@ def default_cause(new: ElevatorStatus) -> DowntimeCause | None:
     if new is ElevatorStatus.OUT_OF_SERVICE:
         return DowntimeCause.OTHER
     return None
+
+
+def ensure_in_service_record(unit: Elevator, site: Site) -> None:
+    """Raise unless the unit may still change (it is not decommissioned)."""
+    if not unit.active:
+        raise ConflictError(
+            f"Unit '{unit.unit_number}' at {site.name} is decommissioned; it can no longer change.",
+            hint="Decommissioned units are kept for the record only. If it was replaced, "
+            "register the replacement unit.",
+        )

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError as PydanticValidationError
 
 from app.audit.errors import ProfileViolation
 from app.domain.entities import Elevator, Site
 from app.domain.enums import DowntimeCause, ElevatorStatus
-from app.domain.errors import ConflictError, NotFoundError, ValidationError
+from app.domain.errors import NotFoundError, ValidationError
 from app.domain.events import NewEvent
 from app.domain.forms import user_error
 from app.domain.payloads import ElevatorStatusChanged
+from app.domain.status import ensure_in_service_record
 from app.services.context import Changes, ServiceContext
 from app.services.ports import BlobStore, Repository, UnitOfWork
 from app.services.recorder import Decide, execute
@@ -61,54 +60,11 @@ async def unit_and_site(uow: UnitOfWork, elevator_id: UUID) -> tuple[Elevator, S
     return unit, await must_get(uow.sites, unit.site_id, "site")
 
 
-def ensure_in_service_record(unit: Elevator, site: Site) -> None:
-    """Raise unless the unit may still change (it is not decommissioned)."""
-    if not unit.active:
-        raise ConflictError(
-            f"Unit '{unit.unit_number}' at {site.name} is decommissioned; it can no longer change.",
-            hint="Decommissioned units are kept for the record only. If it was replaced, "
-            "register the replacement unit.",
-        )
-
-
 async def changeable_unit(uow: UnitOfWork, elevator_id: UUID) -> tuple[Elevator, Site]:
     """The unit and its site; raise if the unit is decommissioned."""
     unit, site = await unit_and_site(uow, elevator_id)
     ensure_in_service_record(unit, site)
     return unit, site
-
-
-def local_time(moment: datetime, time_zone: str, *, with_date: bool) -> str:
-    """``moment`` in the site's time zone: ``HH:MM`` or ``YYYY-MM-DD HH:MM``."""
-    try:
-        zone = ZoneInfo(time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    local = moment.astimezone(zone)
-    return local.strftime("%Y-%m-%d %H:%M" if with_date else "%H:%M")
-
-
-def check_not_before(
-    later: datetime,
-    earlier: datetime,
-    *,
-    later_name: str,
-    earlier_name: str,
-    field: str,
-    time_zone: str,
-) -> None:
-    """Raise a ValidationError if ``later`` is before ``earlier`` (times shown at the site)."""
-    if later >= earlier:
-        return
-    day = local_time(later, time_zone, with_date=True)[:10]
-    with_date = day != local_time(earlier, time_zone, with_date=True)[:10]
-    shown_later = local_time(later, time_zone, with_date=with_date)
-    shown_earlier = local_time(earlier, time_zone, with_date=with_date)
-    raise ValidationError(
-        f"{later_name.capitalize()} {shown_later} is before {earlier_name} {shown_earlier}.",
-        field=field,
-        hint=f"Check the {later_name} time.",
-    )
 
 
 def status_change(

@@ -83,12 +83,14 @@ async def update_elevator(cmd: UpdateElevator, *, ctx: ServiceContext) -> Change
         fields = cmd.model_fields_set - {"elevator_id"}
         changes = changed_fields(unit, {name: getattr(cmd, name) for name in fields})
         if "maintenance_interval_days" in changes and changes["maintenance_interval_days"] is None:
-            raise ValidationError("A maintenance interval is required.",
-                                  field="maintenance_interval_days")  # fmt: skip
+            raise ValidationError(
+                "A maintenance interval is required.", field="maintenance_interval_days"
+            )
         for required in ("manufacturer", "drive_type"):
             if required in changes and changes[required] is None:
-                raise ValidationError(f"The {required.replace('_', ' ')} cannot be removed.",
-                                      field=required)  # fmt: skip
+                raise ValidationError(
+                    f"The {required.replace('_', ' ')} cannot be removed.", field=required
+                )
         if "unit_number" in changes and not _same_number(changes["unit_number"], unit.unit_number):
             await _check_unit_number(uow, site, changes["unit_number"], exclude=unit.id)
         if not changes:

@@ -18,12 +18,12 @@ from app.domain.enums import DowntimeCause, ElevatorStatus, IncidentStatus, Visi
 from app.domain.errors import ConflictError, ValidationError
 from app.domain.events import NewEvent
 from app.domain.payloads import IncidentClosed, IncidentOpened, IncidentUpdated
+from app.domain.site_time import check_not_before
 from app.domain.work import Incident
 from app.services.common import (
     Created,
     changeable_unit,
     changed_fields,
-    check_not_before,
     must_get,
     run,
     status_change,
@@ -35,8 +35,16 @@ from app.services.ports import UnitOfWork
 REPEAT_WINDOW = timedelta(days=ComplianceSettings().repeat_callback_window_days)
 """A callback within this time after another on the same unit is a repeat of it."""
 
-_EXTRA_FIELDS = ("release_at", "arrived_at", "fault_code", "fault_category", "root_cause",
-                 "corrective_action", "excluded_from_kpi", "exclusion_reason")  # fmt: skip
+_EXTRA_FIELDS = (
+    "release_at",
+    "arrived_at",
+    "fault_code",
+    "fault_category",
+    "root_cause",
+    "corrective_action",
+    "excluded_from_kpi",
+    "exclusion_reason",
+)
 _NOT_NULL = frozenset({"entrapment", "persons_trapped", "excluded_from_kpi"})
 
 
@@ -44,11 +52,23 @@ def _check_times(
     site: Site, reported_at: datetime, *, release_at: datetime | None, arrived_at: datetime | None
 ) -> None:
     if release_at is not None:
-        check_not_before(release_at, reported_at, later_name="release", earlier_name="report",
-                         field="release_at", time_zone=site.time_zone)  # fmt: skip
+        check_not_before(
+            release_at,
+            reported_at,
+            later_name="release",
+            earlier_name="report",
+            field="release_at",
+            time_zone=site.time_zone,
+        )
     if arrived_at is not None:
-        check_not_before(arrived_at, reported_at, later_name="arrival", earlier_name="report",
-                         field="arrived_at", time_zone=site.time_zone)  # fmt: skip
+        check_not_before(
+            arrived_at,
+            reported_at,
+            later_name="arrival",
+            earlier_name="report",
+            field="arrived_at",
+            time_zone=site.time_zone,
+        )
 
 
 def previous_callback(history: Sequence[Incident], reported_at: datetime) -> Incident | None:
@@ -65,8 +85,9 @@ async def _repeat_of(
         previous = previous_callback(history, reported_at)
         return previous.id if previous else None
     if not any(i.id == given for i in history):
-        raise ValidationError("The callback this repeats is not one of this unit's callbacks.",
-                              field="repeat_of")  # fmt: skip
+        raise ValidationError(
+            "The callback this repeats is not one of this unit's callbacks.", field="repeat_of"
+        )
     return given
 
 
@@ -97,9 +118,15 @@ async def open_incident(cmd: OpenIncident, *, ctx: ServiceContext) -> Created:
             events.append(NewEvent(incident_id, IncidentUpdated(**extra)))
         if cmd.out_of_service and unit.status is not ElevatorStatus.OUT_OF_SERVICE:
             reason = f"Callback: {cmd.reported_trouble}"
-            events.append(status_change(unit, ElevatorStatus.OUT_OF_SERVICE, reason,
-                                        cause=DowntimeCause.INCIDENT,
-                                        incident_id=incident_id))  # fmt: skip
+            events.append(
+                status_change(
+                    unit,
+                    ElevatorStatus.OUT_OF_SERVICE,
+                    reason,
+                    cause=DowntimeCause.INCIDENT,
+                    incident_id=incident_id,
+                )
+            )
         return events
 
     return Created(incident_id, await run(ctx, decide))
@@ -126,8 +153,12 @@ async def update_incident(cmd: UpdateIncident, *, ctx: ServiceContext) -> Change
             excluded_from_kpi=merged.excluded_from_kpi,
             exclusion_reason=merged.exclusion_reason,
         )
-        _check_times(site, incident.reported_at, release_at=changes.get("release_at"),
-                     arrived_at=changes.get("arrived_at"))  # fmt: skip
+        _check_times(
+            site,
+            incident.reported_at,
+            release_at=changes.get("release_at"),
+            arrived_at=changes.get("arrived_at"),
+        )
         return [NewEvent(incident.id, IncidentUpdated(**changes))] if changes else []
 
     return await run(ctx, decide)
@@ -151,17 +182,25 @@ async def close_incident(cmd: CloseIncident, *, ctx: ServiceContext) -> Changes:
     async def decide(uow: UnitOfWork) -> Sequence[NewEvent]:
         incident = await must_get(uow.incidents, cmd.incident_id, "callback")
         if incident.status is IncidentStatus.CLOSED:
-            raise ConflictError("This callback is already closed.",
-                                hint="Edit its details instead.")  # fmt: skip
+            raise ConflictError(
+                "This callback is already closed.", hint="Edit its details instead."
+            )
         unit, site = await unit_and_site(uow, incident.elevator_id)
         if not (cmd.corrective_action or incident.corrective_action):
-            raise ValidationError("Describe the corrective action before closing the callback.",
-                                  field="corrective_action")  # fmt: skip
+            raise ValidationError(
+                "Describe the corrective action before closing the callback.",
+                field="corrective_action",
+            )
         back_at = cmd.back_in_service_at or (ctx.clock.now() if cmd.back_in_service else None)
         if back_at is not None:
-            check_not_before(back_at, incident.reported_at, later_name="back in service",
-                             earlier_name="report", field="back_in_service_at",
-                             time_zone=site.time_zone)  # fmt: skip
+            check_not_before(
+                back_at,
+                incident.reported_at,
+                later_name="back in service",
+                earlier_name="report",
+                field="back_in_service_at",
+                time_zone=site.time_zone,
+            )
         closed = IncidentClosed(
             back_in_service_at=back_at,
             corrective_action=cmd.corrective_action,
@@ -175,14 +214,21 @@ async def close_incident(cmd: CloseIncident, *, ctx: ServiceContext) -> Changes:
             still_down = [
                 other
                 for other in await uow.incidents.open_for_elevator(unit.id)
-                if other.id != incident.id and other.out_of_service
+                if other.id != incident.id
+                and other.out_of_service
                 and other.back_in_service_at is None
-            ]  # fmt: skip
+            ]
             if not still_down:
                 reason = f"Back in service after callback: {incident.reported_trouble}"
-                events.append(status_change(unit, ElevatorStatus.OPERATIONAL, reason,
-                                            cause=DowntimeCause.INCIDENT,
-                                            incident_id=incident.id))  # fmt: skip
+                events.append(
+                    status_change(
+                        unit,
+                        ElevatorStatus.OPERATIONAL,
+                        reason,
+                        cause=DowntimeCause.INCIDENT,
+                        incident_id=incident.id,
+                    )
+                )
         return events
 
     return await run(ctx, decide)

@@ -12,7 +12,8 @@ from app.domain.enums import InspectionType
 from app.domain.errors import ValidationError
 from app.domain.events import NewEvent
 from app.domain.payloads import InspectionRecorded
-from app.services.common import Created, changeable_unit, local_time, run
+from app.domain.site_time import local_time
+from app.services.common import Created, changeable_unit, run
 from app.services.context import ServiceContext
 from app.services.ports import UnitOfWork
 

@@ -1,11 +1,13 @@
 """The outside effects services depend on, as Protocols: store, clock, ids, keys.
 
-Real implementations live in ``app.store`` (SQLite), ``app.bootstrap`` and, on the server, in
-``sync.server``; hand-written fakes for tests live in ``tests/fakes``.
+Real implementations live in ``app.store`` (SQLite), ``app.compute``, ``app.bootstrap`` and, on
+the server, in ``sync.server``; hand-written fakes for tests live in ``tests/fakes``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -265,6 +267,23 @@ class SnapshotStore(Protocol):
 
     async def save_snapshot(self, name: str, data: bytes) -> None:
         """Replace what is saved under ``name``."""
+        ...
+
+
+class ComputeRunner(Protocol):
+    """Where a read model runs CPU-bound work, and how the process copes with bulk work.
+
+    The composition root hands in ``app.compute.BackgroundCompute`` (a daemon thread, so the
+    event loop serves other work meanwhile; the cyclic collector paused while a fleet is read
+    and computed); ``app.services.queries.figures.InlineCompute`` runs the work in place.
+    """
+
+    async def run[T](self, work: Callable[[], T]) -> T:
+        """The result of ``work``."""
+        ...
+
+    def bulk(self) -> AbstractContextManager[None]:
+        """A block building a great many short-lived objects (a whole fleet's records)."""
         ...
 
 

@@ -23,23 +23,68 @@ from app.domain.checklists import TemplateCatalog
 from app.domain.entities import ChecklistItem, Customer, Elevator, Site
 from app.domain.enums import ItemOutcome
 from app.domain.errors import NotFoundError, SiteSyncError
+from app.domain.site_time import local_time
 from app.domain.work import Incident, Visit
-from app.services.common import local_time
 from app.services.ports import UnitOfWorkFactory
 
 VISIT_COLUMNS = (
-    "Unit", "Site", "Customer", "Date", "Type", "Status", "Technician", "Arrived", "Departed",
-    "Result", "Failed items", "Parts", "Notes", "Sign-off", "Addenda",
-)  # fmt: skip
+    "Unit",
+    "Site",
+    "Customer",
+    "Date",
+    "Type",
+    "Status",
+    "Technician",
+    "Arrived",
+    "Departed",
+    "Result",
+    "Failed items",
+    "Parts",
+    "Notes",
+    "Sign-off",
+    "Addenda",
+)
 CALLBACK_COLUMNS = (
-    "Unit", "Site", "Customer", "Reported at", "Channel", "Reporter", "Reported trouble",
-    "Unit status at report", "Out of service", "Entrapment", "Persons trapped", "Released at",
-    "Injuries", "Technician arrived", "Response (min)", "Fault code", "Fault category",
-    "Root cause", "Corrective action", "Out of service at", "Back in service at", "Status",
-    "Closed at", "Excluded from KPI", "Exclusion reason", "Repeat of", "Visits to resolve",
-)  # fmt: skip
-_PDF_VISIT_COLUMNS = ("Date", "Type", "Status", "Technician", "Result", "Failed items", "Parts",
-                      "Notes", "Sign-off", "Addenda")  # fmt: skip
+    "Unit",
+    "Site",
+    "Customer",
+    "Reported at",
+    "Channel",
+    "Reporter",
+    "Reported trouble",
+    "Unit status at report",
+    "Out of service",
+    "Entrapment",
+    "Persons trapped",
+    "Released at",
+    "Injuries",
+    "Technician arrived",
+    "Response (min)",
+    "Fault code",
+    "Fault category",
+    "Root cause",
+    "Corrective action",
+    "Out of service at",
+    "Back in service at",
+    "Status",
+    "Closed at",
+    "Excluded from KPI",
+    "Exclusion reason",
+    "Repeat of",
+    "Visits to resolve",
+)
+_PDF_VISIT_COLUMNS = (
+    "Date",
+    "Type",
+    "Status",
+    "Technician",
+    "Result",
+    "Failed items",
+    "Parts",
+    "Notes",
+    "Sign-off",
+    "Addenda",
+)
 _PDF_VISIT_WIDTHS = (7, 7, 6, 9, 9, 15, 12, 14, 12, 9)  # per cent of the page width
 
 
@@ -97,8 +142,9 @@ async def load_unit_report(
         names = {u.id: u.display_name for u in await uow.users.list_all()}
     visits.sort(key=lambda v: (v.arrived_at or v.created_at, v.created_at))
     incidents.sort(key=lambda i: i.reported_at)
-    return UnitReport(unit, site, customer, tuple(visits), tuple(incidents), names, templates,
-                      now, chain)  # fmt: skip
+    return UnitReport(
+        unit, site, customer, tuple(visits), tuple(incidents), names, templates, now, chain
+    )
 
 
 def _words(value: StrEnum | str | None) -> str:
@@ -126,9 +172,15 @@ def _result(visit: Visit) -> str:
             f"Cancelled: {visit.cancel_reason}" if visit.cancel_reason else "No checklist answers"
         )
     counts = Counter(r.outcome for r in visit.results)
-    parts = [f"{counts[o]} {name}" for o, name in
-             ((ItemOutcome.PASS, "pass"), (ItemOutcome.FAIL, "fail"),
-              (ItemOutcome.NOT_APPLICABLE, "N/A")) if counts[o]]  # fmt: skip
+    parts = [
+        f"{counts[o]} {name}"
+        for o, name in (
+            (ItemOutcome.PASS, "pass"),
+            (ItemOutcome.FAIL, "fail"),
+            (ItemOutcome.NOT_APPLICABLE, "N/A"),
+        )
+        if counts[o]
+    ]
     return f"{len(visit.results)} items: " + ", ".join(parts)
 
 
@@ -147,16 +199,19 @@ def _failed(report: UnitReport, visit: Visit) -> str:
 
 def _parts(visit: Visit) -> str:
     return "; ".join(
-        f"{p.quantity} × {p.part_number}" + (f" {p.description}" if p.description else "")
+        f"{p.quantity} × {p.part_number}"
+        + (f" {p.description}" if p.description else "")
         + (f" [{', '.join(p.serials)}]" if p.serials else "")
         for p in visit.parts
-    )  # fmt: skip
+    )
 
 
 def _signoff(visit: Visit) -> str:
     shown = []
-    for who, sign in (("Technician", visit.technician_signature),
-                      ("Customer", visit.customer_signoff)):  # fmt: skip
+    for who, sign in (
+        ("Technician", visit.technician_signature),
+        ("Customer", visit.customer_signoff),
+    ):
         if sign is not None:
             shown.append(f"{who}: {sign.name}" + (" (refused to sign)" if sign.refused else ""))
     return "; ".join(shown)
@@ -180,12 +235,23 @@ def visit_rows(report: UnitReport) -> list[list[str]]:
     for v in report.visits:
         day = v.performed_on or v.scheduled_date
         technician = report.names.get(v.technician_id, "") if v.technician_id else ""
-        rows.append([
-            *_unit_cells(report), day.isoformat() if day else "", _words(v.type),
-            _words(v.status), technician, report.time(v.arrived_at), report.time(v.departed_at),
-            _result(v), _failed(report, v), _parts(v), "; ".join(n.text for n in v.notes),
-            _signoff(v), _addenda(report, v),
-        ])  # fmt: skip
+        rows.append(
+            [
+                *_unit_cells(report),
+                day.isoformat() if day else "",
+                _words(v.type),
+                _words(v.status),
+                technician,
+                report.time(v.arrived_at),
+                report.time(v.departed_at),
+                _result(v),
+                _failed(report, v),
+                _parts(v),
+                "; ".join(n.text for n in v.notes),
+                _signoff(v),
+                _addenda(report, v),
+            ]
+        )
     return rows
 
 
@@ -200,18 +266,38 @@ def callback_rows(report: UnitReport) -> list[list[str]]:
         response = (
             str(round((i.arrived_at - i.reported_at).total_seconds() / 60)) if i.arrived_at else ""
         )
-        repeat = next((report.time(o.reported_at) for o in report.incidents if o.id == i.repeat_of),
-                      "")  # fmt: skip
-        rows.append([
-            *_unit_cells(report), report.time(i.reported_at), _words(i.channel), i.reporter or "",
-            i.reported_trouble, _words(i.unit_status_at_report), _yes(i.out_of_service),
-            _yes(i.entrapment), str(i.persons_trapped), report.time(i.release_at),
-            i.injuries or "", report.time(i.arrived_at), response, i.fault_code or "",
-            _words(i.fault_category), i.root_cause or "", i.corrective_action or "",
-            report.time(i.out_of_service_at), report.time(i.back_in_service_at), _words(i.status),
-            report.time(i.closed_at), _yes(i.excluded_from_kpi), _words(i.exclusion_reason),
-            repeat, str(i.visits_to_resolve),
-        ])  # fmt: skip
+        repeat = next(
+            (report.time(o.reported_at) for o in report.incidents if o.id == i.repeat_of), ""
+        )
+        rows.append(
+            [
+                *_unit_cells(report),
+                report.time(i.reported_at),
+                _words(i.channel),
+                i.reporter or "",
+                i.reported_trouble,
+                _words(i.unit_status_at_report),
+                _yes(i.out_of_service),
+                _yes(i.entrapment),
+                str(i.persons_trapped),
+                report.time(i.release_at),
+                i.injuries or "",
+                report.time(i.arrived_at),
+                response,
+                i.fault_code or "",
+                _words(i.fault_category),
+                i.root_cause or "",
+                i.corrective_action or "",
+                report.time(i.out_of_service_at),
+                report.time(i.back_in_service_at),
+                _words(i.status),
+                report.time(i.closed_at),
+                _yes(i.excluded_from_kpi),
+                _words(i.exclusion_reason),
+                repeat,
+                str(i.visits_to_resolve),
+            ]
+        )
     return rows
 
 

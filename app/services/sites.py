@@ -61,8 +61,9 @@ async def assign_technician(cmd: AssignTechnician, *, ctx: ServiceContext) -> Ch
         site = await must_get(uow.sites, cmd.site_id, "site")
         user = await must_get(uow.users, cmd.technician_id, "technician")
         if cmd.assigned and not user.active:
-            raise ConflictError(f"{user.display_name} is no longer active.",
-                                hint="Assign an active technician.")  # fmt: skip
+            raise ConflictError(
+                f"{user.display_name} is no longer active.", hint="Assign an active technician."
+            )
         if (cmd.technician_id in site.assigned_technicians) == cmd.assigned:
             return []
         payload = SiteTechnicianAssigned(technician_id=user.id, assigned=cmd.assigned)

@@ -10,17 +10,11 @@ from app.domain.commands import AddNote, AddPart, AttachPhoto, RecordChecklistIt
 from app.domain.enums import DeficiencyStatus
 from app.domain.events import NewEvent
 from app.domain.payloads import VisitNoteAdded, VisitPartUsed, VisitPhotoAttached
+from app.domain.visit_rules import ensure_editable, item_events, require_template, visit_template
 from app.services.common import blob_hash, run, store_blob
 from app.services.context import Changes, ServiceContext
 from app.services.ports import BlobStore, UnitOfWork
-from app.services.visit_rules import (
-    ensure_editable,
-    item_events,
-    load_visit,
-    require_template,
-    signature_event,
-    visit_template,
-)
+from app.services.visit_common import load_visit, signature_event
 
 
 async def record_checklist_item(
@@ -37,16 +31,18 @@ async def record_checklist_item(
         ensure_editable(visit, unit, site)
         item = template_item(require_template(visit_template(visit, templates)), cmd.key)
         photos = tuple(blob_hash(data) for data in cmd.photos)
-        evaluation = evaluate(item, outcome=cmd.outcome, reading=cmd.reading, text=cmd.text,
-                              photos=photos)  # fmt: skip
+        evaluation = evaluate(
+            item, outcome=cmd.outcome, reading=cmd.reading, text=cmd.text, photos=photos
+        )
         already_open = any(
             d.visit_id == visit.id and d.item_key == item.key and d.status is DeficiencyStatus.OPEN
             for d in await uow.deficiencies.for_elevator(unit.id)
         )
         for data in cmd.photos:
             await store_blob(blobs, data)
-        return item_events(visit.id, unit.id, evaluation, ctx.ids.new_id,
-                           open_deficiency=not already_open)  # fmt: skip
+        return item_events(
+            visit.id, unit.id, evaluation, ctx.ids.new_id, open_deficiency=not already_open
+        )
 
     return await run(ctx, decide)
 

@@ -17,26 +17,18 @@ from app.domain.payloads import (
     VisitPhotoAttached,
     VisitStarted,
 )
-from app.services.common import (
-    Created,
-    blob_hash,
-    changeable_unit,
-    check_not_before,
-    must_get,
-    run,
-    store_blob,
-)
-from app.services.context import ServiceContext
-from app.services.ports import BlobStore, UnitOfWork
-from app.services.visit_rules import (
+from app.domain.site_time import check_not_before
+from app.domain.visit_rules import (
     arrival_events,
     check_completion,
     item_events,
-    linked_incident,
     require_template,
     resolve_template,
-    signature_event,
 )
+from app.services.common import Created, blob_hash, changeable_unit, must_get, run, store_blob
+from app.services.context import ServiceContext
+from app.services.ports import BlobStore, UnitOfWork
+from app.services.visit_common import linked_incident, signature_event
 
 
 async def record_visit(
@@ -60,8 +52,15 @@ async def record_visit(
         for answer in cmd.items:
             item = template_item(require_template(template), answer.key)
             photos = tuple(blob_hash(data) for data in answer.photos)
-            evaluations.append(evaluate(item, outcome=answer.outcome, reading=answer.reading,
-                                        text=answer.text, photos=photos))  # fmt: skip
+            evaluations.append(
+                evaluate(
+                    item,
+                    outcome=answer.outcome,
+                    reading=answer.reading,
+                    text=answer.text,
+                    photos=photos,
+                )
+            )
         for photo in cmd.photos:
             if photo.item_key is not None:
                 template_item(require_template(template), photo.item_key)
@@ -76,9 +75,14 @@ async def record_visit(
                 site=site,
             )
         elif cmd.departed_at is not None:
-            check_not_before(cmd.departed_at, cmd.arrived_at, later_name="departure",
-                             earlier_name="arrival", field="departed_at",
-                             time_zone=site.time_zone)  # fmt: skip
+            check_not_before(
+                cmd.departed_at,
+                cmd.arrived_at,
+                later_name="departure",
+                earlier_name="arrival",
+                field="departed_at",
+                time_zone=site.time_zone,
+            )
         elif cmd.complete:  # the command refuses this; kept for type narrowing
             raise ValidationError("Enter the departure time.", field="departed_at")
 
@@ -102,8 +106,9 @@ async def record_visit(
         events += [NewEvent(visit_id, VisitNoteAdded(text=note)) for note in cmd.notes]
         for photo in cmd.photos:
             digest = await store_blob(blobs, photo.data)
-            attached = VisitPhotoAttached(sha256=digest, caption=photo.caption,
-                                          item_key=photo.item_key)  # fmt: skip
+            attached = VisitPhotoAttached(
+                sha256=digest, caption=photo.caption, item_key=photo.item_key
+            )
             events.append(NewEvent(visit_id, attached))
         if cmd.technician_signature is not None:
             events.append(

@@ -24,19 +24,18 @@ from app.domain.payloads import (
     VisitScheduled,
     VisitStarted,
 )
-from app.services.common import Created, changeable_unit, must_get, run
-from app.services.context import Changes, ServiceContext
-from app.services.ports import UnitOfWork
-from app.services.visit_rules import (
+from app.domain.visit_rules import (
     arrival_events,
     check_completion,
     ensure_editable,
     ensure_not_finished,
-    linked_incident,
-    load_visit,
     resolve_template,
     visit_template,
 )
+from app.services.common import Created, changeable_unit, must_get, run
+from app.services.context import Changes, ServiceContext
+from app.services.ports import UnitOfWork
+from app.services.visit_common import linked_incident, load_visit
 
 
 async def schedule_visit(cmd: ScheduleVisit, *, ctx: ServiceContext) -> Created:
@@ -49,11 +48,16 @@ async def schedule_visit(cmd: ScheduleVisit, *, ctx: ServiceContext) -> Created:
         if cmd.technician_id is not None:
             technician = await must_get(uow.users, cmd.technician_id, "technician")
             if not technician.active:
-                raise ValidationError(f"{technician.display_name} is no longer active.",
-                                      field="technician_id")  # fmt: skip
-        payload = VisitScheduled(elevator_id=unit.id, site_id=unit.site_id, type=cmd.type,
-                                 scheduled_date=cmd.scheduled_date,
-                                 technician_id=cmd.technician_id)  # fmt: skip
+                raise ValidationError(
+                    f"{technician.display_name} is no longer active.", field="technician_id"
+                )
+        payload = VisitScheduled(
+            elevator_id=unit.id,
+            site_id=unit.site_id,
+            type=cmd.type,
+            scheduled_date=cmd.scheduled_date,
+            technician_id=cmd.technician_id,
+        )
         return [NewEvent(visit_id, payload)]
 
     return Created(visit_id, await run(ctx, decide))
@@ -70,8 +74,9 @@ async def start_visit(
             visit, _unit, site = await load_visit(uow, cmd.visit_id)
             ensure_not_finished(visit, site)
             if visit.status is not VisitStatus.SCHEDULED:
-                raise ConflictError("This visit has already started.",
-                                    hint="Continue recording on it.")  # fmt: skip
+                raise ConflictError(
+                    "This visit has already started.", hint="Continue recording on it."
+                )
             elevator_id, visit_type = visit.elevator_id, visit.type
         elif cmd.elevator_id is not None and cmd.type is not None:
             elevator_id, visit_type = cmd.elevator_id, cmd.type
@@ -128,11 +133,13 @@ async def lock_visit(cmd: LockVisit, *, ctx: ServiceContext) -> Changes:
     async def decide(uow: UnitOfWork) -> Sequence[NewEvent]:
         visit = await must_get(uow.visits, cmd.visit_id, "visit")
         if visit.status is VisitStatus.LOCKED:
-            raise ConflictError("This visit is already locked.",
-                                hint="Add an addendum to correct it.")  # fmt: skip
+            raise ConflictError(
+                "This visit is already locked.", hint="Add an addendum to correct it."
+            )
         if visit.status is not VisitStatus.COMPLETED:
-            raise ConflictError("Only a completed visit can be locked.",
-                                hint="Complete the visit first.")  # fmt: skip
+            raise ConflictError(
+                "Only a completed visit can be locked.", hint="Complete the visit first."
+            )
         return [NewEvent(visit.id, VisitLocked())]
 
     return await run(ctx, decide)

@@ -18,14 +18,15 @@ from app.domain.errors import StoreError
 from app.domain.events import Event
 from app.domain.values import format_utc
 from app.services.ports import UnitOfWorkFactory
+from app.store.compiled_sql import Db, driver_of
 from app.store.engines import reader_engine, writer_engine
 from app.store.errors import store_error
 from app.store.eventlog import count_events, entity_events, recent_events, stored_events
 from app.store.prepare import prepare_file
 from app.store.rebuild import rebuild_projections
-from app.store.sql import Db, driver_of
 from app.store.uow import SqliteUnitOfWork
-from app.store.writer import Transaction, Writer
+from app.store.write_behind import Transaction
+from app.store.writer_connection import Writer
 
 IDLE_CHECKPOINT_SECONDS: Final = 1.0
 """Fold the -wal back into the file after this long without a commit."""

@@ -57,7 +57,7 @@ def writer_engine(path: Path) -> AsyncEngine:
     With ``isolation_level="IMMEDIATE"`` the sqlite3 module opens a transaction (BEGIN
     IMMEDIATE: the write lock at once, never an upgrade mid-way) within the call that runs the
     first INSERT, UPDATE or DELETE, which spares every command a round trip to the connection's
-    thread; the store says COMMIT and ROLLBACK itself (see ``app.store.sql.Db``).
+    thread; the store says COMMIT and ROLLBACK itself (see ``app.store.compiled_sql.Db``).
     """
 
     async def connect() -> aiosqlite.Connection:

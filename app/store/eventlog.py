@@ -12,8 +12,8 @@ from sqlalchemy import bindparam, func, select
 from app.audit.chain import StoredEvent
 from app.audit.envelope import SealedEvent, parse_timestamp
 from app.domain.events import Event, parse_payload
+from app.store.compiled_sql import Db, compile_sql
 from app.store.schema import EventRow
-from app.store.sql import Db, compile_sql
 
 _E = EventRow
 

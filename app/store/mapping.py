@@ -22,6 +22,7 @@ from sqlalchemy.dialects.sqlite import insert
 
 from app.domain.entities import Customer, Elevator, Site, StatusChange, User
 from app.domain.work import Deficiency, Incident, Inspection, Visit
+from app.store.compiled_sql import Sql, compile_sql
 from app.store.projections import (
     CustomerRow,
     DeficiencyRow,
@@ -34,7 +35,6 @@ from app.store.projections import (
     VisitRow,
 )
 from app.store.schema import Base, EntityHeadRow
-from app.store.sql import Sql, compile_sql
 
 type Extract = Callable[[dict[str, Any]], Any]
 """Takes the model's JSON form, returns one column's value."""

@@ -15,12 +15,13 @@ from pydantic import BaseModel
 
 from app.domain.events import Event
 from app.domain.reducers import reduce, status_change_of
+from app.store.committed_cache import MISSING, BoundedCache, ProjectionKey
+from app.store.compiled_sql import Db
 from app.store.eventlog import decoded_events
 from app.store.mapping import ALL_MAPPINGS, ENTITY_MAPPINGS, STATUS_CHANGES, ProjectionMapping
 from app.store.schema import EntityHeadRow, SnapshotRow
-from app.store.sql import Db
-from app.store.writer import Writer
-from app.store.writes import MISSING, BoundedCache, ProjectionKey, WriteSet, parse_heads
+from app.store.write_behind import WriteSet
+from app.store.writer_connection import Writer, parse_heads
 
 CACHED_ENTITIES: Final = 50_000
 

@@ -22,9 +22,9 @@ from app.domain.work import (
 )
 from app.services.ports import UnitSpan
 from app.store import mapping as m
+from app.store.compiled_sql import Row, Sql, compile_sql
 from app.store.mapping import ProjectionMapping, text_key
-from app.store.queries import Query, Where, between, eq, ne
-from app.store.sql import Row, Sql, compile_sql
+from app.store.projection_queries import Query, Where, between, eq, ne
 
 
 class UnitContext(Protocol):

@@ -29,9 +29,11 @@ from app.services.ports import (
     UserRepository,
     VisitRepository,
 )
+from app.store.committed_cache import MISSING
+from app.store.compiled_sql import Row, Sql
 from app.store.eventlog import decode_event, entity_events, event_row
 from app.store.mapping import ProjectionMapping
-from app.store.queries import Query
+from app.store.projection_queries import Query
 from app.store.repositories import (
     SqliteCustomerRepository,
     SqliteDeficiencyRepository,
@@ -43,9 +45,8 @@ from app.store.repositories import (
     SqliteUserRepository,
     SqliteVisitRepository,
 )
-from app.store.sql import Row, Sql
-from app.store.writer import Transaction, Writer
-from app.store.writes import EVENT_COLUMNS, MISSING, WriteSet
+from app.store.write_behind import EVENT_COLUMNS, Transaction, WriteSet
+from app.store.writer_connection import Writer
 
 SCAN_BATCH: Final = 2_000
 """Rows fetched at a time by whole-table reads (``scan``): raw rows of one batch at most."""

@@ -14,8 +14,8 @@ from app.domain.work import Incident, Visit
 from app.services.visits import lock_visit
 from app.ui.exports import Exporter
 from app.ui.session import Session
-from app.ui.views.status_dialog import AddendumDialog, StatusDialog
-from app.ui.views.visit_plan import VisitPlan, plan_from_reference
+from app.ui.views.dialogs.status_and_addendum import AddendumDialog, StatusDialog
+from app.ui.views.visit.plan import VisitPlan, plan_from_reference
 
 
 def confirm(parent: QWidget, title: str, text: str, on_yes: Callable[[], object]) -> QMessageBox:
@@ -61,12 +61,12 @@ class Actions:
         return self._open(AddendumDialog(self.session, visit, self.window))
 
     def close_callback(self, incident: Incident) -> QDialog:
-        from app.ui.views.close_callback import CloseCallbackDialog
+        from app.ui.views.dialogs.close_callback import CloseCallbackDialog
 
         return self._open(CloseCallbackDialog(self.session, incident, self.window))
 
     def visit_form(self, plan: VisitPlan) -> QDialog:
-        from app.ui.views.visit_form import VisitForm
+        from app.ui.views.visit.form import VisitForm
 
         return self._open(VisitForm(self.session, plan, self.window))
 
@@ -105,7 +105,7 @@ class Actions:
         )
 
     def schedule_visit(self, elevator_id: UUID | None = None) -> QDialog:
-        from app.ui.views.schedule_dialog import ScheduleDialog
+        from app.ui.views.dialogs.schedule_visit import ScheduleDialog
 
         unit = elevator_id or self.current_unit
         return self._open(ScheduleDialog(self.session, unit, self.window))
@@ -124,6 +124,6 @@ class Actions:
         )
 
     def log_callback(self, elevator_id: UUID | None = None) -> QDialog:
-        from app.ui.views.callback_form import CallbackForm
+        from app.ui.views.dialogs.log_callback import CallbackForm
 
         return self._open(CallbackForm(self.session, elevator_id or self.current_unit, self.window))

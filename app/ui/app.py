@@ -19,7 +19,7 @@ from app.ui.errors import ErrorPresenter, configure_logging
 from app.ui.main_window import MainWindow
 from app.ui.runtime import CoreRuntime, Progress
 from app.ui.session import Session
-from app.ui.views.profiles import ProfileDialog, actor_of
+from app.ui.views.dialogs.profile import ProfileDialog, actor_of
 
 log = logging.getLogger(__name__)
 

@@ -22,14 +22,15 @@ from app.services.context import Actor
 from app.ui.actions import Actions
 from app.ui.format import label
 from app.ui.session import Session
-from app.ui.views.audit import AuditView
-from app.ui.views.base import View
-from app.ui.views.dashboard import DashboardView
-from app.ui.views.draft_banner import DraftBanner
-from app.ui.views.fleet import FleetView
-from app.ui.views.lists import CallbacksView, ComplianceView
-from app.ui.views.profiles import ProfileDialog
-from app.ui.views.work import WorkView
+from app.ui.views.dialogs.profile import ProfileDialog
+from app.ui.views.screens.audit import AuditView
+from app.ui.views.screens.base import View
+from app.ui.views.screens.callbacks import CallbacksView
+from app.ui.views.screens.compliance import ComplianceView
+from app.ui.views.screens.dashboard import DashboardView
+from app.ui.views.screens.sites_and_units import FleetView
+from app.ui.views.screens.work import WorkView
+from app.ui.views.visit.draft_banner import DraftBanner
 
 SUPERVISOR_ONLY = frozenset({"Dashboard", "Compliance"})
 

@@ -36,13 +36,13 @@ from app.ui.errors import ErrorPresenter
 from app.ui.main_window import MainWindow
 from app.ui.runtime import CoreRuntime, Progress
 from app.ui.session import Session
-from app.ui.views.audit import AuditView
-from app.ui.views.callback_form import CallbackForm
-from app.ui.views.dashboard import DashboardView
-from app.ui.views.profiles import actor_of
-from app.ui.views.schedule_dialog import ScheduleDialog
-from app.ui.views.visit_form import VisitForm
-from app.ui.views.work import WorkView
+from app.ui.views.dialogs.log_callback import CallbackForm
+from app.ui.views.dialogs.profile import actor_of
+from app.ui.views.dialogs.schedule_visit import ScheduleDialog
+from app.ui.views.screens.audit import AuditView
+from app.ui.views.screens.dashboard import DashboardView
+from app.ui.views.screens.work import WorkView
+from app.ui.views.visit.form import VisitForm
 from app.ui.widgets.forms import find_data
 from app.ui.widgets.signature_pad import SignaturePad
 
@@ -154,10 +154,13 @@ def main() -> int:
     work = window.views["Work"]
     assert isinstance(work, WorkView)
     wait(app, lambda: work.proxy.rowCount() >= 3)
-    work.table.selectRow(next(
-        r for r in range(work.proxy.rowCount())
-        if work.proxy.row_object(r).visit.status is VisitStatus.IN_PROGRESS
-    ))  # fmt: skip
+    work.table.selectRow(
+        next(
+            r
+            for r in range(work.proxy.rowCount())
+            if work.proxy.row_object(r).visit.status is VisitStatus.IN_PROGRESS
+        )
+    )
     app.processEvents()
     save(window, "work.png")
 

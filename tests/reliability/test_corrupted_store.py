@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from app.demo.seeding import seed_events
 from app.domain.errors import StoreCorruptedError
 from app.store import Store, open_store
 from app.store.opening import wal_path
-from app.store.seeding import seed_events
 
 PAGE = 4096
 

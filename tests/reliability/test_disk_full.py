@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from app.demo.seeding import adopt_device, change_status, record, seed_context, seed_fleet
 from app.domain import payloads as p
 from app.domain.enums import ElevatorStatus
 from app.domain.errors import StoreFullError
 from app.services.context import ServiceContext
 from app.store import Store, open_store
-from app.store.seeding import adopt_device, change_status, record, seed_context, seed_fleet
 
 BIG = "x" * 40_000  # one contact name larger than the pages left
 

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
+from app.demo.seeding import seed_events
 from app.domain.errors import MigrationError
 from app.store import migrate, open_store
 from app.store.opening import check_file
-from app.store.seeding import seed_events
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -22,6 +22,13 @@ import traceback
 from pathlib import Path
 from uuid import UUID
 
+from app.demo.seeding import (
+    ACTIVE_STATES,
+    SeedIds,
+    adopt_device,
+    record,
+    seed_context,
+)
 from app.domain import payloads as p
 from app.domain.enums import ElevatorStatus
 from app.domain.events import NewEvent
@@ -30,13 +37,6 @@ from app.services.context import ServiceContext
 from app.services.ports import UnitOfWork
 from app.services.recorder import execute
 from app.store import open_store
-from app.store.seeding import (
-    ACTIVE_STATES,
-    SeedIds,
-    adopt_device,
-    record,
-    seed_context,
-)
 
 SEED = 1
 """Every writer is the same device (same key), continuing one chain across kills."""

@@ -9,6 +9,7 @@ from uuid import UUID
 from app.audit.bundle import build_bundle
 from app.audit.chain import ChainReport, ChainVerifier, StaticDeviceKeys, StoredEvent
 from app.audit.envelope import SealedEvent, format_timestamp
+from app.compute import BackgroundCompute
 from app.domain.checklists import TemplateCatalog
 from app.domain.events import Event
 from app.services.context import Actor, ServiceContext
@@ -27,7 +28,9 @@ class FakeBackend:
         self.verify_delay = verify_delay
         self.closed = False
         self.snapshots = MemorySnapshotStore()
-        self._figures = FleetFigures(fleet.store.unit_of_work, self.snapshots)
+        self._figures = FleetFigures(
+            fleet.store.unit_of_work, self.snapshots, runner=BackgroundCompute()
+        )
 
     @property
     def store_label(self) -> str:
@@ -75,10 +78,13 @@ class FakeBackend:
         for s in picked:
             last[s.device_id] = max(last.get(s.device_id, 0), s.device_seq)
         links = {
-            device: [(s.device_seq, s.prev_hash, s.hash) for s in sealed
-                     if s.device_id == device and s.device_seq <= seq]
+            device: [
+                (s.device_seq, s.prev_hash, s.hash)
+                for s in sealed
+                if s.device_id == device and s.device_seq <= seq
+            ]
             for device, seq in last.items()
-        }  # fmt: skip
+        }
         data = build_bundle(
             subject={"entity_type": "elevator", "entity_id": str(unit_id)},
             events=picked,
@@ -96,6 +102,11 @@ class FakeBackend:
 def _stored(s: SealedEvent) -> StoredEvent:
     body = s.body
     return StoredEvent(
-        str(body.event_id), str(body.device_id), body.device_seq, body.prev_hash, s.hash,
-        s.signature, s.canonical,
-    )  # fmt: skip
+        str(body.event_id),
+        str(body.device_id),
+        body.device_seq,
+        body.prev_hash,
+        s.hash,
+        s.signature,
+        s.canonical,
+    )

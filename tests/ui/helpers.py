@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from app.domain.enums import ItemKind
-from app.ui.views.checklist_panel import ChecklistPanel
+from app.ui.views.visit.checklist import ChecklistPanel
 
 
 def _mouse(widget: QWidget, kind: QEvent.Type, x: float, y: float, buttons: Qt.MouseButton) -> None:

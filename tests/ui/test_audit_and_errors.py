@@ -12,7 +12,7 @@ from app.audit.errors import ChainBroken
 from app.domain.errors import ValidationError
 from app.ui.errors import ErrorReport, describe_error
 from app.ui.main_window import MainWindow
-from app.ui.views.audit import AuditView
+from app.ui.views.screens.audit import AuditView
 from tests.ui.factories import Fleet
 from tests.ui.fake_backend import FakeBackend
 

@@ -11,11 +11,11 @@ from pytestqt.qtbot import QtBot
 from app.domain.enums import ElevatorStatus, IncidentStatus, VisitStatus, VisitType
 from app.ui.main_window import MainWindow
 from app.ui.session import Session
-from app.ui.views.close_callback import CloseCallbackDialog
-from app.ui.views.lists import CallbacksView
-from app.ui.views.schedule_dialog import ScheduleDialog
-from app.ui.views.visit_form import VisitForm
-from app.ui.views.work import WorkView
+from app.ui.views.dialogs.close_callback import CloseCallbackDialog
+from app.ui.views.dialogs.schedule_visit import ScheduleDialog
+from app.ui.views.screens.callbacks import CallbacksView
+from app.ui.views.screens.work import WorkView
+from app.ui.views.visit.form import VisitForm
 from app.ui.widgets.forms import find_data
 from tests.ui.factories import TECHNICIAN, Fleet
 from tests.ui.helpers import answer_checklist, draw_signature, tick
@@ -40,8 +40,12 @@ def test_attending_a_callback_links_the_visit_and_the_unit_page_closes_it(
     assert isinstance(view, CallbacksView)
     qtbot.waitUntil(lambda: view.proxy.rowCount() > 0, timeout=5000)
     rows = range(view.proxy.rowCount())
-    row = next(r for r in rows if view.unit_of(view.proxy.row_object(r)).elevator_id  # type: ignore[union-attr]
-               == fleet.units[DOWN])  # fmt: skip
+    row = next(
+        r
+        for r in rows
+        if view.unit_of(view.proxy.row_object(r)).elevator_id  # type: ignore[union-attr]
+        == fleet.units[DOWN]
+    )
     view.table.selectRow(row)
     incident = view.selected_incident()
     assert incident is not None

@@ -17,9 +17,9 @@ from app.domain.work import Visit
 from app.services.visits import cancel_visit
 from app.ui.errors import ErrorReport
 from app.ui.main_window import MainWindow
-from app.ui.views.status_dialog import AddendumDialog
-from app.ui.views.visit_form import VisitForm
-from app.ui.views.work import WorkView
+from app.ui.views.dialogs.status_and_addendum import AddendumDialog
+from app.ui.views.screens.work import WorkView
+from app.ui.views.visit.form import VisitForm
 from tests.ui.factories import PNG_1PX, Fleet
 from tests.ui.helpers import answer_checklist, draw_signature, tick
 

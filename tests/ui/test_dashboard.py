@@ -14,7 +14,7 @@ from app.domain.enums import ElevatorStatus, Manufacturer
 from app.services.sites import update_site
 from app.ui.main_window import MainWindow
 from app.ui.runtime import CoreRuntime, Progress
-from app.ui.views.dashboard import DashboardView
+from app.ui.views.screens.dashboard import DashboardView
 from tests.ui.factories import SUPERVISOR, Fleet
 
 

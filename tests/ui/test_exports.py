@@ -13,7 +13,7 @@ from app.audit.bundle import verify_bundle
 from app.services.reports import CALLBACK_COLUMNS, VISIT_COLUMNS
 from app.ui.exports import Exporter
 from app.ui.main_window import MainWindow
-from app.ui.views.audit import AuditView
+from app.ui.views.screens.audit import AuditView
 from tests.ui.factories import Fleet
 
 UNIT = "Harbour View/L1"

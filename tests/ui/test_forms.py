@@ -8,10 +8,10 @@ from pytestqt.qtbot import QtBot
 
 from app.domain.enums import ElevatorStatus, VisitStatus
 from app.ui.main_window import MainWindow
-from app.ui.views.callback_form import CallbackForm
-from app.ui.views.close_callback import CloseCallbackDialog
-from app.ui.views.lists import CallbacksView
-from app.ui.views.status_dialog import AddendumDialog, StatusDialog
+from app.ui.views.dialogs.close_callback import CloseCallbackDialog
+from app.ui.views.dialogs.log_callback import CallbackForm
+from app.ui.views.dialogs.status_and_addendum import AddendumDialog, StatusDialog
+from app.ui.views.screens.callbacks import CallbacksView
 from tests.ui.factories import Fleet
 from tests.ui.helpers import tick
 

@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from app.ui.main_window import MainWindow
-from app.ui.views.callback_form import CallbackForm
-from app.ui.views.visit_form import VisitForm
+from app.ui.views.dialogs.log_callback import CallbackForm
+from app.ui.views.visit.form import VisitForm
 from tests.ui.factories import Fleet
 
 SMALL_SCREEN = (1366, 768)

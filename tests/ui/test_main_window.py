@@ -10,7 +10,7 @@ from app.domain.compliance import ComplianceItem, ComplianceStatus
 from app.services.queries import ComplianceRow
 from app.ui.main_window import MainWindow
 from app.ui.session import Session
-from app.ui.views.lists import ComplianceView
+from app.ui.views.screens.compliance import ComplianceView
 from tests.ui.factories import TECHNICIAN, Fleet
 
 

@@ -11,7 +11,7 @@ from app.services import queries as q
 from app.ui.format import STATUS_COLORS, duration, label
 from app.ui.models.records import CallbackLine, CallbackTableModel, FleetTableModel
 from app.ui.models.table import ROW_ROLE, RowFilterProxy
-from app.ui.views.base import make_table
+from app.ui.views.screens.base import make_table
 from tests.ui.factories import seed_fleet
 
 NOW = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)

@@ -23,11 +23,11 @@ from app.ui.errors import ErrorPresenter
 from app.ui.main_window import MainWindow
 from app.ui.runtime import CoreRuntime, Progress
 from app.ui.session import Session
-from app.ui.views.audit import AuditView
-from app.ui.views.dashboard import DashboardView, tile_texts
-from app.ui.views.lists import ListView
-from app.ui.views.profiles import actor_of
-from app.ui.views.visit_form import VisitForm
+from app.ui.views.dialogs.profile import actor_of
+from app.ui.views.screens.audit import AuditView
+from app.ui.views.screens.dashboard import DashboardView, tile_texts
+from app.ui.views.screens.list_base import ListView
+from app.ui.views.visit.form import VisitForm
 from tests.ui.conftest import FixedClock
 from tests.ui.helpers import answer_checklist, draw_signature
 

@@ -15,7 +15,7 @@ from app.ui.errors import ErrorReport
 from app.ui.main_window import MainWindow
 from app.ui.runtime import CoreRuntime
 from app.ui.session import Session
-from app.ui.views.visit_form import VisitForm
+from app.ui.views.visit.form import VisitForm
 from tests.ui.conftest import make_session
 from tests.ui.factories import PNG_1PX, TECHNICIAN, Fleet
 from tests.ui.helpers import answer_checklist, draw_signature, tick

@@ -28,8 +28,11 @@ _POSITIVE = {
 def _check_certificate(cert: Certificate | None) -> None:
     if cert is None:
         return
-    require_text(cert.number, "The certificate number is required.", hint="Copy it from the "
-                 "certificate of operation posted in the car.")  # fmt: skip
+    require_text(
+        cert.number,
+        "The certificate number is required.",
+        hint="Copy it from the certificate of operation posted in the car.",
+    )
     if cert.expires_on <= cert.issued_on:
         raise FormError(
             f"The certificate expires on {cert.expires_on}, which is not after it was issued "

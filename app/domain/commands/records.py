@@ -60,19 +60,22 @@ def check_callback(
     if persons_trapped < 0:
         raise FormError("Persons trapped cannot be negative.", field="persons_trapped")
     if entrapment and persons_trapped < 1:
-        raise FormError("An entrapment needs the number of persons trapped (at least 1).",
-                        field="persons_trapped")  # fmt: skip
+        raise FormError(
+            "An entrapment needs the number of persons trapped (at least 1).",
+            field="persons_trapped",
+        )
     if persons_trapped and not entrapment:
-        raise FormError("Persons trapped is set but entrapment is not ticked.",
-                        field="entrapment")  # fmt: skip
+        raise FormError("Persons trapped is set but entrapment is not ticked.", field="entrapment")
     if release_at is not None and not entrapment:
         raise FormError("A release time only applies to an entrapment.", field="release_at")
     if excluded_from_kpi and exclusion_reason is None:
-        raise FormError("Choose why the callback is excluded from the KPIs.",
-                        field="exclusion_reason")  # fmt: skip
+        raise FormError(
+            "Choose why the callback is excluded from the KPIs.", field="exclusion_reason"
+        )
     if exclusion_reason is not None and not excluded_from_kpi:
-        raise FormError("An exclusion reason needs 'excluded from KPIs' ticked.",
-                        field="excluded_from_kpi")  # fmt: skip
+        raise FormError(
+            "An exclusion reason needs 'excluded from KPIs' ticked.", field="excluded_from_kpi"
+        )
 
 
 class OpenIncident(Command):
@@ -141,8 +144,9 @@ class CloseIncident(Command):
     @model_validator(mode="after")
     def _back_in_service(self) -> Self:
         if self.back_in_service_at is not None and not self.back_in_service:
-            raise FormError("A back-in-service time needs 'back in service' ticked.",
-                            field="back_in_service")  # fmt: skip
+            raise FormError(
+                "A back-in-service time needs 'back in service' ticked.", field="back_in_service"
+            )
         return self
 
 
@@ -169,6 +173,9 @@ class RecordInspection(Command):
         if self.result is not InspectionResult.PASSED and not defects:
             raise FormError("List the defects the inspector found.", field="defects")
         if self.next_due is not None and self.next_due <= self.performed_on:
-            raise FormError(f"The next due date {self.next_due} is not after the inspection "
-                            f"({self.performed_on}).", field="next_due")  # fmt: skip
+            raise FormError(
+                f"The next due date {self.next_due} is not after the inspection "
+                f"({self.performed_on}).",
+                field="next_due",
+            )
         return self

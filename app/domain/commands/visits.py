@@ -101,8 +101,12 @@ class AddPart(Command):
     def part(self) -> PartUsed:
         """The part as recorded on the visit."""
         serials = tuple(s for s in self.serials if s)
-        return PartUsed(part_number=self.part_number, description=self.description,
-                        quantity=self.quantity, serials=serials)  # fmt: skip
+        return PartUsed(
+            part_number=self.part_number,
+            description=self.description,
+            quantity=self.quantity,
+            serials=serials,
+        )
 
 
 class AddNote(Command):
@@ -215,8 +219,7 @@ class RecordVisit(Command):
         seen: set[str] = set()
         for answer in self.items:
             if answer.key in seen:
-                raise FormError(f"Checklist item '{answer.key}' is answered twice.",
-                                field="items")  # fmt: skip
+                raise FormError(f"Checklist item '{answer.key}' is answered twice.", field="items")
             seen.add(answer.key)
         if self.template_version is not None and self.template_id is None:
             raise FormError("Choose the checklist template.", field="template_id")
@@ -225,12 +228,12 @@ class RecordVisit(Command):
         if self.lock and not self.complete:
             raise FormError("Only a completed visit can be locked.", field="lock")
         if self.complete and self.departed_at is None:
-            raise FormError("Enter the departure time to complete the visit.",
-                            field="departed_at")  # fmt: skip
+            raise FormError("Enter the departure time to complete the visit.", field="departed_at")
         for part in self.parts:
             if not part.part_number.strip() or part.quantity < 1:
-                raise FormError("Every part needs a part number and a quantity of at least 1.",
-                                field="parts")  # fmt: skip
+                raise FormError(
+                    "Every part needs a part number and a quantity of at least 1.", field="parts"
+                )
         if any(not note for note in self.notes):
             raise FormError("A note is empty.", field="notes", hint="Remove it or write it.")
         return self

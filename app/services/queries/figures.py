@@ -4,24 +4,23 @@
 dashboard and the unit list from the newest ``FleetSnapshot`` it knows (in memory, else the one
 saved in the store's ``SnapshotStore``), at once, marked stale when events were recorded since;
 and it recomputes one on request. After a few changes on the same day (a visit saved, a callback
-logged), only the units they touch are computed again (``changed_units``); otherwise every
-unit's record is read on the loop (one query per kind), the calculations run on a background
-thread so the loop keeps serving other work, and callers asking for the same recompute share it.
-A filter of units is then a re-aggregation of the snapshot (``dashboard.board``), never a
+logged), only the units they touch are computed again (``changes.changed_units``); otherwise
+every unit's record is read on the loop (one query per kind), the calculations run on the
+``ComputeRunner`` the composition root hands in (``app.compute.BackgroundCompute``: a background
+thread, so the loop keeps serving other work), and callers asking for the same recompute share
+it. A filter of units is then a re-aggregation of the snapshot (``dashboard.board``), never a
 recompute.
 """
 
 from __future__ import annotations
 
 import asyncio
-import gc
-import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager, nullcontext, suppress
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
-from typing import Final, Protocol
+from typing import Final
 from uuid import UUID
 
 from app.domain.compliance import (
@@ -35,16 +34,15 @@ from app.domain.entities import ComplianceSettings, Elevator
 from app.domain.errors import SiteSyncError
 from app.domain.figures import MetricTally
 from app.domain.health import health_score
-from app.domain.metrics import UnitRecord
-from app.domain.payloads import (
-    DeficiencyOpened,
-    ElevatorRegistered,
-    IncidentOpened,
-    InspectionRecorded,
-    UserRegistered,
-    VisitStarted,
+from app.services.ports import (
+    ComputeRunner,
+    LogMark,
+    SnapshotStore,
+    UnitOfWork,
+    UnitOfWorkFactory,
+    UnitSpan,
 )
-from app.services.ports import LogMark, SnapshotStore, UnitOfWork, UnitOfWorkFactory, UnitSpan
+from app.services.queries.changes import changed_units
 from app.services.queries.codec import SnapshotUnreadable, decode_snapshot, encode_snapshot
 from app.services.queries.dashboard import Dashboard, DashboardFilter, board
 from app.services.queries.fleet import (
@@ -86,9 +84,12 @@ class FleetFigures:
         saved: SnapshotStore | None = None,
         *,
         settings: ComplianceSettings | None = None,
+        runner: ComputeRunner | None = None,
     ) -> None:
         self._uow = uow_factory
         self._saved = saved
+        self._runner: ComputeRunner = runner or InlineCompute()
+        """Where the calculations run: the composition root hands in a background runner."""
         self.settings = settings or ComplianceSettings()
         self._memo: FleetSnapshot | None = None
         self._loading: asyncio.Task[None] | None = None
@@ -171,13 +172,13 @@ class FleetFigures:
         async with self._uow() as uow:
             units = [u for u in await uow.elevators.list_all() if u.active]
         items: list[ComplianceItem] = []
-        with collector_paused():
+        with self._runner.bulk():
             for span, chosen in fleet_parts(units, FLEET_PART):
                 async with self._uow() as uow:
                     records = await read_records(uow, chosen, span, full=False)
                 work = partial(fleet_compliance_items, records, today=today, settings=self.settings)
                 del records
-                found = await off_loop(work)
+                found = await self._runner.run(work)
                 items += (i for i in found if everything or i.status is not ComplianceStatus.OK)
         items.sort(key=due_order)
         return [
@@ -233,7 +234,7 @@ class FleetFigures:
         updated = await self._update(today, wanted)
         if updated is not None:
             return updated
-        with collector_paused():
+        with self._runner.bulk():
             snapshot = await self._derive(today, wanted)  # the records are gone on return
         self.computed += 1
         if self._keep(snapshot) is snapshot:
@@ -288,15 +289,16 @@ class FleetFigures:
             periods = [p for p in wanted if p not in base.tallies]
         else:
             keep, periods = None, list(wanted)
-        work = partial(compute_part, today=today, settings=settings, periods=periods,
-                       figures=keep is None)  # fmt: skip
+        work = partial(
+            compute_part, today=today, settings=settings, periods=periods, figures=keep is None
+        )
         parts: list[FleetPart] = []
         for span, chosen in fleet_parts(units, FLEET_PART):
             async with self._uow() as uow:
                 records = await read_records(uow, chosen, span)
             fleet = [FleetData(records, names.sites, names.customers)]
             del records  # handed over whole: the thread frees it a unit at a time
-            parts.append(await off_loop(partial(_consume, fleet, work)))
+            parts.append(await self._runner.run(partial(_consume, fleet, work)))
         order = [u.id for u in units]
         if keep is not None:
             return keep.with_tallies(assemble(parts, order)[1])
@@ -321,9 +323,9 @@ class FleetFigures:
             if data is None:
                 return
             # a small fleet's figures decode into few objects: no pause, no catching up after
-            pause = collector_paused() if len(data) > LARGE_SNAPSHOT else nullcontext()
+            pause = self._runner.bulk() if len(data) > LARGE_SNAPSHOT else nullcontext()
             with pause:
-                snapshot = await off_loop(partial(decode_snapshot, data))
+                snapshot = await self._runner.run(partial(decode_snapshot, data))
         except (SiteSyncError, SnapshotUnreadable) as exc:
             self.load_error = exc
             return
@@ -335,7 +337,7 @@ class FleetFigures:
         if self._saved is None:
             return
         try:
-            data = await off_loop(partial(encode_snapshot, snapshot))
+            data = await self._runner.run(partial(encode_snapshot, snapshot))
             await self._saved.save_snapshot(SNAPSHOT_NAME, data)
             self._saved_at = (snapshot.mark, snapshot.today)
         except SiteSyncError as exc:
@@ -347,59 +349,6 @@ FLEET_PART: Final = 500
 
 LARGE_SNAPSHOT: Final = 1_000_000
 """Bytes of saved figures (about 2,000 units) above which decoding them pauses the collector."""
-
-UPDATE_LIMIT: Final = 500
-"""Entities changed since the figures at hand up to which only their units are recomputed."""
-
-
-async def changed_units(
-    uow: UnitOfWork, base: FleetSnapshot, mark: LogMark
-) -> dict[UUID, UnitRecord | None] | None:
-    """The current record of every unit whose events came after ``base`` (None: no longer
-    active), or None if the whole fleet must be computed again: too many changes, a customer
-    or site changed (names, the set of units), or a unit new to the fleet."""
-    changed = await uow.events.changed_since(base.mark, UPDATE_LIMIT)
-    if changed is None:
-        return None
-    repos: dict[str, _UnitRecords] = {
-        VisitStarted.ENTITY: uow.visits,
-        IncidentOpened.ENTITY: uow.incidents,
-        DeficiencyOpened.ENTITY: uow.deficiencies,
-        InspectionRecorded.ENTITY: uow.inspections,
-    }
-    unit_ids: set[UUID] = set()
-    for kind, entity_id in changed:
-        if kind == UserRegistered.ENTITY:
-            continue  # people's names are not part of the figures
-        if kind == ElevatorRegistered.ENTITY:
-            unit_ids.add(entity_id)
-            continue
-        repo = repos.get(kind)
-        item = await repo.get(entity_id) if repo is not None else None
-        if item is None:
-            return None
-        unit_ids.add(item.elevator_id)
-    known = {u.row.elevator_id for u in base.units}
-    records: dict[UUID, UnitRecord | None] = {}
-    for unit_id in unit_ids:
-        unit = await uow.elevators.get(unit_id)
-        if unit is None or not unit.active:
-            if unit_id in known:
-                records[unit_id] = None
-            continue
-        if unit_id not in known:
-            return None
-        records[unit_id] = await load_unit_record(uow, unit)
-    return records
-
-
-class _UnitRecords(Protocol):
-    async def get(self, entity_id: UUID) -> _OfUnit | None: ...
-
-
-class _OfUnit(Protocol):
-    @property
-    def elevator_id(self) -> UUID: ...
 
 
 def _consume[T](fleet: list[FleetData], work: Callable[[FleetData], T]) -> T:
@@ -439,69 +388,12 @@ def _stand_in(
     return tallies[max(same, key=lambda p: p.end)] if same else None
 
 
-class _Collector:
-    """How many ``collector_paused`` blocks are open (the collector is one per process)."""
+class InlineCompute:
+    """A ``ComputeRunner`` that runs the work in place, on the caller's loop (no threads, the
+    collector left alone): enough for a small store, and for tests of what is computed."""
 
-    pauses = 0
-    resume = False
-    """Whether the collector was running when the first pause began (and so runs again)."""
-    lock = threading.Lock()
+    async def run[T](self, work: Callable[[], T]) -> T:
+        return work()
 
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a fleet is read and computed.
-
-    Reading 10,000 units builds about a million objects, and each full collection meanwhile
-    walks all of them holding the GIL: 0.2-0.6 s at a time, during which the Qt thread cannot
-    run (the window freezes). They are plain values without reference cycles, freed by
-    reference counting either way; the collector resumes when the last pause ends, and
-    catches up at once: while the screen waits for the figures, rather than in the middle of
-    the user's next sort. What survives that collection (the figures, the app itself) is then
-    frozen (``gc.freeze``): later automatic collections skip it, so none of them walks the
-    whole heap again until the next pause, which unfreezes it first.
-    """
-    with _Collector.lock:
-        _Collector.pauses += 1
-        if _Collector.pauses == 1:
-            _Collector.resume = gc.isenabled()
-            gc.disable()
-    try:
-        yield
-    finally:
-        with _Collector.lock:
-            _Collector.pauses -= 1
-            resume = _Collector.pauses == 0 and _Collector.resume
-            if resume:
-                gc.enable()
-        if resume:
-            gc.unfreeze()  # what an earlier pause froze is looked at again (cycles freed)
-            gc.collect()  # catch up now, not in the middle of the user's next click
-            gc.freeze()
-
-
-async def off_loop[T](work: Callable[[], T]) -> T:
-    """Run CPU-bound ``work`` on a daemon thread, so the loop serves other jobs meanwhile.
-
-    A daemon thread rather than the loop's executor: quitting the app does not wait for a
-    computation nobody needs any more.
-    """
-    loop = asyncio.get_running_loop()
-    done: asyncio.Future[T] = loop.create_future()
-
-    def settle(outcome: Callable[[], None]) -> None:
-        if not done.cancelled():
-            outcome()
-
-    def run() -> None:
-        try:
-            result = work()
-        except BaseException as exc:
-            outcome = partial(done.set_exception, exc)
-        else:
-            outcome = partial(done.set_result, result)
-        with suppress(RuntimeError):  # the loop has closed meanwhile: nobody is waiting
-            loop.call_soon_threadsafe(settle, outcome)
-
-    threading.Thread(target=run, name="sitesync-figures", daemon=True).start()
-    return await done
+    def bulk(self) -> AbstractContextManager[None]:
+        return nullcontext()

@@ -166,7 +166,13 @@ async def fleet(
 def matches(row: FleetRow, text: str) -> bool:
     """Whether every word of ``text`` appears in the unit's number, names, serial or make."""
     haystack = " ".join(
-        (row.unit_number, row.site_name, row.customer_name, row.serial_number or "",
-         row.manufacturer.value, row.model or "")
-    ).casefold()  # fmt: skip
+        (
+            row.unit_number,
+            row.site_name,
+            row.customer_name,
+            row.serial_number or "",
+            row.manufacturer.value,
+            row.model or "",
+        )
+    ).casefold()
     return all(word in haystack for word in text.casefold().split())

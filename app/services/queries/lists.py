@@ -65,8 +65,9 @@ async def unit_detail(
         customer = await uow.customers.get(site.customer_id)
         record = await load_unit_record(uow, unit)
         names = {u.id: u.display_name for u in await uow.users.list_all()}
-    items = unit_compliance_items(unit, record.visits, record.inspections, today=today,
-                                  settings=rules)  # fmt: skip
+    items = unit_compliance_items(
+        unit, record.visits, record.inspections, today=today, settings=rules
+    )
     open_incidents = tuple(i for i in record.incidents if i.status is IncidentStatus.OPEN)
     health = health_score(record, today=today, settings=rules)
     visits = tuple(v for v in record.visits if isinstance(v, Visit))

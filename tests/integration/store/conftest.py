@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from app.demo.seeding import adopt_device, seed_context
 from app.services.context import ServiceContext
 from app.store import Store, open_store
-from app.store.seeding import adopt_device, seed_context
 
 
 @pytest.fixture

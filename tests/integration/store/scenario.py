@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from uuid import UUID
 
+from app.demo.seeding import change_status, record
 from app.domain import payloads as p
 from app.domain.entities import Certificate
 from app.domain.enums import (
@@ -25,7 +26,6 @@ from app.domain.enums import (
 )
 from app.domain.work import PartUsed
 from app.services.context import ServiceContext
-from app.store.seeding import change_status, record
 
 
 @dataclass(frozen=True, slots=True)

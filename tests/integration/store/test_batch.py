@@ -5,13 +5,13 @@ from dataclasses import replace
 
 import pytest
 
+from app.demo.seeding import change_status, record, seed_fleet
 from app.domain import payloads as p
 from app.domain.enums import ElevatorStatus
 from app.domain.events import NewEvent
 from app.services.context import ServiceContext
 from app.services.recorder import record as record_events
 from app.store import Store
-from app.store.seeding import change_status, record, seed_fleet
 
 
 class Boom(Exception):

@@ -13,6 +13,7 @@ from uuid import UUID
 import pytest
 
 from app.bootstrap import create_demo_store, open_workspace
+from app.demo.seeding import record
 from app.domain import payloads as p
 from app.domain.commands import OpenDeficiency
 from app.domain.enums import DeficiencySeverity, ElevatorStatus, VisitStatus
@@ -30,7 +31,6 @@ from app.services.queries import (
     trailing_period,
 )
 from app.store import Store, open_store, uow
-from app.store.seeding import record
 from tests.integration.store.scenario import record_everything
 
 KINDS = ("status_history", "visits", "incidents", "inspections", "deficiencies")

@@ -15,13 +15,13 @@ from app.audit.envelope import (
     seal,
 )
 from app.audit.signing import Ed25519Signer
+from app.demo.seeding import change_status, seed_fleet
 from app.domain import payloads as p
 from app.domain.enums import ElevatorStatus
 from app.domain.errors import ConflictError
 from app.services.context import ServiceContext
 from app.store import Store
 from app.store.eventlog import decode_event
-from app.store.seeding import change_status, seed_fleet
 
 OTHER = Ed25519Signer(bytes(range(32)))
 OTHER_DEVICE = UUID("0190a000-0000-7000-8000-0000000000ee")

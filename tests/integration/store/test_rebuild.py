@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import text
 
 from app.audit.envelope import genesis_hash
+from app.demo.seeding import change_status, seed_fleet
 from app.domain import reducers
 from app.domain.enums import ElevatorStatus
 from app.services.context import ServiceContext
@@ -13,7 +14,6 @@ from app.services.recorder import apply_event
 from app.store import Store, rebuild
 from app.store.eventlog import decode_event
 from app.store.schema import Base
-from app.store.seeding import change_status, seed_fleet
 from tests.integration.store.scenario import Scenario, record_everything
 from tests.integration.store.test_event_log import OTHER_DEVICE, foreign
 

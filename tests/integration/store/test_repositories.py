@@ -6,12 +6,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app.demo.seeding import record
 from app.domain import payloads as p
 from app.domain.enums import ElevatorStatus
 from app.services.context import ServiceContext
 from app.store import Store, open_store
 from app.store.projections import ElevatorRow, IncidentRow, InspectionRow, VisitRow
-from app.store.seeding import record
 from tests.integration.store.scenario import Scenario, record_everything
 
 

@@ -3,9 +3,9 @@
 from pathlib import Path
 
 from app.audit.chain import StaticDeviceKeys, verify_events
+from app.demo.seeding import change_status, seed_events
 from app.domain.enums import ElevatorStatus
 from app.store import open_store
-from app.store.seeding import change_status, seed_events
 
 
 async def hashes_of_a_seeded_store(path: Path) -> list[str]:

@@ -4,6 +4,7 @@ import asyncio
 
 import pytest
 
+from app.demo.seeding import change_status, record, seed_fleet
 from app.domain import payloads as p
 from app.domain.enums import ElevatorStatus
 from app.domain.events import NewEvent
@@ -11,7 +12,6 @@ from app.services.context import ServiceContext
 from app.services.ports import UnitOfWorkFactory
 from app.services.recorder import record as record_events
 from app.store import Store, open_store
-from app.store.seeding import change_status, record, seed_fleet
 
 
 class Boom(Exception):

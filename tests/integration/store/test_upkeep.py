@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from app.demo.seeding import seed_fleet
 from app.services.context import ServiceContext
 from app.store import Store, database
 from app.store.opening import read_only_uri, wal_path
-from app.store.seeding import seed_fleet
 
 
 def events_in_the_file_alone(path: Path) -> int:

@@ -7,8 +7,8 @@ from uuid import UUID
 
 import pytest
 
+from app.demo import generate_demo
 from app.domain.entities import Customer
-from app.services.demo import generate_demo
 from app.services.ports import LogMark
 from tests.fakes import (
     FixedClock,

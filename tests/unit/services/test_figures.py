@@ -12,6 +12,8 @@ from uuid import UUID
 
 import pytest
 
+from app.compute import BackgroundCompute
+from app.demo import generate_demo
 from app.domain.commands import ChangeElevatorStatus, OpenIncident, UpdateSite
 from app.domain.compliance import ComplianceRule, ComplianceStatus, fleet_compliance_items
 from app.domain.downtime import Period
@@ -21,7 +23,6 @@ from app.domain.errors import StoreError
 from app.domain.figures import MetricFigures
 from app.domain.metrics import UnitRecord, fleet_metrics
 from app.services import queries as q
-from app.services.demo import generate_demo
 from app.services.elevators import change_elevator_status
 from app.services.incidents import open_incident
 from app.services.ports import LogMark
@@ -43,6 +44,8 @@ AS_OF = date(2026, 11, 26)
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 SETTINGS = ComplianceSettings()
 YEAR = q.trailing_period(AS_OF, 365)
+RUNNER = BackgroundCompute()
+"""As the composition root builds the figures: computed on a daemon thread, collector paused."""
 
 
 async def _call_out(store: InMemoryStore, elevator_id: UUID, trouble: str) -> None:
@@ -140,10 +143,11 @@ async def test_the_dashboard_adds_up_to_what_the_domain_computes(
     ]
     items = fleet_compliance_items(records, today=AS_OF, settings=SETTINGS)
     overdue = [
-        i for i in items
-        if i.late and (i.rule is not ComplianceRule.CERTIFICATE
-                       or i.status is ComplianceStatus.OVERDUE)
-    ]  # fmt: skip
+        i
+        for i in items
+        if i.late
+        and (i.rule is not ComplianceRule.CERTIFICATE or i.status is ComplianceStatus.OVERDUE)
+    ]
     assert [c.item for c in board.overdue] == overdue
     assert all(0 <= c.days_left <= 60 for c in board.expiring)
     assert board.lowest_health == tuple(sorted(admitted, key=lambda r: (r.health, r.title))[:10])
@@ -162,7 +166,7 @@ async def test_a_snapshot_survives_encoding_exactly(demo: InMemoryStore) -> None
 
 async def test_figures_are_computed_once_then_kept_and_saved(demo: InMemoryStore) -> None:
     saved = MemorySnapshotStore()
-    figures = q.FleetFigures(demo.unit_of_work, saved)
+    figures = q.FleetFigures(demo.unit_of_work, saved, runner=RUNNER)
     assert await figures.dashboard(q.DashboardFilter(YEAR), now=NOW, wait=False) is None
     first = await figures.dashboard(q.DashboardFilter(YEAR), now=NOW)
     assert first is not None
@@ -179,7 +183,7 @@ async def test_figures_are_computed_once_then_kept_and_saved(demo: InMemoryStore
     assert listed is not None
     assert list(listed.rows) == list(first.rows)
 
-    later = q.FleetFigures(demo.unit_of_work, saved)  # the next session, same store
+    later = q.FleetFigures(demo.unit_of_work, saved, runner=RUNNER)  # the next session, same store
     shown = await later.dashboard(q.DashboardFilter(YEAR), now=NOW, wait=False)
     assert shown == first
     assert later.computed == 0
@@ -189,7 +193,7 @@ async def test_a_new_event_is_shown_at_once_and_a_site_change_after_a_recompute(
     demo: InMemoryStore,
 ) -> None:
     store, saved = _copy(demo), MemorySnapshotStore()
-    figures = q.FleetFigures(store.unit_of_work, saved)
+    figures = q.FleetFigures(store.unit_of_work, saved, runner=RUNNER)
     chosen = q.DashboardFilter(YEAR)
     before = await figures.dashboard(chosen, now=NOW)
     assert before is not None
@@ -204,7 +208,10 @@ async def test_a_new_event_is_shown_at_once_and_a_site_change_after_a_recompute(
     await figures.flush()
     await figures.flush()
     assert saved.saves == 2
-    assert await q.FleetFigures(store.unit_of_work, saved).dashboard(chosen, now=NOW) == current
+    assert (
+        await q.FleetFigures(store.unit_of_work, saved, runner=RUNNER).dashboard(chosen, now=NOW)
+        == current
+    )
 
     site_id = before.rows[0].site_id
     await update_site(UpdateSite(site_id=site_id, name="Renamed House"), ctx=_context(store))
@@ -235,7 +242,7 @@ async def test_a_fleet_computed_in_parts_adds_up_exactly_as_in_one(
     demo: InMemoryStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(figures_module, "FLEET_PART", 7)  # 30 units: parts of 7, 7, 7, 7, 2
-    figures = q.FleetFigures(demo.unit_of_work)
+    figures = q.FleetFigures(demo.unit_of_work, runner=RUNNER)
     month, quarter = q.trailing_period(AS_OF, 30), q.trailing_period(AS_OF, 90)
     assert await figures.current(today=AS_OF, periods=[YEAR, month]) == await _from_scratch(
         demo, [YEAR, month]
@@ -249,7 +256,7 @@ async def test_compliance_read_in_parts_lists_every_item_the_domain_finds(
     demo: InMemoryStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(figures_module, "FLEET_PART", 7)
-    rows = await q.FleetFigures(demo.unit_of_work).compliance(today=AS_OF)
+    rows = await q.FleetFigures(demo.unit_of_work, runner=RUNNER).compliance(today=AS_OF)
     data = await q.load_fleet(demo.unit_of_work)
     expected = fleet_compliance_items(data.records, today=AS_OF, settings=SETTINGS)
     assert [r.item for r in rows] == expected
@@ -259,7 +266,7 @@ async def test_compliance_read_in_parts_lists_every_item_the_domain_finds(
 
 async def test_changes_to_a_few_units_recompute_only_them_exactly(demo: InMemoryStore) -> None:
     store = _copy(demo)
-    figures = q.FleetFigures(store.unit_of_work, MemorySnapshotStore())
+    figures = q.FleetFigures(store.unit_of_work, MemorySnapshotStore(), runner=RUNNER)
     month = q.trailing_period(AS_OF, 30)
     before = await figures.current(today=AS_OF, periods=[YEAR, month])
     first, second, third = (r.elevator_id for r in before.rows()[:3])
@@ -284,7 +291,7 @@ async def test_a_site_change_or_a_foreign_mark_recomputes_the_whole_fleet(
     demo: InMemoryStore,
 ) -> None:
     store = _copy(demo)
-    figures = q.FleetFigures(store.unit_of_work, MemorySnapshotStore())
+    figures = q.FleetFigures(store.unit_of_work, MemorySnapshotStore(), runner=RUNNER)
     before = await figures.current(today=AS_OF, periods=[YEAR])
     site_id = before.units[0].row.site_id
     await update_site(UpdateSite(site_id=site_id, name="Renamed House"), ctx=_context(store))
@@ -303,7 +310,7 @@ async def test_a_site_change_or_a_foreign_mark_recomputes_the_whole_fleet(
 
 
 async def test_requests_meanwhile_share_one_computation(demo: InMemoryStore) -> None:
-    figures = q.FleetFigures(demo.unit_of_work)
+    figures = q.FleetFigures(demo.unit_of_work, runner=RUNNER)
     boards = await asyncio.gather(
         figures.dashboard(q.DashboardFilter(YEAR), now=NOW),
         figures.fleet_list(today=AS_OF),
@@ -316,7 +323,7 @@ async def test_requests_meanwhile_share_one_computation(demo: InMemoryStore) -> 
 async def test_another_period_adds_its_tallies_and_another_day_recomputes(
     demo: InMemoryStore,
 ) -> None:
-    figures = q.FleetFigures(demo.unit_of_work)
+    figures = q.FleetFigures(demo.unit_of_work, runner=RUNNER)
     await figures.dashboard(q.DashboardFilter(YEAR), now=NOW)
     month = q.DashboardFilter(q.trailing_period(AS_OF, 30))
     assert await figures.dashboard(month, now=NOW, wait=False) is None  # not computed yet
@@ -343,12 +350,12 @@ class _BrokenSnapshots(MemorySnapshotStore):
 async def test_unreadable_or_unsaved_figures_cost_only_time(demo: InMemoryStore) -> None:
     saved = MemorySnapshotStore()
     saved.saved[SNAPSHOT_NAME] = b'{"format": 0}'
-    figures = q.FleetFigures(demo.unit_of_work, saved)
+    figures = q.FleetFigures(demo.unit_of_work, saved, runner=RUNNER)
     assert await figures.dashboard(q.DashboardFilter(YEAR), now=NOW) is not None
     assert figures.load_error is not None
     assert figures.computed == 1
 
-    broken = q.FleetFigures(demo.unit_of_work, _BrokenSnapshots())
+    broken = q.FleetFigures(demo.unit_of_work, _BrokenSnapshots(), runner=RUNNER)
     assert await broken.fleet_list(today=AS_OF) is not None
     assert isinstance(broken.save_error, StoreError)
 
@@ -379,7 +386,7 @@ async def test_a_request_during_a_computation_waits_for_it_then_looks_again(
             running[0] -= 1
 
     monkeypatch.setattr(figures_module, "compute_part", slow)
-    figures = q.FleetFigures(store.unit_of_work)
+    figures = q.FleetFigures(store.unit_of_work, runner=RUNNER)
     first = asyncio.create_task(figures.fleet_list(today=AS_OF))
     await asyncio.sleep(0.05)  # the first computation has read the fleet and is computing
     unit = next(iter(store.state.elevators))
@@ -407,7 +414,7 @@ async def test_the_collector_pauses_only_while_a_fleet_is_computed(
 
     monkeypatch.setattr(figures_module, "compute_part", watching)
     assert gc.isenabled()
-    figures = q.FleetFigures(demo.unit_of_work)
+    figures = q.FleetFigures(demo.unit_of_work, runner=RUNNER)
     asker = asyncio.create_task(figures.fleet_list(today=AS_OF))
     await asyncio.sleep(0.05)
     asker.cancel()  # the screen went away: the computation ends all the same, and is kept

@@ -1,0 +1,1 @@
+"""The screens of the main window's navigation (one module each), and what they share."""

@@ -1,0 +1,100 @@
+"""The record tabs of the unit page: visits, callbacks, deficiencies, inspections, history."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QTableView, QTabWidget, QVBoxLayout, QWidget
+
+from app.domain.work import Incident, Visit
+from app.services.queries import ComplianceRow, FleetRow, UnitDetail
+from app.ui.actions import Actions
+from app.ui.models.records import (
+    CallbackLine,
+    CallbackTableModel,
+    ComplianceTableModel,
+    DeficiencyTableModel,
+    HistoryTableModel,
+    InspectionTableModel,
+    VisitLine,
+    VisitTableModel,
+)
+from app.ui.models.table import RowFilterProxy
+from app.ui.views.screens.base import fit_columns, make_table, selected_row
+from app.ui.views.screens.record_buttons import CallbackButtons, VisitButtons
+
+
+def _tab(table: QTableView, buttons: QWidget | None = None) -> QWidget:
+    page = QWidget()
+    column = QVBoxLayout(page)
+    column.addWidget(table)
+    if buttons is not None:
+        column.addWidget(buttons)
+    return page
+
+
+class UnitTabs(QTabWidget):
+    """Tabs with one table per kind of record; buttons act on the selected visit or callback."""
+
+    def __init__(self, actions: Actions, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.visits = VisitTableModel(with_unit=False)
+        self.callbacks = CallbackTableModel(with_unit=False)
+        self.deficiencies = DeficiencyTableModel()
+        self.inspections = InspectionTableModel()
+        self.history = HistoryTableModel()
+        self.compliance = ComplianceTableModel()
+        self.visit_table, self._visit_proxy = make_table(self.visits, "unitVisits")
+        self.visit_buttons = VisitButtons(actions, self.selected_visit)
+        self.addendum = self.visit_buttons.addendum
+        self.visit_table.selectionModel().currentRowChanged.connect(
+            lambda *_: self.visit_buttons.update_state()
+        )
+        self.callback_table, self._callback_proxy = make_table(self.callbacks, "unitCallbacks")
+        self.callback_buttons = CallbackButtons(actions, self.selected_incident)
+        self.callback_table.selectionModel().currentRowChanged.connect(
+            lambda *_: self.callback_buttons.update_state()
+        )
+        self.tables: dict[str, tuple[QTableView, RowFilterProxy]] = {}
+        self.addTab(_tab(self.visit_table, self.visit_buttons), "Visits")
+        self.addTab(_tab(self.callback_table, self.callback_buttons), "Callbacks")
+        for title, model, name in (
+            ("Deficiencies", self.deficiencies, "unitDeficiencies"),
+            ("Inspections && tests", self.inspections, "unitInspections"),
+            ("Compliance", self.compliance, "unitCompliance"),
+            ("Status history", self.history, "unitHistory"),
+        ):
+            table, proxy = make_table(model, name)
+            self.tables[name] = (table, proxy)
+            self.addTab(_tab(table), title)
+
+    def show_detail(self, detail: UnitDetail, row: FleetRow | None) -> None:
+        record = detail.record
+        names = detail.names
+        self.visits.set_rows(
+            [
+                VisitLine(v, technician=names.get(v.technician_id, "") if v.technician_id else "")
+                for v in reversed(detail.visits)
+            ]
+        )
+        self.callbacks.set_rows([CallbackLine(i) for i in reversed(record.incidents)])
+        self.deficiencies.set_rows(list(reversed(record.deficiencies)))
+        self.inspections.set_rows(list(reversed(record.inspections)))
+        self.history.set_rows(list(reversed(record.history)))
+        if row is not None:
+            today = detail.health.inputs.today
+            self.compliance.set_rows(
+                [ComplianceRow(i, row, (i.due_on - today).days) for i in detail.compliance]
+            )
+        fit_columns(self.visit_table)
+        fit_columns(self.callback_table)
+        for table, _proxy in self.tables.values():
+            fit_columns(table)
+        self.visit_buttons.update_state()
+        self.callback_buttons.update_state()
+
+    def selected_visit(self) -> Visit | None:
+        line = selected_row(self.visit_table, self._visit_proxy)
+        return line.visit if isinstance(line, VisitLine) else None
+
+    def selected_incident(self) -> Incident | None:
+        line = selected_row(self.callback_table, self._callback_proxy)
+        return line.incident if isinstance(line, CallbackLine) else None

@@ -1,0 +1,1 @@
+"""The visit form and its parts: plan, sections, checklist, parts and photos, steps, drafts."""
