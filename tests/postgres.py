@@ -42,7 +42,7 @@ from sync.server.settings import ServerSettings
 OWNER: Final = "sitesync_owner"
 RUNTIME: Final = "sitesync_app"
 PASSWORD: Final = "sitesync-test-password"
-JWT_SECRET: Final = "test-secret-" + "x" * 40
+JWT_SECRET: Final = "test-secret-" + "x" * 60
 
 
 @dataclass

@@ -18,6 +18,7 @@ from sync.server.auth.passwords import Passwords
 from sync.server.db.engine import make_engine
 from sync.server.keys import load_keys
 from sync.server.limits import BodyLimit
+from sync.server.rest import fleet, people, review, work
 from sync.server.routes import auth, blobs, devices, health, ledger, sync
 from sync.server.settings import ServerSettings
 from sync.server.state import ServerState
@@ -83,4 +84,6 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     app.include_router(sync.router)
     app.include_router(ledger.router)
     app.include_router(blobs.router)
+    for rest in (fleet, work, people, review):
+        app.include_router(rest.router)
     return app
