@@ -41,6 +41,8 @@ MAX_PULL_LIMIT: Final = 1000
 """Entries in one pull page, at most."""
 MAX_EVENT_BYTES: Final = 256 * 1024
 """Canonical bytes of one event, at most."""
+MAX_INDEX: Final = 2**53 - 1
+"""The largest ledger index or tree size a request may name."""
 
 
 def _decode_b64(value: Any) -> Any:
@@ -218,7 +220,7 @@ class PushRequest(WireModel):
     events: Annotated[list[WireEvent], Field(min_length=1)]
     sent_at: datetime | None = None
     """The device's clock when it sent the batch (for the server's skew estimate)."""
-    known_size: int | None = Field(default=None, ge=0)
+    known_size: int | None = Field(default=None, ge=0, le=MAX_INDEX)
     """The tree size of the device's last verified checkpoint: the answer proves consistency."""
 
 

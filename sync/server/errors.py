@@ -175,7 +175,17 @@ def install(app: FastAPI) -> None:
             message = "There is nothing at this address."
         return envelope(exc.status_code, code, message, headers=exc.headers)
 
+    async def bad_value(_request: Request, exc: Exception) -> JSONResponse:
+        return envelope(
+            422,
+            "VALIDATION_ERROR",
+            "A value in the request cannot be stored (out of range or an invalid character).",
+            hint="Check numbers and remove control characters such as NUL.",
+        )
+
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, DBAPIError) and isinstance(exc.orig, asyncpg.DataError):
+            return await bad_value(request, exc)
         if _is_unavailable(exc) or _is_retryable(exc):
             log.warning("database unavailable for %s %s: %r", request.method, request.url, exc)
             return envelope(
@@ -197,6 +207,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(SiteSyncError, domain)
     app.add_exception_handler(AuditError, audit)
     app.add_exception_handler(RequestValidationError, validation)
+    app.add_exception_handler(asyncpg.DataError, bad_value)
     app.add_exception_handler(StarletteHTTPException, http)
     app.add_exception_handler(Exception, unexpected)
 

@@ -184,8 +184,11 @@ async def _device_key(state: ServerState, principal: Principal, device_id: UUID)
             "SELECT user_id, public_key, revoked_at FROM devices WHERE device_id = $1", device_id
         )
     if row is None:
-        raise forbidden(
-            "This device is not registered.", hint="Register it with POST /api/v1/devices."
+        raise ApiError(
+            404,
+            "NOT_FOUND",
+            "This device is not registered in your organization.",
+            hint="Register it with POST /api/v1/devices.",
         )
     if row["revoked_at"] is not None:
         raise ApiError(

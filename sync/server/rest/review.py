@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from app.domain.enums import ConflictStatus
 from app.domain.work import ConflictRecord
-from sync.protocol import MAX_PULL_LIMIT, PullResponse
+from sync.protocol import MAX_INDEX, MAX_PULL_LIMIT, PullResponse
 from sync.server import conflicts, reads
 from sync.server.deps import StateDep, SupervisorDep, TenantDep
 from sync.server.errors import responses
@@ -69,9 +69,9 @@ async def resolve_conflict(
 async def ledger_entries(
     principal: SupervisorDep,
     state: StateDep,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_INDEX)] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PULL_LIMIT)] = reads.DEFAULT_PULL_LIMIT,
-    known_size: Annotated[int | None, Query(ge=0)] = None,
+    known_size: Annotated[int | None, Query(ge=0, le=MAX_INDEX)] = None,
 ) -> PullResponse:
     """The audit ledger: signed events after ``after`` with the checkpoint (supervisors)."""
     return await reads.pull(state, principal.organization_id, after, limit, known_size)

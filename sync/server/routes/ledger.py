@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from sync.protocol import ConsistencyProof, InclusionProof, LedgerKey, SignedCheckpoint
+from sync.protocol import MAX_INDEX, ConsistencyProof, InclusionProof, LedgerKey, SignedCheckpoint
 from sync.server import reads
 from sync.server.deps import PrincipalDep, StateDep
 from sync.server.errors import responses
@@ -41,8 +41,8 @@ async def keys(state: StateDep) -> list[LedgerKey]:
 async def inclusion(
     principal: PrincipalDep,
     state: StateDep,
-    ledger_index: Annotated[int, Query(ge=1)],
-    tree_size: Annotated[int | None, Query(ge=1)] = None,
+    ledger_index: Annotated[int, Query(ge=1, le=MAX_INDEX)],
+    tree_size: Annotated[int | None, Query(ge=1, le=MAX_INDEX)] = None,
 ) -> InclusionProof:
     """Proof that a ledger entry is in the tree of a signed checkpoint (default: latest)."""
     return await reads.inclusion(state, principal.organization_id, ledger_index, tree_size)
@@ -54,8 +54,8 @@ async def inclusion(
 async def consistency(
     principal: PrincipalDep,
     state: StateDep,
-    old_size: Annotated[int, Query(ge=0)],
-    new_size: Annotated[int | None, Query(ge=0)] = None,
+    old_size: Annotated[int, Query(ge=0, le=MAX_INDEX)],
+    new_size: Annotated[int | None, Query(ge=0, le=MAX_INDEX)] = None,
 ) -> ConsistencyProof:
     """Proof that the tree of ``old_size`` is a prefix of a signed checkpoint's tree."""
     return await reads.consistency(state, principal.organization_id, old_size, new_size)

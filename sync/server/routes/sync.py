@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Header, Query
 
 from sync.protocol import (
     ACCEPTED_PROTOCOL_VERSIONS,
+    MAX_INDEX,
     MAX_PULL_LIMIT,
     PROTOCOL_HEADER,
     PROTOCOL_VERSION,
@@ -51,7 +52,9 @@ router = APIRouter(prefix="/api/v1/sync", tags=["sync"], dependencies=[Depends(p
 
 
 @router.post(
-    "/push", response_model=PushResponse, responses=responses(400, 401, 403, 409, 413, 422, 426)
+    "/push",
+    response_model=PushResponse,
+    responses=responses(400, 401, 403, 404, 409, 413, 422, 426),
 )
 async def push(body: PushRequest, principal: PrincipalDep, state: StateDep) -> PushResponse:
     """Append a device's events (contiguous by device_seq) to the organization's ledger."""
@@ -62,10 +65,13 @@ async def push(body: PushRequest, principal: PrincipalDep, state: StateDep) -> P
 async def pull(
     principal: PrincipalDep,
     state: StateDep,
-    after: Annotated[int, Query(ge=0, description="A tree size: entries after it")] = 0,
+    after: Annotated[
+        int, Query(ge=0, le=MAX_INDEX, description="A tree size: entries after it")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PULL_LIMIT)] = reads.DEFAULT_PULL_LIMIT,
     known_size: Annotated[
-        int | None, Query(ge=0, description="The tree size of your last verified checkpoint")
+        int | None,
+        Query(ge=0, le=MAX_INDEX, description="The tree size of your last verified checkpoint"),
     ] = None,
 ) -> PullResponse:
     """Ledger entries after ``after``, with the checkpoint and a consistency proof."""
@@ -76,7 +82,9 @@ async def pull(
 async def get_snapshot(
     principal: PrincipalDep,
     state: StateDep,
-    at: Annotated[int | None, Query(ge=0, description="Ledger index (default: latest)")] = None,
+    at: Annotated[
+        int | None, Query(ge=0, le=MAX_INDEX, description="Ledger index (default: latest)")
+    ] = None,
     cursor: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PULL_LIMIT)] = 500,
 ) -> SnapshotPage:
