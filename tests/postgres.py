@@ -106,13 +106,17 @@ async def _prepare_template(url: str, template: str) -> None:
         await engine.dispose()
 
 
-def start_cluster(scratch: Path) -> PgCluster:
-    """The session's PostgreSQL with a freshly migrated template database."""
+def start_cluster(scratch: Path, *, durable: bool = False) -> PgCluster:
+    """The session's PostgreSQL with a freshly migrated template database.
+
+    The embedded server runs without durability (no fsync) unless ``durable`` (benchmarks).
+    """
     url = os.environ.get("SITESYNC_TEST_DATABASE_URL")
     embedded = None
     if not url:
         url, embedded = _start_embedded(scratch / "postgres")
-        asyncio.run(_tune_for_tests(url))
+        if not durable:
+            asyncio.run(_tune_for_tests(url))
     template = f"sitesync_template_{head_revision()}_{os.getpid()}"
     asyncio.run(_prepare_template(url, template))
     return PgCluster(url, template, embedded)
@@ -173,6 +177,11 @@ class ServerProcess:
     log: Path = field(default_factory=lambda: Path(tempfile.mkstemp(suffix=".log")[1]))
     extra_env: Mapping[str, str] = field(default_factory=dict)
     _process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int:
+        """The server's process id (0 when it is not running)."""
+        return self._process.pid if self._process is not None else 0
 
     @property
     def url(self) -> str:

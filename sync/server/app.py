@@ -65,6 +65,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            state.verifiers.shutdown(wait=False)
             await state.engine.dispose()
 
     app = FastAPI(

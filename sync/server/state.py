@@ -6,6 +6,7 @@ dependency aliases in ``sync.server.deps``.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from uuid import UUID
 
@@ -23,5 +24,9 @@ class ServerState:
     keys: ServerKeys
     passwords: Passwords
     jwt_secret: bytes
+    verifiers: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=2, thread_name_prefix="verify")
+    )
+    """Threads that check signatures (Ed25519 runs without the GIL, so both cores work)."""
     server_devices: dict[UUID, UUID] = field(default_factory=dict)
     """The server's device id in each organization, once registered there (a cache)."""
