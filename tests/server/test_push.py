@@ -343,3 +343,31 @@ async def test_clock_skew_is_measured(api: httpx.AsyncClient, org: Org) -> None:
     devices = (await api.get("/api/v1/devices", headers=tech.headers)).json()
     assert devices[0]["clock_offset_seconds"] > 24 * 3600
     assert devices[0]["head_seq"] == 3
+
+
+async def test_deep_nesting_and_oversized_blobs_are_refused(
+    api: httpx.AsyncClient, org: Org
+) -> None:
+    tech = await field_tech(api, org, "tom@example.com")
+    [sealed] = fleet_events(tech.laptop)[:1]
+    nested = sealed.canonical.replace(
+        b'"name":"Harbour Ltd"', b'"name":' + b'{"a":' * 70 + b"1" + b"}" * 70
+    )
+    digest = event_hash(nested)
+    item = {
+        "canonical": base64.b64encode(nested).decode(),
+        "hash": digest,
+        "signature": base64.b64encode(tech.laptop.signer.sign(signature_message(digest))).decode(),
+    }
+    body = {"device_id": str(tech.laptop.device_id), "events": [item]}
+    response = await api.post("/api/v1/sync/push", json=body, headers={**tech.headers, **SYNC})
+    assert response.status_code == 422
+    assert response.json()["error"]["rule"] == "nesting-depth"
+    name = "a" * 64
+    too_big = {**tech.headers, "Content-Range": f"bytes 0-9/{30 * 1024 * 1024}"}
+    refused = await api.put(f"/api/v1/blobs/{name}", content=b"0123456789", headers=too_big)
+    assert refused.status_code == 413
+    huge = await api.put(
+        f"/api/v1/blobs/{name}", content=b"x" * (5 * 1024 * 1024), headers=tech.headers
+    )
+    assert huge.status_code == 413
