@@ -14,6 +14,7 @@ folded with the shared reducers and answered accepted, conflict or rejected.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from collections import defaultdict
 from collections.abc import Awaitable, Sequence
@@ -187,6 +188,12 @@ def first_bad_signature(items: Sequence[WireEvent], found: list[int | None]) -> 
             )
 
 
+@functools.lru_cache(maxsize=1024)
+def _uuid(text: str) -> UUID:
+    """A UUID parsed once (a batch repeats its organization, author and device)."""
+    return UUID(text)
+
+
 def _readable(body: EventBody, digest: str) -> tuple[Event | None, str | None]:
     """The domain event, or the reason it cannot be read (it is kept, marked rejected)."""
     try:
@@ -201,9 +208,9 @@ def _readable(body: EventBody, digest: str) -> tuple[Event | None, str | None]:
         return None, f"No upcaster for {body.type} version {body.type_version}."
     event = Event(
         event_id=UUID(body.event_id),
-        organization_id=UUID(body.organization_id),
-        actor_id=UUID(body.actor_id),
-        device_id=UUID(body.device_id),
+        organization_id=_uuid(body.organization_id),
+        actor_id=_uuid(body.actor_id),
+        device_id=_uuid(body.device_id),
         device_seq=body.device_seq,
         entity_type=body.entity_type,
         entity_id=UUID(body.entity_id),
