@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import json
 import os
 import random
@@ -172,7 +173,7 @@ async def _ingest_and_pull(
         headers = await _token(client, "tech@onedevice.example")
         await client.post("/api/v1/devices", json=laptop.registration(), headers=headers)
         built = _events(laptop, events)
-        event_bytes = sum(len(json.dumps(e)) for e in built) / len(built)
+        canonical = sum(len(base64.b64decode(e["canonical"])) for e in built) / len(built)
         began = time.perf_counter()
         latencies = await _push_all(client, headers, laptop, built)
         one_s = time.perf_counter() - began
@@ -206,7 +207,7 @@ async def _ingest_and_pull(
             many_s = time.perf_counter() - began
         many_latencies = [x for r in results for x in r]
     return {
-        "event_json_bytes": round(event_bytes),
+        "canonical_bytes": round(canonical),
         "one_device": {
             "events": events,
             "seconds": round(one_s, 2),
@@ -407,7 +408,7 @@ def main() -> None:
     finally:
         stop_cluster(cluster)
         shutil.rmtree(scratch, ignore_errors=True)
-    peer = None if args.no_peer else _peer(args.events, sync["event_json_bytes"])
+    peer = None if args.no_peer else _peer(args.events, sync["canonical_bytes"])
     result = {
         "benchmark": "server_sync",
         "command": "uv run python -m bench.server_sync"
