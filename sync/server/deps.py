@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 from uuid import UUID
 
+import asyncpg
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.domain.enums import Role
 from app.services.context import Actor, ServiceContext
-from sync.server.auth.tokens import InvalidToken, verify_access
+from sync.server.auth.tokens import Claims, InvalidToken, verify_access
 from sync.server.db.engine import transaction
 from sync.server.errors import forbidden, unauthorized
 from sync.server.services import ServerUnits, ensure_server_device, server_context
@@ -44,16 +46,15 @@ class Principal:
         return Actor(self.user_id, self.role, self.display_name)
 
 
-async def get_principal(
-    state: StateDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
-    """The verified principal of the request; 401 without detail otherwise."""
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def _claims(state: ServerState, credentials: HTTPAuthorizationCredentials | None) -> Claims:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise unauthorized()
     settings = state.settings
     try:
-        claims = verify_access(
+        return verify_access(
             credentials.credentials,
             state.jwt_secret,
             issuer=settings.jwt_issuer,
@@ -62,12 +63,15 @@ async def get_principal(
         )
     except InvalidToken:
         raise unauthorized() from None
-    async with transaction(state.engine, claims.organization_id) as conn:
-        row = await conn.fetchrow(
-            "SELECT a.role, a.active, a.email, u.display_name FROM accounts a "
-            "LEFT JOIN users u ON u.id = a.user_id WHERE a.user_id = $1",
-            claims.user_id,
-        )
+
+
+async def _principal(conn: asyncpg.Connection, claims: Claims) -> Principal:
+    """The token's user as the database says now, inside the tenant's transaction."""
+    row = await conn.fetchrow(
+        "SELECT a.role, a.active, a.email, u.display_name FROM accounts a "
+        "LEFT JOIN users u ON u.id = a.user_id WHERE a.user_id = $1",
+        claims.user_id,
+    )
     if row is None or not row["active"]:
         raise unauthorized()
     return Principal(
@@ -79,7 +83,38 @@ async def get_principal(
     )
 
 
+async def get_principal(state: StateDep, credentials: Credentials) -> Principal:
+    """The verified principal of the request; 401 without detail otherwise."""
+    claims = _claims(state, credentials)
+    async with transaction(state.engine, claims.organization_id) as conn:
+        return await _principal(conn, claims)
+
+
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """A read-only request: its principal and one transaction in their organization."""
+
+    principal: Principal
+    conn: asyncpg.Connection
+    state: ServerState
+
+    @property
+    def org(self) -> UUID:
+        return self.principal.organization_id
+
+
+async def get_reading(state: StateDep, credentials: Credentials) -> AsyncIterator[Reading]:
+    """Verify the principal and serve the read in the same transaction (one round of BEGIN,
+    tenant and COMMIT instead of two)."""
+    claims = _claims(state, credentials)
+    async with transaction(state.engine, claims.organization_id) as conn:
+        yield Reading(await _principal(conn, claims), conn, state)
+
+
+ReadingDep = Annotated[Reading, Depends(get_reading)]
 
 
 def _needs(*roles: Role) -> object:

@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.audit.errors import AuditError
 from app.domain.errors import (
@@ -183,33 +184,71 @@ def install(app: FastAPI) -> None:
             hint="Check numbers and remove control characters such as NUL.",
         )
 
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        if isinstance(exc, DBAPIError) and isinstance(exc.orig, asyncpg.DataError):
-            return await bad_value(request, exc)
-        if _is_unavailable(exc) or _is_retryable(exc):
-            log.warning("database unavailable for %s %s: %r", request.method, request.url, exc)
-            return envelope(
-                503,
-                "UNAVAILABLE",
-                "The database is not reachable right now; nothing was changed.",
-                hint="Try again in a few seconds.",
-                headers={"Retry-After": str(RETRY_AFTER_UNAVAILABLE)},
-            )
-        log.exception("unexpected error in %s %s", request.method, request.url.path)
-        return envelope(
-            500,
-            "INTERNAL_ERROR",
-            "Something went wrong on the server; the error was logged.",
-            hint="Try again; if it keeps happening, tell your administrator.",
-        )
-
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(SiteSyncError, domain)
     app.add_exception_handler(AuditError, audit)
     app.add_exception_handler(RequestValidationError, validation)
     app.add_exception_handler(asyncpg.DataError, bad_value)
     app.add_exception_handler(StarletteHTTPException, http)
-    app.add_exception_handler(Exception, unexpected)
+    app.add_middleware(CatchAll)
+
+
+def unexpected(exc: Exception, method: str, path: str) -> JSONResponse:
+    """The answer to an exception no handler knows: 422, 503 or 500, never a traceback."""
+    if isinstance(exc, DBAPIError) and isinstance(exc.orig, asyncpg.DataError):
+        return envelope(
+            422,
+            "VALIDATION_ERROR",
+            "A value in the request cannot be stored (out of range or an invalid character).",
+            hint="Check numbers and remove control characters such as NUL.",
+        )
+    if _is_unavailable(exc) or _is_retryable(exc):
+        log.warning("database unavailable for %s %s: %r", method, path, exc)
+        return envelope(
+            503,
+            "UNAVAILABLE",
+            "The database is not reachable right now; nothing was changed.",
+            hint="Try again in a few seconds.",
+            headers={"Retry-After": str(RETRY_AFTER_UNAVAILABLE)},
+        )
+    log.error("unexpected error in %s %s", method, path, exc_info=exc)
+    return envelope(
+        500,
+        "INTERNAL_ERROR",
+        "Something went wrong on the server; the error was logged.",
+        hint="Try again; if it keeps happening, tell your administrator.",
+    )
+
+
+class CatchAll:
+    """ASGI middleware answering any exception the handlers let through, then carrying on.
+
+    (An ``Exception`` handler would answer too, but Starlette raises the exception again
+    afterwards and the server then drops the client's keep-alive connection.)
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking)
+        except Exception as exc:
+            if started:
+                raise
+            response = unexpected(exc, scope.get("method", ""), scope.get("path", ""))
+            await response(scope, receive, send)
 
 
 def responses(

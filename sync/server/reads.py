@@ -21,7 +21,6 @@ from sync.protocol import (
     PullResponse,
     SignedCheckpoint,
 )
-from sync.server.db.engine import transaction
 from sync.server.errors import ApiError
 from sync.server.ledger import store as ledger
 from sync.server.state import ServerState
@@ -74,30 +73,34 @@ async def _checkpoint(
     return ledger.SignedTreeHead(latest.origin, size, found[0], found[1])
 
 
-async def current_checkpoint(state: ServerState, org: UUID) -> SignedCheckpoint:
-    async with transaction(state.engine, org) as conn:
-        return checkpoint_model(await _latest(conn, state, org))
+async def current_checkpoint(
+    conn: asyncpg.Connection, state: ServerState, org: UUID
+) -> SignedCheckpoint:
+    return checkpoint_model(await _latest(conn, state, org))
 
 
 async def inclusion(
-    state: ServerState, org: UUID, ledger_index: int, tree_size: int | None
+    conn: asyncpg.Connection,
+    state: ServerState,
+    org: UUID,
+    ledger_index: int,
+    tree_size: int | None,
 ) -> InclusionProof:
     """The proof that entry ``ledger_index`` is in the tree of a signed checkpoint."""
-    async with transaction(state.engine, org) as conn:
-        head = await _checkpoint(conn, state, org, tree_size)
-        if not 1 <= ledger_index <= head.size:
-            raise ApiError(
-                404,
-                "NOT_FOUND",
-                f"Ledger entry {ledger_index} is not in the tree of size {head.size}.",
-            )
-        row = await conn.fetchrow(
-            "SELECT hash, signature, received_at FROM events WHERE ledger_index = $1",
-            ledger_index,
+    head = await _checkpoint(conn, state, org, tree_size)
+    if not 1 <= ledger_index <= head.size:
+        raise ApiError(
+            404,
+            "NOT_FOUND",
+            f"Ledger entry {ledger_index} is not in the tree of size {head.size}.",
         )
-        if row is None:
-            raise ApiError(404, "NOT_FOUND", f"Ledger entry {ledger_index} was not found.")
-        path = await ledger.inclusion_proof(conn, ledger_index - 1, head.size)
+    row = await conn.fetchrow(
+        "SELECT hash, signature, received_at FROM events WHERE ledger_index = $1",
+        ledger_index,
+    )
+    if row is None:
+        raise ApiError(404, "NOT_FOUND", f"Ledger entry {ledger_index} was not found.")
+    path = await ledger.inclusion_proof(conn, ledger_index - 1, head.size)
     leaf = ledger_leaf(row["hash"], bytes(row["signature"]), ledger_index, row["received_at"])
     return InclusionProof(
         ledger_index=ledger_index,
@@ -109,35 +112,38 @@ async def inclusion(
 
 
 async def consistency(
-    state: ServerState, org: UUID, old_size: int, new_size: int | None
+    conn: asyncpg.Connection, state: ServerState, org: UUID, old_size: int, new_size: int | None
 ) -> ConsistencyProof:
     """The proof that the tree of ``old_size`` is a prefix of a signed checkpoint's tree."""
-    async with transaction(state.engine, org) as conn:
-        head = await _checkpoint(conn, state, org, new_size)
-        if old_size > head.size:
-            raise _bad_size(f"old_size {old_size} is larger than the tree of {head.size}.")
-        proof = await ledger.consistency_proof(conn, old_size, head.size)
+    head = await _checkpoint(conn, state, org, new_size)
+    if old_size > head.size:
+        raise _bad_size(f"old_size {old_size} is larger than the tree of {head.size}.")
+    proof = await ledger.consistency_proof(conn, old_size, head.size)
     return ConsistencyProof(
         old_size=old_size, new_size=head.size, proof=proof, checkpoint=checkpoint_model(head)
     )
 
 
 async def pull(
-    state: ServerState, org: UUID, after: int, limit: int, known_size: int | None
+    conn: asyncpg.Connection,
+    state: ServerState,
+    org: UUID,
+    after: int,
+    limit: int,
+    known_size: int | None,
 ) -> PullResponse:
     """Entries after ``after`` (a tree size) up to ``limit``, within the latest checkpoint."""
     limit = max(1, min(limit, MAX_PULL_LIMIT))
-    async with transaction(state.engine, org) as conn:
-        head = await _latest(conn, state, org)
-        rows = await conn.fetch(
-            "SELECT ledger_index, received_at, canonical, hash, signature, status, reason "
-            "FROM events WHERE ledger_index > $1 AND ledger_index <= $2 "
-            "ORDER BY ledger_index LIMIT $3",
-            after,
-            head.size,
-            limit,
-        )
-        proof = await consistency_or_none(conn, known_size, head.size)
+    head = await _latest(conn, state, org)
+    rows = await conn.fetch(
+        "SELECT ledger_index, received_at, canonical, hash, signature, status, reason "
+        "FROM events WHERE ledger_index > $1 AND ledger_index <= $2 "
+        "ORDER BY ledger_index LIMIT $3",
+        after,
+        head.size,
+        limit,
+    )
+    proof = await consistency_or_none(conn, known_size, head.size)
     entries = [
         LedgerEntry(
             ledger_index=row[0],

@@ -19,7 +19,6 @@ from app.domain import fold
 from app.domain.enums import ConflictStatus
 from app.domain.work import ConflictRecord
 from sync.protocol import SnapshotItem, SnapshotPage, b64
-from sync.server.db.engine import transaction
 from sync.server.errors import ApiError
 from sync.server.ledger import store as ledger
 from sync.server.reads import checkpoint_model
@@ -52,36 +51,40 @@ def _parse_cursor(cursor: str | None) -> tuple[int, str]:
 
 
 async def page(
-    state: ServerState, org: UUID, at: int | None, cursor: str | None, limit: int
+    conn: asyncpg.Connection,
+    state: ServerState,
+    org: UUID,
+    at: int | None,
+    cursor: str | None,
+    limit: int,
 ) -> SnapshotPage:
     """One page of the snapshot at ``at`` (default: the latest checkpoint)."""
     kind_index, after = _parse_cursor(cursor)
-    async with transaction(state.engine, org) as conn:
-        latest = await ledger.latest_checkpoint(
-            conn, org, state.keys.signing, state.settings.ledger_name
-        )
-        if at is None or at == latest.size:
-            head = latest
-        else:
-            found = await ledger.checkpoint_at(conn, at)
-            if found is None:
-                raise ApiError(
-                    404,
-                    "NOT_FOUND",
-                    f"There is no signed checkpoint at ledger index {at}.",
-                    hint="Start the snapshot without 'at' and keep the 'at' it answers.",
-                )
-            head = ledger.SignedTreeHead(latest.origin, at, found[0], found[1])
-        items: list[SnapshotItem] = []
-        next_cursor: str | None = None
-        while kind_index < len(KINDS):
-            kind = KINDS[kind_index]
-            got = await _items(conn, kind, head.size, after, limit - len(items))
-            items.extend(got)
-            if len(items) >= limit:
-                next_cursor = f"{kind}:{items[-1].key}"
-                break
-            kind_index, after = kind_index + 1, ""
+    latest = await ledger.latest_checkpoint(
+        conn, org, state.keys.signing, state.settings.ledger_name
+    )
+    if at is None or at == latest.size:
+        head = latest
+    else:
+        found = await ledger.checkpoint_at(conn, at)
+        if found is None:
+            raise ApiError(
+                404,
+                "NOT_FOUND",
+                f"There is no signed checkpoint at ledger index {at}.",
+                hint="Start the snapshot without 'at' and keep the 'at' it answers.",
+            )
+        head = ledger.SignedTreeHead(latest.origin, at, found[0], found[1])
+    items: list[SnapshotItem] = []
+    next_cursor: str | None = None
+    while kind_index < len(KINDS):
+        kind = KINDS[kind_index]
+        got = await _items(conn, kind, head.size, after, limit - len(items))
+        items.extend(got)
+        if len(items) >= limit:
+            next_cursor = f"{kind}:{items[-1].key}"
+            break
+        kind_index, after = kind_index + 1, ""
     return SnapshotPage(
         at=head.size, checkpoint=checkpoint_model(head), items=items, next_cursor=next_cursor
     )

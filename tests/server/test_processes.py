@@ -201,11 +201,17 @@ async def test_a_lost_database_connection_answers_503_and_the_pool_recovers(
                 )
             second = {"device_id": str(laptop.device_id), "events": batches[1]}
             deadline = time.monotonic() + 20
-            answer = await client.post("/api/v1/sync/push", json=second, headers=headers)
+            try:
+                answer = await client.post("/api/v1/sync/push", json=second, headers=headers)
+            except httpx.HTTPError as exc:
+                raise AssertionError(server.log.read_text()) from exc
             while answer.status_code == 503 and time.monotonic() < deadline:
                 assert answer.json()["error"]["code"] == "UNAVAILABLE"
                 assert "Retry-After" in answer.headers
-                answer = await client.post("/api/v1/sync/push", json=second, headers=headers)
+                try:
+                    answer = await client.post("/api/v1/sync/push", json=second, headers=headers)
+                except httpx.HTTPError as exc:
+                    raise AssertionError(server.log.read_text()) from exc
             assert answer.status_code == 200, answer.text
     finally:
         server.stop()

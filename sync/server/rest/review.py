@@ -8,11 +8,11 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 
-from app.domain.enums import ConflictStatus
+from app.domain.enums import ConflictStatus, Role
 from app.domain.work import ConflictRecord
 from sync.protocol import MAX_INDEX, MAX_PULL_LIMIT, PullResponse
 from sync.server import conflicts, reads
-from sync.server.deps import StateDep, SupervisorDep, TenantDep
+from sync.server.deps import ReadingDep, SupervisorDep, TenantDep
 from sync.server.errors import responses
 from sync.server.rest.common import Page, PageQuery, PerPageQuery, one_of, page_of
 from sync.server.store import mappings as m
@@ -67,11 +67,11 @@ async def resolve_conflict(
 
 @router.get("/ledger/entries", response_model=PullResponse, responses=responses(401, 403, 409, 422))
 async def ledger_entries(
-    principal: SupervisorDep,
-    state: StateDep,
+    reading: ReadingDep,
     after: Annotated[int, Query(ge=0, le=MAX_INDEX)] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PULL_LIMIT)] = reads.DEFAULT_PULL_LIMIT,
     known_size: Annotated[int | None, Query(ge=0, le=MAX_INDEX)] = None,
 ) -> PullResponse:
     """The audit ledger: signed events after ``after`` with the checkpoint (supervisors)."""
-    return await reads.pull(state, principal.organization_id, after, limit, known_size)
+    reading.principal.actor().require(Role.SUPERVISOR, Role.ADMIN)
+    return await reads.pull(reading.conn, reading.state, reading.org, after, limit, known_size)

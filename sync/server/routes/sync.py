@@ -18,7 +18,7 @@ from sync.protocol import (
     SnapshotPage,
 )
 from sync.server import ingest, reads, snapshot
-from sync.server.deps import PrincipalDep, StateDep
+from sync.server.deps import PrincipalDep, ReadingDep, StateDep
 from sync.server.errors import ApiError, responses
 
 
@@ -63,8 +63,7 @@ async def push(body: PushRequest, principal: PrincipalDep, state: StateDep) -> P
 
 @router.get("/pull", response_model=PullResponse, responses=responses(401, 409, 422, 426))
 async def pull(
-    principal: PrincipalDep,
-    state: StateDep,
+    reading: ReadingDep,
     after: Annotated[
         int, Query(ge=0, le=MAX_INDEX, description="A tree size: entries after it")
     ] = 0,
@@ -75,13 +74,12 @@ async def pull(
     ] = None,
 ) -> PullResponse:
     """Ledger entries after ``after``, with the checkpoint and a consistency proof."""
-    return await reads.pull(state, principal.organization_id, after, limit, known_size)
+    return await reads.pull(reading.conn, reading.state, reading.org, after, limit, known_size)
 
 
 @router.get("/snapshot", response_model=SnapshotPage, responses=responses(401, 404, 422, 426))
 async def get_snapshot(
-    principal: PrincipalDep,
-    state: StateDep,
+    reading: ReadingDep,
     at: Annotated[
         int | None, Query(ge=0, le=MAX_INDEX, description="Ledger index (default: latest)")
     ] = None,
@@ -89,4 +87,4 @@ async def get_snapshot(
     limit: Annotated[int, Query(ge=1, le=MAX_PULL_LIMIT)] = 500,
 ) -> SnapshotPage:
     """The organization's projections at one ledger index, page by page."""
-    return await snapshot.page(state, principal.organization_id, at, cursor, limit)
+    return await snapshot.page(reading.conn, reading.state, reading.org, at, cursor, limit)
