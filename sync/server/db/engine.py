@@ -7,16 +7,15 @@ without it every tenant table looks empty.
 
 Statements on the hot paths run on the asyncpg connection under the SQLAlchemy connection
 (one round trip each, ``executemany`` pipelined); the engine keeps the pool, the transaction
-and its connect hooks. JSON columns travel as text: the codec is the identity, documents are
-serialized by pydantic and parsed by pydantic.
+and its connect hooks. JSON documents travel as text (``$1::text::jsonb`` in, ``doc::text``
+out): pydantic serializes and parses them.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, Final
+from typing import Final
 from uuid import UUID
 
 import asyncpg
@@ -35,14 +34,6 @@ def asyncpg_url(url: str) -> str:
     return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
 
 
-def _json_text(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value)
-
-
-def _identity(value: str) -> str:
-    return value
-
-
 def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     """An engine for ``url``, pooled.
 
@@ -55,8 +46,6 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_recycle=1800,
-        json_serializer=_json_text,
-        json_deserializer=_identity,
     )
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKeyConstraint,
+    Identity,
     Index,
     Integer,
     LargeBinary,
@@ -397,6 +398,8 @@ class StatusChangeRow(Base):
     last_index: Mapped[int] = mapped_column(BigInteger)
     elevator_id: Mapped[uuid.UUID]
     changed_at: Mapped[str]
+    position: Mapped[int] = mapped_column(BigInteger, Identity(always=False))
+    """Insertion order: changes at the same instant keep the order they were recorded in."""
 
 
 class ConflictRow(Base):

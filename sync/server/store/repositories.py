@@ -138,14 +138,14 @@ class PgStatusHistoryRepository:
         """The unit's status history, oldest first."""
         sql = (
             "SELECT doc::text FROM status_changes WHERE elevator_id = $1 "
-            "ORDER BY changed_at, last_index"
+            "ORDER BY changed_at, position"
         )
         return await self._unit.query(m.STATUS_CHANGES, sql, elevator_id)
 
     async def list_all(self, units: UnitSpan | None = None) -> list[StatusChange]:
         """Every unit's status history (or ``units``'), unit by unit, each oldest first."""
         where, args = _span(units)
-        order = "ORDER BY elevator_id, changed_at, last_index"
+        order = "ORDER BY elevator_id, changed_at, position"
         sql = f"SELECT doc::text FROM status_changes{where} {order}"
         return await self._unit.query(m.STATUS_CHANGES, sql, *args)
 

@@ -309,9 +309,11 @@ class PgUnitOfWork:
         if device_id in self._device_heads:
             return self._device_heads[device_id]
         row = await self.conn.fetchrow(
-            "SELECT head_seq, head_hash FROM devices WHERE device_id = $1", device_id
+            "SELECT device_seq, hash FROM events WHERE device_id = $1 "
+            "ORDER BY device_seq DESC LIMIT 1",
+            device_id,
         )
-        head = None if row is None or not row[0] else ChainHead(int(row[0]), str(row[1]))
+        head = None if row is None else ChainHead(int(row[0]), str(row[1]))
         self._device_heads[device_id] = head
         return head
 

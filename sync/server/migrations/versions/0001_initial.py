@@ -288,6 +288,7 @@ def upgrade() -> None:
     sa.Column('last_index', sa.BigInteger(), nullable=False),
     sa.Column('elevator_id', sa.Uuid(), nullable=False),
     sa.Column('changed_at', sa.Text(), nullable=False),
+    sa.Column('position', sa.BigInteger(), sa.Identity(always=False), nullable=False),
     sa.PrimaryKeyConstraint('organization_id', 'event_id', name=op.f('pk_status_changes'))
     )
     op.create_index(op.f('ix_status_changes_organization_id_elevator_id_changed_at'), 'status_changes', ['organization_id', 'elevator_id', 'changed_at'], unique=False)
