@@ -192,3 +192,36 @@ async def test_supervisors_review_and_resolve_conflicts(api: httpx.AsyncClient, 
         headers=first.headers,
     )
     assert again.status_code == 409
+
+
+async def test_fields_the_server_decides_are_refused_in_requests(
+    api: httpx.AsyncClient, org: Org
+) -> None:
+    admin = await _signed_in(api, org, "boss@example.com", Role.ADMIN)
+    sneaky = [
+        await api.post(
+            "/api/v1/customers",
+            json={"name": "X", "organization_id": str(uuid4())},
+            headers=admin,
+        ),
+        await api.post(
+            "/api/v1/users",
+            json={
+                "email": "x@example.com",
+                "display_name": "X",
+                "role": "technician",
+                "password": "a long password",
+                "server_seq": 5,
+            },
+            headers=admin,
+        ),
+        await api.patch(
+            f"/api/v1/users/{uuid4()}", json={"organization_id": str(uuid4())}, headers=admin
+        ),
+        await api.post(
+            "/api/v1/auth/token",
+            json={"email": "boss@example.com", "password": "x", "role": "admin"},
+        ),
+    ]
+    assert [r.status_code for r in sneaky] == [422] * len(sneaky)
+    assert all(r.json()["error"]["code"] == "VALIDATION_ERROR" for r in sneaky)
