@@ -271,6 +271,8 @@ class PgUnitOfWork:
             for row in rows:
                 state = fold.EntityState.from_json(json.loads(row[2]))
                 self._entity_states[row[0]] = (row[1], state)
+            for entity_id in wanted:  # not stored yet: new entities
+                self._entity_states.setdefault(entity_id, ("", fold.EntityState()))
         if mapping is None:
             return
         missing = [i for i in set(ids) if (mapping.table, i) not in self._cache]
