@@ -45,3 +45,12 @@ async def count_attempt(
 async def reset(conn: asyncpg.Connection, name: str) -> None:
     """Forget a bucket's attempts (after a successful sign-in)."""
     await conn.execute("DELETE FROM rate_limits WHERE bucket = $1", name)
+
+
+async def forget_old(conn: asyncpg.Connection, *, window: timedelta, now: datetime) -> None:
+    """Drop up to 100 buckets whose window ended long ago (keeps the table small)."""
+    await conn.execute(
+        "DELETE FROM rate_limits WHERE bucket IN (SELECT bucket FROM rate_limits "
+        "WHERE window_start < $1 LIMIT 100)",
+        now - 2 * window,
+    )

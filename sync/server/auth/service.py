@@ -111,6 +111,7 @@ async def sign_in(state: ServerState, email: str, password: str, address: str) -
             ),
         ]
         found = await conn.fetchrow("SELECT * FROM sitesync_find_login($1)", key)
+        await ratelimit.forget_old(conn, window=window, now=now)
     blocked = [w for w in waits if w is not None]
     if blocked:
         raise _too_many(max(blocked))
