@@ -97,6 +97,12 @@ def _events(laptop: Laptop, count: int) -> list[dict[str, str]]:
     return [wire(e) for e in sealed[:count]]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class RssSampler:
     """Samples a process group's resident memory every 50 ms (Linux /proc)."""
 
@@ -174,9 +180,10 @@ async def _ingest_and_pull(
         await client.post("/api/v1/devices", json=laptop.registration(), headers=headers)
         built = _events(laptop, events)
         canonical = sum(len(base64.b64decode(e["canonical"])) for e in built) / len(built)
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), cpu_seconds(server.pid)
         latencies = await _push_all(client, headers, laptop, built)
         one_s = time.perf_counter() - began
+        server_cpu = cpu_seconds(server.pid) - cpu
         # pull served, to a cursor
         began, after, pulled = time.perf_counter(), 0, 0
         while True:
@@ -214,6 +221,7 @@ async def _ingest_and_pull(
             "events_per_s": round(events / one_s),
             "push_p50_ms": round(percentile(latencies, 50) * 1000, 1),
             "push_p95_ms": round(percentile(latencies, 95) * 1000, 1),
+            "server_cpu_us_per_event": round(server_cpu / events * 1e6),
         },
         "many_devices": {
             "devices": devices,

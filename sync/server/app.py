@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
+from pydantic import BaseModel
 
-from sync.protocol import PROTOCOL_VERSION
+from sync.protocol import PROTOCOL_VERSION, PushRequest
 from sync.server import errors
 from sync.server.auth.passwords import Passwords
 from sync.server.db.engine import make_engine
@@ -87,4 +89,24 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     app.include_router(blobs.router)
     for rest in (fleet, work, people, review):
         app.include_router(rest.router)
+    _document_models(app, PushRequest)
     return app
+
+
+def _document_models(app: FastAPI, *models: type[BaseModel]) -> None:
+    """Add schemas to the OpenAPI components for bodies a route parses itself."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        document = generate()
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        for model in models:
+            schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            schemas.update(schema.pop("$defs", {}))
+            schemas[model.__name__] = schema
+        app.openapi_schema = document
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -65,7 +65,7 @@ def _claims(state: ServerState, credentials: HTTPAuthorizationCredentials | None
         raise unauthorized() from None
 
 
-async def _principal(conn: asyncpg.Connection, claims: Claims) -> Principal:
+async def principal_of(conn: asyncpg.Connection, claims: Claims) -> Principal:
     """The token's user as the database says now, inside the tenant's transaction."""
     row = await conn.fetchrow(
         "SELECT a.role, a.active, a.email, u.display_name FROM accounts a "
@@ -87,10 +87,19 @@ async def get_principal(state: StateDep, credentials: Credentials) -> Principal:
     """The verified principal of the request; 401 without detail otherwise."""
     claims = _claims(state, credentials)
     async with transaction(state.engine, claims.organization_id) as conn:
-        return await _principal(conn, claims)
+        return await principal_of(conn, claims)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def get_claims(state: StateDep, credentials: Credentials) -> Claims:
+    """The verified token's claims, for routes that check the principal in their own
+    transaction (``principal_of``)."""
+    return _claims(state, credentials)
+
+
+ClaimsDep = Annotated[Claims, Depends(get_claims)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +120,7 @@ async def get_reading(state: StateDep, credentials: Credentials) -> AsyncIterato
     tenant and COMMIT instead of two)."""
     claims = _claims(state, credentials)
     async with transaction(state.engine, claims.organization_id) as conn:
-        yield Reading(await _principal(conn, claims), conn, state)
+        yield Reading(await principal_of(conn, claims), conn, state)
 
 
 ReadingDep = Annotated[Reading, Depends(get_reading)]

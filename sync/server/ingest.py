@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 from uuid import UUID, uuid4
 
+import asyncpg
 from pydantic import ValidationError as PydanticValidationError
 
 from app.audit.canonical import parse_canonical
@@ -44,8 +45,9 @@ from sync.protocol import (
     PushResponse,
     WireEvent,
 )
+from sync.server.auth.tokens import Claims
 from sync.server.db.engine import transaction
-from sync.server.deps import Principal
+from sync.server.deps import Principal, principal_of
 from sync.server.errors import ApiError, forbidden, log
 from sync.server.ledger import store as ledger
 from sync.server.reads import checkpoint_model, consistency_or_none
@@ -221,11 +223,10 @@ def _readable(body: EventBody, digest: str) -> tuple[Event | None, str | None]:
     return event, None
 
 
-async def _device_key(state: ServerState, principal: Principal, device_id: UUID) -> bytes:
-    async with transaction(state.engine, principal.organization_id) as conn:
-        row = await conn.fetchrow(
-            "SELECT user_id, public_key, revoked_at FROM devices WHERE device_id = $1", device_id
-        )
+async def _device_key(conn: asyncpg.Connection, principal: Principal, device_id: UUID) -> bytes:
+    row = await conn.fetchrow(
+        "SELECT user_id, public_key, revoked_at FROM devices WHERE device_id = $1", device_id
+    )
     if row is None:
         raise ApiError(
             404,
@@ -347,59 +348,42 @@ async def _raise_alarm(state: ServerState, org: UUID, device_id: UUID, detail: s
         )
 
 
-async def push(state: ServerState, principal: Principal, request: PushRequest) -> PushResponse:
-    """Verify, append and fold one device's batch; answer per event with the new checkpoint."""
+async def push(state: ServerState, claims: Claims, request: PushRequest) -> PushResponse:
+    """Verify, append and fold one device's batch; answer per event with the new checkpoint.
+
+    One transaction: the principal and the device key are read, the events verified (the
+    ledger is not locked yet), then the ledger is locked, appended to and committed.
+    """
     _check_limits(request)
-    org = principal.organization_id
-    key = await _device_key(state, principal, request.device_id)
-    signatures = start_signature_checks(state.verifiers, key, request.events)
-    try:
-        batch = check_batch(request, principal)
-    finally:
-        checked = await signatures
-    first_bad_signature(request.events, checked)
-    now = datetime.now(UTC)
+    org = claims.organization_id
     config = LedgerConfig(state.keys, state.settings.ledger_name)
     units = ServerUnits(state.engine, org, config)
     results: list[EventResult] = []
+    answer: list[Any] = []
     try:
         async with units.unit() as uow:
+            principal = await principal_of(uow.conn, claims)
+            key = await _device_key(uow.conn, principal, request.device_id)
+            signatures = start_signature_checks(state.verifiers, key, request.events)
+            try:
+                batch = check_batch(request, principal)
+            finally:
+                checked = await signatures
+            first_bad_signature(request.events, checked)
+            now = datetime.now(UTC)
             await uow.lock_ledger()
-            stored = await _stored_results(uow, request.device_id, batch)
-            new = [v for v in batch if v.sealed.body.event_id not in stored]
-            head = await uow.device_head(request.device_id)
-            expected = (head.device_seq if head else 0) + 1
-            if new and new[0].sealed.body.device_seq != expected:
-                raise ApiError(
-                    409,
-                    "SEQUENCE_GAP",
-                    f"The server expects this device's event {expected} next, not "
-                    f"{new[0].sealed.body.device_seq}; nothing of this batch was stored.",
-                    hint=f"Send the device's events again from device_seq {expected}.",
-                    expected_device_seq=expected,
-                )
-            await _prefetch(uow, new)
-            for item in batch:
-                body = item.sealed.body
-                done = stored.get(body.event_id)
-                if done is not None:
-                    results.append(done)
-                    continue
-                appended = await uow.append_entry(item.sealed, item.event, item.reason, apply=True)
-                infos = [_conflict_info(c) for c in appended.conflicts]
-                results.append(
-                    EventResult(
-                        event_id=UUID(body.event_id),
-                        device_seq=body.device_seq,
-                        status=_status(appended.outcome, infos),
-                        ledger_index=appended.ledger_index,
-                        reason=appended.reason,
-                        conflicts=infos,
-                    )
-                )
+            await _append(uow, request, batch, results)
             await _seen(uow, request, now)
-            await uow.commit()
-            checkpoint = uow.checkpoint
+
+            async def checkpoint_and_proof(unit: PgUnitOfWork) -> None:
+                head = unit.checkpoint or await ledger.latest_checkpoint(
+                    unit.conn, org, state.keys.signing, state.settings.ledger_name
+                )
+                answer.extend(
+                    [head, await consistency_or_none(unit.conn, request.known_size, head.size)]
+                )
+
+            await uow.commit(then=checkpoint_and_proof)
     except _Fork as fork:
         await _raise_alarm(state, org, request.device_id, fork.detail)
         raise ApiError(
@@ -410,12 +394,7 @@ async def push(state: ServerState, principal: Principal, request: PushRequest) -
             "alerted. Nothing of this batch was stored.",
             rule=Rule.DEVICE_FORK,
         ) from None
-    async with transaction(state.engine, org) as conn:
-        if checkpoint is None:
-            checkpoint = await ledger.latest_checkpoint(
-                conn, org, state.keys.signing, state.settings.ledger_name
-            )
-        proof = await consistency_or_none(conn, request.known_size, checkpoint.size)
+    checkpoint, proof = answer
     skew = (now - request.sent_at).total_seconds() if request.sent_at else None
     return PushResponse(
         results=results,
@@ -424,6 +403,44 @@ async def push(state: ServerState, principal: Principal, request: PushRequest) -
         server_time=now,
         clock_skew_seconds=skew,
     )
+
+
+async def _append(
+    uow: PgUnitOfWork, request: PushRequest, batch: list[Verified], results: list[EventResult]
+) -> None:
+    """Answer events already in the ledger from it; append and fold the new ones."""
+    stored = await _stored_results(uow, request.device_id, batch)
+    new = [v for v in batch if v.sealed.body.event_id not in stored]
+    head = await uow.device_head(request.device_id)
+    expected = (head.device_seq if head else 0) + 1
+    if new and new[0].sealed.body.device_seq != expected:
+        raise ApiError(
+            409,
+            "SEQUENCE_GAP",
+            f"The server expects this device's event {expected} next, not "
+            f"{new[0].sealed.body.device_seq}; nothing of this batch was stored.",
+            hint=f"Send the device's events again from device_seq {expected}.",
+            expected_device_seq=expected,
+        )
+    await _prefetch(uow, new)
+    for item in batch:
+        body = item.sealed.body
+        done = stored.get(body.event_id)
+        if done is not None:
+            results.append(done)
+            continue
+        appended = await uow.append_entry(item.sealed, item.event, item.reason, apply=True)
+        infos = [_conflict_info(c) for c in appended.conflicts]
+        results.append(
+            EventResult(
+                event_id=UUID(body.event_id),
+                device_seq=body.device_seq,
+                status=_status(appended.outcome, infos),
+                ledger_index=appended.ledger_index,
+                reason=appended.reason,
+                conflicts=infos,
+            )
+        )
 
 
 async def _prefetch(uow: PgUnitOfWork, new: list[Verified]) -> None:

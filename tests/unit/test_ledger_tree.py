@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.audit.merkle import consistency_proof, inclusion_proof, root_hash
+from app.audit.envelope import format_timestamp
+from app.audit.merkle import consistency_proof, inclusion_proof, leaf_hash, ledger_leaf, root_hash
+from sync.server.ledger.leaves import leaf_hashes
 from sync.server.ledger.tree import (
     appended_nodes,
     consistency_ranges,
@@ -41,3 +44,18 @@ def test_inclusion_and_consistency_match_the_reference(size: int, data: st.DataO
     assert proof(inclusion_ranges(index, size), nodes) == inclusion_proof(index, leaves)
     old = data.draw(st.integers(0, size))
     assert proof(consistency_ranges(old, size), nodes) == consistency_proof(old, leaves)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.binary(min_size=32, max_size=32),
+    st.binary(min_size=64, max_size=64),
+    st.integers(0, 2**53 - 1),
+    st.datetimes(timezones=st.just(UTC)),
+)
+def test_fast_leaves_equal_the_reference_encoding(
+    digest: bytes, signature: bytes, index: int, moment: datetime
+) -> None:
+    received = format_timestamp(moment)
+    reference = leaf_hash(ledger_leaf(digest.hex(), signature, index, received))
+    assert leaf_hashes([(digest.hex(), signature, index)], received) == [reference]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError as PydanticValidationError
 
 from sync.protocol import (
     ACCEPTED_PROTOCOL_VERSIONS,
@@ -18,7 +20,7 @@ from sync.protocol import (
     SnapshotPage,
 )
 from sync.server import ingest, reads, snapshot
-from sync.server.deps import PrincipalDep, ReadingDep, StateDep
+from sync.server.deps import ClaimsDep, ReadingDep, StateDep
 from sync.server.errors import ApiError, responses
 
 
@@ -55,10 +57,27 @@ router = APIRouter(prefix="/api/v1/sync", tags=["sync"], dependencies=[Depends(p
     "/push",
     response_model=PushResponse,
     responses=responses(400, 401, 403, 404, 409, 413, 422, 426),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/PushRequest"}}
+            },
+        }
+    },
 )
-async def push(body: PushRequest, principal: PrincipalDep, state: StateDep) -> PushResponse:
-    """Append a device's events (contiguous by device_seq) to the organization's ledger."""
-    return await ingest.push(state, principal, body)
+async def push(request: Request, claims: ClaimsDep, state: StateDep) -> Response:
+    """Append a device's events (contiguous by device_seq) to the organization's ledger.
+
+    The body is parsed straight from its bytes and the answer serialized once: a push
+    carries up to a megabyte of events.
+    """
+    try:
+        body = PushRequest.model_validate_json(await request.body())
+    except PydanticValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False)) from None
+    result = await ingest.push(state, claims, body)
+    return Response(result.model_dump_json(), media_type="application/json")
 
 
 @router.get("/pull", response_model=PullResponse, responses=responses(401, 409, 422, 426))

@@ -23,7 +23,6 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.audit.envelope import SealedEvent, format_timestamp, parse_timestamp
-from app.audit.merkle import leaf_hash, ledger_leaf
 from app.domain import fold
 from app.domain.enums import ConflictStatus
 from app.domain.errors import ConflictError
@@ -47,6 +46,7 @@ from app.services.ports import (
 )
 from sync.server.keys import ServerKeys
 from sync.server.ledger import store as ledger
+from sync.server.ledger.leaves import leaf_hashes
 from sync.server.store import mappings as m
 from sync.server.store.mappings import PgMapping
 from sync.server.store.repositories import (
@@ -214,14 +214,19 @@ class PgUnitOfWork:
             raise RuntimeError("Use the unit of work inside 'async with', before commit.")
         return self._conn
 
-    async def commit(self) -> None:
-        """Write everything staged, the ledger entries and their checkpoint; then commit."""
+    async def commit(self, *, then: BeforeCommit | None = None) -> None:
+        """Write everything staged, the ledger entries and their checkpoint; then commit.
+
+        ``then`` runs last inside the transaction (it sees the new checkpoint).
+        """
         conn = self.conn
         if self._before_commit is not None:
             await self._before_commit(self)
         await self._flush_all()
         if self._entries:
             await self._write_entries(conn)
+        if then is not None:
+            await then(self)
         assert self._sa is not None
         await self._sa.commit()
         self._state = "done"
@@ -448,10 +453,9 @@ class PgUnitOfWork:
         assert self._received_at is not None
         received = self._received_at
         entries = self._entries
-        leaves = [
-            leaf_hash(ledger_leaf(e.sealed.hash, e.sealed.signature, e.index, received))
-            for e in entries
-        ]
+        leaves = leaf_hashes(
+            [(e.sealed.hash, e.sealed.signature, e.index) for e in entries], received
+        )
         bodies = [e.sealed.body for e in entries]
         await conn.execute(
             "INSERT INTO events (organization_id, ledger_index, event_id, device_id, device_seq, "
