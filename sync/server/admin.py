@@ -18,7 +18,7 @@ from sync.server.db.engine import make_engine, transaction
 from sync.server.keys import load_keys
 from sync.server.services import SYSTEM_ACTOR, ServerUnits, ensure_server_device, server_context
 from sync.server.settings import ServerSettings
-from sync.server.store.uow import LedgerConfig
+from sync.server.store.appender import LedgerConfig
 
 
 def name_key(name: str) -> str:

@@ -18,7 +18,7 @@ from sync.server.db.engine import transaction
 from sync.server.errors import forbidden, unauthorized
 from sync.server.services import ServerUnits, ensure_server_device, server_context
 from sync.server.state import ServerState
-from sync.server.store.uow import LedgerConfig
+from sync.server.store.appender import LedgerConfig
 
 _bearer = HTTPBearer(auto_error=False, description="An access token from /api/v1/auth/token")
 

@@ -18,7 +18,8 @@ from app.services.context import Actor, DeviceIdentity, ServiceContext
 from app.services.ports import Clock, UnitOfWork
 from sync.server.db.engine import transaction
 from sync.server.keys import ServerKeys
-from sync.server.store.uow import BeforeCommit, LedgerConfig, PgUnitOfWork
+from sync.server.store.appender import LedgerConfig
+from sync.server.store.uow import BeforeCommit, PgUnitOfWork
 
 SERVER_DEVICE_NAMESPACE: Final = uuid.UUID("1f0c8f7e-2d4b-5a6c-8e9f-0a1b2c3d4e5f")
 SYSTEM_ACTOR: Final = uuid.uuid5(SERVER_DEVICE_NAMESPACE, "system")

@@ -24,7 +24,7 @@ from sync.server.ledger import store as ledger
 from sync.server.reads import checkpoint_model
 from sync.server.state import ServerState
 from sync.server.store import mappings as m
-from sync.server.store.uow import decode_event
+from sync.server.store.appender import decode_event
 
 KINDS: Final = ("device", *m.ENTITY_MAPPINGS, "status_change", "conflict")
 """The order the snapshot serves its kinds in."""

@@ -26,7 +26,7 @@ from sync.server.services import (
     server_context,
 )
 from sync.server.settings import ServerSettings
-from sync.server.store.uow import LedgerConfig
+from sync.server.store.appender import LedgerConfig
 
 
 @dataclass
