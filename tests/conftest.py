@@ -1,7 +1,7 @@
-"""Fixtures shared by every test layer: a real PostgreSQL and the server on it.
-
-Requested only by the tests that need them (server, end-to-end): the rest of the suite never
-starts PostgreSQL.
+"""Fixtures shared by the test layers: a real SQLite store in a temporary folder and a service
+context writing to it (the unit tests of services override ``store`` and ``ctx`` with the
+in-memory fake); a real PostgreSQL and the server on it, started only for the tests that ask
+(server, contract, end-to-end).
 """
 
 from __future__ import annotations
@@ -15,10 +15,34 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from app.demo.seeding import adopt_device, seed_context
+from app.services.context import ServiceContext
+from app.store import Store, open_store
 from sync.server.app import create_app
 from sync.server.db.roles import DatabaseUrls
 from sync.server.settings import ServerSettings
 from tests.postgres import PgCluster, ServerProcess, settings_for, start_cluster, stop_cluster
+
+
+@pytest.fixture
+def store_path(tmp_path: Path) -> Path:
+    return tmp_path / "store.sqlite"
+
+
+@pytest.fixture
+async def store(store_path: Path) -> AsyncIterator[Store]:
+    opened = await open_store(store_path, create=True)
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+@pytest.fixture
+async def ctx(store: Store) -> ServiceContext:
+    context = seed_context(store.unit_of_work)
+    await adopt_device(store, context)
+    return context
 
 
 @pytest.fixture(scope="session")

@@ -33,6 +33,7 @@ from app.domain.commands.visits import (
     AttachPhoto,
     CancelVisit,
     CompleteVisit,
+    ContinueVisit,
     ItemAnswer,
     LockVisit,
     PhotoInput,
@@ -42,6 +43,7 @@ from app.domain.commands.visits import (
     Signature,
     SignVisit,
     StartVisit,
+    VisitEntries,
 )
 from app.domain.forms import Command, parse_command
 
@@ -58,6 +60,7 @@ __all__ = [
     "CloseIncident",
     "Command",
     "CompleteVisit",
+    "ContinueVisit",
     "CreateCustomer",
     "CreateSite",
     "ItemAnswer",
@@ -78,6 +81,7 @@ __all__ = [
     "UpdateElevator",
     "UpdateIncident",
     "UpdateSite",
+    "VisitEntries",
     "check_callback",
     "parse_command",
 ]

@@ -16,13 +16,13 @@ from datetime import date, datetime
 from typing import Any, Final
 from uuid import UUID
 
+from app.audit.envelope import format_timestamp
 from app.domain.compliance import ComplianceItem
 from app.domain.downtime import Period
 from app.domain.entities import ComplianceSettings, Customer, Site
 from app.domain.enums import DriveType, ElevatorStatus, Manufacturer
 from app.domain.figures import MetricTally
 from app.domain.health import HealthBand
-from app.domain.values import format_utc
 from app.domain.work import Incident
 from app.services.ports import LogMark
 from app.services.queries.fleet import FleetRow
@@ -43,7 +43,7 @@ def _cell(value: object) -> object:
     if isinstance(value, UUID):
         return str(value)
     if isinstance(value, datetime):
-        return format_utc(value)
+        return format_timestamp(value)
     return getattr(value, "value", value)  # enums by value
 
 
@@ -67,8 +67,8 @@ def encode_snapshot(snapshot: FleetSnapshot) -> bytes:
         "monthly": [[n, *month] for n, u in enumerate(units) for month in u.monthly],
         "tallies": [
             {
-                "start": format_utc(period.start),
-                "end": format_utc(period.end),
+                "start": format_timestamp(period.start),
+                "end": format_timestamp(period.end),
                 "columns": {name: [getattr(t, name) for t in tallies] for name in _TALLY_FIELDS},
             }
             for period, tallies in snapshot.tallies.items()
