@@ -257,11 +257,12 @@ async def _append(
             continue
         appended = await uow.append_entry(item.sealed, item.event, item.reason, apply=True)
         infos = [_conflict_info(c) for c in appended.conflicts]
-        results.append(
-            EventResult(
-                event_id=UUID(body.event_id),
+        results.append(  # built from the server's own values: no validation to pay for
+            EventResult.model_construct(
+                event_id=item.event.event_id if item.event else UUID(body.event_id),
                 device_seq=body.device_seq,
                 status=_status(appended.outcome, infos),
+                duplicate=False,
                 ledger_index=appended.ledger_index,
                 reason=appended.reason,
                 conflicts=infos,

@@ -10,10 +10,9 @@ from uuid import UUID, uuid4
 
 import httpx
 
-from app.audit.envelope import EventBody, SealedEvent, genesis_hash, seal
+from app.audit.envelope import EventBody, SealedEvent, format_timestamp, genesis_hash, seal
 from app.audit.signing import Ed25519Signer
 from app.domain.events import EventPayload
-from app.domain.values import format_utc
 from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
 
 SYNC = {PROTOCOL_HEADER: str(PROTOCOL_VERSION)}
@@ -60,7 +59,7 @@ class Laptop:
             entity_parents=known,
             type=payload.TYPE,
             type_version=payload.VERSION,
-            occurred_at=format_utc(self.clock),
+            occurred_at=format_timestamp(self.clock),
             payload=payload.to_json(),
         )
         sealed = seal(body, self.signer)

@@ -12,8 +12,8 @@ from typing import Any, Final
 
 from pydantic import BaseModel
 
+from app.audit.envelope import format_timestamp
 from app.domain.entities import Customer, Elevator, Site, StatusChange, User
-from app.domain.values import format_utc
 from app.domain.work import ConflictRecord, Deficiency, Incident, Inspection, Visit
 
 
@@ -106,7 +106,7 @@ VISITS: Final = PgMapping(
         "elevator_id": lambda v: v.elevator_id,
         "site_id": lambda v: v.site_id,
         "status": lambda v: v.status.value,
-        "created_at": lambda v: format_utc(v.created_at),
+        "created_at": lambda v: format_timestamp(v.created_at),
     },
 )
 DEFICIENCIES: Final = PgMapping(
@@ -115,7 +115,7 @@ DEFICIENCIES: Final = PgMapping(
     columns={
         "elevator_id": lambda d: d.elevator_id,
         "status": lambda d: d.status.value,
-        "opened_at": lambda d: format_utc(d.opened_at),
+        "opened_at": lambda d: format_timestamp(d.opened_at),
     },
 )
 INCIDENTS: Final = PgMapping(
@@ -124,7 +124,7 @@ INCIDENTS: Final = PgMapping(
     columns={
         "elevator_id": lambda i: i.elevator_id,
         "status": lambda i: i.status.value,
-        "reported_at": lambda i: format_utc(i.reported_at),
+        "reported_at": lambda i: format_timestamp(i.reported_at),
     },
 )
 INSPECTIONS: Final = PgMapping(
@@ -142,7 +142,7 @@ STATUS_CHANGES: Final = PgMapping(
     key_column="event_id",
     columns={
         "elevator_id": lambda c: c.elevator_id,
-        "changed_at": lambda c: format_utc(c.changed_at),
+        "changed_at": lambda c: format_timestamp(c.changed_at),
     },
 )
 CONFLICTS: Final = PgMapping(
