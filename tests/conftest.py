@@ -101,3 +101,11 @@ def server_process(server_settings: ServerSettings) -> Iterator[ServerProcess]:
         yield server
     finally:
         server.stop()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run the server tests last: they leave a large heap (real processes, schemathesis'
+    generated cases), whose garbage collections would disturb the desktop's stall timings."""
+    server = [item for item in items if "tests/server/" in item.nodeid]
+    if server:
+        items[:] = [item for item in items if "tests/server/" not in item.nodeid] + server
