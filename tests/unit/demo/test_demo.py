@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import random
 from datetime import date
+
+import pytest
 
 from app.audit.chain import StaticDeviceKeys, verify_events
 from app.audit.signing import Ed25519Signer
 from app.demo import demo_device_seed, generate_demo
+from app.demo.fleet import load_definition, plan_fleet
 from app.demo.generator import demo_ids
 from app.domain.enums import VisitStatus, VisitType
 from tests.fakes import InMemoryStore, MemoryBlobStore
@@ -64,3 +68,27 @@ async def test_demo_scales_past_the_shipped_definition() -> None:
     store = await _generate(1, units=130, months=1)
     assert len(store.state.elevators) == 130
     assert len(store.state.sites) > 12
+
+
+@pytest.mark.parametrize("seed", range(1, 31))
+def test_generated_names_are_unique_for_any_seed_at_the_largest_size(seed: int) -> None:
+    plan = plan_fleet(load_definition(), 10_000, random.Random(seed), AS_OF)
+    customers = [c.name.casefold() for c in plan]
+    assert len(set(customers)) == len(customers)
+    for customer in plan:
+        sites = [s.name.casefold() for s in customer.sites]
+        assert len(set(sites)) == len(sites), f"seed {seed}: {customer.name} repeats a site name"
+        for site in customer.sites:
+            numbers = [u.unit_number.casefold() for u in site.units]
+            assert len(set(numbers)) == len(numbers)
+    assert sum(len(site.units) for customer in plan for site in customer.sites) == 10_000
+
+
+async def test_a_small_demo_creates_and_reports_only_the_sites_it_uses() -> None:
+    store = InMemoryStore()
+    summary = await generate_demo(
+        uow=store.unit_of_work, blobs=MemoryBlobStore(), seed=7, units=2, as_of=AS_OF, months=1
+    )
+    assert (summary.customers, summary.sites, summary.units) == (1, 1, 2)
+    assert len(store.state.sites) == 1
+    assert len(store.state.customers) == 1
