@@ -10,6 +10,7 @@ from typing import Any
 
 from bench.common import RESULTS, ROOT
 from bench.report_release import bundle, store_open
+from bench.report_server import server_sync
 
 DEFAULT_COMMANDS = {
     "ui_startup": "uv run python -m bench.ui_startup --runs 5",
@@ -17,6 +18,7 @@ DEFAULT_COMMANDS = {
     "scale": "uv run python -m bench.scale --runs 3",
     "ui_dashboard": "uv run python -m bench.ui_dashboard --runs 3",
     "ui_stall": "uv run python -m bench.ui_stall --runs 3",
+    "server_sync": "uv run python -m bench.server_sync",
 }
 TARGETS = {
     "command_p99": 5.0,
@@ -305,6 +307,9 @@ def main() -> None:
     built = _load("bundle")
     if built:
         parts += bundle(built, _load("ui_startup_bundle"))
+    server = _load("server_sync")
+    if server:
+        parts += server_sync(server)
     extra = ROOT / "bench" / "NOTES.md"
     if extra.exists():
         parts += [extra.read_text("utf-8")]

@@ -57,11 +57,12 @@ def _edit[T: Projection](current: T | None, event: Event) -> T:
 
 
 def reduce_user(current: User | None, event: Event) -> User:
-    _create_guard(current, event)
     pl = event.payload
-    assert isinstance(pl, p.UserRegistered)
-    at = event.occurred_at
-    return User(**_base(event), **pl.model_dump(), created_at=at, updated_at=at)
+    if isinstance(pl, p.UserRegistered):
+        _create_guard(current, event)
+        at = event.occurred_at
+        return User(**_base(event), **pl.model_dump(), created_at=at, updated_at=at)
+    return _edit(current, event)
 
 
 def reduce_customer(current: Customer | None, event: Event) -> Customer:
