@@ -63,7 +63,13 @@ def changes_of(result: object) -> Changes | None:
 
 
 class Operation(QObject):
-    """One submitted job; lives in the Qt thread, its signals fire there."""
+    """One submitted job; lives in the Qt thread, its signals fire there.
+
+    The worker thread never emits on an operation: an operation is deleted once it is done,
+    which may happen while a cancelled job still runs. What the worker reports crosses to the
+    Qt thread through the long-lived :class:`CoreRuntime`, which hands it to the operation
+    only while it is still running.
+    """
 
     finished = Signal(object)
     failed = Signal(object)
@@ -71,17 +77,17 @@ class Operation(QObject):
     cancelled = Signal()
     done = Signal()  # after finished, failed or cancelled
 
-    _completed = Signal(object, object, bool)
-    _progress = Signal(int, int, str)
-
-    def __init__(self, label: str, parent: QObject | None = None) -> None:
-        super().__init__(parent)
+    def __init__(
+        self,
+        label: str,
+        runtime: CoreRuntime,
+    ) -> None:
+        super().__init__(runtime)
         self.label = label
-        self.progress = Progress(self._progress.emit)
+        self._runtime = runtime
+        self.progress = Progress(lambda d, t, s: runtime._progressed.emit(self, d, t, s))
         self.future: concurrent.futures.Future[Any] | None = None
         self.running = True
-        self._completed.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
-        self._progress.connect(self.progressed, Qt.ConnectionType.QueuedConnection)
 
     def cancel(self) -> None:
         """Ask the job to stop: its task is cancelled and ``progress.cancelled`` turns True."""
@@ -90,17 +96,18 @@ class Operation(QObject):
             self.future.cancel()
 
     def _on_future_done(self, future: concurrent.futures.Future[Any]) -> None:
-        # Runs in the worker thread (or wherever the future completes): only emit.
+        # Runs in the worker thread (or wherever the future completes): only emit, and only
+        # on the runtime, which outlives every operation.
+        completed = self._runtime._completed
         if future.cancelled():
-            self._completed.emit(None, None, True)
+            completed.emit(self, None, None, True)
             return
         error = future.exception()
         if isinstance(error, OperationCancelled):
-            self._completed.emit(None, None, True)
+            completed.emit(self, None, None, True)
         else:
-            self._completed.emit(None if error else future.result(), error, False)
+            completed.emit(self, None if error else future.result(), error, False)
 
-    @Slot(object, object, bool)
     def _deliver(self, result: object, error: object, was_cancelled: bool) -> None:
         self.running = False
         if was_cancelled:
@@ -122,11 +129,16 @@ class CoreRuntime(QObject):
     changed = Signal(object)  # Changes
     busy_changed = Signal(bool)
 
+    _completed = Signal(object, object, object, bool)  # operation, result, error, cancelled
+    _progressed = Signal(object, int, int, str)  # operation, done, total, text
+
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._active: set[Operation] = set()
+        self._completed.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+        self._progressed.connect(self._relay_progress, Qt.ConnectionType.QueuedConnection)
 
     @property
     def running(self) -> bool:
@@ -179,6 +191,18 @@ class CoreRuntime(QObject):
         future.add_done_callback(operation._on_future_done)
         return operation
 
+    @Slot(object, object, object, bool)
+    def _deliver(
+        self, operation: Operation, result: object, error: object, was_cancelled: bool
+    ) -> None:
+        if operation.running:
+            operation._deliver(result, error, was_cancelled)
+
+    @Slot(object, int, int, str)
+    def _relay_progress(self, operation: Operation, done: int, total: int, text: str) -> None:
+        if operation.running:
+            operation.progressed.emit(done, total, text)
+
     def _announce(self, result: object) -> None:
         changes = changes_of(result)
         if changes is not None and changes.events:
@@ -210,6 +234,11 @@ class CoreRuntime(QObject):
         if thread.is_alive():
             log.warning("the core worker did not stop within %s s", timeout)
         self._loop = self._thread = None
+        # What the stopped jobs still have queued for the Qt thread is dropped: an answer
+        # would reach views that are closing, and could not submit follow-up work anyway.
+        for operation in list(self._active):
+            operation.running = False
+            self._retire(operation)
 
 
 def _finish_tasks(loop: asyncio.AbstractEventLoop) -> None:

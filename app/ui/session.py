@@ -13,6 +13,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
+from shiboken6 import isValid
 
 from app.domain.checklists import TemplateCatalog
 from app.domain.enums import Role
@@ -133,13 +134,24 @@ class Session(QObject):
         on_error: OnError | None,
     ) -> Operation:
         operation = self.runtime.submit(job, label=label)
-        operation.finished.connect(on_result)
+
+        def finished(result: T) -> None:
+            if _alive(parent):
+                on_result(result)
 
         def failed(error: BaseException) -> None:
+            if not _alive(parent):
+                return
             if on_error is not None:
                 on_error(error)
             else:
                 self.errors.present(error, action=label, parent=parent)
 
+        operation.finished.connect(finished)
         operation.failed.connect(failed)
         return operation
+
+
+def _alive(parent: QWidget | None) -> bool:
+    """Whether the view a job answers to still exists: a closed view's answer is dropped."""
+    return parent is None or isValid(parent)
