@@ -16,7 +16,7 @@ from app.compute import BackgroundCompute
 from app.demo import DemoSummary, demo_device_seed, generate_demo
 from app.demo.generator import demo_ids
 from app.domain.checklists import TemplateCatalog
-from app.domain.commands import RegisterUser
+from app.domain.commands import ChangeOrganizationSettings, RegisterUser
 from app.domain.enums import Role
 from app.domain.errors import KeyStoreError, NotFoundError, SiteSyncError
 from app.domain.events import Event
@@ -30,6 +30,7 @@ from app.keystore import (
     new_key_store,
 )
 from app.services.context import Actor, DeviceIdentity, ServiceContext
+from app.services.organization import change_organization_settings
 from app.services.ports import Clock, IdGenerator, UnitOfWorkFactory
 from app.services.queries import DEFAULT_DAYS, FleetFigures, trailing_period
 from app.services.templates import load_catalog
@@ -71,7 +72,9 @@ class Workspace:
     """The fleet's figures, kept for this store (saved in it) between sessions."""
 
     def __post_init__(self) -> None:
-        self.figures = FleetFigures(self.store.unit_of_work, self.store, runner=BackgroundCompute())
+        self.figures = FleetFigures(
+            self.store.unit_of_work, self.store, runner=BackgroundCompute(), clock=self.clock
+        )
 
     # -- the desktop shell's view of the workspace (app.ui.backend.Backend) -------------------
 
@@ -213,6 +216,10 @@ async def create_workspace(
             user_id=admin.user_id, email=ADMIN_EMAIL, display_name=admin.name, role=Role.ADMIN
         )
         await register_user(register, ctx=ws.context(admin))
+        # the organization and its settings (DOMAIN.md's defaults until an administrator
+        # changes them in Settings), recorded as events like everything else
+        settings = ChangeOrganizationSettings(organization_name=organization_name)
+        await change_organization_settings(settings, ctx=ws.context(admin))
         return ws
     except BaseException:
         await store.close()

@@ -37,7 +37,15 @@ def _blank_to_none(value: Any) -> Any:
 OptionalText = Annotated[str | None, BeforeValidator(_blank_to_none)]
 """Optional free text: surrounding white space removed, an empty answer becomes None."""
 
-_SUFFIXES = {"_kg": " (kg)", "_mps": " (m/s)", "_days": " (days)", "_years": " (years)"}
+_SUFFIXES = {
+    "_kg": " (kg)",
+    "_mps": " (m/s)",
+    "_days": " (days)",
+    "_years": " (years)",
+    "_months": " (months)",
+    "_minutes": " (minutes)",
+    "_percent": " (%)",
+}
 
 _FRIENDLY = {
     "missing": "{label} is required.",

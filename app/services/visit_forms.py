@@ -21,6 +21,7 @@ from app.domain.site_time import check_not_before
 from app.domain.visit_rules import (
     arrival_events,
     check_completion,
+    check_visit_times,
     item_events,
     require_template,
     resolve_template,
@@ -46,6 +47,9 @@ async def record_visit(
                     "That visit is not a scheduled visit of this unit.",
                     hint="Choose the unit's scheduled visit, or record a new visit.",
                 )
+        check_visit_times(
+            site, ctx.clock.now(), arrived_at=cmd.arrived_at, departed_at=cmd.departed_at
+        )
         template = resolve_template(templates, cmd.template_id, cmd.template_version, unit)
         incident = await linked_incident(uow, cmd.incident_id, unit, cmd.arrived_at, site)
         evaluations: list[Evaluation] = []

@@ -10,8 +10,9 @@ from collections.abc import Callable, Coroutine, Iterable
 from typing import Any, Protocol
 from uuid import UUID
 
-from app.domain.entities import Customer, Elevator, Site, StatusChange, User
+from app.domain.entities import Customer, Elevator, Organization, Site, StatusChange, User
 from app.domain.enums import ElevatorStatus, IncidentStatus
+from app.domain.events import Rejection
 from app.domain.work import UNFINISHED, Deficiency, Incident, Inspection, Visit, VisitSummary
 from app.services.ports import UnitSpan
 
@@ -59,6 +60,23 @@ class InMemoryRepository[T: _HasId]:
 
 def _same_text(a: str, b: str) -> bool:
     return a.strip().casefold() == b.strip().casefold()
+
+
+class InMemoryOrganizations(InMemoryRepository[Organization]):
+    pass
+
+
+class InMemoryRejections:
+    def __init__(self, items: dict[UUID, Rejection], pause: Pause) -> None:
+        self._items = items
+        self._pause = pause
+
+    async def add(self, rejection: Rejection) -> None:
+        self._items[rejection.event_id] = rejection
+
+    async def list_all(self) -> list[Rejection]:
+        await self._pause()
+        return sorted(self._items.values(), key=lambda r: str(r.event_id))
 
 
 class InMemoryUsers(InMemoryRepository[User]):
@@ -110,12 +128,14 @@ class InMemoryStatusHistory:
         self._rows.append(change)
 
     async def for_elevator(self, elevator_id: UUID) -> list[StatusChange]:
+        """Oldest first by when each change took effect (ties in recording order)."""
         await self._pause()
-        return [r for r in self._rows if r.elevator_id == elevator_id]
+        mine = [r for r in self._rows if r.elevator_id == elevator_id]
+        return sorted(mine, key=lambda r: r.changed_at)
 
     async def list_all(self, units: UnitSpan | None = None) -> list[StatusChange]:
         await self._pause()
-        return _unit_by_unit(self._rows, units)
+        return _unit_by_unit(sorted(self._rows, key=lambda r: r.changed_at), units)
 
 
 class InMemoryVisits(InMemoryRepository[Visit]):

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, ValidationInfo, field_validator
 
 from app.domain.entities import Certificate
-from app.domain.enums import DowntimeCause, DriveType, ElevatorStatus, Manufacturer, Role
+from app.domain.enums import DowntimeCause, DriveType, ElevatorStatus, Manufacturer, Role, RuleSet
 from app.domain.forms import Command, FormError, OptionalText, require_text
-from app.domain.values import DecimalStr, Text
+from app.domain.values import DecimalStr, Text, UtcDatetime
 
 _POSITIVE = {
     "capacity_kg": "Capacity must be a positive number of kilograms, e.g. 630.",
@@ -75,7 +75,9 @@ class RegisterElevator(_UnitForm):
     installation_date: date | None = None
     design_life_years: int | None = None
     certificate: Certificate | None = None
-    maintenance_interval_days: int = 30
+    maintenance_interval_days: int | None = None
+    """None: the unit follows the organization's default interval."""
+    carries_passengers: bool = True
     status: ElevatorStatus = ElevatorStatus.OPERATIONAL
 
     @field_validator("status")
@@ -103,6 +105,8 @@ class UpdateElevator(_UnitForm):
     design_life_years: int | None = None
     certificate: Certificate | None = None
     maintenance_interval_days: int | None = None
+    """Given as None: the unit follows the organization's default interval from now on."""
+    carries_passengers: bool | None = None
 
 
 class ChangeElevatorStatus(Command):
@@ -110,6 +114,8 @@ class ChangeElevatorStatus(Command):
     status: ElevatorStatus
     reason: Text
     cause: DowntimeCause | None = None
+    effective_at: UtcDatetime | None = None
+    """When the change took effect, if before now ("effective from"); None means now."""
 
     @field_validator("cause")
     @classmethod
@@ -177,6 +183,8 @@ class CreateSite(Command):
     access_notes: OptionalText = None
     emergency_contacts: OptionalText = None
     time_zone: TimeZoneName = "UTC"
+    rule_set: RuleSet | None = None
+    """None: the site follows the organization's rule set."""
 
 
 class UpdateSite(Command):
@@ -187,6 +195,7 @@ class UpdateSite(Command):
     access_notes: OptionalText = None
     emergency_contacts: OptionalText = None
     time_zone: TimeZoneName = None
+    rule_set: RuleSet | None = None
 
 
 class AssignTechnician(Command):

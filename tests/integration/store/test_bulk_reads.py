@@ -30,6 +30,7 @@ from app.services.queries import (
     load_unit_record,
     trailing_period,
 )
+from app.services.queries import board as dashboard_board
 from app.store import Store, open_store, uow
 from tests.integration.store.scenario import record_everything
 
@@ -187,7 +188,11 @@ async def test_a_new_demo_store_carries_its_dashboard_figures(demo: Store) -> No
     assert board is not None
     assert not board.stale
     assert figures.computed == 0
-    assert board == await FleetFigures(demo.unit_of_work).dashboard(chosen, now=now)
+    # the same figures as computed afresh at the moment the saved ones were taken
+    fresh = await FleetFigures(demo.unit_of_work).current(
+        today=now.date(), periods=[chosen.period], now=board.at
+    )
+    assert board == dashboard_board(fresh, chosen, now=now)
 
 
 async def test_closing_the_workspace_saves_figures_updated_since_they_were_saved(
