@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from uuid import UUID
 
@@ -234,8 +234,12 @@ async def create_demo_store(
     as_of: date,
     months: int = 12,
     progress: Callable[[int, int], None] | None = None,
+    now: datetime | None = None,
 ) -> tuple[DemoSummary, int]:
     """Build a demo store through the real services; returns its summary and event count.
+
+    Its dashboard figures are computed and saved with it, taken at ``now`` (this computer's
+    clock unless given).
 
     The demo device key is kept in a plain file beside the store (demo stores only).
     """
@@ -270,7 +274,8 @@ async def create_demo_store(
         )
         # saved with the store, so its first opening paints the dashboard at once
         figures = FleetFigures(store.unit_of_work, store, runner=BackgroundCompute())
-        await figures.current(today=as_of, periods=[trailing_period(as_of, DEFAULT_DAYS)])
+        period = trailing_period(as_of, DEFAULT_DAYS)
+        await figures.current(today=as_of, periods=[period], now=now or datetime.now(UTC))
         return summary, await store.count_events()
     finally:
         await store.close()

@@ -21,7 +21,8 @@ Optional columns: manufacturer (KONE, Otis, Schindler, TK Elevator, Mitsubishi, 
 model, drive_type (traction, hydraulic, mrl_traction), serial_number, conveyance_id, capacity_kg,
 rated_speed_mps (e.g. 1.6), floors_served, installation_date (YYYY-MM-DD), certificate_number,
 certificate_issued, certificate_expires (YYYY-MM-DD; the three together or none),
-maintenance_interval_days (default 30). Customers and sites are matched by name and created
+maintenance_interval_days (empty: the organization's default), carries_passengers (yes or no;
+no for a goods-only lift). Customers and sites are matched by name and created
 when new. All or nothing: any bad line is reported with its line number, column and reason, and
 nothing is written."""
 

@@ -321,7 +321,7 @@ class Activity:
         due = add_months(last, months)
         while due <= self.as_of:
             when = datetime.combine(due, time(10), UTC) + timedelta(days=rng.randint(-10, 3))
-            if rng.random() > 0.04:
+            if rng.random() > 0.08:
                 kind = InspectionType.LOLER
                 self.later(when, self._inspection(unit_id, tech, kind, by=_LOLER_EXAMINER))
                 due = add_months(when.date(), months)

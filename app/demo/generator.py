@@ -100,6 +100,7 @@ async def generate_demo(
     await change_organization_settings(
         ChangeOrganizationSettings(
             organization_name=definition["organization"]["name"],
+            organization_time_zone=definition["organization"]["time_zone"],
             rule_set=organization_rule_set(definition),
         ),
         ctx=admin,

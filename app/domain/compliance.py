@@ -62,6 +62,16 @@ class ComplianceStatus(StrEnum):
     MISSING = "missing"
 
 
+RULE_NAMES = {
+    ComplianceRule.PREVENTIVE_MAINTENANCE: "Preventive maintenance",
+    ComplianceRule.CAT1_TEST: "Category 1 test",
+    ComplianceRule.CAT5_TEST: "Category 5 test",
+    ComplianceRule.LOLER_EXAMINATION: "LOLER thorough examination",
+    ComplianceRule.PERIODIC_INSPECTION: "Periodic inspection",
+    ComplianceRule.CERTIFICATE: "Certificate of operation",
+}
+"""How each rule is named on screen."""
+
 _LATE = frozenset({ComplianceStatus.OVERDUE, ComplianceStatus.MISSING})
 _RULE_ORDER = {rule: index for index, rule in enumerate(ComplianceRule)}
 

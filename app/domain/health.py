@@ -34,7 +34,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
-from app.domain.compliance import ComplianceRule, required_test_items
+from app.domain.compliance import RULE_NAMES, required_test_items
 from app.domain.downtime import Period, add_months
 from app.domain.enums import DeficiencySeverity, DeficiencyStatus, VisitStatus
 from app.domain.figures import MIN_EXPOSURE_DAYS
@@ -184,7 +184,7 @@ def _caps(record: UnitRecord, today: date, rules: UnitRules) -> list[HealthCap]:
         i for i in required_test_items(unit, record.inspections, today=today, rules=rules) if i.late
     ]
     if late:
-        names = ", ".join(_TEST_NAMES[i.rule] for i in late)
+        names = ", ".join(RULE_NAMES[i.rule] for i in late)
         caps.append(HealthCap(limit=COMPLIANCE_CAP, reason=f"required test overdue: {names}"))
     inoperable = [
         d
@@ -195,14 +195,6 @@ def _caps(record: UnitRecord, today: date, rules: UnitRules) -> list[HealthCap]:
         reason = f"{len(inoperable)} open inoperable deficiency(ies)"
         caps.append(HealthCap(limit=INOPERABLE_CAP, reason=reason))
     return caps
-
-
-_TEST_NAMES = {
-    ComplianceRule.CAT1_TEST: "Category 1 test",
-    ComplianceRule.CAT5_TEST: "Category 5 test",
-    ComplianceRule.LOLER_EXAMINATION: "LOLER thorough examination",
-    ComplianceRule.PERIODIC_INSPECTION: "periodic inspection",
-}
 
 
 def frequency_detail(m: UnitMetrics) -> str:

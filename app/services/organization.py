@@ -7,6 +7,7 @@ A store whose organization has recorded no settings (older stores) uses DOMAIN.m
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from app.domain.commands import ChangeOrganizationSettings
@@ -55,7 +56,8 @@ async def change_organization_settings(
 ) -> Changes:
     """Change the settings given (administrators only); nothing is recorded when none change."""
     ctx.actor.require(Role.ADMIN)
-    requested = {name: getattr(cmd, name) for name in cmd.model_fields_set - {"organization_name"}}
+    about = {"organization_name", "organization_time_zone"}
+    requested = {name: getattr(cmd, name) for name in cmd.model_fields_set - about}
 
     async def decide(uow: UnitOfWork) -> Sequence[NewEvent]:
         organization = await uow.organizations.get(ctx.device.organization_id)
@@ -68,7 +70,9 @@ async def change_organization_settings(
         }
         if organization is None:
             created = OrganizationCreated(
-                name=cmd.organization_name or "Organization", settings=merged
+                name=cmd.organization_name or "Organization",
+                time_zone=cmd.organization_time_zone or "UTC",
+                settings=merged,
             )
             return [NewEvent(ctx.device.organization_id, created)]
         if not changes:
@@ -76,3 +80,36 @@ async def change_organization_settings(
         return [NewEvent(organization.id, OrganizationSettingsChanged(**changes))]
 
     return await run(ctx, decide)
+
+
+@dataclass(frozen=True, slots=True)
+class SiteRuleRow:
+    """A site, its customer's name, and the rule set in force there."""
+
+    site: Site
+    customer_name: str
+    rules: UnitRules
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsOverview:
+    """What the Settings screen shows: the organization (None until its settings are
+    recorded), the settings in force, and every site's rule set."""
+
+    organization: Organization | None
+    settings: OrganizationSettings
+    sites: tuple[SiteRuleRow, ...]
+
+
+async def settings_overview(uow_factory: UnitOfWorkFactory) -> SettingsOverview:
+    """The organization's settings and each site's rule set, by customer and site name."""
+    async with uow_factory() as uow:
+        organization = await organization_on_record(uow)
+        settings = organization.settings if organization else OrganizationSettings()
+        customers = {c.id: c.name for c in await uow.customers.list_all()}
+        sites = await uow.sites.list_all()
+    rows = [
+        SiteRuleRow(s, customers.get(s.customer_id, ""), unit_rules(settings, s)) for s in sites
+    ]
+    rows.sort(key=lambda r: (r.customer_name.casefold(), r.site.name.casefold()))
+    return SettingsOverview(organization, settings, tuple(rows))

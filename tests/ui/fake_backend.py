@@ -37,6 +37,10 @@ class FakeBackend:
         return "Test store (memory)"
 
     @property
+    def organization_name(self) -> str:
+        return "Test Lifts Ltd"
+
+    @property
     def templates(self) -> TemplateCatalog:
         return self.fleet.templates
 

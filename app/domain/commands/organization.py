@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.domain.commands.fleet import TimeZoneName
 from app.domain.enums import RuleSet
 from app.domain.forms import Command, OptionalText
 from app.domain.settings import OperatingHours
@@ -10,8 +11,9 @@ from app.domain.settings import OperatingHours
 class ChangeOrganizationSettings(Command):
     """Change the settings given (administrators); the others keep their values.
 
-    ``operating_hours`` given as None means around the clock. ``organization_name`` names the
-    organization when its settings are recorded for the first time (older stores).
+    ``operating_hours`` given as None means around the clock. ``organization_name`` and
+    ``organization_time_zone`` describe the organization when its settings are recorded for the
+    first time (a new store, or one from before settings were recorded).
     """
 
     rule_set: RuleSet | None = None
@@ -27,3 +29,4 @@ class ChangeOrganizationSettings(Command):
     repeat_callback_window_days: int | None = None
     operating_hours: OperatingHours | None = None
     organization_name: OptionalText = None
+    organization_time_zone: TimeZoneName = None

@@ -148,6 +148,7 @@ def _rows(columns: dict[str, list[Any]]) -> list[FleetRow]:
         "status_since": _utc,
         "health": int,
         "band": HealthBand,
+        "time_zone": str,
     }
     if tuple(parse) != _ROW_FIELDS:
         raise SnapshotUnreadable("the row columns changed: bump SNAPSHOT_FORMAT")

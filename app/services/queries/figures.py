@@ -152,7 +152,7 @@ class FleetFigures:
         snapshot = await self.cached()
         if snapshot is None:
             return None
-        fresh = snapshot.matches(await self.mark(), today, self._clock.now())
+        fresh = snapshot.matches(await self.mark(), today)
         return FleetList(tuple(snapshot.rows()), stale=not fresh)
 
     async def rows(self, *, today: date) -> list[FleetRow]:
@@ -219,13 +219,14 @@ class FleetFigures:
         self, *, today: date, periods: Iterable[Period] = (), now: datetime | None = None
     ) -> FleetSnapshot:
         """The snapshot of the log as it is now on ``today`` with tallies for ``periods``,
-        taken at ``now`` (this object's clock when not given).
+        taken within ``FRESH_FOR`` of ``now`` if given (the dashboard), else at any time of
+        ``today`` (lists: a health score hardly moves within a day). A snapshot computed here
+        is taken at ``now``, else at this object's clock.
 
         One computation at a time: a request meanwhile shares the running one if that answers
         it, else waits for it to end (its result may do) and looks again.
         """
         wanted = frozenset(periods)
-        now = now or self._clock.now()
         while True:
             mark = await self.mark()
             snapshot = await self.cached()
@@ -248,7 +249,7 @@ class FleetFigures:
         return await asyncio.shield(task)
 
     async def _compute(
-        self, today: date, wanted: frozenset[Period], now: datetime
+        self, today: date, wanted: frozenset[Period], now: datetime | None
     ) -> FleetSnapshot:
         updated = await self._update(today, wanted, now)
         if updated is not None:
@@ -267,7 +268,7 @@ class FleetFigures:
             await self._save(memo)
 
     async def _update(
-        self, today: date, wanted: frozenset[Period], now: datetime
+        self, today: date, wanted: frozenset[Period], now: datetime | None
     ) -> FleetSnapshot | None:
         """The figures at hand with the units changed since computed again, kept, if that will
         do (else None).
@@ -291,9 +292,11 @@ class FleetFigures:
             return None
         self.computed += 1
         self.updated += 1
-        return self._keep(update_snapshot(base, changed, mark, now))
+        return self._keep(update_snapshot(base, changed, mark, now or self._clock.now()))
 
-    async def _derive(self, today: date, wanted: frozenset[Period], now: datetime) -> FleetSnapshot:
+    async def _derive(
+        self, today: date, wanted: frozenset[Period], now: datetime | None
+    ) -> FleetSnapshot:
         """Every unit's figures, read and computed ``FLEET_PART`` units at a time.
 
         Each part is read in a unit of work of its own (none is held open while computing)
@@ -310,7 +313,7 @@ class FleetFigures:
             periods = [p for p in wanted if p not in base.tallies]
             at = base.at
         else:
-            keep, periods, at = None, list(wanted), moment_in(today, now)
+            keep, periods, at = None, list(wanted), moment_in(today, now or self._clock.now())
         work = partial(compute_part, today=today, at=at, periods=periods, figures=keep is None)
         parts: list[FleetPart] = []
         for span, chosen in fleet_parts(units, FLEET_PART):

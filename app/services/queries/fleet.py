@@ -42,6 +42,8 @@ class FleetRow:
     status_since: datetime
     health: int
     band: HealthBand
+    time_zone: str = "UTC"
+    """The site's time zone: the unit's records are shown in it."""
 
     @property
     def title(self) -> str:
@@ -152,6 +154,7 @@ def fleet_row(data: FleetData, record: UnitRecord, health: HealthScore) -> Fleet
         status_since=unit.status_since,
         health=health.score,
         band=health.band,
+        time_zone=site.time_zone if site else "UTC",
     )
 
 

@@ -19,7 +19,7 @@ from app.domain.rules import UnitRules
 from app.domain.work import Incident, Visit
 from app.services.organization import site_rules
 from app.services.ports import UnitOfWorkFactory
-from app.services.queries.fleet import FleetRow, load_unit_record
+from app.services.queries.fleet import FleetData, FleetRow, fleet_row, load_unit_record
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +48,13 @@ class UnitDetail:
     """Display names of the users the records mention (technicians, authors)."""
     rules: UnitRules = field(default_factory=UnitRules)
     """The rules the unit is held to (its site's rule set, the organization's settings)."""
+
+    @property
+    def row(self) -> FleetRow:
+        """The unit as the lists show it."""
+        customers = {self.customer.id: self.customer} if self.customer else {}
+        names = FleetData((), {self.site.id: self.site}, customers)
+        return fleet_row(names, self.record, self.health)
 
 
 async def unit_detail(

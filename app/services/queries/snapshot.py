@@ -121,15 +121,13 @@ class FleetSnapshot:
     tallies: Mapping[Period, tuple[MetricTally, ...]] = field(default_factory=dict)
     """Per period, each unit's tally, aligned with ``units``."""
 
-    def matches(self, mark: LogMark, today: date, now: datetime) -> bool:
-        """Whether this is still the answer for the log at ``mark`` on ``today`` at ``now``:
-        the same log and day, taken no more than ``FRESH_FOR`` before ``now`` (settings are
-        events: a change of them moves the mark)."""
-        return (
-            self.mark == mark
-            and self.today == today
-            and moment_in(today, now) - self.at <= FRESH_FOR
-        )
+    def matches(self, mark: LogMark, today: date, now: datetime | None = None) -> bool:
+        """Whether this is still the answer for the log at ``mark`` on ``today``: the same log
+        and day (settings are events: a change of them moves the mark) and, when ``now`` is
+        given, taken within ``FRESH_FOR`` of it."""
+        if self.mark != mark or self.today != today:
+            return False
+        return now is None or abs(moment_in(today, now) - self.at) <= FRESH_FOR
 
     def with_tallies(self, more: Mapping[Period, tuple[MetricTally, ...]]) -> FleetSnapshot:
         """The same snapshot with the tallies of more periods."""
