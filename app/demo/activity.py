@@ -145,8 +145,9 @@ class Activity:
     def _plan_preventive(
         self, unit_id: UUID, unit: UnitPlan, tech: ServiceContext, begin: datetime, end: datetime
     ) -> None:
-        """Preventive visits every interval from the last one: mostly on time, a few late or
-        missed, as a real route runs."""
+        """Preventive visits on the unit's calendar, every interval: mostly within a couple of
+        days of the due date, a few late, a few missed; the route keeps its rhythm after them,
+        as a maintenance contract's visits do."""
         rng = self.rng
         interval = timedelta(days=unit.interval_days or MAINTENANCE_INTERVAL_DAYS)
         due = self._next_pm.get(unit_id) or begin + timedelta(
@@ -154,15 +155,13 @@ class Activity:
         )
         while due < end:
             roll = rng.random()
-            if roll < 0.03:  # missed: the route picks the unit up an interval later
-                due += interval
-                continue
-            slip = rng.randint(5, 12) if roll < 0.08 else rng.randint(-2, 2)
-            when = due.replace(hour=rng.randint(8, 15), minute=rng.choice((0, 15, 30, 45)))
-            when += timedelta(days=slip)
-            annual = when.month == unit.installed.month
-            self.later(when, self._pm_visit(unit_id, unit, tech, when, annual))
-            due = when + interval
+            if roll >= 0.03:  # 3% missed: nobody comes until the next due date
+                slip = rng.randint(5, 12) if roll < 0.08 else rng.randint(-2, 2)
+                when = due.replace(hour=rng.randint(8, 15), minute=rng.choice((0, 15, 30, 45)))
+                when += timedelta(days=slip)
+                annual = when.month == unit.installed.month
+                self.later(when, self._pm_visit(unit_id, unit, tech, when, annual))
+            due += interval
         self._next_pm[unit_id] = due
 
     def _poisson(self, rate: float) -> int:
@@ -199,7 +198,7 @@ class Activity:
             items=self.crew.answers(template.items),
             parts=parts,
             notes=notes,
-            lock=(self.as_of - when.date()).days > 7,
+            lock=(self.as_of - when.date()).days > 14,  # locked after a fortnight's review
             **self.crew.signatures(tech),
         )
 

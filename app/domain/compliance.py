@@ -5,10 +5,12 @@ Modelling decisions (intervals and the rule set come from ``UnitRules``):
 - Status is ``ok``, ``due_soon``, ``overdue`` or ``missing``. ``missing`` means never done and
   past the first due date, which counts from registration (registration + interval); it is an
   overdue kind. A never-done rule not yet past that date is ``ok``/``due_soon``.
-- Preventive maintenance: next due = last completed or locked preventive visit (its day at the
-  site) + the unit's interval (its own, else the organization's default); ``due_soon`` from
-  due - window, ``overdue`` after due + window, where the window is the interval x
-  ``pm_window_percent`` / 100 rounded half up to whole days, at least one day.
+- Preventive maintenance follows the unit's calendar (``pm.PM_SCHEDULE``): due dates every
+  interval (its own, else the organization's default) from its first completed or locked
+  preventive visit (its day at the site), else from its registration. The item is the latest
+  due date whose window closed with no visit in it (``overdue``, ``missing`` if the unit never
+  had one), else the next due date not met yet: ``due_soon`` from due - window. The window is
+  the interval x ``pm_window_percent`` / 100 rounded half up to whole days, at least one day.
 - Required tests follow the site's rule set: ASME A17.1 requires Category 1 and Category 5
   tests (every drive type: A17.1 schedules five-yearly tests for hydraulic elevators too), UK
   LOLER a thorough examination (6 months for a lift carrying people, 12 for goods only), the
@@ -37,7 +39,7 @@ from uuid import UUID
 from app.domain.downtime import add_months
 from app.domain.entities import Elevator
 from app.domain.enums import InspectionResult, InspectionType
-from app.domain.pm import pm_window_days, preventive_visit_days
+from app.domain.pm import match_visits, pm_calendar, preventive_visit_days
 from app.domain.rules import UnitRules
 from app.domain.values import DomainModel
 from app.domain.work import Inspection, VisitSummary
@@ -114,21 +116,38 @@ def _status(today: date, *, soon_from: date, late_after: date, never: bool) -> C
 def pm_item(
     elevator: Elevator, visits: Iterable[VisitSummary], *, today: date, rules: UnitRules
 ) -> ComplianceItem:
-    """The unit's preventive-maintenance position on ``today``."""
-    interval = rules.pm_interval_days(elevator)
-    width = timedelta(days=pm_window_days(interval, rules.pm_window_percent))
+    """The unit's preventive-maintenance position on ``today`` on its calendar: the latest
+    due date if its window closed with no visit in it (overdue), else the next due date not
+    met yet."""
     days = preventive_visit_days(visits, until=today, time_zone=rules.time_zone)
+    calendar = pm_calendar(elevator, days, rules)
+    margin = timedelta(days=calendar.margin)
+    horizon = today + timedelta(days=calendar.interval) + margin * 2
+    dues = calendar.due_dates(calendar.earliest, horizon)
+    matched = match_visits(calendar, dues, days)
+    closed = [d for d in dues if d + margin < today]
     last = days[-1] if days else None
-    due = (last or elevator.registered_at.date()) + timedelta(days=interval)
-    if last is None:
-        detail = f"No preventive visit recorded; first due {due} (± {width.days} days)."
+    since = f"every {calendar.interval} days"
+    if closed and closed[-1] not in matched:
+        # overdue since the first due date missed after the last one met
+        met = [d for d in closed if d in matched]
+        due = next(d for d in closed if d not in matched and (not met or d > met[-1]))
+        if last is None:
+            detail = f"No preventive visit recorded; due {due} (± {margin.days} days)."
+        else:
+            detail = (
+                f"Due {due} (± {margin.days} days, {since}): no preventive visit in its "
+                f"window; last one {last}."
+            )
     else:
-        detail = f"Last preventive visit {last}; next due {due} (± {width.days} days)."
+        due = next(d for d in dues if d + margin >= today and d not in matched)
+        last_text = f"; last preventive visit {last}" if last else ""
+        detail = f"Next due {due} (± {margin.days} days, {since}){last_text}."
     return ComplianceItem(
         elevator_id=elevator.id,
         rule=ComplianceRule.PREVENTIVE_MAINTENANCE,
         due_on=due,
-        status=_status(today, soon_from=due - width, late_after=due + width, never=last is None),
+        status=_status(today, soon_from=due - margin, late_after=due + margin, never=last is None),
         detail=detail,
         last_done_on=last,
     )

@@ -1,13 +1,20 @@
-"""Preventive-maintenance compliance: the rolling due-date schedule and how visits meet it.
+"""Preventive-maintenance compliance: the unit's calendar of due dates and how visits meet it.
 
 A unit's PM interval is its own ``maintenance_interval_days``, else the organization's default;
 the window either side of a due date is the interval x ``pm_window_percent`` / 100 rounded half
 up to whole days, at least one day. A visit's day is its day at the site (its time zone).
+
+The schedule is a fixed calendar (``PM_SCHEDULE``), not one that rolls from each visit: with a
+rolling schedule an extra visit moves every later due date and can turn a later on-time visit
+into a missed one. On a calendar a visit can only meet a due date, so an extra visit never
+lowers compliance; the route keeps its rhythm after a late visit, as a maintenance contract's
+monthly (or other) visits do.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Final
 
@@ -20,9 +27,10 @@ from app.domain.values import DomainModel
 from app.domain.work import VisitSummary
 
 PM_SCHEDULE: Final = (
-    "Rolling schedule: each visit is due one interval after the previous preventive visit; "
-    "a visit within the window either side of its due date is on time. A visit before the "
-    "window (an extra one) moves the next due date on and never counts as missed."
+    "Fixed calendar: a visit is due every interval, in step with the unit's first preventive "
+    "visit (one interval after registration until it has one); a preventive visit within the "
+    "window either side of a due date meets it. Early, late or extra visits move no due date, "
+    "so an extra visit never lowers compliance."
 )
 """How preventive-maintenance due dates are set, in words (tooltips and documents)."""
 
@@ -65,6 +73,62 @@ def preventive_visit_days(
     return sorted(d for d in days if d is not None and (until is None or d <= until))
 
 
+@dataclass(frozen=True, slots=True)
+class PmCalendar:
+    """A unit's preventive-maintenance due dates: every ``interval`` days through ``anchor``,
+    none before ``earliest``."""
+
+    anchor: date
+    """The first preventive visit's day, else one interval after the registration day."""
+    earliest: date
+    """The registration day (anchored on a visit) or the anchor: no due date before it."""
+    interval: int
+    margin: int
+    """Days either side of a due date within which a visit meets it."""
+
+    def due_dates(self, first: date, end: date) -> list[date]:
+        """The due dates from ``first`` up to (not including) ``end``."""
+        step = timedelta(days=self.interval)
+        start = max(first, self.earliest)
+        k = -((self.anchor - start).days // self.interval)  # the first k with due >= start
+        found: list[date] = []
+        day = self.anchor + step * k
+        while day < end:
+            found.append(day)
+            day += step
+        return found
+
+    def meets(self, due: date, visit: date) -> bool:
+        """Whether a visit on ``visit`` is within the window of ``due``."""
+        return abs((visit - due).days) <= self.margin
+
+
+def pm_calendar(elevator: Elevator, days: list[date], rules: UnitRules) -> PmCalendar:
+    """The unit's calendar from its preventive visit days (oldest first) and its rules: due
+    dates every interval through its first preventive visit (which meets one), from its
+    registration on; with no visit yet, the first falls one interval after registration."""
+    interval = rules.pm_interval_days(elevator)
+    margin = pm_window_days(interval, rules.pm_window_percent)
+    registered = local_date(elevator.registered_at, rules.time_zone)
+    if days:
+        return PmCalendar(days[0], min(registered, days[0]), interval, margin)
+    first = registered + timedelta(days=interval)
+    return PmCalendar(first, first, interval, margin)
+
+
+def match_visits(calendar: PmCalendar, dues: list[date], days: list[date]) -> dict[date, date]:
+    """Which visit meets which due date: each due date by the earliest unused visit in its
+    window, each visit meeting at most one due date (in date order: the most that can be met)."""
+    matched: dict[date, date] = {}
+    remaining = list(days)
+    for due in dues:
+        found = next((d for d in remaining if calendar.meets(due, d)), None)
+        if found is not None:
+            matched[due] = found
+            remaining.remove(found)
+    return matched
+
+
 def pm_compliance(
     elevator: Elevator,
     visits: Iterable[VisitSummary],
@@ -75,61 +139,35 @@ def pm_compliance(
 ) -> PmCompliance:
     """PM compliance: due dates met within due ± window / due dates x 100 (100 if none due).
 
-    The schedule rolls with the work, as a maintenance contract does (``PM_SCHEDULE``): each
-    due date is the previous preventive visit plus the interval. The first due date in
-    ``window`` (the unit's operating window in the period) is the last preventive visit before
-    it plus the interval, or the window's first day when there was none. Then, visit by visit:
-
-    - before the due date's window (early, or an extra visit): the next due date counts from
-      it, and nothing is counted, so an extra visit never lowers compliance;
-    - within ± the window: the due date is met, and the next counts from the visit;
-    - late, but before the next due date's window: the due date is missed and the next counts
-      from the visit;
-    - none by then: the due date is missed and the next falls an interval later.
-
-    An unmet due date whose window is still open on ``as_of`` is pending: neither met nor
-    missed, and not counted. Visits after ``as_of`` are ignored.
+    The due dates are the unit's calendar (``pm_calendar``) inside ``window``, the unit's
+    operating window in the period. A due date is met by a completed or locked preventive visit
+    within ± the window of it; unmet, it is missed once its window has closed before ``as_of``,
+    and pending (neither met nor missed, not counted) while it is still open. Visits after
+    ``as_of`` are ignored.
     """
-    interval = rules.pm_interval_days(elevator)
-    width = pm_window_days(interval, rules.pm_window_percent)
     days = preventive_visit_days(visits, until=as_of, time_zone=rules.time_zone)
-    due: list[date] = []
+    calendar = pm_calendar(elevator, days, rules)
     met: list[date] = []
     missed: list[date] = []
     pending: list[date] = []
+    dues: list[date] = []
     if window is not None:
         start = local_date(window.start, rules.time_zone)
-        before = [d for d in days if d < start]
-        later = [d for d in days if d >= start]
-        day = before[-1] + timedelta(days=interval) if before else start
-        step = timedelta(days=interval)
-        margin = timedelta(days=width)
-        while midnight_utc(day) < window.end:
-            visit = later[0] if later else None
-            if visit is not None and visit < day - margin:
-                later.pop(0)  # early or extra: the schedule moves on from it, nothing counted
-                day = visit + step
-                continue
-            due.append(day)
-            if visit is not None and visit <= day + margin:
-                met.append(day)
-                later.pop(0)
-                day = visit + step
-            elif day + margin >= as_of:
-                pending.append(day)
-                break
-            elif visit is not None and visit < day + step - margin:
-                missed.append(day)  # a late visit: it serves this due date, not the next
-                later.pop(0)
-                day = visit + step
+        past_end = local_date(window.end, rules.time_zone) + timedelta(days=1)
+        dues = [d for d in calendar.due_dates(start, past_end) if midnight_utc(d) < window.end]
+        matched = match_visits(calendar, dues, days)
+        for due in dues:
+            if due in matched:
+                met.append(due)
+            elif due + timedelta(days=calendar.margin) >= as_of:
+                pending.append(due)
             else:
-                missed.append(day)
-                day += step
+                missed.append(due)
     counted = len(met) + len(missed)
     return PmCompliance(
-        interval_days=interval,
-        window_days=width,
-        due=tuple(due),
+        interval_days=calendar.interval,
+        window_days=calendar.margin,
+        due=tuple(dues),
         met=tuple(met),
         missed=tuple(missed),
         pending=tuple(pending),

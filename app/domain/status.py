@@ -74,7 +74,8 @@ def check_status_change(
 ) -> datetime:
     """The time a requested change takes effect; raise unless a person may make it now.
 
-    On top of ``check_status_event``: the change must alter the status or its downtime cause;
+    On top of ``check_status_event``: the change must alter the status, or turn planned
+    downtime into unplanned or back;
     only supervisors and administrators decommission; the effective time may not be in the
     future nor before the unit's previous status change.
     """
@@ -85,7 +86,8 @@ def check_status_change(
             raise ValidationError(exc.message, field="reason", hint=exc.hint) from None
         raise InvalidTransitionError(exc.message, hint=exc.hint) from None
     new, cause = change.new, change.cause or default_cause(change.new)
-    if new is unit.status and cause == (unit.downtime_cause or default_cause(unit.status)):
+    was = unit.downtime_cause or default_cause(unit.status)
+    if new is unit.status and _planned(new, cause) == _planned(unit.status, was):
         raise InvalidTransitionError(
             f"The unit is already {new.value.replace('_', ' ')}.",
             hint="Choose a different status.",
@@ -113,6 +115,10 @@ def check_status_change(
             hint="A change takes effect after the one before it; correct the time.",
         )
     return effective
+
+
+def _planned(status: ElevatorStatus, cause: DowntimeCause | None) -> bool:
+    return status is ElevatorStatus.MAINTENANCE or cause is DowntimeCause.PLANNED
 
 
 def default_cause(new: ElevatorStatus) -> DowntimeCause | None:

@@ -175,52 +175,53 @@ def test_first_time_fix_rate_over_every_callback() -> None:
     assert m.first_time_fix_pct == pytest.approx(3 / 7 * 100)  # 42.86%
 
 
-# PM: a 90-day period from 2025-01-01 with a 30-day interval and no earlier visit: the first
-# due date is Jan 1, each later one is the previous visit + 30 days. The window is
-# 30 x 10% = 3 days either side.
+# PM: a 90-day period from 2025-01-01 with a 30-day interval. The due dates are a fixed
+# calendar in step with the unit's first preventive visit (one interval after registration
+# while it has none). The window is 30 x 10% = 3 days either side.
 PM_PERIOD = Period.of_dates(date(2025, 1, 1), date(2025, 4, 1))
 
 
 def test_pm_compliance_with_on_time_late_and_edge_visits() -> None:
     visits = [
-        visit(date(2025, 1, 3)),  # due Jan 1, +2 days: met; next due Jan 3 + 30 = Feb 2
-        visit(date(2025, 2, 9)),  # due Feb 2, +7 days: late, Feb 2 missed; next due Mar 11
-        visit(date(2025, 3, 14)),  # due Mar 11, +3 days: on the window's edge, met
-        visit(date(2025, 3, 11), status=VisitStatus.CANCELLED),  # never done
+        visit(date(2025, 1, 3)),  # the first preventive visit: due dates Jan 3 + 30 k
+        visit(date(2025, 2, 9)),  # due Feb 2, +7 days: late, Feb 2 missed
+        visit(date(2025, 3, 7)),  # due Mar 4, +3 days: on the window's edge, met
+        visit(date(2025, 3, 4), status=VisitStatus.CANCELLED),  # never done
         visit(date(2025, 2, 2), kind=VisitType.CALLBACK),  # not a preventive visit
-    ]  # next due Mar 14 + 30 = Apr 13: after the period
+    ]  # next due Apr 3: after the period. The late visit moved no due date.
 
     m = unit_metrics(elevator(), [], visits, [], [], PM_PERIOD, RULES, as_of=date(2025, 4, 1))
 
     assert m.pm.window_days == 3
-    assert m.pm.due == (date(2025, 1, 1), date(2025, 2, 2), date(2025, 3, 11))
+    assert m.pm.due == (date(2025, 1, 3), date(2025, 2, 2), date(2025, 3, 4))
     assert m.pm.missed == (date(2025, 2, 2),)
     assert (m.pm_met, m.pm_due) == (2, 3)
     assert m.pm_compliance_pct == pytest.approx(2 / 3 * 100)
 
 
-def test_pm_schedule_rolls_from_early_visits_and_from_the_last_visit_before_the_period() -> None:
+def test_pm_calendar_runs_from_the_first_visit_even_before_the_period() -> None:
     visits = [
-        visit(date(2024, 12, 20)),  # before the period: first due Dec 20 + 30 = Jan 19
-        visit(date(2025, 1, 19)),  # due Jan 19: met; next due Feb 18
-        visit(date(2025, 2, 10)),  # before Feb 18's window (Feb 15): early; next due Mar 12
-        visit(date(2025, 3, 12)),  # due Mar 12: met; next due Apr 11, after the period
+        visit(date(2024, 12, 20)),  # the first preventive visit: due dates Dec 20 + 30 k
+        visit(date(2025, 1, 19)),  # due Jan 19: met
+        visit(date(2025, 2, 10)),  # before Feb 18's window (Feb 15-21): meets nothing
+        visit(date(2025, 3, 20)),  # due Mar 20: met; next due Apr 19, after the period
     ]
 
     m = unit_metrics(elevator(), [], visits, [], [], PM_PERIOD, RULES, as_of=date(2025, 4, 1))
 
-    # the early visit moved the schedule on; it is not a missed due date
-    assert m.pm.due == (date(2025, 1, 19), date(2025, 3, 12))
-    assert m.pm.missed == ()
-    assert m.pm_compliance_pct == 100
+    assert m.pm.due == (date(2025, 1, 19), date(2025, 2, 18), date(2025, 3, 20))
+    assert m.pm.missed == (date(2025, 2, 18),)  # nobody came in its window
+    assert m.pm_compliance_pct == pytest.approx(2 / 3 * 100)
 
 
 def test_pm_compliance_with_no_visits_is_zero_and_open_windows_are_pending() -> None:
-    m = unit_metrics(elevator(), [], [], [], [], PM_PERIOD, RULES, as_of=date(2025, 3, 3))
+    # Registered 2024-01-02: due dates every 30 days from 2024-02-01; 2025-01-26 is
+    # 2024-02-01 + 12 x 30 days, then Feb 25 and Mar 27.
+    m = unit_metrics(elevator(), [], [], [], [], PM_PERIOD, RULES, as_of=date(2025, 2, 27))
 
-    # Jan 1 and Jan 31 were missed; Mar 2's window runs to Mar 5, still open on Mar 3.
-    assert m.pm.missed == (date(2025, 1, 1), date(2025, 1, 31))
-    assert m.pm.pending == (date(2025, 3, 2),)
+    # Jan 26 was missed; Feb 25's window runs to Feb 28, still open on Feb 27; Mar 27 is ahead.
+    assert m.pm.missed == (date(2025, 1, 26),)
+    assert m.pm.pending == (date(2025, 2, 25), date(2025, 3, 27))
     assert m.pm_compliance_pct == 0
 
 
@@ -234,9 +235,9 @@ def test_pm_compliance_is_100_when_nothing_was_due() -> None:
 
 
 def test_each_visit_meets_at_most_one_due_date() -> None:
-    # A daily interval: window = max(1, round(1 x 10%)) = 1 day. Due Jan 1: the Jan 2 visit
-    # meets it; next due Jan 3, no visit: missed; next Jan 4 is the period's end. The one
-    # visit meets one due date, never two.
+    # A daily interval: window = max(1, round(1 x 10%)) = 1 day, so the windows of Jan 1, 2
+    # and 3 overlap. The Jan 2 visit could meet any of them; it meets one (the earliest),
+    # never two; the others are missed.
     unit = elevator(interval_days=1)
     period = Period.of_dates(date(2025, 1, 1), date(2025, 1, 4))
 
@@ -245,7 +246,8 @@ def test_each_visit_meets_at_most_one_due_date() -> None:
     m = unit_metrics(unit, [], visits, [], [], period, RULES, as_of=date(2025, 1, 10))
 
     assert m.pm.window_days == 1
-    assert (m.pm_met, m.pm_due) == (1, 2)
+    assert m.pm.due == (date(2025, 1, 1), date(2025, 1, 2), date(2025, 1, 3))
+    assert (m.pm_met, m.pm_due) == (1, 3)
 
 
 def test_pm_due_dates_stop_at_decommissioning() -> None:
@@ -253,7 +255,7 @@ def test_pm_due_dates_stop_at_decommissioning() -> None:
 
     m = unit_metrics(elevator(), history, [], [], [], PM_PERIOD, RULES)
 
-    assert m.pm.due == (date(2025, 1, 1), date(2025, 1, 31))
+    assert m.pm.due == (date(2025, 1, 26),)  # Feb 25 is after the decommissioning
 
 
 AS_OF = date(2025, 1, 31)
