@@ -18,6 +18,8 @@ from tests.integration.store.scenario import Scenario, record_everything
 from tests.integration.store.test_event_log import OTHER_DEVICE, foreign
 
 KEYS = {
+    "organizations": "id",
+    "rejected_events": "event_id",
     "users": "id",
     "customers": "id",
     "sites": "id",
