@@ -13,7 +13,7 @@ from app.compute import BackgroundCompute
 from app.domain.checklists import TemplateCatalog
 from app.domain.events import Event
 from app.services.context import Actor, ServiceContext
-from app.services.ports import BlobStore, UnitOfWorkFactory
+from app.services.ports import BlobStore, Clock, UnitOfWorkFactory
 from app.services.queries import FleetFigures, unit_audit_trail
 from app.ui.backend import VerifyProgress
 from tests.fakes import MemorySnapshotStore
@@ -23,13 +23,15 @@ from tests.ui.factories import Fleet
 class FakeBackend:
     """What ``app.bootstrap`` provides, built on a seeded memory fleet."""
 
-    def __init__(self, fleet: Fleet, *, verify_delay: float = 0.0) -> None:
+    def __init__(
+        self, fleet: Fleet, *, verify_delay: float = 0.0, clock: Clock | None = None
+    ) -> None:
         self.fleet = fleet
         self.verify_delay = verify_delay
         self.closed = False
         self.snapshots = MemorySnapshotStore()
         self._figures = FleetFigures(
-            fleet.store.unit_of_work, self.snapshots, runner=BackgroundCompute()
+            fleet.store.unit_of_work, self.snapshots, runner=BackgroundCompute(), clock=clock
         )
 
     @property
