@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -19,15 +20,17 @@ class Uuid7Generator:
     """Time-ordered UUIDv7 ids: 48-bit Unix milliseconds, then random bits.
 
     Ids made within one millisecond stay ordered: the 12-bit ``rand_a`` field is used as a
-    counter seeded randomly at each new millisecond (RFC 9562, section 6.2, method 1).
+    counter seeded randomly at each new millisecond (RFC 9562, section 6.2, method 1). A clock
+    that steps back never makes an id smaller than the last one. ``unix_ms`` reads the clock.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, unix_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000) -> None:
+        self._unix_ms = unix_ms
         self._last_ms = -1
         self._counter = 0
 
     def new_id(self) -> UUID:
-        ms = time.time_ns() // 1_000_000
+        ms = self._unix_ms()
         if ms > self._last_ms:
             self._last_ms = ms
             self._counter = int.from_bytes(os.urandom(2)) & 0x7FF

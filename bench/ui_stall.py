@@ -136,11 +136,11 @@ def measure(db: Path, *, verify: bool = True) -> dict[str, Any]:
             else:
                 row.na.setChecked(True)
         strokes: list[list[list[float]]] = [[[10, 60], [200, 20], [380, 90]]]
-        form.tech_pad.set_strokes(strokes)
-        form.customer_pad.set_strokes(strokes)
-        form.customer_name.setText("Facilities manager")
-        form.complete.setChecked(True)
-        form.lock.setChecked(True)
+        form.signoff.tech_pad.set_strokes(strokes)
+        form.signoff.customer_pad.set_strokes(strokes)
+        form.signoff.customer_name.setText("Facilities manager")
+        form.completion.complete.setChecked(True)
+        form.completion.lock.setChecked(True)
         app.processEvents()
 
         saved: list[bool] = []

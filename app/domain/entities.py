@@ -17,7 +17,7 @@ from app.domain.enums import (
     RuleSet,
 )
 from app.domain.settings import OrganizationSettings
-from app.domain.values import DecimalStr, DomainModel, UtcDatetime
+from app.domain.values import DecimalStr, DomainModel, OptionalText, Text, UtcDatetime
 
 
 class Organization(DomainModel):
@@ -77,15 +77,15 @@ class Certificate(DomainModel):
     expires_on: date
 
 
-class Elevator(DomainModel):
-    id: UUID
-    organization_id: UUID
-    site_id: UUID
-    unit_number: str
-    serial_number: str | None = None
-    conveyance_id: str | None = None
+class UnitDetails(DomainModel):
+    """What describes a unit: the one list of its fields, shared by the unit itself, the event
+    that registers it and the command that asks for that."""
+
+    unit_number: Text
+    serial_number: OptionalText = None
+    conveyance_id: OptionalText = None
     manufacturer: Manufacturer = Manufacturer.OTHER
-    model: str | None = None
+    model: OptionalText = None
     drive_type: DriveType = DriveType.TRACTION
     capacity_kg: int | None = None
     rated_speed_mps: DecimalStr | None = None
@@ -97,6 +97,35 @@ class Elevator(DomainModel):
     """The unit's own preventive-maintenance interval; None follows the organization's."""
     carries_passengers: bool = True
     """False for a goods-only lift (LOLER examines those every 12 months, not 6)."""
+
+
+class UnitDetailsEdit(DomainModel):
+    """A change to a unit's details: the fields of :class:`UnitDetails`, each optional; only
+    those given change (shared by the edit event and the edit command)."""
+
+    unit_number: Text | None = None
+    serial_number: OptionalText = None
+    conveyance_id: OptionalText = None
+    manufacturer: Manufacturer | None = None
+    model: OptionalText = None
+    drive_type: DriveType | None = None
+    capacity_kg: int | None = None
+    rated_speed_mps: DecimalStr | None = None
+    floors_served: int | None = None
+    installation_date: date | None = None
+    design_life_years: int | None = None
+    certificate: Certificate | None = None
+    maintenance_interval_days: int | None = None
+    """Given as None: the unit follows the organization's default interval from now on."""
+    carries_passengers: bool | None = None
+
+
+class Elevator(UnitDetails):
+    """A unit (elevator or lift): its details, where it is and its current status."""
+
+    id: UUID
+    organization_id: UUID
+    site_id: UUID
     status: ElevatorStatus = ElevatorStatus.OPERATIONAL
     status_since: UtcDatetime
     status_reason: str | None = None

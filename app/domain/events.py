@@ -91,11 +91,6 @@ def parse_payload(event_type: str, version: int, data: JsonObject) -> EventPaylo
     return cls.model_validate(data)
 
 
-def registered_types() -> dict[str, type[EventPayload]]:
-    """Every known event type and its payload schema."""
-    return dict(_REGISTRY)
-
-
 @dataclass(frozen=True, slots=True)
 class NewEvent:
     """An event a service wants to record, before it is sealed into the device chain."""

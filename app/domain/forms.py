@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping
-from typing import Annotated, Any, ClassVar
+from typing import Any, ClassVar
 
-from pydantic import BeforeValidator, ValidationInfo, field_validator
 from pydantic import ValidationError as PydanticValidationError
+from pydantic import ValidationInfo, field_validator
 from pydantic_core import ErrorDetails
 
+from app.audit.canonical import MAX_SAFE_INTEGER
 from app.domain.errors import ValidationError
 from app.domain.values import DomainModel
 
@@ -26,16 +27,6 @@ class FormError(ValidationError, ValueError):
     raised by a service it reaches the caller as the ValidationError it is.
     """
 
-
-def _blank_to_none(value: Any) -> Any:
-    if isinstance(value, str):
-        value = value.strip()
-        return value or None
-    return value
-
-
-OptionalText = Annotated[str | None, BeforeValidator(_blank_to_none)]
-"""Optional free text: surrounding white space removed, an empty answer becomes None."""
 
 _SUFFIXES = {
     "_kg": " (kg)",
@@ -119,10 +110,6 @@ def user_error(exc: PydanticValidationError) -> ValidationError:
     if len(errors) > 1:
         message = f"{message} ({len(errors) - 1} more problem(s) in this form.)"
     return ValidationError(message, field=field, hint=hint or "Correct it and try again.")
-
-
-MAX_SAFE_INTEGER = 2**53 - 1
-"""Largest integer an event may carry (the canonical JSON profile)."""
 
 
 def _canonical(value: Any, field: str) -> Any:

@@ -12,20 +12,17 @@ from datetime import date
 from typing import Literal
 from uuid import UUID
 
-from app.domain.entities import Certificate
+from app.domain.entities import UnitDetails, UnitDetailsEdit
 from app.domain.enums import (
     DeficiencySeverity,
     DeficiencyStatus,
     DowntimeCause,
-    DriveType,
     ElevatorStatus,
     FaultCategory,
     IncidentChannel,
     InspectionResult,
     InspectionType,
     ItemOutcome,
-    KpiExclusion,
-    Manufacturer,
     Role,
     RuleSet,
     VisitType,
@@ -33,7 +30,7 @@ from app.domain.enums import (
 from app.domain.events import EventPayload, JsonObject, PartialPayload, upcaster
 from app.domain.settings import OperatingHours, OrganizationSettings
 from app.domain.values import DecimalStr, UtcDatetime
-from app.domain.work import PartUsed
+from app.domain.work import IncidentDetailsEdit, PartUsed
 
 # -- the organization ------------------------------------------------------------------------
 
@@ -129,46 +126,18 @@ class SiteTechnicianAssigned(EventPayload):
 # -- units -----------------------------------------------------------------------------------
 
 
-class ElevatorRegistered(EventPayload):
+class ElevatorRegistered(EventPayload, UnitDetails):
     TYPE = "elevator.registered"
     VERSION = 2
     ENTITY = "elevator"
     site_id: UUID
-    unit_number: str
-    serial_number: str | None = None
-    conveyance_id: str | None = None
-    manufacturer: Manufacturer = Manufacturer.OTHER
-    model: str | None = None
-    drive_type: DriveType = DriveType.TRACTION
-    capacity_kg: int | None = None
-    rated_speed_mps: DecimalStr | None = None
-    floors_served: int | None = None
-    installation_date: date | None = None
-    design_life_years: int | None = None
-    certificate: Certificate | None = None
-    maintenance_interval_days: int | None = None
-    carries_passengers: bool = True
     status: ElevatorStatus = ElevatorStatus.OPERATIONAL
 
 
-class ElevatorUpdated(PartialPayload):
+class ElevatorUpdated(PartialPayload, UnitDetailsEdit):
     TYPE = "elevator.updated"
     VERSION = 2
     ENTITY = "elevator"
-    unit_number: str | None = None
-    serial_number: str | None = None
-    conveyance_id: str | None = None
-    manufacturer: Manufacturer | None = None
-    model: str | None = None
-    drive_type: DriveType | None = None
-    capacity_kg: int | None = None
-    rated_speed_mps: DecimalStr | None = None
-    floors_served: int | None = None
-    installation_date: date | None = None
-    design_life_years: int | None = None
-    certificate: Certificate | None = None
-    maintenance_interval_days: int | None = None
-    carries_passengers: bool | None = None
 
 
 class ElevatorStatusChanged(EventPayload):
@@ -324,21 +293,9 @@ class IncidentOpened(EventPayload):
     repeat_of: UUID | None = None
 
 
-class IncidentUpdated(PartialPayload):
+class IncidentUpdated(PartialPayload, IncidentDetailsEdit):
     TYPE = "incident.updated"
     ENTITY = "incident"
-    reporter: str | None = None
-    entrapment: bool | None = None
-    persons_trapped: int | None = None
-    release_at: UtcDatetime | None = None
-    injuries: str | None = None
-    arrived_at: UtcDatetime | None = None
-    fault_code: str | None = None
-    fault_category: FaultCategory | None = None
-    root_cause: str | None = None
-    corrective_action: str | None = None
-    excluded_from_kpi: bool | None = None
-    exclusion_reason: KpiExclusion | None = None
 
 
 class IncidentClosed(EventPayload):

@@ -9,8 +9,10 @@ A reducer refuses an event that is invalid against the state it meets by raising
 a decommissioned unit, a status change without a reason or taking effect after it was
 recorded, an event about an entity that does not exist, a second creation of one that does,
 settings no organization may have. A status change takes effect at its ``effective_at`` (else
-when recorded); one that takes effect before the unit's current status began (it arrived late
-through sync) joins the history in its place without changing the current status.
+when recorded). One recorded with an ``effective_at`` before the unit's current status began
+(it arrived late, through sync) joins the history in its place without changing the current
+status; one without (recorded as it happened) always applies, whatever the clocks of the
+devices say.
 """
 
 from __future__ import annotations
@@ -144,7 +146,9 @@ def reduce_elevator(current: Elevator | None, event: Event) -> Elevator:
     unit = _require(current, event)
     if isinstance(pl, p.ElevatorStatusChanged):
         effective = check_status_event(unit, pl, recorded=at)
-        if effective < unit.status_since:  # arrived late: history only (``status_change_of``)
+        if pl.effective_at is not None and effective < unit.status_since:
+            # back-dated before the change in force (it arrived late, by sync): it joins the
+            # history in its place (``status_change_of``) and leaves the current status alone
             return unit.model_copy(update={"updated_at": at})
         return unit.model_copy(
             update={

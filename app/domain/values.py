@@ -12,13 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainSerializer
 
-
-def format_utc(value: datetime) -> str:
-    """Format an aware datetime in the canonical UTC form with microseconds."""
-    if value.tzinfo is None:
-        raise ValueError("timestamps must carry a time zone")
-    # isoformat, not strftime: faster, and glibc's %Y does not zero-pad years below 1000
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+from app.audit.envelope import format_timestamp
 
 
 def _require_aware(value: datetime) -> datetime:
@@ -40,7 +34,7 @@ def _strip(value: Any) -> Any:
 UtcDatetime = Annotated[
     datetime,
     AfterValidator(_require_aware),
-    PlainSerializer(format_utc, return_type=str, when_used="json"),
+    PlainSerializer(format_timestamp, return_type=str, when_used="json"),
 ]
 """An aware datetime, normalised to UTC, serialised in the canonical timestamp form."""
 
@@ -53,6 +47,22 @@ DecimalStr = Annotated[
 
 Text = Annotated[str, BeforeValidator(_strip)]
 """Free text with surrounding white space removed."""
+
+
+def _blank_to_none(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+OptionalText = Annotated[str | None, BeforeValidator(_blank_to_none)]
+"""Optional free text: surrounding white space removed, an empty answer becomes None."""
+
+
+def text_key(text: str) -> str:
+    """How names and unit numbers compare: trimmed and case-folded (' L1' and 'l1' are one)."""
+    return text.strip().casefold()
 
 
 class DomainModel(BaseModel):

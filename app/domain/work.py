@@ -21,7 +21,7 @@ from app.domain.enums import (
     VisitStatus,
     VisitType,
 )
-from app.domain.values import DecimalStr, DomainModel, UtcDatetime
+from app.domain.values import DecimalStr, DomainModel, OptionalText, UtcDatetime
 
 
 class ItemResult(DomainModel):
@@ -147,6 +147,24 @@ class Deficiency(DomainModel):
     opened_at: UtcDatetime
     closed_at: UtcDatetime | None = None
     resolution: str | None = None
+
+
+class IncidentDetailsEdit(DomainModel):
+    """A change to a callback-log entry after it was logged: each field optional, only those
+    given change (shared by the edit event and the edit command)."""
+
+    reporter: OptionalText = None
+    entrapment: bool | None = None
+    persons_trapped: int | None = None
+    release_at: UtcDatetime | None = None
+    injuries: OptionalText = None
+    arrived_at: UtcDatetime | None = None
+    fault_code: OptionalText = None
+    fault_category: FaultCategory | None = None
+    root_cause: OptionalText = None
+    corrective_action: OptionalText = None
+    excluded_from_kpi: bool | None = None
+    exclusion_reason: KpiExclusion | None = None
 
 
 class Incident(DomainModel):

@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
+from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from app.audit.errors import ProfileViolation
@@ -103,6 +104,37 @@ async def store_blob(blobs: BlobStore, data: bytes) -> str:
     return digest
 
 
+class Named(Protocol):
+    """A record people tell apart by its name (a customer, a site)."""
+
+    @property
+    def id(self) -> UUID: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+def refuse_taken_name(
+    existing: Named | None, message: str, *, kind: str, exclude: UUID | None
+) -> None:
+    """Raise unless no record holds the name, or only ``exclude`` (the one being renamed) does.
+
+    ``message`` names the clash (``{name}`` in it becomes the existing record's name); ``kind``
+    is what the record is, for the hint.
+    """
+    if existing is not None and existing.id != exclude:
+        raise ValidationError(
+            message.format(name=existing.name),
+            field="name",
+            hint=f"Open the existing {kind}, or choose another name.",
+        )
+
+
 def changed_fields(current: Any, requested: dict[str, Any]) -> dict[str, Any]:
     """The requested field values that differ from ``current``'s."""
     return {k: v for k, v in requested.items() if getattr(current, k) != v}
+
+
+def given_fields(cmd: BaseModel, *, key: str) -> dict[str, Any]:
+    """The fields an edit command gives, but ``key`` (the id of the record it edits)."""
+    return {name: getattr(cmd, name) for name in cmd.model_fields_set - {key}}

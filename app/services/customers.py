@@ -3,24 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from uuid import UUID
 
 from app.domain.commands import CreateCustomer, UpdateCustomer
-from app.domain.errors import ValidationError
 from app.domain.events import NewEvent
 from app.domain.payloads import CustomerCreated, CustomerUpdated
-from app.services.common import Created, changed_fields, must_get, run
+from app.services.common import (
+    Created,
+    changed_fields,
+    given_fields,
+    must_get,
+    refuse_taken_name,
+    run,
+)
 from app.services.context import Changes, ServiceContext
 from app.services.ports import UnitOfWork
 
 
-async def _check_name_free(uow: UnitOfWork, name: str, *, exclude: object = None) -> None:
+async def _check_name_free(uow: UnitOfWork, name: str, *, exclude: UUID | None = None) -> None:
     existing = await uow.customers.find_by_name(name)
-    if existing is not None and existing.id != exclude:
-        raise ValidationError(
-            f"A customer named '{existing.name}' already exists.",
-            field="name",
-            hint="Open the existing customer, or choose another name.",
-        )
+    refuse_taken_name(
+        existing, "A customer named '{name}' already exists.", kind="customer", exclude=exclude
+    )
 
 
 async def create_customer(cmd: CreateCustomer, *, ctx: ServiceContext) -> Created:
@@ -39,8 +43,7 @@ async def update_customer(cmd: UpdateCustomer, *, ctx: ServiceContext) -> Change
 
     async def decide(uow: UnitOfWork) -> Sequence[NewEvent]:
         customer = await must_get(uow.customers, cmd.customer_id, "customer")
-        fields = cmd.model_fields_set - {"customer_id"}
-        changes = changed_fields(customer, {name: getattr(cmd, name) for name in fields})
+        changes = changed_fields(customer, given_fields(cmd, key="customer_id"))
         if "name" in changes:
             await _check_name_free(uow, changes["name"], exclude=customer.id)
         return [NewEvent(customer.id, CustomerUpdated(**changes))] if changes else []

@@ -14,10 +14,12 @@ from app.domain.errors import AuthorizationError, ValidationError
 from app.domain.events import NewEvent
 from app.domain.payloads import ElevatorRegistered, ElevatorStatusChanged, ElevatorUpdated
 from app.domain.status import check_status_change
+from app.domain.values import text_key
 from app.services.common import (
     Created,
     changeable_unit,
     changed_fields,
+    given_fields,
     must_get,
     run,
     status_change,
@@ -25,10 +27,6 @@ from app.services.common import (
 )
 from app.services.context import Actor, Changes, ServiceContext
 from app.services.ports import UnitOfWork
-
-
-def _same_number(a: str, b: str) -> bool:
-    return a.strip().casefold() == b.strip().casefold()
 
 
 async def _check_unit_number(
@@ -51,7 +49,7 @@ async def _check_replacement(uow: UnitOfWork, site: Site, unit_number: str, acto
     retired = [
         unit
         for unit in await uow.elevators.list_by_site(site.id)
-        if not unit.active and _same_number(unit.unit_number, unit_number)
+        if not unit.active and text_key(unit.unit_number) == text_key(unit_number)
     ]
     if retired:
         raise AuthorizationError(
@@ -94,8 +92,7 @@ async def update_elevator(cmd: UpdateElevator, *, ctx: ServiceContext) -> Change
 
     async def decide(uow: UnitOfWork) -> Sequence[NewEvent]:
         unit, site = await changeable_unit(uow, cmd.elevator_id)
-        fields = cmd.model_fields_set - {"elevator_id"}
-        changes = changed_fields(unit, {name: getattr(cmd, name) for name in fields})
+        changes = changed_fields(unit, given_fields(cmd, key="elevator_id"))
         if "installation_date" in changes:
             _check_installation(changes["installation_date"], site, ctx)
         for required in ("manufacturer", "drive_type", "carries_passengers"):
@@ -103,8 +100,9 @@ async def update_elevator(cmd: UpdateElevator, *, ctx: ServiceContext) -> Change
                 raise ValidationError(
                     f"The {required.replace('_', ' ')} cannot be removed.", field=required
                 )
-        if "unit_number" in changes and not _same_number(changes["unit_number"], unit.unit_number):
-            await _check_unit_number(uow, site, changes["unit_number"], exclude=unit.id)
+        renumbered = changes.get("unit_number")
+        if renumbered is not None and text_key(renumbered) != text_key(unit.unit_number):
+            await _check_unit_number(uow, site, renumbered, exclude=unit.id)
         if not changes:
             return []
         return [NewEvent(unit.id, ElevatorUpdated(**changes))]

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
 from uuid import UUID
 
 from app.domain.commands import CloseIncident, OpenIncident, UpdateIncident, check_callback
@@ -30,6 +29,7 @@ from app.services.common import (
     Created,
     changeable_unit,
     changed_fields,
+    given_fields,
     must_get,
     run,
     status_change,
@@ -172,12 +172,8 @@ async def update_incident(cmd: UpdateIncident, *, ctx: ServiceContext) -> Change
     async def decide(uow: UnitOfWork) -> Sequence[NewEvent]:
         incident = await must_get(uow.incidents, cmd.incident_id, "callback")
         _unit, site = await changeable_unit(uow, incident.elevator_id)
-        requested: dict[str, Any] = {}
-        for name in cmd.model_fields_set - {"incident_id"}:
-            value = getattr(cmd, name)
-            if value is None and name in _NOT_NULL:
-                continue
-            requested[name] = value
+        given = given_fields(cmd, key="incident_id")
+        requested = {k: v for k, v in given.items() if v is not None or k not in _NOT_NULL}
         changes = changed_fields(incident, requested)
         merged = incident.model_copy(update=changes)
         check_callback(

@@ -69,6 +69,10 @@ class LogMark:
 
 
 class Repository[T](Protocol):
+    """One kind of projection. Lists come in the order each query names, ties in the order of
+    the records' ids, so that every store answers alike (``tests/contract`` holds them to it).
+    """
+
     async def get(self, entity_id: UUID) -> T | None:
         """The current projection of the entity, or None."""
         ...
@@ -97,19 +101,29 @@ class RejectionRepository(Protocol):
 
 
 class UserRepository(Repository[User], Protocol):
-    async def list_all(self) -> list[User]: ...
+    async def list_all(self) -> list[User]:
+        """Every user, by display name."""
+        ...
 
 
 class CustomerRepository(Repository[Customer], Protocol):
-    async def find_by_name(self, name: str) -> Customer | None: ...
+    async def find_by_name(self, name: str) -> Customer | None:
+        """The customer of this name, compared trimmed and case-folded (``text_key``)."""
+        ...
 
-    async def list_all(self) -> list[Customer]: ...
+    async def list_all(self) -> list[Customer]:
+        """Every customer, by name."""
+        ...
 
 
 class SiteRepository(Repository[Site], Protocol):
-    async def find_by_name(self, customer_id: UUID, name: str) -> Site | None: ...
+    async def find_by_name(self, customer_id: UUID, name: str) -> Site | None:
+        """The customer's site of this name, compared trimmed and case-folded (``text_key``)."""
+        ...
 
-    async def list_all(self) -> list[Site]: ...
+    async def list_all(self) -> list[Site]:
+        """Every site, by name."""
+        ...
 
 
 class ElevatorRepository(Repository[Elevator], Protocol):
@@ -117,12 +131,17 @@ class ElevatorRepository(Repository[Elevator], Protocol):
         """The non-decommissioned unit with this number at the site (case-insensitive)."""
         ...
 
-    async def list_by_site(self, site_id: UUID) -> list[Elevator]: ...
+    async def list_by_site(self, site_id: UUID) -> list[Elevator]:
+        """The site's units, decommissioned ones too, by unit number (case-folded)."""
+        ...
 
-    async def list_all(self) -> list[Elevator]: ...
+    async def list_all(self) -> list[Elevator]:
+        """Every unit, by site (in the text order of site ids), then unit number."""
+        ...
 
     async def decommissioned(self) -> list[Elevator]:
-        """The units taken out of the fleet for good (few: their records are still shown)."""
+        """The units taken out of the fleet for good (few: their records are still shown), in
+        the order of ``list_all``."""
         ...
 
 
@@ -142,7 +161,8 @@ class StatusHistoryRepository(Protocol):
     async def add(self, change: StatusChange) -> None: ...
 
     async def for_elevator(self, elevator_id: UUID) -> list[StatusChange]:
-        """The unit's status history, oldest first."""
+        """The unit's status history, oldest first; changes of one moment in the order they
+        were recorded."""
         ...
 
     async def list_all(self, units: UnitSpan | None = None) -> list[StatusChange]:
@@ -153,7 +173,7 @@ class StatusHistoryRepository(Protocol):
 
 class VisitRepository(Repository[Visit], Protocol):
     async def for_elevator(self, elevator_id: UUID) -> list[Visit]:
-        """The unit's visits, oldest first."""
+        """The unit's visits, oldest first (by when each was created)."""
         ...
 
     async def list_all(self, units: UnitSpan | None = None) -> list[Visit]:
@@ -176,7 +196,9 @@ class VisitRepository(Repository[Visit], Protocol):
 
 
 class DeficiencyRepository(Repository[Deficiency], Protocol):
-    async def for_elevator(self, elevator_id: UUID) -> list[Deficiency]: ...
+    async def for_elevator(self, elevator_id: UUID) -> list[Deficiency]:
+        """The unit's deficiencies, oldest first (by when each was opened)."""
+        ...
 
     async def list_all(self, units: UnitSpan | None = None) -> list[Deficiency]:
         """Every deficiency in one read; each unit's in the order of ``for_elevator``
@@ -189,7 +211,9 @@ class IncidentRepository(Repository[Incident], Protocol):
         """The unit's incidents, oldest report first."""
         ...
 
-    async def open_for_elevator(self, elevator_id: UUID) -> list[Incident]: ...
+    async def open_for_elevator(self, elevator_id: UUID) -> list[Incident]:
+        """The unit's incidents still open, oldest report first."""
+        ...
 
     async def list_all(self, units: UnitSpan | None = None) -> list[Incident]:
         """Every incident in one read; each unit's oldest report first
@@ -198,7 +222,9 @@ class IncidentRepository(Repository[Incident], Protocol):
 
 
 class InspectionRepository(Repository[Inspection], Protocol):
-    async def for_elevator(self, elevator_id: UUID) -> list[Inspection]: ...
+    async def for_elevator(self, elevator_id: UUID) -> list[Inspection]:
+        """The unit's inspections, oldest first (by the day each was performed)."""
+        ...
 
     async def list_all(self, units: UnitSpan | None = None) -> list[Inspection]:
         """Every inspection in one read; each unit's in the order of ``for_elevator``
@@ -218,7 +244,11 @@ class EventLog(Protocol):
         ...
 
     async def append(self, sealed: SealedEvent, event: Event) -> None:
-        """Store the sealed event and make it the head of its device and its entity."""
+        """Store the sealed event and make it the head of its device and its entity.
+
+        Raises ConflictError when it does not continue its device's chain. The entity's heads
+        the event did not know (its ``entity_parents``) stay heads beside it: concurrent edits.
+        """
         ...
 
     async def for_entity(self, entity_id: UUID) -> list[Event]:

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from app.audit.envelope import EventBody, genesis_hash, seal
+from app.audit.envelope import EventBody, format_timestamp, genesis_hash, seal
 from app.domain.errors import EventRejected
 from app.domain.events import Event, NewEvent, Rejection
 from app.domain.reducers import reduce, status_change_of
-from app.domain.values import format_utc
 from app.services.context import Changes, ServiceContext
 from app.services.ports import Repository, UnitOfWork
 
@@ -77,7 +76,7 @@ async def record(uow: UnitOfWork, ctx: ServiceContext, new: Sequence[NewEvent]) 
             entity_parents=parents,
             type=item.payload.TYPE,
             type_version=item.payload.VERSION,
-            occurred_at=format_utc(occurred_at),
+            occurred_at=format_timestamp(occurred_at),
             payload=item.payload.to_json(),
         )
         sealed = seal(body, device.signer)

@@ -7,10 +7,17 @@ from uuid import UUID
 
 from app.domain.commands import AssignTechnician, CreateSite, UpdateSite
 from app.domain.enums import Role
-from app.domain.errors import ConflictError, ValidationError
+from app.domain.errors import ConflictError
 from app.domain.events import NewEvent
 from app.domain.payloads import SiteCreated, SiteTechnicianAssigned, SiteUpdated
-from app.services.common import Created, changed_fields, must_get, run
+from app.services.common import (
+    Created,
+    changed_fields,
+    given_fields,
+    must_get,
+    refuse_taken_name,
+    run,
+)
 from app.services.context import Changes, ServiceContext
 from app.services.ports import UnitOfWork
 
@@ -19,12 +26,9 @@ async def _check_name_free(
     uow: UnitOfWork, customer_id: UUID, name: str, *, exclude: UUID | None = None
 ) -> None:
     existing = await uow.sites.find_by_name(customer_id, name)
-    if existing is not None and existing.id != exclude:
-        raise ValidationError(
-            f"This customer already has a site named '{existing.name}'.",
-            field="name",
-            hint="Open the existing site, or choose another name.",
-        )
+    refuse_taken_name(
+        existing, "This customer already has a site named '{name}'.", kind="site", exclude=exclude
+    )
 
 
 def _may_set_rule_set(ctx: ServiceContext) -> None:
@@ -53,8 +57,7 @@ async def update_site(cmd: UpdateSite, *, ctx: ServiceContext) -> Changes:
 
     async def decide(uow: UnitOfWork) -> Sequence[NewEvent]:
         site = await must_get(uow.sites, cmd.site_id, "site")
-        fields = cmd.model_fields_set - {"site_id"}
-        changes = changed_fields(site, {name: getattr(cmd, name) for name in fields})
+        changes = changed_fields(site, given_fields(cmd, key="site_id"))
         if "rule_set" in changes:
             _may_set_rule_set(ctx)
         if "name" in changes:

@@ -14,9 +14,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.audit.chain import DeviceHead, StoredEvent
+from app.audit.envelope import format_timestamp
 from app.domain.errors import StoreError
 from app.domain.events import Event
-from app.domain.values import format_utc
 from app.services.ports import UnitOfWorkFactory
 from app.store.compiled_sql import Db, driver_of
 from app.store.engines import reader_engine, writer_engine
@@ -144,7 +144,7 @@ class Store:
         local: bool = False,
     ) -> None:
         """Remember a device's public key (replacing what was known about it)."""
-        now = format_utc(datetime.now(UTC))
+        now = format_timestamp(datetime.now(UTC))
         row = (str(device_id), public_key, str(organization_id), label, now, local)
         await self._write(_UPSERT_DEVICE, [row])
 
@@ -154,7 +154,7 @@ class Store:
 
     async def save_snapshot(self, name: str, data: bytes) -> None:
         """Replace the derived data saved under ``name`` (``ports.SnapshotStore``)."""
-        await self._write(_UPSERT_SNAPSHOT, [(name, data, format_utc(datetime.now(UTC)))])
+        await self._write(_UPSERT_SNAPSHOT, [(name, data, format_timestamp(datetime.now(UTC)))])
 
     async def _write(self, sql: str, rows: list[tuple[object, ...]]) -> None:
         async with self._writer.exclusive():

@@ -22,6 +22,7 @@ from sqlalchemy.dialects.sqlite import insert
 
 from app.domain.entities import Customer, Elevator, Organization, Site, StatusChange, User
 from app.domain.events import Rejection
+from app.domain.values import text_key
 from app.domain.work import Deficiency, Incident, Inspection, Visit
 from app.store.compiled_sql import Sql, compile_sql
 from app.store.projections import (
@@ -41,11 +42,6 @@ from app.store.schema import Base, EntityHeadRow
 
 type Extract = Callable[[dict[str, Any]], Any]
 """Takes the model's JSON form, returns one column's value."""
-
-
-def text_key(text: str) -> str:
-    """The form names and unit numbers are compared in: trimmed and case-folded."""
-    return text.strip().casefold()
 
 
 @dataclass(frozen=True, slots=True, eq=False)

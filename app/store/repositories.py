@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, func, or_, select
 from app.domain.entities import Customer, Elevator, Organization, Site, StatusChange, User
 from app.domain.enums import ElevatorStatus, IncidentStatus
 from app.domain.events import Rejection
+from app.domain.values import text_key
 from app.domain.work import (
     UNFINISHED,
     Deficiency,
@@ -24,7 +25,7 @@ from app.domain.work import (
 from app.services.ports import UnitSpan
 from app.store import mapping as m
 from app.store.compiled_sql import Row, Sql, compile_sql
-from app.store.mapping import ProjectionMapping, text_key
+from app.store.mapping import ProjectionMapping
 from app.store.projection_queries import Query, Where, between, eq, ne
 
 

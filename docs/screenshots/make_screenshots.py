@@ -161,10 +161,12 @@ def main() -> int:
     for item in list(partial.checklist.rows.values())[:6]:
         if item.item.kind is ItemKind.PASS_FAIL:
             item.choices.button(0).setChecked(True)
-    partial.parts.add_part(["KM-713", "Door roller", "2", ""])
-    partial.notes.setPlainText("Door rollers worn; replacements fitted, test run after lunch.")
-    draw(partial.tech_pad)
-    partial.complete.setChecked(False)
+    partial.extras.parts.add_part(["KM-713", "Door roller", "2", ""])
+    partial.extras.notes.setPlainText(
+        "Door rollers worn; replacements fitted, test run after lunch."
+    )
+    draw(partial.signoff.tech_pad)
+    partial.completion.complete.setChecked(False)
     partial.save()
     wait(app, lambda: not partial.isVisible())
     window.go("Work")
@@ -203,20 +205,25 @@ def main() -> int:
     reading = next(r for r in items if r.item.kind is ItemKind.READING)
     reading.value.setText("14")  # out of band: turns red
     items[2].choices.button(1).setChecked(True)
-    visit.notes.setPlainText("Levelling out by 14 mm at the main floor; deficiency opened.")
-    draw(visit.tech_pad)
+    visit.extras.notes.setPlainText("Levelling out by 14 mm at the main floor; deficiency opened.")
+    draw(visit.signoff.tech_pad)
     save(visit, "visit-form.png")
     scroll = visit.findChild(QScrollArea)
     assert scroll is not None
     scroll.verticalScrollBar().setValue(scroll.verticalScrollBar().maximum())
-    visit.customer_name.setText("Pat Manager")
-    visit.refused.setChecked(True)
-    visit.parts.add_part(["DL-200", "Door roller", "2", "A1, A2"])
+    visit.signoff.customer_name.setText("Pat Manager")
+    visit.signoff.refused.setChecked(True)
+    visit.extras.parts.add_part(["DL-200", "Door roller", "2", "A1, A2"])
     photo = QImage(320, 240, QImage.Format.Format_RGB32)
     photo.fill(QColor("#78909c"))
     photo.save(str(data_dir / "machine-room.png"))
-    visit.photos.add_files([str(data_dir / "machine-room.png")])
-    wait(app, lambda: not visit.photos.list.item(visit.photos.list.count() - 1).icon().isNull())
+    visit.extras.photos.add_files([str(data_dir / "machine-room.png")])
+    wait(
+        app,
+        lambda: (
+            not visit.extras.photos.list.item(visit.extras.photos.list.count() - 1).icon().isNull()
+        ),
+    )
     save(visit, "visit-form-signoff.png")
     visit.reject()
 

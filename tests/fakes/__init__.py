@@ -1,7 +1,7 @@
 """Hand-written fakes behind the Protocols of ``app.services.ports``, for unit and UI tests.
 
 ``store``: the in-memory store (state, units of work, repositories, event log); ``effects``:
-clock, ids, key store, blobs, snapshots and ``make_context``.
+clock, ids, key store, blobs, snapshots, a gated compute runner and ``make_context``.
 """
 
 from tests.fakes.effects import (
@@ -9,6 +9,7 @@ from tests.fakes.effects import (
     DEVICE_ID,
     ORGANIZATION_ID,
     FixedClock,
+    GatedCompute,
     MemoryBlobStore,
     MemoryKeyStore,
     MemorySnapshotStore,
@@ -23,6 +24,7 @@ __all__ = [
     "DEVICE_ID",
     "ORGANIZATION_ID",
     "FixedClock",
+    "GatedCompute",
     "InMemoryStore",
     "InMemoryUnitOfWork",
     "MemoryBlobStore",

@@ -5,15 +5,28 @@ Each stands in for a Protocol of ``app.services.ports``; ``_check_protocols`` ha
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from app.audit.signing import Ed25519Signer, Signer
+from app.compute import BackgroundCompute
 from app.domain.enums import Role
+from app.domain.errors import StoreFullError
 from app.services.context import Actor, DeviceIdentity, ServiceContext
-from app.services.ports import BlobStore, Clock, IdGenerator, KeyStore, SnapshotStore, UnitOfWork
+from app.services.ports import (
+    BlobStore,
+    Clock,
+    ComputeRunner,
+    IdGenerator,
+    KeyStore,
+    SnapshotStore,
+    UnitOfWork,
+)
 from tests.fakes.store import InMemoryStore
 
 ORGANIZATION_ID = UUID("0190a000-0000-7000-8000-00000000000a")
@@ -94,14 +107,47 @@ class MemoryBlobStore:
 
     def __init__(self) -> None:
         self.blobs: dict[str, bytes] = {}
+        self.room: int | None = None
+        """Set to let only this many more blobs in; the next put fails as on a full disk."""
 
     async def put(self, data: bytes) -> str:
+        if self.room is not None:
+            if self.room <= 0:
+                raise StoreFullError("The disk is full; the blob was not saved.")
+            self.room -= 1
         digest = hashlib.sha256(data).hexdigest()
         self.blobs[digest] = data
         return digest
 
     async def get(self, sha256: str) -> bytes | None:
         return self.blobs.get(sha256)
+
+
+class GatedCompute:
+    """The app's ``ComputeRunner`` (a daemon thread, the collector paused), with a gate: each
+    piece of work waits until the test opens ``gate``, so the test can act while a computation
+    is under way. ``started`` is set once work waits at the gate; ``most`` counts the pieces of
+    work that were under way at once, at most."""
+
+    def __init__(self) -> None:
+        self.inner = BackgroundCompute()
+        self.started = asyncio.Event()
+        self.gate = asyncio.Event()
+        self.running = 0
+        self.most = 0
+
+    async def run[T](self, work: Callable[[], T]) -> T:
+        self.running += 1
+        self.most = max(self.most, self.running)
+        try:
+            self.started.set()
+            await self.gate.wait()
+            return await self.inner.run(work)
+        finally:
+            self.running -= 1
+
+    def bulk(self) -> AbstractContextManager[None]:
+        return self.inner.bulk()
 
 
 def make_context(
@@ -140,3 +186,4 @@ def _check_protocols(store: InMemoryStore) -> None:
     _keys: KeyStore = MemoryKeyStore()
     _blobs: BlobStore = MemoryBlobStore()
     _snapshots: SnapshotStore = MemorySnapshotStore()
+    _compute: ComputeRunner = GatedCompute()

@@ -1,7 +1,10 @@
-"""The in-memory repositories: dicts of frozen models, answering as the SQLite ones do.
+"""The in-memory repositories: dicts of frozen models, answering the queries of
+``app.services.ports`` in the orders it names (the contract suite in tests/contract holds them
+to the SQLite store's answers).
 
-Whole-table reads (``list_all``) come unit by unit, as the SQLite store's do; every read awaits
-the store's ``pause`` first (a slow disk when ``InMemoryStore.delay`` is set).
+Every list is sorted by the Protocol's order with ties broken by id; whole-table reads
+(``list_all``) come unit by unit. Every read awaits the store's ``pause`` first (a slow disk when
+``InMemoryStore.delay`` is set).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from uuid import UUID
 from app.domain.entities import Customer, Elevator, Organization, Site, StatusChange, User
 from app.domain.enums import ElevatorStatus, IncidentStatus
 from app.domain.events import Rejection
+from app.domain.values import text_key
 from app.domain.work import UNFINISHED, Deficiency, Incident, Inspection, Visit, VisitSummary
 from app.services.ports import UnitSpan
 
@@ -31,16 +35,25 @@ class _OfUnit(Protocol):
 
 
 def _unit_by_unit[T: _OfUnit](items: Iterable[T], units: UnitSpan | None) -> list[T]:
-    """Rows unit by unit (as the SQLite store's whole-table reads give them), order kept;
+    """Rows unit by unit (in the text order of unit ids), each unit's in the order given;
     only those of ``units`` if given."""
     chosen = items if units is None else (i for i in items if i.elevator_id in units)
     return sorted(chosen, key=lambda item: str(item.elevator_id))
 
 
 class InMemoryRepository[T: _HasId]:
+    """Get and put by id; ``order`` sorts lists (the Protocol's order, then id)."""
+
     def __init__(self, items: dict[UUID, T], pause: Pause) -> None:
         self._items = items
         self._pause = pause
+
+    def order(self, item: T) -> tuple[Any, ...]:
+        """What lists are sorted by before the id (nothing: by id alone)."""
+        return ()
+
+    def _sorted(self, items: Iterable[T]) -> list[T]:
+        return sorted(items, key=lambda item: (*self.order(item), str(item.id)))
 
     async def get(self, entity_id: UUID) -> T | None:
         await self._pause()
@@ -49,21 +62,24 @@ class InMemoryRepository[T: _HasId]:
     async def put(self, item: T) -> None:
         self._items[item.id] = item
 
-    async def list_all(self) -> list[T]:
+    async def _every(self) -> list[T]:
         await self._pause()
-        return list(self._items.values())
+        return self._sorted(self._items.values())
+
+    async def _first(self, found: Iterable[T]) -> T | None:
+        await self._pause()
+        return min(found, key=lambda item: str(item.id), default=None)
 
     async def _of_unit(self, elevator_id: UUID) -> list[T]:
-        await self._pause()
-        return [i for i in self._items.values() if getattr(i, "elevator_id", None) == elevator_id]
-
-
-def _same_text(a: str, b: str) -> bool:
-    return a.strip().casefold() == b.strip().casefold()
+        return [i for i in await self._every() if getattr(i, "elevator_id", None) == elevator_id]
 
 
 class InMemoryOrganizations(InMemoryRepository[Organization]):
-    pass
+    def order(self, item: Organization) -> tuple[Any, ...]:
+        return (item.name,)
+
+    async def list_all(self) -> list[Organization]:
+        return await self._every()
 
 
 class InMemoryRejections:
@@ -80,46 +96,66 @@ class InMemoryRejections:
 
 
 class InMemoryUsers(InMemoryRepository[User]):
-    pass
+    def order(self, item: User) -> tuple[Any, ...]:
+        return (item.display_name,)
+
+    async def list_all(self) -> list[User]:
+        return await self._every()
 
 
 class InMemoryCustomers(InMemoryRepository[Customer]):
+    def order(self, item: Customer) -> tuple[Any, ...]:
+        return (item.name,)
+
     async def find_by_name(self, name: str) -> Customer | None:
-        return next((c for c in self._items.values() if _same_text(c.name, name)), None)
+        key = text_key(name)
+        return await self._first(c for c in self._items.values() if text_key(c.name) == key)
+
+    async def list_all(self) -> list[Customer]:
+        return await self._every()
 
 
 class InMemorySites(InMemoryRepository[Site]):
+    def order(self, item: Site) -> tuple[Any, ...]:
+        return (item.name,)
+
     async def find_by_name(self, customer_id: UUID, name: str) -> Site | None:
-        return next(
-            (
-                s
-                for s in self._items.values()
-                if s.customer_id == customer_id and _same_text(s.name, name)
-            ),
-            None,
+        key = text_key(name)
+        return await self._first(
+            s
+            for s in self._items.values()
+            if s.customer_id == customer_id and text_key(s.name) == key
         )
+
+    async def list_all(self) -> list[Site]:
+        return await self._every()
 
 
 class InMemoryElevators(InMemoryRepository[Elevator]):
+    def order(self, item: Elevator) -> tuple[Any, ...]:
+        return (str(item.site_id), text_key(item.unit_number))
+
     async def find_active_by_unit_number(self, site_id: UUID, unit_number: str) -> Elevator | None:
-        return next(
-            (
-                u
-                for u in self._items.values()
-                if u.site_id == site_id and u.active and _same_text(u.unit_number, unit_number)
-            ),
-            None,
+        key = text_key(unit_number)
+        return await self._first(
+            u
+            for u in self._items.values()
+            if u.site_id == site_id and u.active and text_key(u.unit_number) == key
         )
 
     async def list_by_site(self, site_id: UUID) -> list[Elevator]:
-        return [u for u in self._items.values() if u.site_id == site_id]
+        return [u for u in await self._every() if u.site_id == site_id]
+
+    async def list_all(self) -> list[Elevator]:
+        return await self._every()
 
     async def decommissioned(self) -> list[Elevator]:
-        await self._pause()
-        return [u for u in self._items.values() if u.status is ElevatorStatus.DECOMMISSIONED]
+        return [u for u in await self._every() if u.status is ElevatorStatus.DECOMMISSIONED]
 
 
 class InMemoryStatusHistory:
+    """Status changes in recording order (a store's ``position``), read oldest first."""
+
     def __init__(self, rows: list[StatusChange], pause: Pause) -> None:
         self._rows = rows
         self._pause = pause
@@ -127,63 +163,69 @@ class InMemoryStatusHistory:
     async def add(self, change: StatusChange) -> None:
         self._rows.append(change)
 
-    async def for_elevator(self, elevator_id: UUID) -> list[StatusChange]:
-        """Oldest first by when each change took effect (ties in recording order)."""
+    async def _every(self) -> list[StatusChange]:
         await self._pause()
-        mine = [r for r in self._rows if r.elevator_id == elevator_id]
-        return sorted(mine, key=lambda r: r.changed_at)
+        return sorted(self._rows, key=lambda change: change.changed_at)  # stable: ties recorded
+
+    async def for_elevator(self, elevator_id: UUID) -> list[StatusChange]:
+        return [r for r in await self._every() if r.elevator_id == elevator_id]
 
     async def list_all(self, units: UnitSpan | None = None) -> list[StatusChange]:
-        await self._pause()
-        return _unit_by_unit(sorted(self._rows, key=lambda r: r.changed_at), units)
+        return _unit_by_unit(await self._every(), units)
 
 
 class InMemoryVisits(InMemoryRepository[Visit]):
+    def order(self, item: Visit) -> tuple[Any, ...]:
+        return (item.created_at,)
+
     async def for_elevator(self, elevator_id: UUID) -> list[Visit]:
-        return sorted(await self._of_unit(elevator_id), key=lambda v: v.created_at)
+        return await self._of_unit(elevator_id)
 
     async def list_all(self, units: UnitSpan | None = None) -> list[Visit]:
-        await self._pause()
-        return _unit_by_unit(sorted(self._items.values(), key=lambda v: v.created_at), units)
+        return _unit_by_unit(await self._every(), units)
 
     async def unfinished(self) -> list[Visit]:
-        await self._pause()
-        every = sorted(self._items.values(), key=lambda v: (v.created_at, str(v.id)))
-        return [v for v in every if v.status in UNFINISHED]
+        return [v for v in await self._every() if v.status in UNFINISHED]
 
     async def newest(self, limit: int) -> list[Visit]:
-        await self._pause()
-        every = sorted(self._items.values(), key=lambda v: (v.created_at, str(v.id)))
-        return every[::-1][:limit]
+        return (await self._every())[::-1][:limit]
 
     async def summaries(self, units: UnitSpan | None = None) -> list[VisitSummary]:
         return [visit.summary() for visit in await self.list_all(units)]
 
 
 class InMemoryDeficiencies(InMemoryRepository[Deficiency]):
+    def order(self, item: Deficiency) -> tuple[Any, ...]:
+        return (item.opened_at,)
+
     async def for_elevator(self, elevator_id: UUID) -> list[Deficiency]:
         return await self._of_unit(elevator_id)
 
     async def list_all(self, units: UnitSpan | None = None) -> list[Deficiency]:
-        return _unit_by_unit(await super().list_all(), units)
+        return _unit_by_unit(await self._every(), units)
 
 
 class InMemoryIncidents(InMemoryRepository[Incident]):
+    def order(self, item: Incident) -> tuple[Any, ...]:
+        return (item.reported_at,)
+
     async def for_elevator(self, elevator_id: UUID) -> list[Incident]:
-        return sorted(await self._of_unit(elevator_id), key=lambda i: i.reported_at)
+        return await self._of_unit(elevator_id)
 
     async def open_for_elevator(self, elevator_id: UUID) -> list[Incident]:
         found = await self.for_elevator(elevator_id)
         return [i for i in found if i.status is IncidentStatus.OPEN]
 
     async def list_all(self, units: UnitSpan | None = None) -> list[Incident]:
-        await self._pause()
-        return _unit_by_unit(sorted(self._items.values(), key=lambda i: i.reported_at), units)
+        return _unit_by_unit(await self._every(), units)
 
 
 class InMemoryInspections(InMemoryRepository[Inspection]):
+    def order(self, item: Inspection) -> tuple[Any, ...]:
+        return (item.performed_on,)
+
     async def for_elevator(self, elevator_id: UUID) -> list[Inspection]:
         return await self._of_unit(elevator_id)
 
     async def list_all(self, units: UnitSpan | None = None) -> list[Inspection]:
-        return _unit_by_unit(await super().list_all(), units)
+        return _unit_by_unit(await self._every(), units)

@@ -17,6 +17,7 @@ from uuid import UUID
 from app.audit.chain import StoredEvent
 from app.audit.envelope import SealedEvent
 from app.domain.entities import Customer, Elevator, Organization, Site, StatusChange, User
+from app.domain.errors import ConflictError
 from app.domain.events import Event, Rejection
 from app.domain.work import Deficiency, Incident, Inspection, Visit
 from app.services.ports import (
@@ -140,7 +141,7 @@ class InMemoryStore:
 
 
 class InMemoryEventLog:
-    """The event log; refuses anything that would break a device chain (a fake's safety net)."""
+    """The event log: refuses an event that does not continue its device's chain."""
 
     def __init__(self, state: StoreState) -> None:
         self._state = state
@@ -152,17 +153,25 @@ class InMemoryEventLog:
         return list(self._state.entity_heads.get(entity_id, []))
 
     async def append(self, sealed: SealedEvent, event: Event) -> None:
+        body = sealed.body
         head = self._state.device_heads.get(event.device_id)
-        expected_seq = head.device_seq + 1 if head else 1
-        if sealed.body.device_seq != expected_seq or event.device_seq != expected_seq:
-            raise AssertionError(f"device_seq {event.device_seq}, expected {expected_seq}")
-        if head is not None and sealed.body.prev_hash != head.hash:
-            raise AssertionError("prev_hash does not link to the device head")
-        if sealed.hash != event.hash:
-            raise AssertionError("sealed and recorded hashes differ")
+        # a device's first event here may be a later one of its chain (pulled after a snapshot)
+        if head is not None and (
+            body.device_seq != head.device_seq + 1 or body.prev_hash != head.hash
+        ):
+            raise ConflictError(
+                f"Event {body.event_id} (device {body.device_id}, seq {body.device_seq}) does "
+                f"not continue the device's chain, which ends at seq {head.device_seq}."
+            )
+        if sealed.hash != event.hash or event.device_seq != body.device_seq:
+            raise AssertionError("the sealed and the recorded event differ")
         self._state.log.append((sealed, event))
         self._state.device_heads[event.device_id] = ChainHead(event.device_seq, sealed.hash)
-        self._state.entity_heads[event.entity_id] = [sealed.hash]
+        # heads the new event did not know stay heads: a concurrent edit keeps both
+        parents = set(body.entity_parents)
+        current = self._state.entity_heads.get(event.entity_id, [])
+        unknown = {h for h in current if h not in parents}
+        self._state.entity_heads[event.entity_id] = sorted(unknown | {sealed.hash})
 
     async def for_entity(self, entity_id: UUID) -> list[Event]:
         return [event for _s, event in self._state.log if event.entity_id == entity_id]

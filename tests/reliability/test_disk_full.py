@@ -7,36 +7,18 @@ fail exactly as it does on a full disk (SQLITE_FULL, "database or disk is full")
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
-from app.demo.seeding import adopt_device, change_status, record, seed_context, seed_fleet
+from app.demo.seeding import change_status, record, seed_fleet
 from app.domain import payloads as p
 from app.domain.enums import ElevatorStatus
 from app.domain.errors import StoreFullError
 from app.services.context import ServiceContext
-from app.store import Store, open_store
+from app.store import Store
 
 BIG = "x" * 40_000  # one contact name larger than the pages left
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = await open_store(tmp_path / "full.sqlite", create=True)
-    try:
-        yield opened
-    finally:
-        await opened.close()
-
-
-@pytest.fixture
-async def ctx(store: Store) -> ServiceContext:
-    context = seed_context(store.unit_of_work)
-    await adopt_device(store, context)
-    return context
 
 
 async def state(store: Store, ctx: ServiceContext) -> tuple[int, object, object]:

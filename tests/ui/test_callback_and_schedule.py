@@ -25,9 +25,9 @@ DOWN = "Cotham Tower/L1"  # its open callback took it out of service
 
 def _fill_and_save(qtbot: QtBot, form: VisitForm) -> None:
     answer_checklist(qtbot, form.checklist)
-    draw_signature(form.tech_pad)
-    QTest.keyClicks(form.customer_name, "Concierge")
-    tick(qtbot, form.refused)
+    draw_signature(form.signoff.tech_pad)
+    QTest.keyClicks(form.signoff.customer_name, "Concierge")
+    tick(qtbot, form.signoff.refused)
     with qtbot.waitSignal(form.saved, timeout=5000):
         QTest.mouseClick(form.save_button, Qt.MouseButton.LeftButton)
 
@@ -56,10 +56,10 @@ def test_attending_a_callback_links_the_visit_and_the_unit_page_closes_it(
     qtbot.addWidget(form)
     qtbot.waitUntil(lambda: form.save_button.isEnabled(), timeout=5000)
     assert form.windowTitle() == "Attend the callback"
-    assert form.type.currentData() == VisitType.CALLBACK
-    assert not form.type.isEnabled()
-    assert "Doors not closing" in form.subject.text()
-    assert not form.unit.isEnabled()
+    assert form.header.type.currentData() == VisitType.CALLBACK
+    assert not form.header.type.isEnabled()
+    assert "Doors not closing" in form.header.subject.text()
+    assert not form.header.unit.isEnabled()
     _fill_and_save(qtbot, form)
     visit_id = fleet.store.events[-1].entity_id
     visit = fleet.store.state.visits[visit_id]
@@ -134,8 +134,8 @@ def test_a_supervisor_schedules_a_visit_and_the_technician_starts_it(
     qtbot.addWidget(form)
     qtbot.waitUntil(lambda: form.save_button.isEnabled(), timeout=5000)
     assert form.windowTitle() == "Start the scheduled visit"
-    assert "scheduled for 2025-06-09" in form.subject.text()
-    assert form.type.currentData() == VisitType.PREVENTIVE
+    assert "scheduled for 2025-06-09" in form.header.subject.text()
+    assert form.header.type.currentData() == VisitType.PREVENTIVE
     _fill_and_save(qtbot, form)
     visit = fleet.store.state.visits[scheduled_id]
     assert visit.status is VisitStatus.LOCKED  # the scheduled visit itself was recorded

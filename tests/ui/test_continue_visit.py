@@ -1,4 +1,4 @@
-"""A visit saved in progress, continued later step by step, completed, locked, corrected."""
+"""A visit saved in progress, continued later in one save, completed, locked, corrected."""
 
 from __future__ import annotations
 
@@ -50,13 +50,13 @@ def _start_in_progress(qtbot: QtBot, window: MainWindow, fleet: Fleet, photo: Pa
         button = row.findChild(QWidget, f"pass_{row.item.key}")
         assert button is not None
         tick(qtbot, button)
-    form.parts.add_part(["DL-200", "Door roller", "2", "A1, A2"])
-    form.photos.add_files([str(photo)])
-    QTest.keyClicks(form.notes, "Doors adjusted; back after lunch.")
-    draw_signature(form.tech_pad)
-    tick(qtbot, form.complete)
-    assert not form.complete.isChecked()
-    assert not form.lock.isEnabled()
+    form.extras.parts.add_part(["DL-200", "Door roller", "2", "A1, A2"])
+    form.extras.photos.add_files([str(photo)])
+    QTest.keyClicks(form.extras.notes, "Doors adjusted; back after lunch.")
+    draw_signature(form.signoff.tech_pad)
+    tick(qtbot, form.completion.complete)
+    assert not form.completion.complete.isChecked()
+    assert not form.completion.lock.isEnabled()
     _save(qtbot, form)
     visit_id = fleet.store.events[-1].entity_id
     visit = _visit(fleet, visit_id)
@@ -99,28 +99,28 @@ def test_an_in_progress_visit_is_continued_completed_locked_and_corrected(
     QTest.mouseClick(view.buttons.resume, Qt.MouseButton.LeftButton)
     form = _open_form(qtbot, window.forms.last_dialog)
     assert form.windowTitle() == "Continue the visit"
-    assert not form.unit.isEnabled()
-    assert not form.template.isEnabled()
+    assert not form.header.unit.isEnabled()
+    assert not form.header.template.isEnabled()
     answered = [k for k, r in form.checklist.rows.items() if r.recorded is not None]
     assert len(answered) == 3
     assert all(form.checklist.rows[k].answered() for k in answered)
-    assert form.parts.recorded == 1
-    assert form.parts.table.item(0, 0).text() == "DL-200"  # type: ignore[union-attr]
-    assert form.photos.recorded == 1
-    assert not form.photos.list.item(0).icon().isNull()  # a thumbnail from the blob store
-    assert "Doors adjusted" in form.recorded_notes.text()
-    assert form.tech_pad.recorded
-    assert not form.tech_pad.empty
+    assert form.extras.parts.recorded == 1
+    assert form.extras.parts.table.item(0, 0).text() == "DL-200"  # type: ignore[union-attr]
+    assert form.extras.photos.recorded == 1
+    assert not form.extras.photos.list.item(0).icon().isNull()  # a thumbnail from the blob store
+    assert "Doors adjusted" in form.extras.recorded_notes.text()
+    assert form.signoff.tech_pad.recorded
+    assert not form.signoff.tech_pad.empty
 
     before = len(fleet.store.events)
     answer_checklist(qtbot, form.checklist)  # clicks Pass again on the recorded ones too
-    form.parts.add_part(["BR-7", "Brake pad", "1", ""])
-    QTest.keyClicks(form.notes, "Brake pads replaced.")
-    QTest.keyClicks(form.customer_name, "Pat Manager")
-    draw_signature(form.customer_pad)
-    tick(qtbot, form.lock)  # complete, but do not lock yet
-    assert form.complete.isChecked()
-    assert not form.lock.isChecked()
+    form.extras.parts.add_part(["BR-7", "Brake pad", "1", ""])
+    QTest.keyClicks(form.extras.notes, "Brake pads replaced.")
+    QTest.keyClicks(form.signoff.customer_name, "Pat Manager")
+    draw_signature(form.signoff.customer_pad)
+    tick(qtbot, form.completion.lock)  # complete, but do not lock yet
+    assert form.completion.complete.isChecked()
+    assert not form.completion.lock.isChecked()
     _save(qtbot, form)
 
     new = [e.type for e in fleet.store.events[before:]]
@@ -135,7 +135,7 @@ def test_an_in_progress_visit_is_continued_completed_locked_and_corrected(
     assert len(visit.notes) == 2
     assert visit.customer_signoff is not None
     assert visit.customer_signoff.name == "Pat Manager"
-    assert form.drafts.load(form.draft_key) is None
+    assert form.draft.store.load(form.draft.key) is None
 
     view = _work_view(qtbot, window, visit_id, VisitStatus.COMPLETED)
     assert view.buttons.lock.isEnabled()
@@ -158,7 +158,7 @@ def test_an_in_progress_visit_is_continued_completed_locked_and_corrected(
     assert [a.text for a in _visit(fleet, visit_id).addenda] == ["Brake pad part number was BR-7A."]
 
 
-def test_a_failed_step_keeps_what_was_stored_and_saving_again_adds_nothing_twice(
+def test_a_failed_save_stores_nothing_and_saving_again_stores_everything_once(
     qtbot: QtBot, window: MainWindow, fleet: Fleet, tmp_path: Path
 ) -> None:
     photo = tmp_path / "door.png"
@@ -168,29 +168,33 @@ def test_a_failed_step_keeps_what_was_stored_and_saving_again_adds_nothing_twice
     reading = next(r for r in form.checklist.rows.values() if r.item.kind is ItemKind.READING)
     low = reading.item.min_value if reading.item.min_value is not None else 0
     QTest.keyClicks(reading.value, str(low))
-    form.parts.add_part(["GV-1", "Governor rope", "1", ""])
-    QTest.keyClicks(form.notes, "Governor rope replaced.")
+    form.extras.parts.add_part(["GV-1", "Governor rope", "1", ""])
+    QTest.keyClicks(form.extras.notes, "Governor rope replaced.")
     gone = tmp_path / "gone.png"
     gone.write_bytes(PNG_1PX)
-    form.photos.add_files([str(gone)])
-    gone.unlink()  # the file disappears before saving: the photo step fails
-    tick(qtbot, form.complete)
+    form.extras.photos.add_files([str(gone)])
+    gone.unlink()  # the file disappears before saving: the save fails
+    tick(qtbot, form.completion.complete)
+    before = len(fleet.store.events)
     QTest.mouseClick(form.save_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "photos" in form.errors.messages(), timeout=5000)
     assert "gone.png cannot be read" in form.errors.messages()["photos"]
-    assert "were stored" in form.draft_status.text()
+    assert len(fleet.store.events) == before  # nothing of it was stored
     visit = _visit(fleet, visit_id)
-    assert [p.part_number for p in visit.parts] == ["DL-200", "GV-1"]
-    assert len(visit.notes) == 2
-    assert form.parts.recorded == 2
-    assert form.notes.toPlainText() == ""
+    assert [p.part_number for p in visit.parts] == ["DL-200"]
+    assert len(visit.notes) == 1
+    assert form.extras.notes.toPlainText() == "Governor rope replaced."  # the form keeps it all
+    assert form.save_button.isEnabled()
 
-    form.photos.list.setCurrentRow(form.photos.list.count() - 1)
-    form.photos._remove()
+    form.extras.photos.list.setCurrentRow(form.extras.photos.list.count() - 1)
+    form.extras.photos._remove()
     _save(qtbot, form)
     visit = _visit(fleet, visit_id)
-    assert [p.part_number for p in visit.parts] == ["DL-200", "GV-1"]  # nothing twice
+    assert [p.part_number for p in visit.parts] == ["DL-200", "GV-1"]  # each once
+    assert [n.text for n in visit.notes][-1] == "Governor rope replaced."
     assert len(visit.notes) == 2
+    result = visit.result(reading.item.key)
+    assert result is not None
     assert visit.status is VisitStatus.IN_PROGRESS
 
 
@@ -206,8 +210,8 @@ def test_a_draft_of_a_visit_finished_elsewhere_is_refused_with_a_reason(
     photo.write_bytes(PNG_1PX)
     visit_id = _start_in_progress(qtbot, window, fleet, photo)
     form = _open_form(qtbot, window.forms.open_visit(_visit(fleet, visit_id)))
-    QTest.keyClicks(form.notes, "Not saved yet")
-    qtbot.waitUntil(lambda: "Draft saved" in form.draft_status.text(), timeout=5000)
+    QTest.keyClicks(form.extras.notes, "Not saved yet")
+    qtbot.waitUntil(lambda: "Draft saved" in form.draft.status.text(), timeout=5000)
     form.reject()
     cancel = CancelVisit(visit_id=visit_id, reason="Recorded twice by mistake")
     asyncio.run(cancel_visit(cancel, ctx=fleet.context()))  # e.g. from a synced device

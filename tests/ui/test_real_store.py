@@ -70,9 +70,9 @@ def test_recording_a_visit_on_the_real_store(
     qtbot.addWidget(form)
     qtbot.waitUntil(lambda: len(form.checklist.rows) > 3, timeout=10000)
     answer_checklist(qtbot, form.checklist)
-    draw_signature(form.tech_pad)
-    QTest.keyClicks(form.customer_name, "Facilities manager")
-    draw_signature(form.customer_pad)
+    draw_signature(form.signoff.tech_pad)
+    QTest.keyClicks(form.signoff.customer_name, "Facilities manager")
+    draw_signature(form.signoff.customer_pad)
     with qtbot.waitSignal(form.saved, timeout=20000):
         QTest.mouseClick(form.save_button, Qt.MouseButton.LeftButton)
 

@@ -34,18 +34,18 @@ def test_recording_a_visit_writes_the_expected_events(
 ) -> None:
     before = len(fleet.store.events)
     form = open_form(qtbot, window, fleet, "Quay House/L1")
-    assert form.template.currentText().startswith("Monthly preventive maintenance")
+    assert form.header.template.currentText().startswith("Monthly preventive maintenance")
     answer_checklist(qtbot, form.checklist)
-    form.parts.add_part(["DL-200", "Door roller", "2", "A1, A2"])
+    form.extras.parts.add_part(["DL-200", "Door roller", "2", "A1, A2"])
     photo = tmp_path / "machine-room.png"
     photo.write_bytes(PNG_1PX)
-    form.photos.add_files([str(photo)])
-    assert form.photos.list.count() == 1
-    QTest.keyClicks(form.notes, "Adjusted door closing force.")
-    draw_signature(form.tech_pad)
-    QTest.keyClicks(form.customer_name, "Pat Manager")
-    tick(qtbot, form.refused)
-    assert form.refused.isChecked()
+    form.extras.photos.add_files([str(photo)])
+    assert form.extras.photos.list.count() == 1
+    QTest.keyClicks(form.extras.notes, "Adjusted door closing force.")
+    draw_signature(form.signoff.tech_pad)
+    QTest.keyClicks(form.signoff.customer_name, "Pat Manager")
+    tick(qtbot, form.signoff.refused)
+    assert form.signoff.refused.isChecked()
     with qtbot.waitSignal(form.saved, timeout=5000):
         QTest.mouseClick(form.save_button, Qt.MouseButton.LeftButton)
     new = fleet.store.events[before:]
@@ -63,7 +63,7 @@ def test_recording_a_visit_writes_the_expected_events(
     assert visit.status is VisitStatus.LOCKED
     assert fleet.blobs.blobs  # the drawn signature is stored as a PNG blob
     assert any(b.startswith(b"\x89PNG") and len(b) > 100 for b in fleet.blobs.blobs.values())
-    assert form.drafts.load(form.draft_key) is None  # the draft is gone once saved
+    assert form.draft.store.load(form.draft.key) is None  # the draft is gone once saved
 
 
 def test_an_invalid_reading_blocks_saving_with_the_message_next_to_it(
@@ -74,9 +74,9 @@ def test_an_invalid_reading_blocks_saving_with_the_message_next_to_it(
     reading = next(r for r in form.checklist.rows.values() if r.item.kind is ItemKind.READING)
     answer_checklist(qtbot, form.checklist, readings={reading.item.key: "abc"})
     assert reading.out_of_band  # red as soon as it is typed
-    draw_signature(form.tech_pad)
-    tick(qtbot, form.refused)
-    QTest.keyClicks(form.customer_name, "Pat")
+    draw_signature(form.signoff.tech_pad)
+    tick(qtbot, form.signoff.refused)
+    QTest.keyClicks(form.signoff.customer_name, "Pat")
     QTest.mouseClick(form.save_button, Qt.MouseButton.LeftButton)
     qtbot.wait(200)
     assert not reading.error.isHidden()
@@ -119,15 +119,15 @@ def test_the_draft_survives_closing_the_form(
     form = open_form(qtbot, window, fleet, "Harbour View/L2")
     first = next(iter(form.checklist.rows))
     answer_checklist(qtbot, form.checklist)
-    QTest.keyClicks(form.notes, "Half done when the laptop died")
-    draw_signature(form.tech_pad)
-    qtbot.waitUntil(lambda: "Draft saved" in form.draft_status.text(), timeout=5000)
+    QTest.keyClicks(form.extras.notes, "Half done when the laptop died")
+    draw_signature(form.signoff.tech_pad)
+    qtbot.waitUntil(lambda: "Draft saved" in form.draft.status.text(), timeout=5000)
     form.close()  # as if the app had crashed: nothing was saved to the store
     again = open_form(qtbot, window, fleet, "Harbour View/L2")
-    assert again.notes.toPlainText() == "Half done when the laptop died"
+    assert again.extras.notes.toPlainText() == "Half done when the laptop died"
     assert again.checklist.rows[first].answered()
-    assert not again.tech_pad.empty
-    assert "Restored your unsaved draft" in again.draft_status.text()
+    assert not again.signoff.tech_pad.empty
+    assert "Restored your unsaved draft" in again.draft.status.text()
 
 
 def test_after_a_crash_a_new_window_offers_to_restore_the_draft(
@@ -141,10 +141,10 @@ def test_after_a_crash_a_new_window_offers_to_restore_the_draft(
 ) -> None:
     form = open_form(qtbot, window, fleet, "Harbour View/L2")
     answer_checklist(qtbot, form.checklist)
-    form.parts.add_part(["DL-200", "Door roller", "1", ""])
-    QTest.keyClicks(form.notes, "Typed before the battery died")
-    draw_signature(form.tech_pad)
-    qtbot.waitUntil(lambda: "Draft saved" in form.draft_status.text(), timeout=5000)
+    form.extras.parts.add_part(["DL-200", "Door roller", "1", ""])
+    QTest.keyClicks(form.extras.notes, "Typed before the battery died")
+    draw_signature(form.signoff.tech_pad)
+    qtbot.waitUntil(lambda: "Draft saved" in form.draft.status.text(), timeout=5000)
     before = len(fleet.store.events)
     # The crash: no save, no close event; a new session and window start on the same folder.
     restarted = MainWindow(
@@ -161,14 +161,14 @@ def test_after_a_crash_a_new_window_offers_to_restore_the_draft(
     assert isinstance(again, VisitForm)
     qtbot.addWidget(again)
     qtbot.waitUntil(lambda: again.save_button.isEnabled(), timeout=5000)
-    assert again.notes.toPlainText() == "Typed before the battery died"
-    assert again.parts.texts()[0][:3] == ["DL-200", "Door roller", "1"]
+    assert again.extras.notes.toPlainText() == "Typed before the battery died"
+    assert again.extras.parts.texts()[0][:3] == ["DL-200", "Door roller", "1"]
     assert all(row.answered() for row in again.checklist.rows.values())
-    assert not again.tech_pad.empty
-    assert "Restored your unsaved draft" in again.draft_status.text()
+    assert not again.signoff.tech_pad.empty
+    assert "Restored your unsaved draft" in again.draft.status.text()
     assert len(fleet.store.events) == before  # nothing reached the store before saving
-    QTest.keyClicks(again.customer_name, "Pat")
-    tick(qtbot, again.refused)
+    QTest.keyClicks(again.signoff.customer_name, "Pat")
+    tick(qtbot, again.signoff.refused)
     with qtbot.waitSignal(again.saved, timeout=5000):
         QTest.mouseClick(again.save_button, Qt.MouseButton.LeftButton)
     assert fleet.store.events[-1].type == "visit.locked"
@@ -179,8 +179,8 @@ def test_a_draft_can_be_discarded_from_the_banner(
     qtbot: QtBot, window: MainWindow, fleet: Fleet, session: Session, settings: QSettings
 ) -> None:
     form = open_form(qtbot, window, fleet, "Quay House/L2")
-    QTest.keyClicks(form.notes, "Never mind")
-    qtbot.waitUntil(lambda: "Draft saved" in form.draft_status.text(), timeout=5000)
+    QTest.keyClicks(form.extras.notes, "Never mind")
+    qtbot.waitUntil(lambda: "Draft saved" in form.draft.status.text(), timeout=5000)
     form.reject()
     restarted = MainWindow(session, settings)
     qtbot.addWidget(restarted)
@@ -191,4 +191,4 @@ def test_a_draft_can_be_discarded_from_the_banner(
     assert banner.question is not None
     banner.question.button(QMessageBox.StandardButton.Yes).click()
     qtbot.waitUntil(lambda: not banner.isVisible(), timeout=5000)
-    assert form.drafts.keys() == []
+    assert form.draft.store.keys() == []

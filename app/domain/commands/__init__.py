@@ -34,6 +34,7 @@ from app.domain.commands.visits import (
     AttachPhoto,
     CancelVisit,
     CompleteVisit,
+    ContinueVisit,
     ItemAnswer,
     LockVisit,
     PhotoInput,
@@ -43,6 +44,7 @@ from app.domain.commands.visits import (
     Signature,
     SignVisit,
     StartVisit,
+    VisitEntries,
 )
 from app.domain.forms import Command, parse_command
 
@@ -60,6 +62,7 @@ __all__ = [
     "CloseIncident",
     "Command",
     "CompleteVisit",
+    "ContinueVisit",
     "CreateCustomer",
     "CreateSite",
     "ItemAnswer",
@@ -80,6 +83,7 @@ __all__ = [
     "UpdateElevator",
     "UpdateIncident",
     "UpdateSite",
+    "VisitEntries",
     "check_callback",
     "parse_command",
 ]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from decimal import Decimal
 from typing import Annotated, ClassVar
 from uuid import UUID
@@ -11,10 +10,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, ValidationInfo, field_validator
 
-from app.domain.entities import Certificate
-from app.domain.enums import DowntimeCause, DriveType, ElevatorStatus, Manufacturer, Role, RuleSet
-from app.domain.forms import Command, FormError, OptionalText, require_text
-from app.domain.values import DecimalStr, Text, UtcDatetime
+from app.domain.entities import Certificate, UnitDetails, UnitDetailsEdit
+from app.domain.enums import DowntimeCause, ElevatorStatus, Role, RuleSet
+from app.domain.forms import Command, FormError, require_text
+from app.domain.values import OptionalText, Text, UtcDatetime
 
 _POSITIVE = {
     "capacity_kg": "Capacity must be a positive number of kilograms, e.g. 630.",
@@ -61,23 +60,8 @@ class _UnitForm(Command):
         return value
 
 
-class RegisterElevator(_UnitForm):
+class RegisterElevator(_UnitForm, UnitDetails):
     site_id: UUID
-    unit_number: Text
-    serial_number: OptionalText = None
-    conveyance_id: OptionalText = None
-    manufacturer: Manufacturer = Manufacturer.OTHER
-    model: OptionalText = None
-    drive_type: DriveType = DriveType.TRACTION
-    capacity_kg: int | None = None
-    rated_speed_mps: DecimalStr | None = None
-    floors_served: int | None = None
-    installation_date: date | None = None
-    design_life_years: int | None = None
-    certificate: Certificate | None = None
-    maintenance_interval_days: int | None = None
-    """None: the unit follows the organization's default interval."""
-    carries_passengers: bool = True
     status: ElevatorStatus = ElevatorStatus.OPERATIONAL
 
     @field_validator("status")
@@ -88,25 +72,10 @@ class RegisterElevator(_UnitForm):
         return value
 
 
-class UpdateElevator(_UnitForm):
+class UpdateElevator(_UnitForm, UnitDetailsEdit):
     """Only the fields given are changed; give None to clear an optional field."""
 
     elevator_id: UUID
-    unit_number: Text | None = None
-    serial_number: OptionalText = None
-    conveyance_id: OptionalText = None
-    manufacturer: Manufacturer | None = None
-    model: OptionalText = None
-    drive_type: DriveType | None = None
-    capacity_kg: int | None = None
-    rated_speed_mps: DecimalStr | None = None
-    floors_served: int | None = None
-    installation_date: date | None = None
-    design_life_years: int | None = None
-    certificate: Certificate | None = None
-    maintenance_interval_days: int | None = None
-    """Given as None: the unit follows the organization's default interval from now on."""
-    carries_passengers: bool | None = None
 
 
 class ChangeElevatorStatus(Command):

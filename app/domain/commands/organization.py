@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from app.domain.commands.fleet import TimeZoneName
 from app.domain.enums import RuleSet
-from app.domain.forms import Command, OptionalText
+from app.domain.forms import Command
 from app.domain.settings import OperatingHours
+from app.domain.values import OptionalText
 
 
 class ChangeOrganizationSettings(Command):

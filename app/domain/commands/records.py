@@ -19,8 +19,9 @@ from app.domain.enums import (
     InspectionType,
     KpiExclusion,
 )
-from app.domain.forms import Command, FormError, OptionalText
-from app.domain.values import Text, UtcDatetime
+from app.domain.forms import Command, FormError
+from app.domain.values import OptionalText, Text, UtcDatetime
+from app.domain.work import IncidentDetailsEdit
 
 
 class OpenDeficiency(Command):
@@ -114,22 +115,10 @@ class OpenIncident(Command):
         return self
 
 
-class UpdateIncident(Command):
+class UpdateIncident(Command, IncidentDetailsEdit):
     """Only the fields given are changed; the service checks them against the stored entry."""
 
     incident_id: UUID
-    reporter: OptionalText = None
-    entrapment: bool | None = None
-    persons_trapped: int | None = None
-    release_at: UtcDatetime | None = None
-    injuries: OptionalText = None
-    arrived_at: UtcDatetime | None = None
-    fault_code: OptionalText = None
-    fault_category: FaultCategory | None = None
-    root_cause: OptionalText = None
-    corrective_action: OptionalText = None
-    excluded_from_kpi: bool | None = None
-    exclusion_reason: KpiExclusion | None = None
 
 
 class CloseIncident(Command):

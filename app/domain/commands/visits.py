@@ -1,4 +1,4 @@
-"""Commands of a maintenance visit, step by step or as one whole form."""
+"""Commands of a maintenance visit: one entry at a time, or a whole form at once."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from uuid import UUID
 from pydantic import field_validator, model_validator
 
 from app.domain.enums import ItemOutcome, VisitType
-from app.domain.forms import Command, FormError, OptionalText
-from app.domain.values import Text, UtcDatetime
+from app.domain.forms import Command, FormError
+from app.domain.values import OptionalText, Text, UtcDatetime
 from app.domain.work import PartUsed
 
 MAX_BLOB_BYTES = 25 * 1024 * 1024
@@ -115,8 +115,9 @@ class AddNote(Command):
     text: Text
 
 
-class AttachPhoto(Command):
-    visit_id: UUID
+class PhotoInput(Command):
+    """A photo for a visit, optionally of one checklist item."""
+
     data: bytes
     caption: OptionalText = None
     item_key: OptionalText = None
@@ -126,6 +127,12 @@ class AttachPhoto(Command):
     def _data(cls, value: bytes) -> bytes:
         _check_blob(value, "photo")
         return value
+
+
+class AttachPhoto(PhotoInput):
+    """Attach one photo to a visit in progress."""
+
+    visit_id: UUID
 
 
 class Signature(Command):
@@ -182,28 +189,14 @@ class AddAddendum(Command):
     text: Text
 
 
-class PhotoInput(Command):
-    data: bytes
-    caption: OptionalText = None
-    item_key: OptionalText = None
+class VisitEntries(Command):
+    """What the visit form records on a visit: checklist answers, parts, notes, photos,
+    sign-offs, and whether the visit is completed (and locked) with them.
 
-    @field_validator("data")
-    @classmethod
-    def _data(cls, value: bytes) -> bytes:
-        _check_blob(value, "photo")
-        return value
+    Shared by recording a whole visit and by continuing one in progress; the checks here need no
+    stored state (the services check the rest).
+    """
 
-
-class RecordVisit(Command):
-    """A whole visit form in one command: started, answered, signed, completed (and locked)."""
-
-    elevator_id: UUID
-    type: VisitType
-    scheduled_visit_id: UUID | None = None
-    template_id: OptionalText = None
-    template_version: int | None = None
-    incident_id: UUID | None = None
-    arrived_at: UtcDatetime
     departed_at: UtcDatetime | None = None
     items: tuple[ItemAnswer, ...] = ()
     parts: tuple[PartUsed, ...] = ()
@@ -221,8 +214,6 @@ class RecordVisit(Command):
             if answer.key in seen:
                 raise FormError(f"Checklist item '{answer.key}' is answered twice.", field="items")
             seen.add(answer.key)
-        if self.template_version is not None and self.template_id is None:
-            raise FormError("Choose the checklist template.", field="template_id")
         if self.technician_signature is not None and self.technician_signature.refused:
             raise FormError("The technician must sign the visit.", field="technician_signature")
         if self.lock and not self.complete:
@@ -237,3 +228,27 @@ class RecordVisit(Command):
         if any(not note for note in self.notes):
             raise FormError("A note is empty.", field="notes", hint="Remove it or write it.")
         return self
+
+
+class RecordVisit(VisitEntries):
+    """A whole visit form in one command: started, answered, signed, completed (and locked)."""
+
+    elevator_id: UUID
+    type: VisitType
+    scheduled_visit_id: UUID | None = None
+    template_id: OptionalText = None
+    template_version: int | None = None
+    incident_id: UUID | None = None
+    arrived_at: UtcDatetime
+
+    @model_validator(mode="after")
+    def _template_chosen(self) -> Self:
+        if self.template_version is not None and self.template_id is None:
+            raise FormError("Choose the checklist template.", field="template_id")
+        return self
+
+
+class ContinueVisit(VisitEntries):
+    """What was entered on a visit in progress since it was last saved, recorded in one go."""
+
+    visit_id: UUID

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import Any, Final
 from uuid import UUID
 
+from app.audit.envelope import format_timestamp
 from app.domain.compliance import ComplianceItem
 from app.domain.downtime import Period
 from app.domain.entities import Customer, Site
@@ -23,7 +24,6 @@ from app.domain.enums import DriveType, ElevatorStatus, Manufacturer
 from app.domain.figures import MetricTally
 from app.domain.health import HealthBand
 from app.domain.settings import OrganizationSettings
-from app.domain.values import format_utc
 from app.domain.work import Incident
 from app.services.ports import LogMark
 from app.services.queries.fleet import FleetRow
@@ -44,7 +44,7 @@ def _cell(value: object) -> object:
     if isinstance(value, UUID):
         return str(value)
     if isinstance(value, datetime):
-        return format_utc(value)
+        return format_timestamp(value)
     return getattr(value, "value", value)  # enums by value
 
 
@@ -55,7 +55,7 @@ def encode_snapshot(snapshot: FleetSnapshot) -> bytes:
         "format": SNAPSHOT_FORMAT,
         "mark": [snapshot.mark.position, snapshot.mark.hash],
         "today": snapshot.today.isoformat(),
-        "at": format_utc(snapshot.at),
+        "at": format_timestamp(snapshot.at),
         "settings": snapshot.settings.model_dump(mode="json"),
         "customers": [c.model_dump(mode="json") for c in snapshot.customers],
         "sites": [s.model_dump(mode="json") for s in snapshot.sites],
@@ -69,8 +69,8 @@ def encode_snapshot(snapshot: FleetSnapshot) -> bytes:
         "monthly": [[n, *month] for n, u in enumerate(units) for month in u.monthly],
         "tallies": [
             {
-                "start": format_utc(period.start),
-                "end": format_utc(period.end),
+                "start": format_timestamp(period.start),
+                "end": format_timestamp(period.end),
                 "columns": {name: [getattr(t, name) for t in tallies] for name in _TALLY_FIELDS},
             }
             for period, tallies in snapshot.tallies.items()

@@ -2,6 +2,7 @@
 
 import asyncio
 from dataclasses import replace
+from datetime import datetime
 
 import pytest
 
@@ -10,6 +11,7 @@ from app.domain import payloads as p
 from app.domain.enums import ElevatorStatus
 from app.domain.events import NewEvent
 from app.services.context import ServiceContext
+from app.services.ports import Clock, UnitOfWork
 from app.services.recorder import record as record_events
 from app.store import Store
 
@@ -95,24 +97,44 @@ async def test_an_error_out_of_the_batch_rolls_back_since_the_last_commit(
     assert done.events[0].device_seq == 6
 
 
+class _Noting:
+    """A clock that notes in ``order`` when an event is sealed with its time."""
+
+    def __init__(self, clock: Clock, order: list[str], name: str) -> None:
+        self._clock, self._order, self._name = clock, order, name
+
+    def now(self) -> datetime:
+        self._order.append(self._name)
+        return self._clock.now()
+
+
 async def test_other_units_of_work_wait_for_the_batch(store: Store, ctx: ServiceContext) -> None:
-    release = asyncio.Event()
+    recorded, asked, release = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    order: list[str] = []
 
     async def long_batch() -> None:
         async with store.batch() as batch:
             in_batch = replace(ctx, uow=batch)
             await record(in_batch, in_batch.ids.new_id(), p.CustomerCreated(name="batch"))
+            recorded.set()
             await release.wait()
+            order.append("batch ends")
+
+    def asking() -> UnitOfWork:
+        asked.set()
+        return store.unit_of_work()
 
     task = asyncio.create_task(long_batch())
-    await asyncio.sleep(0.05)
-    waiting = asyncio.create_task(record(ctx, ctx.ids.new_id(), p.CustomerCreated(name="later")))
-    await asyncio.sleep(0.05)
+    await recorded.wait()
+    later = replace(ctx, uow=asking, clock=_Noting(ctx.clock, order, "later sealed"))
+    waiting = asyncio.create_task(record(later, ctx.ids.new_id(), p.CustomerCreated(name="later")))
+    await asked.wait()  # the later action asked for the writer while the batch holds it
     assert not waiting.done()
     release.set()
     await task
-    later = await asyncio.wait_for(waiting, timeout=5)
-    assert later.events[0].device_seq == 2
+    done = await asyncio.wait_for(waiting, timeout=5)
+    assert order == ["batch ends", "later sealed"]
+    assert done.events[0].device_seq == 2
 
 
 async def test_a_standalone_unit_inside_a_batch_is_refused(store: Store) -> None:

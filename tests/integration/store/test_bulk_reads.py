@@ -1,27 +1,18 @@
-"""Whole-table reads on a real store: each unit's records as its own queries give them."""
+"""Whole-table reads on a real store: read in batches, the fleet's saved figures, the whole fleet
+at once (what every store's queries promise is in tests/contract)."""
 
 from __future__ import annotations
 
-import itertools
-from collections import defaultdict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
-from uuid import UUID
 
 import pytest
 
 from app.bootstrap import create_demo_store, open_workspace
-from app.demo.seeding import record
-from app.domain import payloads as p
 from app.domain.commands import OpenDeficiency
-from app.domain.enums import DeficiencySeverity, ElevatorStatus, VisitStatus
-from app.domain.events import NewEvent
-from app.services import recorder
-from app.services.context import ServiceContext
+from app.domain.enums import DeficiencySeverity
 from app.services.deficiencies import open_deficiency
-from app.services.ports import LogMark, UnitOfWork, UnitSpan
 from app.services.queries import (
     DEFAULT_DAYS,
     DashboardFilter,
@@ -31,7 +22,6 @@ from app.services.queries import (
     trailing_period,
 )
 from app.store import Store, open_store, uow
-from tests.integration.store.scenario import record_everything
 
 KINDS = ("status_history", "visits", "incidents", "inspections", "deficiencies")
 
@@ -48,35 +38,6 @@ async def demo(tmp_path: Path) -> AsyncIterator[Store]:
         await store.close()
 
 
-def _by_unit(items: Sequence[Any]) -> dict[UUID, list[Any]]:
-    grouped: defaultdict[UUID, list[Any]] = defaultdict(list)
-    for item in items:
-        grouped[item.elevator_id].append(item)
-    return grouped
-
-
-async def _per_unit(
-    unit_of_work: UnitOfWork, kind: str, units: list[UUID]
-) -> dict[UUID, list[Any]]:
-    repository = getattr(unit_of_work, kind)
-    found = {unit: await repository.for_elevator(unit) for unit in units}
-    return {unit: items for unit, items in found.items() if items}
-
-
-async def test_whole_table_reads_give_every_unit_its_records_in_order(demo: Store) -> None:
-    async with demo.unit_of_work() as work:
-        units = [u.id for u in await work.elevators.list_all()]
-        for kind in KINDS:
-            every = await getattr(work, kind).list_all()
-            assert every, kind
-            assert _by_unit(every) == await _per_unit(work, kind, units), kind
-            order = [item.elevator_id for item in every]
-            changes = sum(1 for a, b in itertools.pairwise(order) if a != b)
-            assert changes == len(set(order)) - 1, f"{kind}: not unit by unit"
-        visits = await work.visits.list_all()
-        assert await work.visits.summaries() == [v.summary() for v in visits]
-
-
 async def test_reading_in_small_batches_gives_the_same_answer(
     demo: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -87,97 +48,6 @@ async def test_reading_in_small_batches_gives_the_same_answer(
     async with demo.unit_of_work() as work:
         assert {kind: await getattr(work, kind).list_all() for kind in KINDS} == expected
         assert await work.visits.summaries() == summaries
-
-
-async def test_whole_table_reads_see_the_unit_of_works_own_changes(
-    store: Store, ctx: ServiceContext
-) -> None:
-    sc = await record_everything(ctx)
-    async with store.unit_of_work() as work:
-        visit = await work.visits.get(sc.visit)
-        assert visit is not None
-        changed = visit.model_copy(update={"status": VisitStatus.CANCELLED})
-        await work.visits.put(changed)
-        assert changed in await work.visits.list_all()
-        assert changed.summary() in await work.visits.summaries()
-        assert visit.summary() not in await work.visits.summaries()
-    async with store.unit_of_work() as work:  # rolled back: the stored visit again
-        assert visit.summary() in await work.visits.summaries()
-
-
-async def test_the_log_mark_moves_with_every_event(store: Store, ctx: ServiceContext) -> None:
-    async with store.unit_of_work() as work:
-        assert await work.events.mark() == LogMark()
-    await record(ctx, ctx.ids.new_id(), p.CustomerCreated(name="Acme"))
-    async with store.unit_of_work() as work:
-        first = await work.events.mark()
-    assert first == LogMark(1, (await store.recent_events(1))[0].hash)
-    async with store.unit_of_work() as work:  # a unit's own events count before it commits
-        staged = NewEvent(ctx.ids.new_id(), p.CustomerCreated(name="Bolt"))
-        [event] = await recorder.record(work, ctx, [staged])
-        assert await work.events.mark() == LogMark(2, event.hash)
-    async with store.unit_of_work() as work:  # not committed: the log ends where it did
-        assert await work.events.mark() == first
-
-
-async def test_the_entities_changed_since_a_mark(store: Store, ctx: ServiceContext) -> None:
-    start = LogMark()
-    acme, bolt = ctx.ids.new_id(), ctx.ids.new_id()
-    await record(ctx, acme, p.CustomerCreated(name="Acme"))
-    await record(ctx, acme, p.CustomerUpdated(name="Acme Lifts"))
-    async with store.unit_of_work() as work:
-        middle = await work.events.mark()
-        assert await work.events.changed_since(start, 10) == {("customer", acme)}
-        assert await work.events.changed_since(start, 0) is None  # more than the limit
-        assert await work.events.changed_since(middle, 10) == set()
-        assert await work.events.changed_since(LogMark(middle.position, "f" * 64), 10) is None
-        assert await work.events.changed_since(LogMark(99, middle.hash), 10) is None
-        await recorder.record(work, ctx, [NewEvent(bolt, p.CustomerCreated(name="Bolt"))])
-        assert await work.events.changed_since(middle, 10) == {("customer", bolt)}  # staged
-        assert await work.events.changed_since(start, 1) is None
-
-
-async def test_a_span_of_units_reads_just_their_records(demo: Store) -> None:
-    async with demo.unit_of_work() as work:
-        ids = sorted((u.id for u in await work.elevators.list_all()), key=str)
-        span = UnitSpan(ids[2], ids[5])
-        for kind in (*KINDS, "summaries"):
-            repo = getattr(work, "visits" if kind == "summaries" else kind)
-            read = repo.summaries if kind == "summaries" else repo.list_all
-            every = await read()
-            assert await read(span) == [r for r in every if r.elevator_id in span], kind
-            assert {r.elevator_id for r in await read(span)} <= set(ids[2:6])
-    async with demo.unit_of_work() as work:  # staged changes: answered through the overlay
-        [visit, *_] = await work.visits.list_all(span)
-        before = await work.visits.list_all(span)
-        await work.visits.put(visit)
-        assert await work.visits.list_all(span) == before
-        assert await work.visits.summaries(span) == [v.summary() for v in before]
-
-
-async def test_decommissioned_units_are_read_on_their_own(demo: Store) -> None:
-    async with demo.unit_of_work() as work:
-        [unit, *_] = await work.elevators.list_all()
-        assert await work.elevators.decommissioned() == []
-        gone = unit.model_copy(update={"status": ElevatorStatus.DECOMMISSIONED})
-        await work.elevators.put(gone)
-        assert await work.elevators.decommissioned() == [gone]  # staged
-        await work.commit()
-    async with demo.unit_of_work() as work:
-        assert await work.elevators.decommissioned() == [gone]  # stored
-
-
-async def test_unfinished_and_newest_visits(demo: Store) -> None:
-    async with demo.unit_of_work() as work:
-        every = sorted(await work.visits.list_all(), key=lambda v: (v.created_at, str(v.id)))
-        open_work = {VisitStatus.SCHEDULED, VisitStatus.IN_PROGRESS, VisitStatus.COMPLETED}
-        unfinished = [v for v in every if v.status in open_work]
-        assert unfinished
-        assert await work.visits.unfinished() == unfinished
-        assert await work.visits.newest(5) == every[::-1][:5]
-        await work.visits.put(every[0])  # staged: answered from the overlay, the same
-        assert await work.visits.unfinished() == unfinished
-        assert await work.visits.newest(5) == every[::-1][:5]
 
 
 async def test_a_new_demo_store_carries_its_dashboard_figures(demo: Store) -> None:

@@ -12,10 +12,9 @@ from app.domain.enums import ElevatorStatus
 from app.services.context import ServiceContext
 from app.services.recorder import apply_event
 from app.store import Store, rebuild
-from app.store.eventlog import decode_event
 from app.store.schema import Base
+from tests.contract.fleet import OTHER_DEVICE, foreign_edit
 from tests.integration.store.scenario import Scenario, record_everything
-from tests.integration.store.test_event_log import OTHER_DEVICE, foreign
 
 KEYS = {
     "organizations": "id",
@@ -52,9 +51,8 @@ async def busy_log(store: Store, ctx: ServiceContext) -> Scenario:
     for n in range(12):
         new = [ElevatorStatus.DEGRADED, ElevatorStatus.OPERATIONAL][n // 4 % 2]
         await change_status(ctx, units[n % 4], new, f"change {n}")
-    theirs = foreign(ctx, sc.elevator, [], 1, genesis_hash(str(OTHER_DEVICE)))
+    theirs, event = foreign_edit(ctx, sc.elevator, [], 1, genesis_hash(str(OTHER_DEVICE)))
     async with store.unit_of_work() as uow:
-        event = decode_event(theirs.canonical, theirs.hash)
         await uow.events.append(theirs, event)
         await apply_event(uow, event)
         await uow.commit()

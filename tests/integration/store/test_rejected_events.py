@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
 from app.audit.envelope import EventBody, SealedEvent, format_timestamp, genesis_hash, seal
+from app.audit.signing import Ed25519Signer
 from app.demo.seeding import change_status, seed_fleet
 from app.domain import payloads as p
 from app.domain.enums import ElevatorStatus
@@ -18,8 +19,11 @@ from app.services.ports import UnitOfWork, UnitOfWorkFactory
 from app.services.recorder import apply_event
 from app.store import Store
 from app.store.eventlog import decode_event
+from tests.contract.fleet import OTHER_DEVICE
 from tests.fakes import InMemoryStore, make_context
-from tests.integration.store.test_event_log import OTHER, OTHER_DEVICE
+
+OTHER = Ed25519Signer(bytes(range(32)))
+"""The other device's key."""
 
 
 def pulled(

@@ -7,10 +7,8 @@ import pytest
 from app.demo.seeding import change_status, record, seed_fleet
 from app.domain import payloads as p
 from app.domain.enums import ElevatorStatus
-from app.domain.events import NewEvent
 from app.services.context import ServiceContext
 from app.services.ports import UnitOfWorkFactory
-from app.services.recorder import record as record_events
 from app.store import Store, open_store
 
 
@@ -41,54 +39,6 @@ async def test_commit_is_durable(store: Store, ctx: ServiceContext) -> None:
         assert await reopened.count_events() == head.device_seq
     finally:
         await reopened.close()
-
-
-async def test_a_failure_after_recording_leaves_nothing_behind(
-    store: Store, ctx: ServiceContext
-) -> None:
-    [unit] = await seed_fleet(ctx, units=1)
-    before = await store.count_events()
-    async with store.unit_of_work() as uow:
-        head_before = await uow.events.head(ctx.device.device_id)
-
-    async def fail_after_recording() -> None:
-        async with ctx.uow() as uow:
-            change = p.ElevatorStatusChanged(
-                previous=ElevatorStatus.OPERATIONAL, new=ElevatorStatus.MAINTENANCE, reason="x"
-            )
-            await record_events(uow, ctx, [NewEvent(unit, change)])
-            # the unit sees its own work before it commits
-            staged = await uow.elevators.get(unit)
-            assert staged is not None
-            assert staged.status is ElevatorStatus.MAINTENANCE
-            assert len(await uow.status_history.for_elevator(unit)) == 1
-            raise Boom
-
-    with pytest.raises(Boom):
-        await fail_after_recording()
-
-    assert await store.count_events() == before
-    async with store.unit_of_work() as uow:
-        assert await uow.events.head(ctx.device.device_id) == head_before
-        elevator = await uow.elevators.get(unit)
-        assert elevator is not None
-        assert elevator.status is ElevatorStatus.OPERATIONAL
-        assert await uow.status_history.for_elevator(unit) == []
-        assert await uow.events.entity_heads(unit) == [(await uow.events.for_entity(unit))[-1].hash]
-    # the next command continues the chain from the committed head, not the rolled-back one
-    done = await change_status(ctx, unit, ElevatorStatus.DEGRADED, "after the failure")
-    assert head_before is not None
-    assert done.events[0].device_seq == head_before.device_seq + 1
-
-
-async def test_leaving_without_commit_rolls_back(store: Store, ctx: ServiceContext) -> None:
-    customer = ctx.ids.new_id()
-    async with store.unit_of_work() as uow:
-        await record_events(uow, ctx, [NewEvent(customer, p.CustomerCreated(name="Gone"))])
-    assert await store.count_events() == 0
-    async with store.unit_of_work() as uow:
-        assert await uow.customers.get(customer) is None
-        assert await uow.events.head(ctx.device.device_id) is None
 
 
 async def test_explicit_rollback_then_reuse_is_refused(store: Store) -> None:

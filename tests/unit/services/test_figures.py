@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -24,7 +24,7 @@ from app.domain.metrics import UnitRecord, fleet_metrics
 from app.services import queries as q
 from app.services.elevators import change_elevator_status
 from app.services.incidents import open_incident
-from app.services.ports import LogMark
+from app.services.ports import LogMark, UnitOfWorkFactory
 from app.services.queries import figures as figures_module
 from app.services.queries.codec import decode_snapshot, encode_snapshot
 from app.services.queries.figures import SNAPSHOT_NAME
@@ -32,7 +32,9 @@ from app.services.queries.snapshot import FleetPart, FleetSnapshot, compute_part
 from app.services.sites import update_site
 from tests.fakes import (
     FixedClock,
+    GatedCompute,
     InMemoryStore,
+    InMemoryUnitOfWork,
     MemoryBlobStore,
     MemorySnapshotStore,
     SequentialIds,
@@ -378,57 +380,57 @@ def test_unit_records_take_visit_summaries_or_full_visits(demo: InMemoryStore) -
     assert light.visits[0] == visit.summary() != visit
 
 
+def _opening(store: InMemoryStore, hooks: list[Callable[[], None]]) -> UnitOfWorkFactory:
+    """The store's units of work; opening the next one first runs the ``hooks`` given so far."""
+
+    def unit_of_work() -> InMemoryUnitOfWork:
+        while hooks:
+            hooks.pop()()
+        return store.unit_of_work()
+
+    return unit_of_work
+
+
 async def test_a_request_during_a_computation_waits_for_it_then_looks_again(
-    demo: InMemoryStore, monkeypatch: pytest.MonkeyPatch
+    demo: InMemoryStore,
 ) -> None:
     store = _copy(demo)
-    running, most = [0], [0]
-    compute = compute_part
-
-    def slow(*args: Any, **kwargs: Any) -> FleetPart:
-        running[0] += 1
-        most[0] = max(most[0], running[0])
-        time.sleep(0.2)
-        try:
-            return compute(*args, **kwargs)
-        finally:
-            running[0] -= 1
-
-    monkeypatch.setattr(figures_module, "compute_part", slow)
-    figures = q.FleetFigures(store.unit_of_work, runner=RUNNER, clock=CLOCK)
+    runner, hooks = GatedCompute(), list[Callable[[], None]]()
+    figures = q.FleetFigures(_opening(store, hooks), runner=runner, clock=CLOCK)
     first = asyncio.create_task(figures.fleet_list(today=AS_OF))
-    await asyncio.sleep(0.05)  # the first computation has read the fleet and is computing
+    await runner.started.wait()  # the first computation has read the fleet and waits to compute
     unit = next(iter(store.state.elevators))
     await _call_out(store, unit, "Alarm bell rings")  # a new event meanwhile
+    hooks.append(runner.gate.set)  # the computation goes on once the next request reads the log
     board = await figures.dashboard(q.DashboardFilter(YEAR), now=NOW)
     assert await first is not None
     assert board is not None
     assert not board.stale
     assert "Alarm bell rings" in {c.incident.reported_trouble for c in board.open_callbacks}
     assert figures.computed == 2
-    assert most[0] == 1  # one computation at a time
+    assert runner.most == 1  # one computation at a time
 
 
 async def test_the_collector_pauses_only_while_a_fleet_is_computed(
     demo: InMemoryStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: list[bool] = []
-
     compute = compute_part
 
     def watching(*args: Any, **kwargs: Any) -> FleetPart:
         seen.append(gc.isenabled())
-        time.sleep(0.1)
         return compute(*args, **kwargs)
 
     monkeypatch.setattr(figures_module, "compute_part", watching)
     assert gc.isenabled()
-    figures = q.FleetFigures(demo.unit_of_work, runner=RUNNER, clock=CLOCK)
+    runner, hooks = GatedCompute(), list[Callable[[], None]]()
+    figures = q.FleetFigures(_opening(demo, hooks), runner=runner, clock=CLOCK)
     asker = asyncio.create_task(figures.fleet_list(today=AS_OF))
-    await asyncio.sleep(0.05)
+    await runner.started.wait()
     asker.cancel()  # the screen went away: the computation ends all the same, and is kept
     with pytest.raises(asyncio.CancelledError):
         await asker
+    hooks.append(runner.gate.set)
     await figures.current(today=AS_OF)  # shares the computation still running
     assert figures.computed == 1
     assert seen == [False]

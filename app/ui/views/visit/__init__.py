@@ -1,1 +1,3 @@
-"""The visit form and its parts: plan, sections, checklist, parts and photos, steps, drafts."""
+"""The visit form (``form``) and its parts: ``header``, ``checklist``, ``extras`` (parts, notes,
+photos), ``signoff`` (and completion), ``draft``; what it is for (``plan``) and the command its
+values make (``command``); the bar that restores drafts (``draft_banner``)."""

@@ -265,7 +265,26 @@ class ChecklistPanel(QWidget):
         return answers, problems
 
     def unanswered_mandatory(self) -> list[str]:
-        return [k for k, r in self.rows.items() if r.item.mandatory and not r.answered()]
+        """The labels of the mandatory items not answered yet."""
+        return [r.item.label for r in self.rows.values() if r.item.mandatory and not r.answered()]
+
+    def item_photos(self, answers: list[ItemAnswer]) -> dict[str, tuple[str, ...]]:
+        """The photo files of the ``answers`` that are photos, by item key."""
+        return {
+            a.key: tuple(self.rows[a.key].photos)
+            for a in answers
+            if a.outcome is None and self.rows[a.key].photos
+        }
+
+    def state(self) -> dict[str, Any]:
+        """What a draft keeps of the checklist: each row's inputs."""
+        return {key: row.state() for key, row in self.rows.items()}
+
+    def restore(self, items: dict[str, Any]) -> None:
+        """Fill in the rows of a draft that the chosen checklist has."""
+        for key, item in items.items():
+            if key in self.rows:
+                self.rows[key].restore(item)
 
     def clear_errors(self) -> None:
         for row in self.rows.values():

@@ -1,109 +1,74 @@
-"""Drafts of the visit form: everything typed so far, saved as JSON and restored after a crash."""
+"""The visit form's draft: everything typed so far, saved as JSON a moment after each change
+and restored after a crash (the form's parts give and take their own share of it)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDateTimeEdit, QLabel, QLineEdit, QPlainTextEdit
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtWidgets import QLabel
 
-from app.domain.enums import VisitType
 from app.ui.backend import Backend
 from app.ui.drafts import DraftStore
 from app.ui.runtime import Progress
 from app.ui.session import Session
-from app.ui.views.visit.checklist import ChecklistPanel
-from app.ui.views.visit.parts_and_photos import PartsEditor, PhotoStrip
-from app.ui.views.visit.plan import VisitPlan
-from app.ui.widgets.forms import find_data
-from app.ui.widgets.signature_pad import SignaturePad
-from app.ui.widgets.when_edit import from_qt, to_qt
+
+AUTOSAVE_MS = 1500
 
 
-class VisitDraft:
-    """Mixed into the visit form: the fields it reads and fills are the form's own."""
+class DraftKeeper(QObject):
+    """Saves the form's state under ``key`` shortly after the last change, unless paused.
 
-    session: Session
-    plan: VisitPlan
-    drafts: DraftStore
-    draft_key: str
-    draft_status: QLabel
-    unit: QComboBox
-    type: QComboBox
-    template: QComboBox
-    arrived: QDateTimeEdit
-    departed: QDateTimeEdit
-    checklist: ChecklistPanel
-    parts: PartsEditor
-    notes: QPlainTextEdit
-    photos: PhotoStrip
-    tech_name: QLineEdit
-    tech_pad: SignaturePad
-    customer_name: QLineEdit
-    customer_pad: SignaturePad
-    refused: QCheckBox
+    It starts paused: filling the form when it opens is not typing. ``status`` tells the user
+    when the draft was saved or restored.
+    """
 
-    def state(self) -> dict[str, Any]:
-        """Everything typed so far, as JSON-ready values."""
-        return {
-            "plan": self.plan.reference(),
-            "title": self.unit.currentText() if self.unit.currentData() else "",
-            "unit": str(self.unit.currentData() or ""),
-            "type": str(self.type.currentData()),
-            "template": list(self.template.currentData() or []),
-            "arrived": from_qt(self.arrived.dateTime()).isoformat(),
-            "departed": from_qt(self.departed.dateTime()).isoformat(),
-            "items": {k: r.state() for k, r in self.checklist.rows.items()},
-            "parts": self.parts.texts(),
-            "notes": self.notes.toPlainText(),
-            "photos": self.photos.paths,
-            "technician": [self.tech_name.text(), self.tech_pad.strokes],
-            "customer": [self.customer_name.text(), self.customer_pad.strokes],
-            "refused": self.refused.isChecked(),
-            "saved_at": self.session.now().isoformat(),
-        }
+    def __init__(
+        self,
+        session: Session,
+        store: DraftStore,
+        key: str,
+        state: Callable[[], dict[str, Any]],
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.session, self.store, self.key = session, store, key
+        self._state = state
+        self.paused = True
+        self.status = QLabel("")
+        self.status.setObjectName("draftStatus")
+        self._timer = QTimer(self, singleShot=True, interval=AUTOSAVE_MS)
+        self._timer.timeout.connect(self.save)
 
-    def save_draft(self) -> None:
+    def touched(self, *_args: object) -> None:
+        """Something changed: save a moment from now (unless paused)."""
+        if not self.paused:
+            self._timer.start()
+
+    def pause(self) -> None:
+        """No autosave (while the form is filled in, or while it is being saved)."""
+        self._timer.stop()
+        self.paused = True
+
+    def resume(self) -> None:
+        self.paused = False
+
+    def save(self) -> None:
         """Write the draft on the core worker (the Qt thread never touches the disk)."""
-        state, drafts, key = self.state(), self.drafts, self.draft_key
+        state, store, key = self._state(), self.store, self.key
 
         async def job(_backend: Backend, _progress: Progress) -> str:
-            drafts.save(key, state)
+            store.save(key, state)
             return str(state["saved_at"])
 
-        self.session.work(job, self._draft_saved, label="save the draft", parent=self.draft_status)
+        self.session.work(job, self._saved, label="save the draft", parent=self.status)
 
-    def _draft_saved(self, saved_at: str) -> None:
+    def _saved(self, saved_at: str) -> None:
         moment = datetime.fromisoformat(saved_at).astimezone()
-        self.draft_status.setText(f"Draft saved at {moment:%H:%M:%S}.")
+        self.status.setText(f"Draft saved at {moment:%H:%M:%S}.")
 
-    def restore(self, draft: dict[str, Any]) -> None:
-        """Fill the form from a draft; fields the visit fixes or already holds stay as they are."""
-        if self.type.isEnabled():
-            kind = VisitType(draft.get("type", "preventive"))
-            self.type.setCurrentIndex(max(0, find_data(self.type, kind)))
-        if draft.get("template") and self.template.isEnabled():
-            index = find_data(self.template, tuple(draft["template"]))
-            self.template.setCurrentIndex(max(0, index))
-        for key, item in draft.get("items", {}).items():
-            if key in self.checklist.rows:
-                self.checklist.rows[key].restore(item)
-        if self.arrived.isEnabled():
-            self.arrived.setDateTime(to_qt(datetime.fromisoformat(draft["arrived"])))
-        self.departed.setDateTime(to_qt(datetime.fromisoformat(draft["departed"])))
-        for values in draft.get("parts", []):
-            self.parts.add_part(values)
-        self.notes.setPlainText(draft.get("notes", ""))
-        self.photos.add_files(draft.get("photos", []))
-        for name, pad, key in (
-            (self.tech_name, self.tech_pad, "technician"),
-            (self.customer_name, self.customer_pad, "customer"),
-        ):
-            if not pad.recorded:
-                name.setText(draft[key][0])
-                pad.set_strokes(draft[key][1])
-        if not self.customer_pad.recorded:
-            self.refused.setChecked(bool(draft.get("refused")))
-        self.draft_status.setText(
-            f"Restored your unsaved draft from {draft.get('saved_at', '')[:16]}."
-        )
+    def restored(self, draft: dict[str, Any]) -> None:
+        """Say that the form shows a draft saved earlier."""
+        self.status.setText(f"Restored your unsaved draft from {draft.get('saved_at', '')[:16]}.")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, Signal
@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.commands import PhotoInput, RecordVisit
+from app.domain.commands import PhotoInput, VisitEntries
 from app.domain.errors import ValidationError
 from app.domain.work import PartUsed
 
@@ -42,6 +42,31 @@ def thumbnail(data: bytes, size: int = THUMB) -> QImage | None:
     )
 
 
+def _with_buttons(
+    owner: QWidget,
+    content: QWidget,
+    add: tuple[str, str, Callable[[], None]],
+    remove: tuple[str, Callable[[], None]],
+) -> None:
+    """Lay ``content`` out with an add button (text, object name, action) and a remove button
+    (text, action) beside it."""
+    add_text, add_name, add_action = add
+    add_button = QPushButton(add_text)
+    add_button.setObjectName(add_name)
+    add_button.clicked.connect(add_action)
+    remove_text, remove_action = remove
+    remove_button = QPushButton(remove_text)
+    remove_button.clicked.connect(remove_action)
+    buttons = QVBoxLayout()
+    buttons.addWidget(add_button)
+    buttons.addWidget(remove_button)
+    buttons.addStretch(1)
+    layout = QHBoxLayout(owner)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(content, 1)
+    layout.addLayout(buttons)
+
+
 class PartsEditor(QWidget):
     """A small editable table of parts; rows with no part number are ignored."""
 
@@ -57,18 +82,8 @@ class PartsEditor(QWidget):
         self.table.verticalHeader().hide()
         self.table.setMaximumHeight(110)
         self.table.itemChanged.connect(lambda _i: self.changed.emit())
-        add, remove = QPushButton("Add part"), QPushButton("Remove part")
-        add.setObjectName("addPart")
-        add.clicked.connect(lambda: self.add_part())
-        remove.clicked.connect(self._remove)
-        buttons = QVBoxLayout()
-        buttons.addWidget(add)
-        buttons.addWidget(remove)
-        buttons.addStretch(1)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.table, 1)
-        layout.addLayout(buttons)
+        add = ("Add part", "addPart", lambda: self.add_part())
+        _with_buttons(self, self.table, add, ("Remove part", self._remove))
 
     def add_part(self, values: list[str] | None = None) -> None:
         row = self.table.rowCount()
@@ -95,23 +110,6 @@ class PartsEditor(QWidget):
                 self.table.setItem(index, column, cell)
         self.recorded += len(parts)
 
-    def mark_recorded(self, count: int) -> None:
-        """The next ``count`` new rows were stored: make them read-only like the others."""
-        for row in range(self.recorded, min(self.recorded + count, self.table.rowCount())):
-            for column in range(len(_PART_COLUMNS)):
-                cell = self.table.item(row, column)
-                if cell is not None:
-                    cell.setFlags(Qt.ItemFlag.ItemIsEnabled)
-                    cell.setForeground(QBrush(QColor("#616161")))
-        self.recorded += count
-
-    def drop_empty(self) -> None:
-        """Remove new rows without a part number (they are ignored anyway)."""
-        for row in reversed(range(self.recorded, self.table.rowCount())):
-            cell = self.table.item(row, 0)
-            if cell is None or not cell.text().strip():
-                self.table.removeRow(row)
-
     def _remove(self) -> None:
         if self.table.currentRow() >= self.recorded:
             self.table.removeRow(self.table.currentRow())
@@ -124,27 +122,6 @@ class PartsEditor(QWidget):
             cells = [self.table.item(row, c) for c in range(len(_PART_COLUMNS))]
             rows.append([cell.text().strip() if cell else "" for cell in cells])
         return rows
-
-    def parts(self) -> list[PartUsed]:
-        """The parts entered; raises a ValidationError (field ``parts``) on a bad quantity."""
-        parts = []
-        for number, description, quantity, serials in self.texts():
-            if not number:
-                continue
-            if not quantity.isdigit() or int(quantity) < 1:
-                raise ValidationError(
-                    f"The quantity of part {number} must be a whole number of at least 1.",
-                    field="parts",
-                )
-            parts.append(
-                PartUsed(
-                    part_number=number,
-                    description=description or None,
-                    quantity=int(quantity),
-                    serials=tuple(s.strip() for s in serials.split(",") if s.strip()),
-                )
-            )
-        return parts
 
 
 class PhotoStrip(QWidget):
@@ -164,18 +141,8 @@ class PhotoStrip(QWidget):
         self.list.setFlow(QListView.Flow.LeftToRight)
         self.list.setWrapping(False)
         self.list.setMaximumHeight(104)
-        add, remove = QPushButton("Add photos…"), QPushButton("Remove photo")
-        add.setObjectName("addPhotos")
-        add.clicked.connect(self._choose)
-        remove.clicked.connect(self._remove)
-        buttons = QVBoxLayout()
-        buttons.addWidget(add)
-        buttons.addWidget(remove)
-        buttons.addStretch(1)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.list, 1)
-        layout.addLayout(buttons)
+        add = ("Add photos…", "addPhotos", self._choose)
+        _with_buttons(self, self.list, add, ("Remove photo", self._remove))
 
     def _choose(self) -> None:
         files, _filter = QFileDialog.getOpenFileNames(
@@ -212,11 +179,6 @@ class PhotoStrip(QWidget):
             self.list.insertItem(index, item)
         self.recorded += len(photos)
 
-    def mark_recorded(self, count: int) -> None:
-        """The first ``count`` new photos were stored."""
-        del self.paths[:count]
-        self.recorded += count
-
     def _remove(self) -> None:
         row = self.list.currentRow()
         if row >= self.recorded:
@@ -225,7 +187,7 @@ class PhotoStrip(QWidget):
             self.changed.emit()
 
 
-def read_photos(paths: list[str]) -> list[bytes]:
+def read_photos(paths: Sequence[str]) -> list[bytes]:
     """The photos' bytes (run it off the Qt thread); a ValidationError names an unreadable file."""
     data = []
     for path in paths:
@@ -251,7 +213,9 @@ def read_thumbnails(paths: list[str]) -> dict[str, QImage | None]:
     return thumbs
 
 
-def with_photos(cmd: RecordVisit, items: dict[str, list[str]], photos: list[str]) -> RecordVisit:
+def with_photos[E: VisitEntries](
+    cmd: E, items: Mapping[str, Sequence[str]], photos: Sequence[str]
+) -> E:
     """``cmd`` with the photo files read in: per checklist item and for the whole visit."""
     answers = tuple(
         a.model_copy(update={"photos": tuple(read_photos(items[a.key]))}) if a.key in items else a

@@ -38,7 +38,7 @@ class VisitPlan:
 
     @property
     def continuing(self) -> bool:
-        """Recording the rest of a visit already started (step by step)."""
+        """Recording the rest of a visit already started."""
         return self.visit is not None and self.visit.status is VisitStatus.IN_PROGRESS
 
     @property

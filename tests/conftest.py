@@ -1,4 +1,6 @@
-"""Fixtures: a real SQLite store in a temporary folder and a service context writing to it."""
+"""Fixtures shared by the test layers: a real SQLite store in a temporary folder and a service
+context writing to it (the unit tests of services override ``store`` and ``ctx`` with the
+in-memory fake)."""
 
 from collections.abc import AsyncIterator
 from pathlib import Path
