@@ -95,6 +95,11 @@ def test_a_change_arriving_after_a_later_one_joins_the_history_without_changing_
     change = status_change_of(late)
     assert change is not None
     assert (change.changed_at, change.recorded_at) == (NOW - timedelta(hours=3), late.occurred_at)
+    # a change recorded as it happened applies, even from a device whose clock is behind
+    slow = event(unit.id, status(ElevatorStatus.OPERATIONAL), at=NOW - timedelta(minutes=10))
+    applied = reduce(after, slow)
+    assert isinstance(applied, Elevator)
+    assert applied.status is ElevatorStatus.OPERATIONAL
 
 
 def test_unknown_entities_and_second_creations_are_rejected() -> None:
