@@ -7,9 +7,10 @@ Modelling decisions (intervals and the rule set come from ``UnitRules``):
   overdue kind. A never-done rule not yet past that date is ``ok``/``due_soon``.
 - Preventive maintenance follows the unit's calendar (``pm.PM_SCHEDULE``): due dates every
   interval (its own, else the organization's default) from its first completed or locked
-  preventive visit (its day at the site), else from its registration. The item is the latest
-  due date whose window closed with no visit in it (``overdue``, ``missing`` if the unit never
-  had one), else the next due date not met yet: ``due_soon`` from due - window. The window is
+  preventive visit (its day at the site), else from its registration. When the latest due date
+  whose window has closed had no visit in it, the item is the first due date missed since the
+  unit's last preventive visit (``overdue``, ``missing`` if the unit never had one); else the
+  next due date not met yet (``due_soon`` from due - window). The window is
   the interval x ``pm_window_percent`` / 100 rounded half up to whole days, at least one day.
 - Required tests follow the site's rule set: ASME A17.1 requires Category 1 and Category 5
   tests (every drive type: A17.1 schedules five-yearly tests for hydraulic elevators too), UK
@@ -116,20 +117,22 @@ def _status(today: date, *, soon_from: date, late_after: date, never: bool) -> C
 def pm_item(
     elevator: Elevator, visits: Iterable[VisitSummary], *, today: date, rules: UnitRules
 ) -> ComplianceItem:
-    """The unit's preventive-maintenance position on ``today`` on its calendar: the latest
-    due date if its window closed with no visit in it (overdue), else the next due date not
-    met yet."""
+    """The unit's preventive-maintenance position on ``today`` on its calendar: overdue since
+    the first due date missed after its last preventive visit if the latest closed window had
+    no visit in it, else the next due date not met yet."""
     days = preventive_visit_days(visits, until=today, time_zone=rules.time_zone)
     calendar = pm_calendar(elevator, days, rules)
     margin = timedelta(days=calendar.margin)
     horizon = today + timedelta(days=calendar.interval) + margin * 2
-    dues = calendar.due_dates(calendar.earliest, horizon)
-    matched = match_visits(calendar, dues, days)
+    # from the due date the last visit met (or the next after it): what came before is history
+    start = days[-1] - margin if days else calendar.earliest
+    dues = calendar.due_dates(start, horizon)
+    matched = match_visits(calendar, dues, [d for d in days if d >= start - margin])
     closed = [d for d in dues if d + margin < today]
     last = days[-1] if days else None
     since = f"every {calendar.interval} days"
     if closed and closed[-1] not in matched:
-        # overdue since the first due date missed after the last one met
+        # overdue since the first due date missed after the last visit (or the last one met)
         met = [d for d in closed if d in matched]
         due = next(d for d in closed if d not in matched and (not met or d > met[-1]))
         if last is None:

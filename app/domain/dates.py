@@ -6,7 +6,8 @@ the site read them: a day is a day in the site's time zone.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,6 +18,7 @@ CLOCK_SKEW: Final = timedelta(minutes=5)
 """How far ahead of this device's clock a time may be and still count as now."""
 
 
+@lru_cache(maxsize=256)  # looked up for every visit of every unit the fleet figures read
 def zone(time_zone: str) -> ZoneInfo:
     """The zone named ``time_zone`` (UTC for a name this computer does not know)."""
     try:
@@ -27,6 +29,8 @@ def zone(time_zone: str) -> ZoneInfo:
 
 def local_date(moment: datetime, time_zone: str) -> date:
     """The day ``moment`` falls on at a site in ``time_zone``."""
+    if time_zone == "UTC" and moment.tzinfo is UTC:
+        return moment.date()
     return moment.astimezone(zone(time_zone)).date()
 
 

@@ -118,14 +118,17 @@ def pm_calendar(elevator: Elevator, days: list[date], rules: UnitRules) -> PmCal
 
 def match_visits(calendar: PmCalendar, dues: list[date], days: list[date]) -> dict[date, date]:
     """Which visit meets which due date: each due date by the earliest unused visit in its
-    window, each visit meeting at most one due date (in date order: the most that can be met)."""
+    window, each visit meeting at most one due date (in date order: the most that can be met).
+    ``dues`` and ``days`` oldest first; one pass over both."""
     matched: dict[date, date] = {}
-    remaining = list(days)
+    margin = timedelta(days=calendar.margin)
+    k = 0
     for due in dues:
-        found = next((d for d in remaining if calendar.meets(due, d)), None)
-        if found is not None:
-            matched[due] = found
-            remaining.remove(found)
+        while k < len(days) and days[k] < due - margin:
+            k += 1  # too early for this due date, and so for every later one
+        if k < len(days) and days[k] <= due + margin:
+            matched[due] = days[k]
+            k += 1
     return matched
 
 
