@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from uuid import UUID
 
 from app.audit.chain import ChainReport
+from app.audit.errors import AuditError, Rule
 from app.audit.signing import Ed25519Signer
-from app.audit_trail import export_open_store, verify_open_store, write_atomically
+from app.audit_trail import export_open_store, verify_open_store
 from app.compute import BackgroundCompute
 from app.demo import DemoSummary, demo_device_seed, generate_demo
 from app.demo.generator import demo_ids
 from app.domain.checklists import TemplateCatalog
 from app.domain.commands import ChangeOrganizationSettings, RegisterUser
 from app.domain.enums import Role
-from app.domain.errors import KeyStoreError, NotFoundError, SiteSyncError
+from app.domain.errors import IncompleteStoreError, KeyStoreError, NotFoundError, SiteSyncError
 from app.domain.events import Event
+from app.files import write_atomically
 from app.ids import SystemClock, Uuid7Generator
 from app.keystore import (
     KEY_STORAGE_DEMO,
@@ -37,9 +41,31 @@ from app.services.templates import load_catalog
 from app.services.users import register_user
 from app.store import Store, open_store
 from app.store.blobs import FileBlobStore
+from app.store.deep_check import deep_check
+from app.store.reading import peek_meta
 
 ADMIN_EMAIL = "admin@sitesync.local"
 """The administrator profile every new store starts with."""
+
+DEMO_COMPLETE = "demo_complete"
+"""``store_meta`` key set (to "yes") by the last write of a demo store's build."""
+
+
+def unfinished_demo(path: Path) -> IncompleteStoreError:
+    """The error for a demo store whose build was stopped before its end."""
+    return IncompleteStoreError(
+        f"{path} is an unfinished demo store: building it was stopped before the end, so it "
+        "holds only part of the demo.",
+        hint="Build it again: start 'sitesync --demo' and choose to rebuild it (for the app's "
+        "demo store), or delete the file and the files beside it named after it and run "
+        "'sitesync demo' again.",
+    )
+
+
+def demo_store_unfinished(path: Path) -> bool:
+    """Whether ``path`` holds a demo store whose build did not reach its end (blocking)."""
+    meta = peek_meta(path)
+    return meta.get("key_storage") == KEY_STORAGE_DEMO and not demo_is_complete(meta)
 
 
 def device_key_name(device_id: UUID) -> str:
@@ -92,14 +118,24 @@ class Workspace:
     async def verify_chain(self, progress: Callable[[int, int], None]) -> ChainReport:
         return await verify_open_store(self.store, progress=progress)
 
+    async def deep_check(self, progress: Callable[[int, int], None]) -> ChainReport:
+        chain = await verify_open_store(self.store, progress=progress)
+        report = await deep_check(self.path)
+        if report.difference is not None:
+            raise AuditError(
+                Rule.PROJECTION_MISMATCH,
+                f"the stored projections differ from the log: {report.difference}",
+            )
+        return chain
+
     async def recent_events(self, limit: int) -> list[Event]:
         return await self.store.recent_events(limit)
 
     async def export_evidence_bundle(self, unit_id: UUID, out: Path) -> int:
         """Write the unit's evidence bundle to ``out``; returns how many events it holds."""
-        _, data, events, _ = await export_open_store(self.store, unit_id)
-        await asyncio.to_thread(write_atomically, out, data)
-        return events
+        bundle = await export_open_store(self.store, unit_id)
+        await asyncio.to_thread(write_atomically, out, bundle.data)
+        return bundle.events
 
     async def aclose(self) -> None:
         await self.figures.flush()  # the figures updated since they were last saved
@@ -156,6 +192,8 @@ async def open_workspace(path: Path, *, password: PasswordPrompt | None = None) 
         meta = await store.meta()
         if "device_id" not in meta:
             raise SiteSyncError(f"{path} is not a SiteSync store (it has no device identity).")
+        if meta.get("key_storage") == KEY_STORAGE_DEMO and not demo_is_complete(meta):
+            raise unfinished_demo(path)
         keys = key_store_for(path, meta["key_storage"], password)
         seed = keys.get(device_key_name(UUID(meta["device_id"])))
         if seed is None:
@@ -246,6 +284,42 @@ async def create_demo_store(
     if await asyncio.to_thread(path.exists):
         raise SiteSyncError(f"{path} already exists.", hint="Delete it or choose another --db.")
     await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
+    try:
+        return await _build_demo(
+            path, units=units, seed=seed, as_of=as_of, months=months, progress=progress, now=now
+        )
+    except BaseException:
+        # a failed build (a full disk, say) leaves nothing; a killed one leaves a store
+        # without its completion mark, which says so when it is opened
+        await asyncio.to_thread(discard_demo_store, path)
+        raise
+
+
+def discard_demo_store(path: Path) -> None:
+    """Delete a demo store and every file beside it that belongs to it."""
+    for suffix in ("", "-wal", "-shm", ".creating", ".creating-wal", ".creating-shm"):
+        with suppress(OSError):
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
+    with suppress(OSError):
+        demo_key_path(path).unlink(missing_ok=True)
+    shutil.rmtree(blob_dir(path), ignore_errors=True)
+
+
+def demo_is_complete(meta: Mapping[str, str]) -> bool:
+    """Whether a demo store's build reached its end (its completion mark is set)."""
+    return meta.get(DEMO_COMPLETE) == "yes"
+
+
+async def _build_demo(
+    path: Path,
+    *,
+    units: int,
+    seed: int,
+    as_of: date,
+    months: int,
+    progress: Callable[[int, int], None] | None,
+    now: datetime | None,
+) -> tuple[DemoSummary, int]:
     org_id, device_id = demo_ids(seed)
     signer = Ed25519Signer(demo_device_seed(seed))
     InsecureDemoKeyStore(demo_key_path(path)).set(device_key_name(device_id), signer.seed)
@@ -269,24 +343,37 @@ async def create_demo_store(
                 months=months,
                 progress=progress,
             )
-        await store.set_meta(
-            {"organization_name": summary.organization_name, "demo_seed": str(seed)}
-        )
         # saved with the store, so its first opening paints the dashboard at once
         figures = FleetFigures(store.unit_of_work, store, runner=BackgroundCompute())
         period = trailing_period(as_of, DEFAULT_DAYS)
         await figures.current(today=as_of, periods=[period], now=now or datetime.now(UTC))
-        return summary, await store.count_events()
+        events = await store.count_events()
+        # the last write: until it is there, the store is an unfinished demo (killed half-way)
+        await store.set_meta(
+            {
+                "organization_name": summary.organization_name,
+                "demo_seed": str(seed),
+                DEMO_COMPLETE: "yes",
+            }
+        )
+        return summary, events
     finally:
         await store.close()
 
 
-async def open_demo_workspace(path: Path, *, seed: int, units: int = 58) -> Workspace:
-    """Open the demo store, building it through the real services on first use."""
+async def open_demo_workspace(
+    path: Path, *, seed: int, units: int = 58, rebuild_unfinished: bool = False
+) -> Workspace:
+    """Open the demo store, building it through the real services on first use.
+
+    An unfinished demo store (its build was killed) is refused with IncompleteStoreError, or
+    deleted and built again with ``rebuild_unfinished``.
+    """
+    if rebuild_unfinished and await asyncio.to_thread(demo_store_unfinished, path):
+        await asyncio.to_thread(discard_demo_store, path)
     if not await asyncio.to_thread(path.exists):
         partial = path.with_name(path.name + ".building")
-        for stale in await asyncio.to_thread(lambda: list(path.parent.glob(partial.name + "*"))):
-            await asyncio.to_thread(stale.unlink)
+        await asyncio.to_thread(discard_demo_store, partial)  # what a killed build left
         await create_demo_store(partial, units=units, seed=seed, as_of=date.today())
         # the key file and blob folder follow the store's name: move them with it
         for suffix in ("", *_COMPANION_SUFFIXES):

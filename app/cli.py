@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -11,25 +12,56 @@ from pathlib import Path
 from typing import Literal
 from uuid import UUID
 
-from app.audit.bundle import verify_bundle
-from app.audit.errors import AuditError, ChainBroken
+from app.audit.bundle import CANNOT_PROVE, PROVES, verify_bundle
+from app.audit.bundle_document import MAX_BUNDLE_BYTES
+from app.audit.chain import ChainReport
+from app.audit.errors import AuditError, ChainBroken, Rule
 from app.audit_trail import export_unit_bundle, verify_store
 from app.bootstrap import (
+    Workspace,
     create_demo_store,
     create_workspace,
+    demo_store_unfinished,
     open_demo_workspace,
     open_workspace,
 )
 from app.config import Settings
-from app.domain.errors import SiteSyncError, ValidationError
+from app.domain.errors import (
+    ChainContinuityError,
+    ConcurrentWriteError,
+    SiteSyncError,
+    StoreBusyError,
+    StoreFullError,
+    ValidationError,
+)
 from app.keystore import sealed_key_path
-from app.services.fleet_import import import_fleet, parse_fleet_csv
+from app.services.fleet_import import ImportRow, ImportSummary, import_fleet, parse_fleet_csv
+from app.store.database import rebuild_store
+from app.store.deep_check import deep_check
+from app.store.errors import CONCURRENT_HINT
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
 
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+"""Characters a terminal would act on (escape sequences, bidirectional overrides)."""
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print: what a terminal would act on is shown as ``\\uXXXX`` instead.
+
+    Names, file lines and bundle contents come from outside; printed raw, an escape sequence
+    in one could rewrite what the terminal shows.
+    """
+    return _UNPRINTABLE.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
+
+
 def _out(text: str) -> None:
-    print(text, flush=True)
+    print(printable(text), flush=True)
+
+
+def _err(text: str) -> None:
+    print(printable(text), file=sys.stderr)
 
 
 def _progress(label: str) -> object:
@@ -56,14 +88,21 @@ async def demo_command(args: argparse.Namespace) -> int:
     if args.months < 1 or args.months > 36:
         raise ValidationError("--months must be between 1 and 36.", field="months")
     started = time.perf_counter()
-    summary, events = await create_demo_store(
-        args.db,
-        units=args.units,
-        seed=args.seed,
-        as_of=args.as_of or date.today(),
-        months=args.months,
-        progress=_progress("months of history"),  # type: ignore[arg-type]
-    )
+    try:
+        summary, events = await create_demo_store(
+            args.db,
+            units=args.units,
+            seed=args.seed,
+            as_of=args.as_of or date.today(),
+            months=args.months,
+            progress=_progress("months of history"),  # type: ignore[arg-type]
+        )
+    except StoreFullError as exc:
+        raise StoreFullError(
+            f"The disk filled up while the demo store {args.db} was being built; the "
+            "unfinished store was deleted, nothing was left behind.",
+            hint="Free some disk space (or choose a smaller --units), then run it again.",
+        ) from exc
     elapsed = time.perf_counter() - started
     _out(f"Demo store written to {args.db}")
     _out(f"  organization: {summary.organization_name}")
@@ -77,15 +116,14 @@ async def demo_command(args: argparse.Namespace) -> int:
 
 
 def _report_broken(exc: AuditError) -> int:
-    print(f"FAILED: {exc}", file=sys.stderr)
+    _err(f"FAILED: {exc}")
     if isinstance(exc, ChainBroken):
-        print(
+        _err(
             f"  first bad event: #{exc.position}"
             + (f" id {exc.event_id}" if exc.event_id else "")
-            + (f" device {exc.device_id} seq {exc.device_seq}" if exc.device_id else ""),
-            file=sys.stderr,
+            + (f" device {exc.device_id} seq {exc.device_seq}" if exc.device_id else "")
         )
-    print(f"  rule broken: {exc.rule}", file=sys.stderr)
+    _err(f"  rule broken: {exc.rule}")
     print(
         "  nothing was repaired; keep the file as evidence and restore from a backup or re-sync",
         file=sys.stderr,
@@ -104,7 +142,10 @@ async def audit_command(args: argparse.Namespace) -> int:
                 field="unit",
                 hint="Copy the unit id from the unit page.",
             ) from None
-        result = await export_unit_bundle(args.db, unit_id, args.out)
+        try:
+            result = await export_unit_bundle(args.db, unit_id, args.out)
+        except AuditError as exc:  # the store's log cannot be read: verify it
+            return _report_broken(exc)
         _out(
             f"Evidence bundle written to {args.out}: {result.events} events of "
             f"{result.subject}, {result.devices} device(s)"
@@ -113,15 +154,37 @@ async def audit_command(args: argparse.Namespace) -> int:
         return EXIT_OK
     try:
         if args.bundle is not None:
-            report = verify_bundle(_read(args.bundle))
-            _out(f"Bundle intact: {report.events} events from {report.devices} device(s)")
+            report = verify_bundle(_read_bundle(args.bundle))
+            _out(
+                f"Bundle intact: {report.events} events of {report.name} "
+                f"({report.records} record(s)) from {report.devices} device(s)"
+            )
+            _out(f"  proven: {PROVES}")
+            _out(f"  not provable from the bundle alone: {CANNOT_PROVE}")
             return EXIT_OK
         started = time.perf_counter()
         chain = await verify_store(args.db, full=not args.links_only)
+        _report_intact(chain, links_only=args.links_only, elapsed=time.perf_counter() - started)
+        if demo_store_unfinished(args.db):
+            _out(
+                "  note: this is an unfinished demo store: building it was stopped before the "
+                "end, so it holds only part of the demo (what it holds is intact)"
+            )
+        if args.deep:
+            deep = await deep_check(args.db)
+            if deep.difference is not None:
+                raise AuditError(
+                    Rule.PROJECTION_MISMATCH,
+                    f"the stored projections differ from the log: {deep.difference}",
+                )
+            _out(f"Projections match the log: {deep.records} records compared")
     except AuditError as exc:
         return _report_broken(exc)
-    elapsed = time.perf_counter() - started
-    mode = "links only" if args.links_only else "hashes, signatures and links"
+    return EXIT_OK
+
+
+def _report_intact(chain: ChainReport, *, links_only: bool, elapsed: float) -> None:
+    mode = "links only" if links_only else "hashes, signatures and links"
     _out(
         f"Chain intact ({mode}): {chain.events} events from {chain.devices} device(s) "
         f"in {elapsed:.1f} s"
@@ -129,16 +192,78 @@ async def audit_command(args: argparse.Namespace) -> int:
     _out(f"  head hash: {chain.head_hash}")
     for device, head in sorted(chain.heads.items()):
         _out(f"  device {device}: {head.seq} events, head {head.hash}")
+
+
+async def store_command(args: argparse.Namespace) -> int:
+    """``sitesync store rebuild``: verify, back up, then rebuild the projections from the log."""
+    try:
+        chain = await verify_store(args.db)
+    except AuditError as exc:
+        _err("The store was not rebuilt: its chain failed verification.")
+        return _report_broken(exc)
+    _out(f"Chain intact: {chain.events} events")
+    rebuilt = await rebuild_store(args.db)
+    _out(f"Backup taken first: {rebuilt.backup}")
+    _out(f"Projections rebuilt from {rebuilt.events} events in {args.db}")
     return EXIT_OK
 
 
-def _read(path: Path) -> bytes:
+def _read(path: Path, *, limit: int | None = None) -> bytes:
+    """The file's bytes, or at most ``limit`` + 1 of them (enough to tell it is too large)."""
     try:
-        return path.read_bytes()
+        with path.open("rb") as file:
+            return file.read() if limit is None else file.read(limit + 1)
     except OSError as exc:
         raise SiteSyncError(
-            f"Cannot read {path}: {exc.strerror}.", hint="Check the file name."
+            f"Cannot read {path}: {exc.strerror or exc}.", hint="Check the file name."
         ) from None
+
+
+def _read_bundle(path: Path) -> bytes:
+    """A bundle's bytes; a file past the size limit is refused before it is read."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0  # reading it says what is wrong
+    if size > MAX_BUNDLE_BYTES:
+        raise AuditError(
+            Rule.BUNDLE_LIMIT,
+            f"the file has {size:,} bytes; a bundle has at most {MAX_BUNDLE_BYTES:,}",
+        )
+    return _read(path, limit=MAX_BUNDLE_BYTES)
+
+
+async def import_rows(
+    ws: Workspace, rows: list[ImportRow], *, as_user: str | None
+) -> ImportSummary:
+    """Import checked rows into an open workspace in one transaction: all of them, or none.
+
+    A store that fills up, is locked, or is written by another program at the same time
+    raises its own error, each saying that nothing was imported and what to do.
+    """
+    actor = await ws.actor(as_user)
+    path = ws.path
+    try:
+        async with ws.store.batch(commit_every=None) as batch:
+            return await import_fleet(rows, ctx=ws.context(actor, batch))
+    except StoreFullError as exc:
+        raise StoreFullError(
+            f"The disk holding {path} filled up during the import, so nothing was imported; "
+            "the store is as it was.",
+            hint="Free some disk space (or move the store to a larger disk), then run the "
+            "import again.",
+        ) from exc
+    except StoreBusyError as exc:
+        raise StoreBusyError(
+            f"{path} is locked by another program, so nothing was imported.",
+            hint="Close SiteSync (or any other program) using this store, then run the import "
+            "again.",
+        ) from exc
+    except (ConcurrentWriteError, ChainContinuityError) as exc:
+        raise ConcurrentWriteError(
+            f"Another program wrote to {path} during the import, so nothing was imported.",
+            hint=CONCURRENT_HINT,
+        ) from exc
 
 
 async def import_command(args: argparse.Namespace) -> int:
@@ -150,9 +275,7 @@ async def import_command(args: argparse.Namespace) -> int:
     else:
         ws = await create_workspace(args.db, organization_name=args.organization, password=password)
     try:
-        actor = await ws.actor(args.as_user)
-        async with ws.store.batch() as batch:
-            summary = await import_fleet(rows, ctx=ws.context(actor, batch))
+        summary = await import_rows(ws, rows, as_user=args.as_user)
     finally:
         await ws.close()
     _out(
@@ -181,6 +304,21 @@ def _gui_password(path: Path) -> Callable[[], str] | Literal[False] | None:
     return lambda: typed
 
 
+def _gui_rebuild_demo(path: Path) -> bool | None:
+    """For an unfinished demo store, ask whether to rebuild it before the window opens.
+
+    True to rebuild, False when there is nothing to rebuild, None when the person declined.
+    """
+    if not demo_store_unfinished(path):
+        return False
+    from PySide6.QtWidgets import QApplication
+
+    from app.ui.demo_prompt import ask_rebuild_demo
+
+    _ = QApplication.instance() or QApplication(sys.argv[:1])
+    return True if ask_rebuild_demo(path.name) else None
+
+
 def gui_command(args: argparse.Namespace) -> int:
     """Open the desktop app: on the demo store with ``--demo``, else on ``--db``."""
     from app.ui.app import run_gui  # Qt is imported only when a window is wanted
@@ -188,7 +326,12 @@ def gui_command(args: argparse.Namespace) -> int:
     settings = Settings()
     if args.demo:
         path = settings.demo_db
-        opener = lambda: open_demo_workspace(path, seed=settings.demo_seed)  # noqa: E731
+        rebuild = _gui_rebuild_demo(path)
+        if rebuild is None:
+            return EXIT_FAILED
+        opener = lambda: open_demo_workspace(  # noqa: E731
+            path, seed=settings.demo_seed, rebuild_unfinished=rebuild
+        )
     elif args.db is not None:
         path = args.db
         password = _gui_password(path)

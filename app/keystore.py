@@ -10,10 +10,12 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from base64 import b64decode, b64encode
 from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,9 @@ KEY_STORAGE_KEYRING = "keyring"
 KEY_STORAGE_PASSWORD = "password-file"
 KEY_STORAGE_DEMO = "demo-insecure-file"
 
+MIN_PASSWORD_LENGTH = 10
+"""Shortest offline-unlock password accepted for a new store (it guards the device key)."""
+
 type PasswordPrompt = Callable[[], str]
 """Asks the person for the offline-unlock password (stdin for the CLI)."""
 _PLAINTEXT_BACKENDS = ("PlaintextKeyring", "EncryptedKeyring", "Null", "fail")
@@ -43,14 +48,33 @@ class SecureStorageUnavailable(KeyStoreError):
 
 
 def _write_private(path: Path, data: bytes) -> None:
+    """Write a secrets file readable by its owner only, whole or not at all.
+
+    The data goes to a temporary file first, flushed to disk, then renamed over ``path``; a
+    failure (a full disk, say) leaves ``path`` as it was and no temporary file behind.
+    """
     tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except OSError as exc:
+        with suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+        raise KeyStoreError(
+            f"Could not write the key file {path}: "
+            + ("the disk is full." if full else f"{exc.strerror or exc}."),
+            hint="Free some disk space and try again."
+            if full
+            else "Check that the folder exists and can be written, then try again.",
+        ) from None
 
 
 class KeyringKeyStore:
@@ -229,4 +253,16 @@ def new_key_store(path: Path, password: PasswordPrompt | None) -> tuple[str, Key
                 hint="Run again with --password-stdin to protect the device key with an "
                 "offline-unlock password.",
             ) from None
-        return KEY_STORAGE_PASSWORD, PasswordFileKeyStore(sealed_key_path(path), password())
+        return KEY_STORAGE_PASSWORD, new_sealed_key_store(path, password)
+
+
+def new_sealed_key_store(path: Path, password: PasswordPrompt) -> PasswordFileKeyStore:
+    """The password-sealed key file of a new store; its password is checked for length first."""
+    chosen = password()
+    if len(chosen) < MIN_PASSWORD_LENGTH:
+        raise KeyStoreError(
+            f"An offline-unlock password needs at least {MIN_PASSWORD_LENGTH} characters "
+            f"(this one has {len(chosen)}); nothing was created.",
+            hint="Choose a longer one: a few unrelated words make a good password.",
+        )
+    return PasswordFileKeyStore(sealed_key_path(path), chosen)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
+import traceback
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import date
 from pathlib import Path
@@ -14,6 +16,8 @@ from app import cli
 from app.domain.errors import SiteSyncError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+DEBUG_VARIABLE = "SITESYNC_DEBUG"
+"""Set in the environment, an unexpected failure prints its traceback too."""
 
 IMPORT_HELP = """\
 The CSV file needs a header line. Required columns: customer, site, site_address, unit_number.
@@ -22,9 +26,10 @@ model, drive_type (traction, hydraulic, mrl_traction), serial_number, conveyance
 rated_speed_mps (e.g. 1.6), floors_served, installation_date (YYYY-MM-DD), certificate_number,
 certificate_issued, certificate_expires (YYYY-MM-DD; the three together or none),
 maintenance_interval_days (empty: the organization's default), carries_passengers (yes or no;
-no for a goods-only lift). Customers and sites are matched by name and created
-when new. All or nothing: any bad line is reported with its line number, column and reason, and
-nothing is written."""
+no for a goods-only lift). Customers and sites are matched by name and created when new. Names
+and unit numbers fit on one line (at most 200 and 40 characters). All or nothing: the whole file
+is checked first and imported in one transaction; any bad line is reported with its line number,
+column and reason, and nothing is written."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -55,15 +60,35 @@ def _parser() -> argparse.ArgumentParser:
     source = verify.add_mutually_exclusive_group(required=True)
     source.add_argument("--db", type=Path, help="the store to verify")
     source.add_argument("--bundle", type=Path, help="an evidence bundle to verify")
-    verify.add_argument(
+    depth = verify.add_mutually_exclusive_group()
+    depth.add_argument(
         "--links-only",
         action="store_true",
         help="check sequence and hash links only (fast; no signatures)",
+    )
+    depth.add_argument(
+        "--deep",
+        action="store_true",
+        help="also fold the whole log again and compare it with the stored projections (the "
+        "tables the screens show), naming the first difference; needs free disk space as "
+        "large as the store",
     )
     export = audit_sub.add_parser("export", help="write a unit's evidence bundle")
     export.add_argument("--db", type=Path, required=True, help="the store")
     export.add_argument("--unit", required=True, help="the unit's id (UUID)")
     export.add_argument("--out", type=Path, required=True, help="the bundle file to write")
+
+    store = sub.add_parser("store", help="support commands for a local store")
+    store_sub = store.add_subparsers(dest="store_command", metavar="ACTION", required=True)
+    rebuild = store_sub.add_parser(
+        "rebuild",
+        help="rebuild the projections (what the screens show) from the event log",
+        description="Verify the store's chain, back the store up beside itself (the backup's "
+        "name is printed), then rebuild every projection from the event log in one "
+        "transaction. Close SiteSync on this store first. A store whose chain fails "
+        "verification is left as it is.",
+    )
+    rebuild.add_argument("--db", type=Path, required=True, help="the store")
 
     imp = sub.add_parser(
         "import",
@@ -99,16 +124,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         "demo": cli.demo_command,
         "audit": cli.audit_command,
         "import": cli.import_command,
+        "store": cli.store_command,
     }
     try:
         if args.command is None:
             return cli.gui_command(args)
         return _run(commands[args.command](args))
     except SiteSyncError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
+        print(f"error: {cli.printable(exc.message)}", file=sys.stderr)
         if exc.hint:
-            print(f"next step: {exc.hint}", file=sys.stderr)
+            print(f"next step: {cli.printable(exc.hint)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted; nothing partial was kept", file=sys.stderr)
         return 130
+    except Exception as exc:  # a fault of SiteSync itself: a sentence, not a traceback
+        if os.environ.get(DEBUG_VARIABLE):
+            traceback.print_exc()
+        problem = cli.printable(repr(exc))
+        print(f"error: SiteSync stopped on an unexpected problem: {problem}", file=sys.stderr)
+        print(
+            f"next step: run the command again with {DEBUG_VARIABLE}=1 set to see the details, "
+            "and report them",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE

@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from bench.common import RESULTS, ROOT
+from bench.report_server import server_sync
 
 DEFAULT_COMMANDS = {
     "ui_startup": "uv run python -m bench.ui_startup --runs 5",
@@ -16,6 +17,7 @@ DEFAULT_COMMANDS = {
     "scale": "uv run python -m bench.scale --runs 3",
     "ui_dashboard": "uv run python -m bench.ui_dashboard --runs 3",
     "ui_stall": "uv run python -m bench.ui_stall --runs 3",
+    "server_sync": "uv run python -m bench.server_sync",
 }
 TARGETS = {
     "command_p99": 5.0,
@@ -298,6 +300,9 @@ def main() -> None:
     stall = _load("ui_stall")
     if stall:
         parts += _ui_stall(stall)
+    server = _load("server_sync")
+    if server:
+        parts += server_sync(server)
     extra = ROOT / "bench" / "NOTES.md"
     if extra.exists():
         parts += [extra.read_text("utf-8")]

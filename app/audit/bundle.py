@@ -1,49 +1,78 @@
-"""Evidence bundles: one unit's events, exported so anyone can verify them offline.
+"""Evidence bundles: one unit's record, exported so anyone can verify it offline.
 
 A bundle is a UTF-8 JSON document::
 
-    {"format": "sitesync-evidence/v1",
-     "subject": {"entity_type": "elevator", "entity_id": "..."},
+    {"format": "sitesync-evidence/v2",
+     "subject": {"entity_type": "elevator", "entity_id": "...", "name": "unit L1 at ..."},
      "generated_at": "YYYY-MM-DDTHH:MM:SS.ffffffZ",
      "device_keys": {device_id: base64 Ed25519 public key},
      "events": [{"event_id", "device_id", "device_seq", "hash", "signature" (base64),
-                 "canonical" (the exact canonical bytes as text)}],
-     "links": {device_id: [[seq, prev_hash, hash], ...]}}   # seq 1..max bundled seq
+                 "canonical" (the exact canonical bytes as text)}, ...],
+     "chains": {device_id: "hex hashes of the device's events, seq 1 to its newest bundled"}}
 
-Each event is verified in full (strict parse, canonical bytes, hash, signature by the bundled
-key); each device's link skeleton must run from seq 1 at the genesis value without a gap or a
-broken link, and every event must sit in its device's skeleton. The skeleton's entries between
-bundled events are only claims: they show the events belong to one unbroken chain, not what the
-events in between said. Cutting off a device's newest events needs the ledger to detect.
+The events are the unit's record (``app.audit.record``) in the order the exporting store
+applied them. Verification checks, and names the first event and rule that fails:
+
+- each event in full: strict parse, canonical bytes, hash, signature by the bundled key;
+- its place in its device's chain (``chains``), which runs from seq 1 at the genesis value to
+  exactly the device's newest bundled event; per device the events come in seq order;
+- one organization for every event;
+- every ``entity_parents`` hash is an earlier bundled event of the same record, so no event
+  inside a record's history is missing or out of order;
+- the subject: at least one event about it, every event about it or a record tied to it, and
+  its name the one its signed events give.
+
+What a bundle cannot prove on its own is in ``CANNOT_PROVE``: the chain hashes between bundled
+events are the exporter's word, so cutting off a record's newest events (or leaving out a whole
+record) and re-signing everything under a new key both need the server's ledger to detect.
 """
 
+from __future__ import annotations
+
 import base64
-import binascii
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Final
+from dataclasses import dataclass, replace
+from typing import Final
 
-from app.audit.canonical import JsonValue, parse_canonical
+from app.audit.bundle_document import (
+    BUNDLE_FORMAT,
+    SUBJECT_TYPE,
+    BundleDocument,
+    decode_b64,
+    load_document,
+)
+from app.audit.canonical import parse_canonical
 from app.audit.chain import DeviceHead, StoredEvent
 from app.audit.envelope import (
-    HASH_PATTERN,
-    UUID_PATTERN,
     EventBody,
     event_hash,
     genesis_hash,
     parse_timestamp,
     signature_message,
 )
-from app.audit.errors import AuditError, ChainBroken, ProfileViolation, Rule
+from app.audit.errors import AuditError, ChainBroken, Rule
+from app.audit.record import UnitName, UnitRecord
 from app.audit.signing import verify_signature
 
-BUNDLE_FORMAT: Final = "sitesync-evidence/v1"
-_DOC_KEYS: Final = frozenset(
-    {"format", "subject", "generated_at", "device_keys", "events", "links"}
+__all__ = [
+    "BUNDLE_FORMAT",
+    "CANNOT_PROVE",
+    "PROVES",
+    "BundleReport",
+    "build_bundle",
+    "verify_bundle",
+]
+
+PROVES: Final = (
+    "every event is signed by its device's key and unchanged, sits at its place in its "
+    "device's chain, belongs to the unit's record, and no event inside a record's history is "
+    "missing or out of order"
 )
-_EVENT_KEYS: Final = frozenset(
-    {"event_id", "device_id", "device_seq", "hash", "signature", "canonical"}
+CANNOT_PROVE: Final = (
+    "that the newest events of a record, or whole records, were not left out, and that the "
+    "device keys in the bundle are the devices' real keys: both need the server's signed "
+    "checkpoint"
 )
 
 
@@ -51,28 +80,34 @@ _EVENT_KEYS: Final = frozenset(
 class BundleReport:
     """What a verified bundle holds."""
 
-    subject: dict[str, JsonValue]
+    subject: dict[str, str]
     events: int
+    records: int
     devices: int
     heads: dict[str, DeviceHead]
+
+    @property
+    def name(self) -> str:
+        """The subject's name, as its signed events give it."""
+        return self.subject["name"]
 
 
 def build_bundle(
     *,
-    subject: dict[str, JsonValue],
+    subject: Mapping[str, str],
     events: Sequence[StoredEvent],
-    links: Mapping[str, Sequence[tuple[int, str, str]]],
+    chains: Mapping[str, str],
     device_keys: Mapping[str, bytes],
     generated_at: str,
 ) -> bytes:
-    """Return the bundle document (pretty UTF-8 JSON) for `events` and their chain skeletons."""
+    """Return the bundle document (UTF-8 JSON) for a record's events and their devices' chains."""
     parse_timestamp(generated_at)
     for ev in events:
         if not ev.canonical:
             raise ValueError(f"event {ev.event_id} has no canonical bytes to export")
     document = {
         "format": BUNDLE_FORMAT,
-        "subject": subject,
+        "subject": dict(subject),
         "generated_at": generated_at,
         "device_keys": {
             device: base64.b64encode(key).decode() for device, key in sorted(device_keys.items())
@@ -88,186 +123,191 @@ def build_bundle(
             }
             for ev in events
         ],
-        "links": {
-            device: [[seq, prev, digest] for seq, prev, digest in chain]
-            for device, chain in sorted(links.items())
-        },
+        "chains": dict(sorted(chains.items())),
     }
     return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode()
 
 
-def _format(detail: str) -> AuditError:
-    return AuditError(Rule.BUNDLE_FORMAT, detail)
+class _Check:
+    """The verifier's running state over the bundle's events, in order."""
 
+    def __init__(self, document: BundleDocument) -> None:
+        self.document = document
+        self.position = 0
+        self.entry: dict[str, str | int] = {}
+        self.organization: str | None = None
+        self.last_seq: dict[str, int] = {}
+        self.hashes: dict[str, set[str]] = {}  # per record: its bundled event hashes
+        self.record = UnitRecord(document.subject_id)
+        self.name = UnitName(document.subject_id)
+        self.about: list[EventBody] = []
 
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        raise _format("a JSON object in the bundle repeats a key")
-    return result
-
-
-def _b64(text: Any, size: int, what: str) -> bytes:
-    try:
-        data = base64.b64decode(text, validate=True) if type(text) is str else b""
-    except (binascii.Error, ValueError):
-        data = b""
-    if len(data) != size:
-        raise _format(f"{what} is not base64 of {size} bytes")
-    return data
-
-
-def _load(data: bytes) -> dict[str, Any]:
-    try:
-        document = json.loads(data.decode("utf-8"), object_pairs_hook=_unique_keys)
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise _format(f"not a JSON document: {exc}") from None
-    if type(document) is not dict or document.keys() != _DOC_KEYS:
-        raise _format(f"a bundle is an object with exactly {sorted(_DOC_KEYS)}")
-    if document["format"] != BUNDLE_FORMAT:
-        raise _format(f"format {document['format']!r} is not {BUNDLE_FORMAT!r}")
-    if type(document["subject"]) is not dict:
-        raise _format("subject must be an object")
-    try:
-        parse_timestamp(document["generated_at"])
-    except ProfileViolation as exc:
-        raise _format(f"generated_at: {exc}") from None
-    if type(document["device_keys"]) is not dict or type(document["links"]) is not dict:
-        raise _format("device_keys and links must be objects keyed by device id")
-    if type(document["events"]) is not list:
-        raise _format("events must be a list")
-    return document
-
-
-def _check_skeleton(device: str, chain: Any) -> dict[int, tuple[str, str]]:
-    """Check one device's link skeleton; return seq -> (prev_hash, hash)."""
-    if not UUID_PATTERN.fullmatch(device) or type(chain) is not list:
-        raise _format(f"links of {device!r} must be a list under a device id")
-    skeleton: dict[int, tuple[str, str]] = {}
-    expected_prev = genesis_hash(device)
-    for position, entry in enumerate(chain, start=1):
-        if (
-            type(entry) is not list
-            or len(entry) != 3
-            or type(entry[0]) is not int
-            or not all(type(h) is str and HASH_PATTERN.fullmatch(h) for h in entry[1:])
-        ):
-            raise ChainBroken(
-                Rule.BUNDLE_FORMAT,
-                "a link is [seq, prev_hash, hash] with 64-hex hashes",
-                position=position,
-                device_id=device,
-            )
-        seq, prev, digest = entry
-        if seq != position:
-            raise ChainBroken(
-                Rule.DEVICE_SEQ_CONTIGUOUS,
-                f"link skeleton expected seq {position}, got {seq}",
-                position=position,
-                device_id=device,
-                device_seq=seq,
-            )
-        if prev != expected_prev:
-            raise ChainBroken(
-                Rule.PREV_HASH_LINK,
-                "link skeleton's prev_hash is not the previous hash"
-                if seq > 1
-                else "link skeleton does not start at the device's genesis value",
-                position=position,
-                device_id=device,
-                device_seq=seq,
-            )
-        skeleton[seq] = (prev, digest)
-        expected_prev = digest
-    return skeleton
-
-
-def _check_event(
-    position: int,
-    entry: Any,
-    keys: Mapping[str, bytes],
-    skeletons: Mapping[str, Mapping[int, tuple[str, str]]],
-) -> EventBody:
-    """Verify one bundled event in full and its place in the device's skeleton."""
-
-    def broken(rule: str, detail: str) -> ChainBroken:
-        ids = entry if type(entry) is dict else {}
-        seq = ids.get("device_seq")
+    def broken(self, rule: str, detail: str) -> ChainBroken:
+        seq = self.entry.get("device_seq")
+        event_id, device_id = self.entry.get("event_id"), self.entry.get("device_id")
         return ChainBroken(
             rule,
             detail,
-            position=position,
-            event_id=ids.get("event_id") if type(ids.get("event_id")) is str else None,
-            device_id=ids.get("device_id") if type(ids.get("device_id")) is str else None,
+            position=self.position,
+            event_id=event_id if type(event_id) is str else None,
+            device_id=device_id if type(device_id) is str else None,
             device_seq=seq if type(seq) is int else None,
         )
 
-    if type(entry) is not dict or entry.keys() != _EVENT_KEYS:
-        raise broken(
-            Rule.BUNDLE_FORMAT, f"an event is an object with exactly {sorted(_EVENT_KEYS)}"
-        )
-    canonical_text, signature_text = entry["canonical"], entry["signature"]
-    if not all(type(entry[name]) is str for name in ("event_id", "device_id", "hash", "canonical")):
-        raise broken(Rule.BUNDLE_FORMAT, "event_id, device_id, hash and canonical are strings")
-    if type(entry["device_seq"]) is not int:
-        raise broken(Rule.BUNDLE_FORMAT, "device_seq is an integer")
-    try:
-        signature = _b64(signature_text, 64, "signature")
-        canonical = canonical_text.encode("utf-8")
-        body = EventBody.from_json(parse_canonical(canonical))
-    except UnicodeEncodeError:
-        raise broken(Rule.UTF8, "canonical text holds a lone surrogate") from None
-    except AuditError as exc:
-        raise broken(exc.rule, exc.message) from None
-    for name in ("event_id", "device_id", "device_seq"):
-        if entry[name] != getattr(body, name):
-            raise broken(
-                Rule.STORED_FIELDS_MISMATCH,
-                f"listed {name} {entry[name]!r} differs from the signed body's",
+    def event(self, entry: dict[str, str | int]) -> None:
+        """Check the next bundled event, alone and against those before it."""
+        self.position += 1
+        self.entry = entry
+        body, digest = self._authentic(entry)
+        self._in_chain(body, digest)
+        if self.organization is None:
+            self.organization = body.organization_id
+        elif body.organization_id != self.organization:
+            raise self.broken(
+                Rule.ORGANIZATION,
+                f"organization {body.organization_id} differs from the bundle's "
+                f"({self.organization})",
             )
-    digest = entry["hash"]
-    if event_hash(canonical) != digest:
-        raise broken(Rule.EVENT_HASH, "listed hash is not the hash of the canonical bytes")
-    key = keys.get(body.device_id)
-    if key is None:
-        raise broken(Rule.UNKNOWN_DEVICE, "the bundle holds no key for this device")
-    if not verify_signature(key, signature_message(digest), signature):
-        raise broken(Rule.SIGNATURE, "signature does not verify with the bundled device key")
-    link = skeletons.get(body.device_id, {}).get(body.device_seq)
-    if link != (body.prev_hash, digest):
-        raise broken(Rule.LINK_SKELETON, "event is not at its seq in the device's link skeleton")
-    return body
+        known = self.hashes.setdefault(body.entity_id, set())
+        missing = [parent for parent in body.entity_parents if parent not in known]
+        if missing:
+            raise self.broken(
+                Rule.ENTITY_PARENTS,
+                f"its entity_parents name {missing[0]}, which is not an earlier event of "
+                f"{body.entity_type} {body.entity_id} in the bundle: an event of that record "
+                "is missing or out of order",
+            )
+        known.add(digest)
+        self.record.note(body)
+        self.name.note(body)
+        self.about.append(_without_payload(body))
+
+    def _authentic(self, entry: dict[str, str | int]) -> tuple[EventBody, str]:
+        canonical_text, signature_text, digest = (
+            entry["canonical"],
+            entry["signature"],
+            entry["hash"],
+        )
+        if not (
+            isinstance(canonical_text, str)
+            and isinstance(signature_text, str)
+            and isinstance(digest, str)
+        ):
+            raise self.broken(Rule.BUNDLE_FORMAT, "hash, signature and canonical are strings")
+        try:
+            signature = decode_b64(signature_text, 64, "signature")
+            canonical = canonical_text.encode("utf-8")
+            body = EventBody.from_json(parse_canonical(canonical))
+        except UnicodeEncodeError:
+            raise self.broken(Rule.UTF8, "canonical text holds a lone surrogate") from None
+        except AuditError as exc:
+            raise self.broken(exc.rule, exc.message) from None
+        for name in ("event_id", "device_id", "device_seq"):
+            if entry[name] != getattr(body, name):
+                raise self.broken(
+                    Rule.STORED_FIELDS_MISMATCH,
+                    f"listed {name} {entry[name]!r} differs from the signed body's",
+                )
+        if event_hash(canonical) != digest:
+            raise self.broken(Rule.EVENT_HASH, "listed hash is not the hash of the canonical bytes")
+        key = self.document.device_keys.get(body.device_id)
+        if key is None:
+            raise self.broken(Rule.UNKNOWN_DEVICE, "the bundle holds no key for this device")
+        if not verify_signature(key, signature_message(digest), signature):
+            raise self.broken(Rule.SIGNATURE, "signature does not verify with the bundled key")
+        return body, digest
+
+    def _in_chain(self, body: EventBody, digest: str) -> None:
+        device, seq = body.device_id, body.device_seq
+        if seq <= self.last_seq.get(device, 0):
+            raise self.broken(
+                Rule.BUNDLE_ORDER,
+                f"seq {seq} comes after seq {self.last_seq[device]} of the same device",
+            )
+        self.last_seq[device] = seq
+        chain = self.document.chains.get(device, "")
+        at = 64 * (seq - 1)
+        prev = chain[at - 64 : at] if seq > 1 else genesis_hash(device)
+        if chain[at : at + 64] != digest or body.prev_hash != prev:
+            raise self.broken(
+                Rule.LINK_SKELETON, "the event is not at its seq in its device's chain"
+            )
+
+    def finish(self) -> BundleReport:
+        """Check what only the whole bundle shows: chains' ends, devices, the subject."""
+        document = self.document
+        if not self.position:
+            raise AuditError(Rule.BUNDLE_SUBJECT, "the bundle holds no events")
+        for device, chain in document.chains.items():
+            if device not in self.last_seq:
+                raise AuditError(Rule.BUNDLE_FORMAT, f"chains list device {device}, with no event")
+            if len(chain) != 64 * self.last_seq[device]:
+                raise AuditError(
+                    Rule.LINK_SKELETON,
+                    f"the chain of device {device} does not end at its newest bundled event "
+                    f"(seq {self.last_seq[device]})",
+                )
+        extra = sorted(document.device_keys.keys() - self.last_seq.keys())
+        if extra:
+            raise AuditError(Rule.BUNDLE_FORMAT, f"device_keys list device {extra[0]}, no event")
+        self._subject()
+        return BundleReport(
+            subject={
+                "entity_type": SUBJECT_TYPE,
+                "entity_id": document.subject_id,
+                "name": document.subject_name,
+            },
+            events=self.position,
+            records=len(self.hashes),
+            devices=len(self.last_seq),
+            heads={
+                device: DeviceHead(len(chain) // 64, chain[-64:])
+                for device, chain in sorted(document.chains.items())
+            },
+        )
+
+    def _subject(self) -> None:
+        subject = self.document.subject_id
+        if self.record.unit_events == 0:
+            raise AuditError(Rule.BUNDLE_SUBJECT, f"no event in the bundle is about {subject}")
+        members = self.record.entities()
+        for position, body in enumerate(self.about, start=1):
+            problem = None
+            if body.entity_id == subject and body.entity_type != SUBJECT_TYPE:
+                problem = (
+                    f"the subject is a {SUBJECT_TYPE}; this event calls it a {body.entity_type}"
+                )
+            elif body.entity_id not in members:
+                problem = (
+                    f"the event is about {body.entity_type} {body.entity_id}, which is not part "
+                    f"of the record of {subject}"
+                )
+            if problem is not None:
+                raise ChainBroken(
+                    Rule.BUNDLE_SUBJECT,
+                    problem,
+                    position=position,
+                    event_id=body.event_id,
+                    device_id=body.device_id,
+                    device_seq=body.device_seq,
+                )
+        if self.document.subject_name != self.name.name:
+            raise AuditError(
+                Rule.BUNDLE_SUBJECT,
+                f"the subject is named {self.document.subject_name!r}, but its signed events "
+                f"name it {self.name.name!r}",
+            )
+
+
+def _without_payload(body: EventBody) -> EventBody:
+    """The body kept for the whole-bundle checks (its payload is not needed any more)."""
+    return replace(body, payload={}, entity_parents=[])
 
 
 def verify_bundle(data: bytes) -> BundleReport:
     """Verify an evidence bundle offline; raise AuditError/ChainBroken at the first failure."""
-    document = _load(data)
-    keys = {
-        device: _b64(text, 32, f"key of device {device!r}")
-        for device, text in document["device_keys"].items()
-    }
-    skeletons = {
-        device: _check_skeleton(device, chain) for device, chain in document["links"].items()
-    }
-    seen: set[str] = set()
-    devices: set[str] = set()
-    for position, entry in enumerate(document["events"], start=1):
-        body = _check_event(position, entry, keys, skeletons)
-        if body.event_id in seen:
-            raise ChainBroken(
-                Rule.BUNDLE_FORMAT,
-                "event listed twice",
-                position=position,
-                event_id=body.event_id,
-                device_id=body.device_id,
-                device_seq=body.device_seq,
-            )
-        seen.add(body.event_id)
-        devices.add(body.device_id)
-    heads = {  # skeletons run 1..n without gaps, so the head is entry n
-        device: DeviceHead(len(skeletons[device]), skeletons[device][len(skeletons[device])][1])
-        for device in sorted(devices)
-    }
-    return BundleReport(
-        subject=document["subject"], events=len(seen), devices=len(devices), heads=heads
-    )
+    document = load_document(data)
+    check = _Check(document)
+    for entry in document.events:
+        check.event(entry)
+    return check.finish()

@@ -25,7 +25,11 @@ FORK_WINDOW: Final = 64
 
 @dataclass(frozen=True, slots=True)
 class StoredEvent:
-    """An event as a store holds it: key columns, hash, signature and the exact canonical bytes."""
+    """An event as a store holds it: key columns, hash, signature and the exact canonical bytes.
+
+    The optional columns are the other copies of signed fields a store keeps beside the bytes
+    (for its queries); full verification checks each one given against the signed body.
+    """
 
     event_id: str
     device_id: str
@@ -34,6 +38,27 @@ class StoredEvent:
     hash: str
     signature: bytes
     canonical: bytes  # b"" is allowed in link-only verification
+    entity_type: str | None = None
+    entity_id: str | None = None
+    type: str | None = None
+    type_version: int | None = None
+    occurred_at: str | None = None
+    actor_id: str | None = None
+
+    def side_columns(self) -> tuple[tuple[str, object], ...]:
+        """The optional copies of signed fields this row carries, as (field, stored value)."""
+        return tuple(
+            (name, value)
+            for name, value in (
+                ("entity_type", self.entity_type),
+                ("entity_id", self.entity_id),
+                ("type", self.type),
+                ("type_version", self.type_version),
+                ("occurred_at", self.occurred_at),
+                ("actor_id", self.actor_id),
+            )
+            if value is not None
+        )
 
 
 class DeviceKeys(Protocol):
@@ -79,11 +104,18 @@ class _Device:
 
 
 class ChainVerifier:
-    """Feed events one by one; `feed` raises ChainBroken at the first bad event."""
+    """Feed events one by one; `feed` raises ChainBroken at the first bad event.
 
-    def __init__(self, keys: DeviceKeys, *, full: bool = True) -> None:
+    With ``organization_id``, full verification also requires every event to belong to that
+    organization (a valid chain of another organization's device must not pass).
+    """
+
+    def __init__(
+        self, keys: DeviceKeys, *, full: bool = True, organization_id: str | None = None
+    ) -> None:
         self._keys = keys
         self._full = full
+        self._organization = organization_id
         self._devices: dict[str, _Device] = {}
         self._position = 0
         self._head_hash: str | None = None
@@ -100,25 +132,34 @@ class ChainVerifier:
         )
 
     def _check_content(self, ev: StoredEvent) -> None:
-        """Full mode: strict parse, stored columns, recomputed hash, signature."""
+        """Full mode: strict parse, recomputed hash, stored columns, signature."""
         try:
             body = EventBody.from_json(parse_canonical(ev.canonical))
         except ProfileViolation as exc:
             raise self._broken(ev, exc.rule, exc.message) from None
-        for name, stored, signed in (
-            ("event_id", ev.event_id, body.event_id),
-            ("device_id", ev.device_id, body.device_id),
-            ("device_seq", ev.device_seq, body.device_seq),
-            ("prev_hash", ev.prev_hash, body.prev_hash),
+        if event_hash(ev.canonical) != ev.hash:
+            raise self._broken(ev, Rule.EVENT_HASH, "stored hash is not the hash of the bytes")
+        for name, stored in (
+            ("event_id", ev.event_id),
+            ("device_id", ev.device_id),
+            ("device_seq", ev.device_seq),
+            ("prev_hash", ev.prev_hash),
+            *ev.side_columns(),
         ):
-            if stored != signed:
+            signed = getattr(body, name)
+            if stored != signed or type(stored) is not type(signed):
                 raise self._broken(
                     ev,
                     Rule.STORED_FIELDS_MISMATCH,
                     f"stored {name} {stored!r} differs from the signed body's {signed!r}",
                 )
-        if event_hash(ev.canonical) != ev.hash:
-            raise self._broken(ev, Rule.EVENT_HASH, "stored hash is not the hash of the bytes")
+        if self._organization is not None and body.organization_id != self._organization:
+            raise self._broken(
+                ev,
+                Rule.ORGANIZATION,
+                f"the event belongs to organization {body.organization_id}, "
+                f"not to this one ({self._organization})",
+            )
         key = self._keys.key_for(ev.device_id, ev.device_seq)
         if key is None:
             raise self._broken(ev, Rule.UNKNOWN_DEVICE, "no public key known for this device")
@@ -190,10 +231,14 @@ class ChainVerifier:
 
 
 def verify_events(
-    events: Iterable[StoredEvent], keys: DeviceKeys, *, full: bool = True
+    events: Iterable[StoredEvent],
+    keys: DeviceKeys,
+    *,
+    full: bool = True,
+    organization_id: str | None = None,
 ) -> ChainReport:
     """Verify a whole stream and return its report; raise ChainBroken at the first bad event."""
-    verifier = ChainVerifier(keys, full=full)
+    verifier = ChainVerifier(keys, full=full, organization_id=organization_id)
     feed = verifier.feed
     for ev in events:
         feed(ev)

@@ -30,6 +30,9 @@ class Rule(StrEnum):
     PREV_HASH_LINK = "prev-hash-link"
     DEVICE_FORK = "device-fork"
     STORED_FIELDS_MISMATCH = "stored-fields-mismatch"
+    ORGANIZATION = "organization"
+    # projections: the tables the screens read, a fold of the log
+    PROJECTION_MISMATCH = "projection-mismatch"
     # ledger: checkpoints and Merkle proofs
     CHECKPOINT_SIGNATURE = "checkpoint-signature"
     CHECKPOINT_FORMAT = "checkpoint-format"
@@ -38,6 +41,10 @@ class Rule(StrEnum):
     CONSISTENCY_PROOF = "consistency-proof"
     # evidence bundle
     BUNDLE_FORMAT = "bundle-format"
+    BUNDLE_LIMIT = "bundle-limit"
+    BUNDLE_ORDER = "bundle-order"
+    BUNDLE_SUBJECT = "bundle-subject"
+    ENTITY_PARENTS = "entity-parents"
     LINK_SKELETON = "link-skeleton"
 
 

@@ -164,7 +164,13 @@ def _unit(
 def plan_fleet(
     definition: dict[str, Any], units: int, rng: random.Random, as_of: date
 ) -> list[CustomerPlan]:
-    """Customers, sites and units: the shipped definition first, then generated ones."""
+    """Customers, sites and units: the shipped definition first, then generated ones.
+
+    Names are unique by construction, for any seed and size: a generated customer or site
+    carries its own running number (``Customer 014 Estates``, ``212 Mill Court``), which no
+    other generated name and no shipped one (none starts with a digit) can carry. Only sites
+    that receive units are planned, and only customers with such sites.
+    """
     home = definition["organization"]["time_zone"]
     customers = [
         CustomerPlan(
@@ -185,6 +191,7 @@ def plan_fleet(
         for c in definition["customers"]
     ]
     sites = [s for c in customers for s in c.sites]
+    shipped = len(sites)
     counts = list(definition["units_per_site"])
     remaining = units
     index = 0
@@ -204,8 +211,9 @@ def plan_fleet(
                     )
                 )
             street = rng.choice(_STREETS)
+            number = index - shipped + 1  # this generated site's running number
             site = SitePlan(
-                f"{rng.randint(1, 250)} {street} {rng.choice(_KINDS)}",
+                f"{number} {street} {rng.choice(_KINDS)}",
                 f"{rng.randint(1, 250)} {street} Street, Bristol",
                 rng.randint(3, 20),
                 home,
@@ -219,4 +227,6 @@ def plan_fleet(
             site.units.append(_unit(rng, definition, f"L{k + 1}", site, as_of))
         remaining -= len(site.units)
         index += 1
-    return customers
+    for customer in customers:
+        customer.sites = [site for site in customer.sites if site.units]
+    return [customer for customer in customers if customer.sites]

@@ -39,6 +39,13 @@ class ConflictError(SiteSyncError):
     code = "CONFLICT"
 
 
+class ChainContinuityError(ConflictError):
+    """An event does not continue its device's chain (for this device's own events: another
+    program wrote to the same store at the same time)."""
+
+    code = "CHAIN_CONTINUITY"
+
+
 class InvalidTransitionError(ConflictError):
     """A status change that the status machine forbids."""
 
@@ -86,6 +93,24 @@ class StoreFullError(StoreError):
     """The disk (or the database's size limit) is full; the operation was rolled back."""
 
     code = "STORE_FULL"
+
+
+class StoreBusyError(StoreError):
+    """Another program holds the store's lock for longer than SiteSync waits."""
+
+    code = "STORE_BUSY"
+
+
+class ConcurrentWriteError(StoreError):
+    """Another program wrote to the store at the same time; the change was not saved."""
+
+    code = "STORE_CONCURRENT_WRITE"
+
+
+class IncompleteStoreError(StoreError):
+    """The store was never finished: building it was stopped before its end."""
+
+    code = "STORE_INCOMPLETE"
 
 
 class MigrationError(StoreError):

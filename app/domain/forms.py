@@ -7,9 +7,10 @@ construction, and services convert any that escapes while deciding (see
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final
 
 from pydantic import ValidationError as PydanticValidationError
 from pydantic import ValidationInfo, field_validator
@@ -18,6 +19,17 @@ from pydantic_core import ErrorDetails
 from app.audit.canonical import MAX_SAFE_INTEGER
 from app.domain.errors import ValidationError
 from app.domain.values import DomainModel
+
+MAX_TEXT: Final = 10_000
+"""Longest text any form field takes (notes, reasons, descriptions)."""
+MAX_LINE: Final = 200
+"""Longest name or other one-line field (customer, site, person, serial number)."""
+MAX_UNIT_NUMBER: Final = 40
+"""Longest unit number."""
+
+_CONTROL: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+"""Control characters no text may hold (NUL, escape...); tab and line breaks are kept."""
+_LINE_BREAK: Final = re.compile("[\t\n\r\x0b\x0c\x85\u2028\u2029]")
 
 
 class FormError(ValidationError, ValueError):
@@ -113,8 +125,22 @@ def user_error(exc: PydanticValidationError) -> ValidationError:
 
 
 def _canonical(value: Any, field: str) -> Any:
-    """Strings in Unicode NFC; integers within the canonical profile's range."""
+    """Strings in Unicode NFC, without control characters and capped; integers in range."""
     if isinstance(value, str):
+        if _CONTROL.search(value):
+            raise FormError(
+                f"{field_label(field)} contains a control character (such as a NUL byte), "
+                "which no text may hold.",
+                field=field,
+                hint="Remove it (retype the text rather than pasting it).",
+            )
+        if len(value) > MAX_TEXT:
+            raise FormError(
+                f"{field_label(field)} is too long ({len(value):,} characters; at most "
+                f"{MAX_TEXT:,} characters).",
+                field=field,
+                hint="Shorten it.",
+            )
         return unicodedata.normalize("NFC", value)
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_SAFE_INTEGER:
         raise FormError(
@@ -131,10 +157,14 @@ class Command(DomainModel):
     """Base of commands: invalid input raises our ValidationError, never pydantic's.
 
     ``REQUIRED`` maps text fields that may not be blank to the message shown when they are; for
-    edit commands the check applies only to the fields given.
+    edit commands the check applies only to the fields given. ``ONE_LINE`` maps names and other
+    one-line fields to their longest length: they take no line breaks or tabs. Every text
+    field refuses control characters (a NUL byte, an escape sequence) and more than
+    ``MAX_TEXT`` characters.
     """
 
     REQUIRED: ClassVar[Mapping[str, str]] = {}
+    ONE_LINE: ClassVar[Mapping[str, int]] = {}
 
     @field_validator("*", mode="before")
     @classmethod
@@ -149,6 +179,28 @@ class Command(DomainModel):
         message = cls.REQUIRED.get(str(info.field_name))
         if message is not None and (value is None or (isinstance(value, str) and not value)):
             raise FormError(message, field=info.field_name, hint="Fill it in and try again.")
+        return value
+
+    @field_validator("*")
+    @classmethod
+    def _one_line(cls, value: Any, info: ValidationInfo) -> Any:
+        field = str(info.field_name)
+        limit = cls.ONE_LINE.get(field)
+        if limit is None or not isinstance(value, str):
+            return value
+        if _LINE_BREAK.search(value):
+            raise FormError(
+                f"{field_label(field)} must fit on one line (no line breaks or tabs).",
+                field=field,
+                hint="Type it on a single line.",
+            )
+        if len(value) > limit:
+            raise FormError(
+                f"{field_label(field)} is too long ({len(value):,} characters; at most "
+                f"{limit} characters).",
+                field=field,
+                hint="Shorten it.",
+            )
         return value
 
     def __init__(self, /, **data: Any) -> None:

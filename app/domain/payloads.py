@@ -73,6 +73,16 @@ class UserRegistered(EventPayload):
     role: Role
 
 
+class UserUpdated(PartialPayload):
+    """An administrator changed a user's name or role, or disabled or re-enabled them."""
+
+    TYPE = "user.updated"
+    ENTITY = "user"
+    display_name: str | None = None
+    role: Role | None = None
+    active: bool | None = None
+
+
 class CustomerCreated(EventPayload):
     TYPE = "customer.created"
     ENTITY = "customer"

@@ -98,11 +98,12 @@ def reduce_organization(current: Organization | None, event: Event) -> Organizat
 
 
 def reduce_user(current: User | None, event: Event) -> User:
-    _create_guard(current, event)
     pl = event.payload
-    assert isinstance(pl, p.UserRegistered)
-    at = event.occurred_at
-    return User(**_base(event), **pl.model_dump(), created_at=at, updated_at=at)
+    if isinstance(pl, p.UserRegistered):
+        _create_guard(current, event)
+        at = event.occurred_at
+        return User(**_base(event), **pl.model_dump(), created_at=at, updated_at=at)
+    return _edit(current, event)
 
 
 def reduce_customer(current: Customer | None, event: Event) -> Customer:

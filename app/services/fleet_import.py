@@ -8,13 +8,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Final
 from uuid import UUID
 
 from app.domain.commands import CreateCustomer, CreateSite, RegisterElevator
 from app.domain.entities import Certificate
 from app.domain.enums import DriveType, Manufacturer
-from app.domain.errors import ImportFileError, SiteSyncError
+from app.domain.errors import (
+    ChainContinuityError,
+    ConflictError,
+    ImportFileError,
+    NotFoundError,
+    ValidationError,
+)
 from app.services.context import ServiceContext
 from app.services.customers import create_customer
 from app.services.elevators import register_elevator
@@ -38,6 +44,9 @@ OPTIONAL = (
     "carries_passengers",
 )
 COLUMNS = REQUIRED + OPTIONAL
+
+_CHECKING: Final = UUID(int=0)
+"""Stands in for the customer and site ids while a line's commands are checked."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,13 +163,34 @@ def _row(line: int, raw: dict[str, str], problems: _LineProblems) -> ImportRow |
                 )
     if problems.problems:
         return None
-    return ImportRow(
+    row = ImportRow(
         line,
         raw["customer"].strip(),
         raw["site"].strip(),
         raw["site_address"].strip(),
         {k: v for k, v in unit.items() if v is not None},
     )
+    _check_commands(row, problems)
+    return None if problems.problems else row
+
+
+def _check_commands(row: ImportRow, problems: _LineProblems) -> None:
+    """Build the line's commands once, so their own checks report before anything is written."""
+    checks = (
+        ("customer", lambda: CreateCustomer(name=row.customer)),
+        (
+            "site",
+            lambda: CreateSite(customer_id=_CHECKING, name=row.site, address=row.site_address),
+        ),
+        ("unit_number", lambda: RegisterElevator(site_id=_CHECKING, **row.unit)),
+    )
+    for column, build in checks:
+        try:
+            build()
+        except ValidationError as exc:
+            field = (exc.field or "").split(".")[0]
+            named = {"name": column, "address": "site_address"}.get(field, field)
+            problems.add(named if named in COLUMNS else column, exc.message)
 
 
 def parse_fleet_csv(data: bytes) -> list[ImportRow]:
@@ -183,6 +213,30 @@ def parse_fleet_csv(data: bytes) -> list[ImportRow]:
     rows: list[ImportRow] = []
     problems: list[str] = []
     seen: dict[tuple[str, str, str], int] = {}
+    try:
+        _read_lines(reader, header, rows, problems, seen)
+    except csv.Error as exc:
+        limit = csv.field_size_limit()
+        reason = (
+            f"a field is longer than {limit:,} characters"
+            if "field limit" in str(exc)
+            else f"the line cannot be read as CSV ({exc})"
+        )
+        problems.append(f"line {reader.line_num + 1}: {reason}")
+    if problems:
+        raise ImportFileError(problems)
+    if not rows:
+        raise ImportFileError(["the file has no units (only a header, or nothing)"])
+    return rows
+
+
+def _read_lines(
+    reader: csv.DictReader[str],
+    header: list[str],
+    rows: list[ImportRow],
+    problems: list[str],
+    seen: dict[tuple[str, str, str], int],
+) -> None:
     for raw in reader:
         line = reader.line_num
         checker = _LineProblems(line)
@@ -200,18 +254,16 @@ def parse_fleet_csv(data: bytes) -> list[ImportRow]:
             seen[key] = line
             rows.append(row)
         problems.extend(checker.problems)
-    if problems:
-        raise ImportFileError(problems)
-    if not rows:
-        raise ImportFileError(["the file has no units (only a header, or nothing)"])
-    return rows
 
 
 async def import_fleet(rows: list[ImportRow], *, ctx: ServiceContext) -> ImportSummary:
     """Create the customers, sites and units of ``rows`` through the services.
 
-    Run it with a unit-of-work factory that shares one transaction (``Store.batch``) so that a
-    failure on any line leaves nothing written.
+    Every line is tried; a line the store refuses (a unit number already in use, say) rolls
+    back alone and is listed, and if any was, ImportFileError lists them all. Run it with a
+    unit-of-work factory sharing one transaction (``Store.batch(commit_every=None)``), which
+    that error, or any other, rolls back whole: nothing is written unless every line is.
+    Failures of the store itself (full, locked) are raised as they are, not as line problems.
     """
     customers: dict[str, UUID] = {}
     sites: dict[tuple[str, str], UUID] = {}
@@ -221,6 +273,7 @@ async def import_fleet(rows: list[ImportRow], *, ctx: ServiceContext) -> ImportS
             customers[customer.name.casefold()] = customer.id
         for site in await uow.sites.list_all():
             sites[(str(site.customer_id), site.name.casefold())] = site.id
+    problems: list[str] = []
     for row in rows:
         try:
             customer_id = customers.get(row.customer.casefold())
@@ -236,6 +289,10 @@ async def import_fleet(rows: list[ImportRow], *, ctx: ServiceContext) -> ImportS
                 sites[site_key] = site_id
                 created[1] += 1
             await register_elevator(RegisterElevator(site_id=site_id, **row.unit), ctx=ctx)
-        except SiteSyncError as exc:
-            raise ImportFileError([f"line {row.line}: {exc}"]) from exc
+        except ChainContinuityError:
+            raise  # another program wrote to the store: not this line's fault
+        except (ValidationError, ConflictError, NotFoundError) as exc:
+            problems.append(f"line {row.line}: {exc}")
+    if problems:
+        raise ImportFileError(problems)
     return ImportSummary(created[0], created[1], len(rows))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from html import escape
+from typing import Final
 from uuid import UUID
 
 from app.audit.chain import ChainReport
@@ -302,13 +303,30 @@ def callback_rows(report: UnitReport) -> list[list[str]]:
     return rows
 
 
+_FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: str) -> str:
+    """A cell a spreadsheet shows as text: one that would start a formula gets a leading '.
+
+    OWASP's defence against CSV injection: whatever a person typed into a callback or a
+    visit (``=cmd|' /C calc'!A0``, ``+SUM(1+1)``, ``-2+3``...) must not run when the export
+    is opened in Excel or LibreOffice.
+    """
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+
+
 def csv_text(header: Sequence[str], rows: list[list[str]], footer: str) -> str:
-    """The CSV document: a header line, the rows, then ``# footer`` (the chain summary)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    out.write(f"# {footer}\n")
+    """The CSV document: a header line, the rows, then ``# footer`` (the chain summary).
+
+    Every cell goes through ``spreadsheet_cell``; the footer starts with ``#``. Lines end in
+    CR LF (RFC 4180), so a cell holding a line break of either kind is quoted.
+    """
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([spreadsheet_cell(cell) for cell in header])
+    writer.writerows([spreadsheet_cell(cell) for cell in row] for row in rows)
+    out.write(f"# {' '.join(footer.splitlines())}\r\n")
     return out.getvalue()
 
 

@@ -10,7 +10,7 @@ statements, compilation, the engine and its connect hooks) and runs the compiled
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncGenerator, Iterable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, cast
@@ -20,6 +20,7 @@ from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from app.domain.errors import StoreError
 from app.store.errors import store_error
 
 type Row = tuple[Any, ...]
@@ -66,9 +67,16 @@ class Db:
     next step.
     """
 
-    def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
+    def __init__(
+        self,
+        connection: aiosqlite.Connection,
+        path: Path,
+        *,
+        errors: Callable[[BaseException, Path], StoreError] = store_error,
+    ) -> None:
         self._conn = connection
         self.path = path
+        self._error = errors
 
     @property
     def in_transaction(self) -> bool:
@@ -80,21 +88,21 @@ class Db:
         try:
             await self._conn.execute(sql, params)
         except sqlite3.Error as exc:
-            raise store_error(exc, self.path) from exc
+            raise self._error(exc, self.path) from exc
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         """Run one statement for each parameter row, in one round trip."""
         try:
             await self._conn.executemany(sql, rows)
         except sqlite3.Error as exc:
-            raise store_error(exc, self.path) from exc
+            raise self._error(exc, self.path) from exc
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """Run a query and return all its rows as tuples."""
         try:
             rows = await self._conn.execute_fetchall(sql, params)
         except sqlite3.Error as exc:
-            raise store_error(exc, self.path) from exc
+            raise self._error(exc, self.path) from exc
         return [tuple(row) for row in rows]
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
@@ -117,13 +125,13 @@ class Db:
         try:
             cursor = await self._conn.execute(sql.text, sql.bind(values))
         except sqlite3.Error as exc:
-            raise store_error(exc, self.path) from exc
+            raise self._error(exc, self.path) from exc
         try:
             while True:
                 try:
                     rows = await cursor.fetchmany(batch)
                 except sqlite3.Error as exc:
-                    raise store_error(exc, self.path) from exc
+                    raise self._error(exc, self.path) from exc
                 if not rows:
                     return
                 yield [tuple(row) for row in rows]
@@ -148,4 +156,4 @@ class Db:
         except sqlite3.OperationalError as exc:
             # SQLite may have rolled back by itself (disk full, I/O error): nothing left to undo
             if "no transaction is active" not in str(exc):
-                raise store_error(exc, self.path) from exc
+                raise self._error(exc, self.path) from exc

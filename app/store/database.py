@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
@@ -13,16 +15,15 @@ from uuid import UUID
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from app.audit.chain import DeviceHead, StoredEvent
 from app.audit.envelope import format_timestamp
 from app.domain.errors import StoreError
-from app.domain.events import Event
 from app.services.ports import UnitOfWorkFactory
 from app.store.compiled_sql import Db, driver_of
-from app.store.engines import reader_engine, writer_engine
+from app.store.engines import OpenConnections, reader_engine, writer_engine
 from app.store.errors import store_error
-from app.store.eventlog import count_events, entity_events, recent_events, stored_events
+from app.store.opening import backup, backup_path
 from app.store.prepare import prepare_file
+from app.store.reading import StoreReader
 from app.store.rebuild import rebuild_projections
 from app.store.uow import SqliteUnitOfWork
 from app.store.write_behind import Transaction
@@ -67,7 +68,8 @@ async def open_store(path: Path, *, create: bool = False) -> Store:
     """
     path = Path(path)
     await asyncio.to_thread(prepare_file, path, create)
-    writer, reader = writer_engine(path), reader_engine(path)
+    opened = OpenConnections()
+    writer, reader = writer_engine(path), reader_engine(path, opened=opened)
     try:
         connection = await writer.connect()
         raw = await connection.get_raw_connection()
@@ -77,10 +79,41 @@ async def open_store(path: Path, *, create: bool = False) -> Store:
         if isinstance(exc, DBAPIError):
             raise store_error(exc, path) from exc
         raise
-    return Store(path, writer, reader, connection, Db(driver_of(raw), path))
+    return Store(path, writer, reader, connection, Db(driver_of(raw), path), opened)
 
 
-class Store:
+@dataclass(frozen=True, slots=True)
+class RebuildReport:
+    """A finished rebuild: the events folded and the backup taken first."""
+
+    events: int
+    backup: Path
+
+
+async def rebuild_store(path: Path) -> RebuildReport:
+    """Back the store up beside itself, then rebuild every projection from its log.
+
+    The rebuild runs in one transaction: interrupted, it leaves the old projections. A backup
+    that cannot be written stops it before anything changes.
+    """
+    path = Path(path)
+    target = backup_path(path, "before-rebuild")
+    try:
+        await asyncio.to_thread(backup, path, target)
+    except (sqlite3.Error, OSError) as exc:
+        raise StoreError(
+            f"Could not back up {path} before rebuilding it ({exc}); nothing was changed.",
+            hint="Free some disk space beside the store and try again.",
+        ) from exc
+    store = await open_store(path)
+    try:
+        events = await store.rebuild_projections()
+    finally:
+        await store.close()
+    return RebuildReport(events, target)
+
+
+class Store(StoreReader):
     """An open local store: the unit-of-work factory for services, plus log and key access."""
 
     def __init__(
@@ -90,15 +123,14 @@ class Store:
         reader: AsyncEngine,
         connection: AsyncConnection,
         db: Db,
+        opened: OpenConnections | None = None,
     ) -> None:
-        self.path = path
+        super().__init__(path, reader, opened or OpenConnections())
         self._engine = writer
-        self._reader = reader
         self._connection = connection
         self._writer = Writer(db, after_commit=self._after_commit)
         self._idle: asyncio.TimerHandle | None = None
         self._checkpointing: asyncio.Task[None] | None = None
-        self._closed = False
         self.checkpoint_error: StoreError | None = None
 
     # -- writing ----------------------------------------------------------------------------
@@ -108,18 +140,25 @@ class Store:
         return SqliteUnitOfWork(self._writer)
 
     @asynccontextmanager
-    async def batch(self, *, commit_every: int = 1000) -> AsyncIterator[UnitOfWorkFactory]:
+    async def batch(self, *, commit_every: int | None = 1000) -> AsyncIterator[UnitOfWorkFactory]:
         """Many units of work in one transaction, committed every ``commit_every`` units.
 
         A unit's ``commit`` only marks progress; the real COMMIT comes every ``commit_every``
-        units and when the batch ends. A unit that fails rolls back alone. An exception out
-        of the batch rolls back the units since the last real commit. Other units of work
-        wait until the batch ends.
+        units (never, with None: the whole batch is one transaction, all or nothing) and when
+        the batch ends. A unit that fails rolls back alone. An exception out of the batch rolls
+        back the units since the last real commit. Other units of work wait until the batch
+        ends.
+
+        The batch takes the database's write lock before its first unit, so what its units
+        read cannot change under them; if another program wrote to the store since this one
+        last looked, what this store cached is dropped first. A lock held elsewhere for longer
+        than the busy timeout fails with StoreBusyError.
         """
-        if commit_every < 1:
+        if commit_every is not None and commit_every < 1:
             raise ValueError("commit_every must be at least 1")
         async with self._writer.exclusive():
             txn = Transaction(self._writer, shared=True, commit_every=commit_every)
+            await self._writer.begin_fresh()
             try:
                 yield lambda: SqliteUnitOfWork(self._writer, txn)
             except BaseException:
@@ -184,81 +223,6 @@ class Store:
             row = await self._writer.db.fetchone(f"PRAGMA max_page_count = {int(cap)}")
         return int(row[0]) if row else cap
 
-    # -- reading ----------------------------------------------------------------------------
-
-    @asynccontextmanager
-    async def reader(self) -> AsyncIterator[AsyncConnection]:
-        """A read-only SQLAlchemy connection for views (committed data only).
-
-        SQLite failures inside the block come out as StoreError and its kin.
-        """
-        try:
-            async with self._reader.connect() as connection:
-                yield connection
-        except DBAPIError as exc:
-            raise store_error(exc, self.path) from exc
-
-    @asynccontextmanager
-    async def _read(self) -> AsyncIterator[Db]:
-        async with self.reader() as connection:
-            raw = await connection.get_raw_connection()
-            yield Db(driver_of(raw), self.path)
-
-    async def iter_stored_events(
-        self, *, batch: int = 5000, content: bool = True
-    ) -> AsyncIterator[StoredEvent]:
-        """Every committed event in local order, as verification and export read them.
-
-        ``content=False`` reads only the chain links (for link-only verification).
-        """
-        async with self._read() as db:
-            async for stored in stored_events(db, batch=batch, content=content):
-                yield stored
-
-    async def iter_events_for_entity(self, entity_id: UUID) -> AsyncIterator[Event]:
-        """One entity's committed events in the order they were recorded."""
-        async with self._read() as db:
-            async for recorded in entity_events(db, entity_id):
-                yield recorded
-
-    async def recent_events(self, limit: int) -> list[Event]:
-        """The newest ``limit`` committed events, oldest first."""
-        async with self._read() as db:
-            return await recent_events(db, limit)
-
-    async def count_events(self) -> int:
-        """How many events the log holds."""
-        async with self._read() as db:
-            return await count_events(db)
-
-    async def device_heads(self) -> dict[str, DeviceHead]:
-        """The committed chain head of every device with events, by device id.
-
-        Verification compares them with where each device's log really ends: a log cut short
-        (its newest events removed) no longer reaches its recorded head.
-        """
-        async with self._read() as db:
-            rows = await db.fetchall("SELECT device_id, device_seq, hash FROM device_heads")
-        return {str(device): DeviceHead(int(seq), str(digest)) for device, seq, digest in rows}
-
-    async def device_keys(self) -> dict[str, bytes]:
-        """The public key of every known device, by device id."""
-        async with self._read() as db:
-            rows = await db.fetchall("SELECT device_id, public_key FROM devices")
-        return {str(device): bytes(key) for device, key in rows}
-
-    async def load_snapshot(self, name: str) -> bytes | None:
-        """The derived data last saved under ``name``, or None (``ports.SnapshotStore``)."""
-        async with self._read() as db:
-            row = await db.fetchone("SELECT data FROM snapshots WHERE name = ?", (name,))
-        return None if row is None else bytes(row[0])
-
-    async def meta(self) -> dict[str, str]:
-        """Every ``store_meta`` value, by key."""
-        async with self._read() as db:
-            rows = await db.fetchall("SELECT key, value FROM store_meta")
-        return {str(key): str(value) for key, value in rows}
-
     # -- upkeep -----------------------------------------------------------------------------
 
     def _after_commit(self) -> None:
@@ -286,18 +250,30 @@ class Store:
             self._checkpointing = None
 
     async def close(self) -> None:
-        """Wait for the writer, then close every connection (SQLite folds the -wal back in)."""
+        """Wait for the writer, then close every connection (SQLite folds the -wal back in).
+
+        Every connection is closed even when closing another fails, including a read
+        connection still held by a read abandoned half-way: each runs a thread that would
+        otherwise keep the process alive.
+        """
         if self._closed:
             return
         self._closed = True
         if self._idle is not None:
             self._idle.cancel()
-        if self._checkpointing is not None:
-            await self._checkpointing
-        async with self._writer.exclusive():
-            await self._reader.dispose()
-            await self._connection.close()
-            await self._engine.dispose()
+        try:
+            if self._checkpointing is not None:
+                await self._checkpointing
+            async with self._writer.exclusive():
+                try:
+                    await self._reader.dispose()
+                finally:
+                    try:
+                        await self._connection.close()
+                    finally:
+                        await self._engine.dispose()
+        finally:
+            await self._opened.close_all()
 
     async def __aenter__(self) -> Store:
         return self

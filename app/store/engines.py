@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import weakref
+from contextlib import suppress
 from pathlib import Path
 from typing import Any, Final
 
@@ -72,11 +74,48 @@ def writer_engine(path: Path) -> AsyncEngine:
     return engine
 
 
-def reader_engine(path: Path, *, connections: int = 2) -> AsyncEngine:
-    """An engine of read-only connections for views and exports (they never block the writer)."""
+class OpenConnections:
+    """Every aiosqlite connection an engine opened and not yet closed.
+
+    Each aiosqlite connection runs a (non-daemon) thread until it is closed. Disposing an engine
+    closes only the connections checked in to its pool; one still held (by a read abandoned
+    half-way, say) would keep the process alive after its work is done. Closing the store
+    closes those too.
+    """
+
+    def __init__(self) -> None:
+        self._open: weakref.WeakSet[aiosqlite.Connection] = weakref.WeakSet()
+
+    def add(self, connection: aiosqlite.Connection) -> aiosqlite.Connection:
+        """Remember ``connection`` and return it."""
+        self._open.add(connection)
+        return connection
+
+    async def close_all(self) -> None:
+        """Close every connection still open (stopping its thread), whatever state it is in."""
+        for connection in list(self._open):
+            with suppress(Exception):
+                await connection.close()
+        self._open.clear()
+
+
+def reader_engine(
+    path: Path,
+    *,
+    connections: int = 2,
+    opened: OpenConnections | None = None,
+    uri: str | None = None,
+) -> AsyncEngine:
+    """An engine of read-only connections for views and exports (they never block the writer).
+
+    ``uri`` overrides how the file is opened (``opening.reading_uri`` for a store opened only
+    to be read).
+    """
+    target = uri or read_only_uri(path)
 
     async def connect() -> aiosqlite.Connection:
-        return await aiosqlite.connect(read_only_uri(path), uri=True, cached_statements=256)
+        connection = await aiosqlite.connect(target, uri=True, cached_statements=256)
+        return connection if opened is None else opened.add(connection)
 
     engine = create_async_engine(
         URL.create("sqlite+aiosqlite", database=str(path)),

@@ -7,7 +7,27 @@ from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError
 
-from app.domain.errors import StoreCorruptedError, StoreError, StoreFullError
+from app.domain.errors import (
+    ConcurrentWriteError,
+    StoreBusyError,
+    StoreCorruptedError,
+    StoreError,
+    StoreFullError,
+)
+
+CONCURRENT_HINT = (
+    "Another SiteSync window or command may be using this store: close it, then try again."
+)
+
+
+def concurrent_write(path: Path) -> ConcurrentWriteError:
+    """The error for a change that met another program's change to the same device chain."""
+    return ConcurrentWriteError(
+        f"Another program wrote to {path} at the same time, so this change was not saved. "
+        "Everything saved before it is intact.",
+        hint=CONCURRENT_HINT,
+    )
+
 
 RESTORE_HINT = (
     "Close SiteSync, then restore a backup of the store (a .backup-*.sqlite file beside it, "
@@ -46,6 +66,33 @@ def corrupted(path: Path, detail: str, *, hint: str = RESTORE_HINT) -> StoreCorr
     )
 
 
+def read_error(exc: BaseException, path: Path) -> StoreError:
+    """The SiteSync error for a failed read of the store at ``path`` (nothing was being saved)."""
+    cause = sqlite_cause(exc)
+    code = None if cause is None else primary_code(cause)
+    if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+        return StoreCorruptedError(
+            f"The local database {path} is damaged ({cause}); it could not be read.",
+            hint="Keep the file as it is, and restore a backup of the store or re-sync.",
+        )
+    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        return StoreBusyError(
+            f"The local database {path} is locked by another program; it could not be read.",
+            hint="Close any other program using this store and try again.",
+        )
+    if code == sqlite3.SQLITE_CANTOPEN:
+        return StoreError(
+            f"The local database {path} could not be opened for reading ({cause}).",
+            hint="Check that the file and its folder can be read. On read-only media, a store "
+            "with a -wal file beside it cannot be read in place: copy the store and its -wal "
+            "file to a folder you can write to and use the copy.",
+        )
+    return StoreError(
+        f"Reading the local database {path} failed ({cause or exc}).",
+        hint="Check that the disk is connected and the file can be read, then try again.",
+    )
+
+
 def store_error(exc: BaseException, path: Path) -> StoreError:
     """The SiteSync error for a failed read or write of the store at ``path``."""
     cause = sqlite_cause(exc)
@@ -64,10 +111,13 @@ def store_error(exc: BaseException, path: Path) -> StoreError:
             hint="Close SiteSync, then restore a backup of the store or re-sync this device.",
         )
     if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
-        return StoreError(
+        return StoreBusyError(
             f"The local database {path} is locked by another program; the change was not saved.",
             hint="Close any other copy of SiteSync using this store and try again.",
         )
+    if code == sqlite3.SQLITE_CONSTRAINT and "events." in str(cause):
+        # two writers appended to one device chain: same seq, or the same event twice
+        return concurrent_write(path)
     if code == sqlite3.SQLITE_IOERR:
         return StoreError(
             f"Reading or writing {path} failed ({cause}); the change was not saved.",

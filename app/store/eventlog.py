@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any, Final
 from uuid import UUID
 
@@ -33,6 +33,12 @@ SELECT_STORED: Final = compile_sql(
         _E.hash,
         _E.signature,
         _E.canonical,
+        _E.entity_type,
+        _E.entity_id,
+        _E.type,
+        _E.type_version,
+        _E.occurred_at,
+        _E.actor_id,
     )
     .where(_E.position > bindparam("after"))
     .order_by(_E.position)
@@ -93,10 +99,11 @@ def _event(body: dict[str, Any], hash: str) -> Event:
     )
 
 
-async def stored_events(db: Db, *, batch: int, content: bool = True) -> AsyncIterator[StoredEvent]:
+async def stored_events(db: Db, *, batch: int, content: bool = True) -> AsyncGenerator[StoredEvent]:
     """Every event in local order, ``batch`` rows per query (memory stays bounded).
 
-    Without ``content`` only the chain links are read (signature and canonical bytes empty).
+    Without ``content`` only the chain links are read (signature and canonical bytes empty);
+    with it, also the columns kept beside the signed bytes, which verification checks.
     """
     after = 0
     query = SELECT_STORED if content else SELECT_LINKS
@@ -113,7 +120,7 @@ async def stored_events(db: Db, *, batch: int, content: bool = True) -> AsyncIte
         after = rows[-1][0]
 
 
-async def decoded_events(db: Db, *, batch: int) -> AsyncIterator[tuple[Event, list[str]]]:
+async def decoded_events(db: Db, *, batch: int) -> AsyncGenerator[tuple[Event, list[str]]]:
     """Every event in local order with its ``entity_parents``, paged like ``stored_events``."""
     after = 0
     while True:
@@ -126,7 +133,7 @@ async def decoded_events(db: Db, *, batch: int) -> AsyncIterator[tuple[Event, li
         after = rows[-1][0]
 
 
-async def entity_events(db: Db, entity_id: UUID, *, batch: int = 1000) -> AsyncIterator[Event]:
+async def entity_events(db: Db, entity_id: UUID, *, batch: int = 1000) -> AsyncGenerator[Event]:
     """One entity's events in the order they were recorded, paged."""
     after = 0
     while True:

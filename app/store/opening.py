@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Final
 
 from app.domain.errors import StoreError
-from app.store.errors import RESTORE_HINT, corrupted
+from app.store.errors import RESTORE_HINT, corrupted, primary_code, read_error
 from app.store.files import fsync_directory, fsync_file
 
 APPLICATION_ID: Final = int.from_bytes(b"SSyc", "big")
@@ -44,6 +44,22 @@ def wal_path(path: Path) -> Path:
 def read_only_uri(path: Path) -> str:
     """An SQLite URI opening ``path`` read-only (its -wal is read, never checkpointed)."""
     return path.absolute().as_uri() + "?mode=ro"
+
+
+def reading_uri(path: Path) -> str:
+    """An SQLite URI for reading a store that is never written here (verification, export).
+
+    ``mode=ro`` where SQLite can keep its shared-memory file beside the store (a writable
+    folder), so a store another program writes is still read consistently. On read-only media,
+    or in a folder that cannot be written, ``immutable=1`` reads the file alone, which is right
+    for a store nobody can be writing; a store there with a non-empty -wal still needs
+    ``mode=ro`` (its last commits are in the -wal).
+    """
+    wal = wal_path(path)
+    folder_writable = os.access(path.parent, os.W_OK)
+    if folder_writable or (wal.exists() and wal.stat().st_size > 0):
+        return read_only_uri(path)
+    return read_only_uri(path) + "&immutable=1"
 
 
 def _checking_uri(path: Path) -> str:
@@ -102,6 +118,8 @@ def check_file(path: Path) -> FileCheck:
                 row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
                 revision = None if row is None else str(row[0])
     except sqlite3.DatabaseError as exc:
+        if primary_code(exc) not in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+            raise read_error(exc, path) from exc  # not damaged: it cannot be opened here
         raise corrupted(path, f"SQLite cannot read it: {exc}.") from exc
     except OSError as exc:
         raise StoreError(f"The local database {path} cannot be read: {exc}.") from exc
@@ -127,8 +145,13 @@ def check_file(path: Path) -> FileCheck:
 
 def backup_name(path: Path, from_revision: str, to_revision: str) -> Path:
     """Where the backup taken before migrating ``path`` goes (beside it, never overwritten)."""
+    return backup_path(path, f"{from_revision}-to-{to_revision}")
+
+
+def backup_path(path: Path, label: str) -> Path:
+    """A new backup file beside ``path``: ``<name>.backup-<label>-<UTC time>.sqlite``."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    base = f"{path.name}.backup-{from_revision}-to-{to_revision}-{stamp}"
+    base = f"{path.name}.backup-{label}-{stamp}"
     target = path.with_name(f"{base}.sqlite")
     counter = 1
     while target.exists():
@@ -146,7 +169,7 @@ def backup(path: Path, target: Path) -> None:
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
     with (
-        closing(sqlite3.connect(read_only_uri(path), uri=True)) as source,
+        closing(sqlite3.connect(reading_uri(path), uri=True)) as source,
         closing(sqlite3.connect(partial)) as copy,
     ):
         source.backup(copy)

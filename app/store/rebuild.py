@@ -10,6 +10,7 @@ database keeps them with every event inserted (``schema.DEVICE_HEAD_TRIGGER``).
 
 from __future__ import annotations
 
+from contextlib import aclosing
 from typing import Final
 
 from pydantic import BaseModel
@@ -119,11 +120,12 @@ async def rebuild_projections(writer: Writer, *, batch: int = 5000) -> int:
         await db.begin()
         for table in tables:
             await db.execute(f"DELETE FROM {table}")  # table names are constants
-        async for event, parents in decoded_events(db, batch=batch):
-            await fold.apply(event, parents)
-            count += 1
-            if count % batch == 0:
-                await fold.flush()
+        async with aclosing(decoded_events(db, batch=batch)) as events:
+            async for event, parents in events:
+                await fold.apply(event, parents)
+                count += 1
+                if count % batch == 0:
+                    await fold.flush()
         await fold.flush()
         await db.commit()
     except BaseException:

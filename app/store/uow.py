@@ -12,7 +12,7 @@ from uuid import UUID
 from pydantic import BaseModel
 
 from app.audit.envelope import SealedEvent
-from app.domain.errors import ConflictError
+from app.domain.errors import ChainContinuityError
 from app.domain.events import Event
 from app.services.ports import (
     ChainHead,
@@ -33,6 +33,7 @@ from app.services.ports import (
 )
 from app.store.committed_cache import MISSING
 from app.store.compiled_sql import Row, Sql
+from app.store.errors import CONCURRENT_HINT
 from app.store.eventlog import decode_event, entity_events, event_row
 from app.store.mapping import ProjectionMapping
 from app.store.projection_queries import Query
@@ -240,10 +241,10 @@ class SqliteUnitOfWork:
         if head is not None and (
             body.device_seq != head.device_seq + 1 or body.prev_hash != head.hash
         ):
-            raise ConflictError(
+            raise ChainContinuityError(
                 f"Event {body.event_id} (device {body.device_id}, seq {body.device_seq}) does "
                 f"not continue the device's chain, which ends at seq {head.device_seq}.",
-                hint="Another program may be writing to this store; close it and try again.",
+                hint=CONCURRENT_HINT,
             )
         current = await self.entity_heads(body.entity_id)
         if current == tuple(body.entity_parents):  # the usual case: the writer knew every head

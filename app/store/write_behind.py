@@ -16,7 +16,8 @@ once ``FLUSH_EVENTS`` events wait (bounding memory).
 How a batch shares one transaction. A lone unit of work has a ``Transaction`` of its own and
 commits at once. ``Store.batch`` opens one shared ``Transaction`` for many units, run one
 after another while it holds the writer (``writer_connection``): a unit's ``commit`` only
-marks progress, and the real COMMIT comes every ``commit_every`` units and when the batch ends.
+marks progress, and the real COMMIT comes every ``commit_every`` units (or only at the end)
+and when the batch ends.
 
 What rollback undoes. A unit that fails has written nothing: dropping its ``WriteSet`` undoes
 it, without a SAVEPOINT, and in a batch the units before it stay. ``Transaction.abort`` (an
@@ -184,7 +185,7 @@ class Transaction:
     unit's ``commit`` only marks progress.
     """
 
-    def __init__(self, writer: Writer, *, shared: bool, commit_every: int = 1) -> None:
+    def __init__(self, writer: Writer, *, shared: bool, commit_every: int | None = 1) -> None:
         self.writer = writer
         self.shared = shared
         self.commit_every = commit_every
@@ -213,7 +214,7 @@ class Transaction:
         self.dirty.update(staged)
         self.staged.absorb(staged)
         self.units += 1
-        if not self.shared or self.units >= self.commit_every:
+        if not self.shared or (self.commit_every is not None and self.units >= self.commit_every):
             await self.commit()
         elif len(self.staged.events) >= FLUSH_EVENTS:
             await self.flush()

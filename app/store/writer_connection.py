@@ -33,6 +33,8 @@ class Writer:
         self.after_commit = after_commit
         self._lock = asyncio.Lock()
         self._owner: asyncio.Task[Any] | None = None
+        self._data_version: int | None = None
+        """SQLite's count of other connections' commits when this writer last looked."""
 
     @property
     def busy(self) -> bool:
@@ -54,6 +56,20 @@ class Writer:
                 yield
             finally:
                 self._owner = None
+
+    async def begin_fresh(self) -> None:
+        """Take the write lock now (BEGIN IMMEDIATE), then drop the cache if it may be stale.
+
+        The cache is sound only while this connection is the store's one writer: when another
+        program committed since this writer last looked (``PRAGMA data_version`` moved), what
+        it cached may be out of date, and is forgotten.
+        """
+        await self.db.begin()
+        row = await self.db.fetchone("PRAGMA data_version")
+        version = None if row is None else int(row[0])
+        if version != self._data_version:
+            self.cache.clear()
+            self._data_version = version
 
     async def projection(
         self, mapping: ProjectionMapping[Any], key: str, *, with_heads: bool = False

@@ -63,6 +63,14 @@ class Backend(Protocol):
         """
         ...
 
+    async def deep_check(self, progress: VerifyProgress) -> ChainReport:
+        """Verify the chain, then fold the whole log again and compare with the projections.
+
+        Raise ``app.audit.AuditError`` naming the first bad event, or (rule
+        ``projection-mismatch``) the first record the screens show differently from the log.
+        """
+        ...
+
     async def recent_events(self, limit: int) -> list[Event]:
         """The newest ``limit`` events of the local log, oldest first."""
         ...

@@ -18,6 +18,7 @@ from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter, QTextDocument
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QProgressDialog, QWidget
 
 from app.audit.errors import AuditError
+from app.files import write_atomically
 from app.services.reports import (
     CALLBACK_COLUMNS,
     VISIT_COLUMNS,
@@ -58,10 +59,11 @@ def show_message(parent: QWidget, title: str, text: str) -> QMessageBox:
 
 
 def write_file(out: Path, data: bytes) -> None:
-    """Write through a temporary file so nobody ever sees half a file (run off the Qt thread)."""
-    partial = out.with_name(out.name + ".partial")
-    partial.write_bytes(data)
-    partial.replace(out)
+    """Write through a temporary file so nobody ever sees half a file (run off the Qt thread).
+
+    A failed write (a full disk) leaves no temporary file and raises a SiteSyncError.
+    """
+    write_atomically(out, data)
 
 
 def render_pdf(html: str, title: str) -> bytes:

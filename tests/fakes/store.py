@@ -135,6 +135,12 @@ class InMemoryStore:
                 hash=s.hash,
                 signature=s.signature,
                 canonical=s.canonical,
+                entity_type=s.body.entity_type,
+                entity_id=s.body.entity_id,
+                type=s.body.type,
+                type_version=s.body.type_version,
+                occurred_at=s.body.occurred_at,
+                actor_id=s.body.actor_id,
             )
             for s in self.sealed
         ]

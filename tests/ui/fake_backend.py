@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncGenerator
 from pathlib import Path
 from uuid import UUID
 
-from app.audit.bundle import build_bundle
 from app.audit.chain import ChainReport, ChainVerifier, StaticDeviceKeys, StoredEvent
 from app.audit.envelope import SealedEvent, format_timestamp
+from app.audit.errors import AuditError, Rule
+from app.audit_export import export_record
 from app.compute import BackgroundCompute
 from app.domain.checklists import TemplateCatalog
 from app.domain.events import Event
 from app.services.context import Actor, ServiceContext
 from app.services.ports import BlobStore, Clock, UnitOfWorkFactory
-from app.services.queries import FleetFigures, unit_audit_trail
+from app.services.queries import FleetFigures
 from app.ui.backend import VerifyProgress
 from tests.fakes import MemorySnapshotStore
 from tests.ui.factories import Fleet
@@ -28,6 +30,8 @@ class FakeBackend:
     ) -> None:
         self.fleet = fleet
         self.verify_delay = verify_delay
+        self.projection_difference: str | None = None
+        """What the deep check reports as the first projection differing from the log."""
         self.closed = False
         self.snapshots = MemorySnapshotStore()
         self._figures = FleetFigures(
@@ -72,34 +76,29 @@ class FakeBackend:
                 await asyncio.sleep(self.verify_delay)
         return verifier.finish()
 
+    async def deep_check(self, progress: VerifyProgress) -> ChainReport:
+        chain = await self.verify_chain(progress)
+        if self.projection_difference is not None:
+            raise AuditError(Rule.PROJECTION_MISMATCH, self.projection_difference)
+        return chain
+
     async def recent_events(self, limit: int) -> list[Event]:
         return self.fleet.store.events[-limit:]
 
     async def export_evidence_bundle(self, unit_id: UUID, out: Path) -> int:
         """The unit's bundle built from the memory store's sealed events, as the real store does."""
-        wanted = {str(e.event_id) for e in await unit_audit_trail(self.unit_of_work, unit_id)}
         sealed = [_stored(s) for s, _e in self.fleet.store.state.log]
-        picked = [s for s in sealed if s.event_id in wanted]
-        last: dict[str, int] = {}
-        for s in picked:
-            last[s.device_id] = max(last.get(s.device_id, 0), s.device_seq)
-        links = {
-            device: [
-                (s.device_seq, s.prev_hash, s.hash)
-                for s in sealed
-                if s.device_id == device and s.device_seq <= seq
-            ]
-            for device, seq in last.items()
-        }
-        data = build_bundle(
-            subject={"entity_type": "elevator", "entity_id": str(unit_id)},
-            events=picked,
-            links=links,
-            device_keys={device: self.fleet.signer().public_key for device in links},
-            generated_at=format_timestamp(self.fleet.clock.current),
+
+        async def read() -> AsyncGenerator[StoredEvent]:
+            for stored in sealed:
+                yield stored
+
+        keys = {s.device_id: self.fleet.signer().public_key for s in sealed}
+        bundle = await export_record(
+            read, keys, unit_id, generated_at=format_timestamp(self.fleet.clock.current)
         )
-        await asyncio.to_thread(out.write_bytes, data)
-        return len(picked)
+        await asyncio.to_thread(out.write_bytes, bundle.data)
+        return bundle.events
 
     async def aclose(self) -> None:
         self.closed = True

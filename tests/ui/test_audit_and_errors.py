@@ -79,6 +79,30 @@ def test_a_broken_chain_names_the_rule(qtbot: QtBot, window: MainWindow, fleet: 
     assert "Chain broken (signature)" in view.chain.text()
 
 
+def test_the_deep_check_reports_screens_that_match_the_log(
+    qtbot: QtBot, window: MainWindow, fleet: Fleet
+) -> None:
+    view = _audit(qtbot, window)
+    QTest.mouseClick(view.deep, Qt.MouseButton.LeftButton)
+    assert not view.deep.isEnabled()
+    qtbot.waitUntil(lambda: view.deep.isEnabled(), timeout=10000)
+    assert "Chain intact" in view.chain.text()
+    assert "The screens match the log" in view.chain.text()
+
+
+def test_the_deep_check_names_the_first_projection_that_differs(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    view = _audit(qtbot, window)
+    backend = window.session.backend
+    assert isinstance(backend, FakeBackend)
+    backend.projection_difference = "elevators 0190: column status is 'decommissioned'"
+    QTest.mouseClick(view.deep, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.deep.isEnabled(), timeout=10000)
+    assert "Screens differ from the log (projection-mismatch)" in view.chain.text()
+    assert "'decommissioned'" in view.chain.text()
+
+
 def test_error_reports_are_sentences_with_a_next_step(tmp_path: Path) -> None:
     known = describe_error(
         ValidationError("Reading is not a number.", field="reading", hint="Type digits."),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, Final
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -12,7 +12,7 @@ from pydantic import AfterValidator, ValidationInfo, field_validator
 
 from app.domain.entities import Certificate, UnitDetails, UnitDetailsEdit
 from app.domain.enums import DowntimeCause, ElevatorStatus, Role, RuleSet
-from app.domain.forms import Command, FormError, require_text
+from app.domain.forms import MAX_LINE, MAX_UNIT_NUMBER, Command, FormError, require_text
 from app.domain.values import OptionalText, Text, UtcDatetime
 
 _POSITIVE = {
@@ -45,6 +45,12 @@ class _UnitForm(Command):
     """Checks shared by registering and editing a unit."""
 
     REQUIRED: ClassVar[Mapping[str, str]] = {"unit_number": "A unit number is required, e.g. 'L1'."}
+    ONE_LINE: ClassVar[Mapping[str, int]] = {
+        "unit_number": MAX_UNIT_NUMBER,
+        "serial_number": MAX_LINE,
+        "conveyance_id": MAX_LINE,
+        "model": MAX_LINE,
+    }
 
     @field_validator(*_POSITIVE, check_fields=False)
     @classmethod
@@ -123,8 +129,17 @@ Email = Annotated[OptionalText, AfterValidator(_email)]
 TimeZoneName = Annotated[OptionalText, AfterValidator(_time_zone)]
 
 
+_CONTACT: Final[Mapping[str, int]] = {
+    "name": MAX_LINE,
+    "contact_name": MAX_LINE,
+    "contact_phone": MAX_LINE,
+    "contact_email": MAX_LINE,
+}
+
+
 class CreateCustomer(Command):
     REQUIRED: ClassVar[Mapping[str, str]] = {"name": "The customer name is required."}
+    ONE_LINE: ClassVar[Mapping[str, int]] = _CONTACT
     name: Text
     contact_name: OptionalText = None
     contact_phone: OptionalText = None
@@ -133,6 +148,7 @@ class CreateCustomer(Command):
 
 class UpdateCustomer(Command):
     REQUIRED: ClassVar[Mapping[str, str]] = CreateCustomer.REQUIRED
+    ONE_LINE: ClassVar[Mapping[str, int]] = _CONTACT
     customer_id: UUID
     name: Text | None = None
     contact_name: OptionalText = None
@@ -146,6 +162,7 @@ class CreateSite(Command):
         "address": "The site address is required.",
         "time_zone": "The site's time zone is required.",
     }
+    ONE_LINE: ClassVar[Mapping[str, int]] = {"name": MAX_LINE, "time_zone": MAX_LINE}
     customer_id: UUID
     name: Text
     address: Text
@@ -158,6 +175,7 @@ class CreateSite(Command):
 
 class UpdateSite(Command):
     REQUIRED: ClassVar[Mapping[str, str]] = CreateSite.REQUIRED
+    ONE_LINE: ClassVar[Mapping[str, int]] = CreateSite.ONE_LINE
     site_id: UUID
     name: Text | None = None
     address: Text | None = None
@@ -178,6 +196,7 @@ class RegisterUser(Command):
         "email": "An e-mail address is required.",
         "display_name": "A name is required.",
     }
+    ONE_LINE: ClassVar[Mapping[str, int]] = {"email": MAX_LINE, "display_name": MAX_LINE}
     email: Annotated[Text, AfterValidator(_email)]
     display_name: Text
     role: Role

@@ -19,7 +19,7 @@ from app.domain.enums import (
     InspectionType,
     KpiExclusion,
 )
-from app.domain.forms import Command, FormError
+from app.domain.forms import MAX_LINE, Command, FormError
 from app.domain.values import OptionalText, Text, UtcDatetime
 from app.domain.work import IncidentDetailsEdit
 
@@ -83,6 +83,7 @@ class OpenIncident(Command):
     """A callback-log entry (ASME A17.1): everything known when it is logged."""
 
     REQUIRED: ClassVar[Mapping[str, str]] = {"reported_trouble": "Describe the reported trouble."}
+    ONE_LINE: ClassVar[Mapping[str, int]] = {"reporter": MAX_LINE}
     elevator_id: UUID
     reported_at: UtcDatetime | None = None
     channel: IncidentChannel
@@ -116,6 +117,7 @@ class OpenIncident(Command):
 
 
 class UpdateIncident(Command, IncidentDetailsEdit):
+    ONE_LINE: ClassVar[Mapping[str, int]] = OpenIncident.ONE_LINE
     """Only the fields given are changed; the service checks them against the stored entry."""
 
     incident_id: UUID
@@ -141,6 +143,7 @@ class CloseIncident(Command):
 
 class RecordInspection(Command):
     REQUIRED: ClassVar[Mapping[str, str]] = {"performed_by": "Who performed the inspection?"}
+    ONE_LINE: ClassVar[Mapping[str, int]] = {"performed_by": MAX_LINE, "witnessed_by": MAX_LINE}
     elevator_id: UUID
     type: InspectionType
     performed_on: date

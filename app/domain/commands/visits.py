@@ -10,7 +10,7 @@ from uuid import UUID
 from pydantic import field_validator, model_validator
 
 from app.domain.enums import ItemOutcome, VisitType
-from app.domain.forms import Command, FormError
+from app.domain.forms import MAX_LINE, Command, FormError
 from app.domain.values import OptionalText, Text, UtcDatetime
 from app.domain.work import PartUsed
 
@@ -85,6 +85,7 @@ class RecordChecklistItem(ItemAnswer):
 
 class AddPart(Command):
     REQUIRED: ClassVar[Mapping[str, str]] = {"part_number": "The part number is required."}
+    ONE_LINE: ClassVar[Mapping[str, int]] = {"part_number": MAX_LINE}
     visit_id: UUID
     part_number: Text
     description: OptionalText = None
@@ -139,6 +140,7 @@ class Signature(Command):
     """A signature image, or a recorded refusal to sign (customers only)."""
 
     REQUIRED: ClassVar[Mapping[str, str]] = {"name": "The signer's name is required."}
+    ONE_LINE: ClassVar[Mapping[str, int]] = {"name": MAX_LINE}
     name: Text
     image: bytes | None = None
     refused: bool = False

@@ -129,6 +129,32 @@ def test_export_bundle_verifies_alone_and_detects_tampering(demo_db: Path, tmp_p
     assert main(["audit", "verify", "--bundle", str(bundle)]) == 1
 
 
+def _export(db: Path, unit_id: str, out: Path) -> list[str]:
+    assert main(["audit", "export", "--db", str(db), "--unit", unit_id, "--out", str(out)]) == 0
+    return [event["event_id"] for event in json.loads(out.read_text("utf-8"))["events"]]
+
+
+def test_export_picks_the_record_from_signed_bodies_not_from_side_columns(
+    demo_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with sqlite3.connect(demo_db) as conn:
+        unit_id, other_id = (
+            str(row[0]) for row in conn.execute("SELECT id FROM elevators ORDER BY id LIMIT 2")
+        )
+    honest = _export(demo_db, unit_id, tmp_path / "honest.json")
+    db = _copy(demo_db, tmp_path)
+    with sqlite3.connect(db) as conn:  # the unit's events "move" to another unit in the columns
+        conn.execute(
+            "UPDATE events SET entity_id = ?, type = 'site.updated' WHERE entity_id = ?",
+            (other_id, unit_id),
+        )
+    assert _export(db, unit_id, tmp_path / "edited.json") == honest
+    assert main(["audit", "verify", "--bundle", str(tmp_path / "edited.json")]) == 0
+    out = capsys.readouterr().out
+    assert "Bundle intact" in out
+    assert "not provable from the bundle alone" in out
+
+
 def test_export_of_an_unknown_unit_is_a_clear_error(
     demo_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -188,6 +214,40 @@ def _run_verify(db: Path) -> subprocess.CompletedProcess[str]:
         timeout=120,
         check=False,
     )
+
+
+def test_names_with_control_characters_or_line_breaks_are_line_problems(tmp_path: Path) -> None:
+    csv_file = tmp_path / "fleet.csv"
+    csv_file.write_text(
+        "customer,site,site_address,unit_number\n"
+        'Acme,"Tower\nOne",1 High Street,L1\n'
+        "Acme,Tower Two,2 High Street,L1\x00\n"
+        f"Acme,Tower Three,3 High Street,{'L' * 41}\n",
+        "utf-8",
+    )
+    result = _run_import(tmp_path / "fleet.sqlite", csv_file)
+    assert result.returncode == 2
+    assert "column 'site': Name must fit on one line" in result.stderr
+    assert "column 'unit_number': Unit number contains a control character" in result.stderr
+    assert "at most 40 characters" in result.stderr
+
+
+def test_a_new_store_refuses_a_short_password(tmp_path: Path) -> None:
+    csv_file = tmp_path / "fleet.csv"
+    csv_file.write_text(GOOD_CSV, "utf-8")
+    db = tmp_path / "f.sqlite"
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "import", "--db", str(db), str(csv_file), "--password-stdin"],
+        input="short\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if "keyring" in result.stdout:  # pragma: no cover - a machine with an OS keyring
+        pytest.skip("this machine has an OS keyring: no password is asked for")
+    assert result.returncode == 2
+    assert "at least 10 characters" in result.stderr
 
 
 def test_bad_import_reports_every_line_and_writes_nothing(tmp_path: Path) -> None:

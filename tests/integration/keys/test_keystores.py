@@ -19,6 +19,7 @@ from app.keystore import (
     KeyringKeyStore,
     PasswordFileKeyStore,
     SecureStorageUnavailable,
+    new_sealed_key_store,
 )
 
 SEED = bytes(range(32))
@@ -83,6 +84,16 @@ def test_password_file_seals_the_key(tmp_path: Path) -> None:
 def test_password_is_required(tmp_path: Path) -> None:
     with pytest.raises(KeyStoreError, match="password is required"):
         PasswordFileKeyStore(tmp_path / "k.json", "")
+
+
+def test_a_new_password_needs_ten_characters(tmp_path: Path) -> None:
+    with pytest.raises(KeyStoreError, match="at least 10 characters") as caught:
+        new_sealed_key_store(tmp_path / "s.sqlite", lambda: "123456789")
+    assert caught.value.hint is not None
+    assert not list(tmp_path.iterdir())
+    store = new_sealed_key_store(tmp_path / "s.sqlite", lambda: "1234567890")
+    store.set("device-key:1", SEED)
+    assert store.get("device-key:1") == SEED
 
 
 def test_demo_key_store_says_it_is_insecure(tmp_path: Path) -> None:

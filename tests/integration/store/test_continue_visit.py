@@ -53,7 +53,7 @@ async def test_a_failed_continuation_leaves_the_visit_as_it_was(
             for item in templates.get(TEMPLATE).items[1:]
             if item.kind is not ItemKind.PASS_FAIL
         ),
-        notes=("x" * 40_000,),
+        notes=("x" * 8_000,) * 5,  # 40,000 characters, each note under the cap
         photos=(PhotoInput(data=b"first"), PhotoInput(data=b"second")),
         customer_signoff=Signature(name="Ann", refused=True),
         complete=False,
@@ -75,5 +75,5 @@ async def test_a_failed_continuation_leaves_the_visit_as_it_was(
     assert visit is not None
     assert visit.status is VisitStatus.IN_PROGRESS
     assert len(visit.photos) == 2
-    assert len(visit.notes) == 1
+    assert len(visit.notes) == 5
     assert visit.customer_signoff is not None

@@ -78,6 +78,12 @@ def stored(sealed: SealedEvent) -> StoredEvent:
         hash=sealed.hash,
         signature=sealed.signature,
         canonical=sealed.canonical,
+        entity_type=body.entity_type,
+        entity_id=body.entity_id,
+        type=body.type,
+        type_version=body.type_version,
+        occurred_at=body.occurred_at,
+        actor_id=body.actor_id,
     )
 
 

@@ -16,7 +16,9 @@ from app.audit import (
     verify_events,
 )
 from app.audit.chain import FORK_WINDOW
-from tests.unit.audit.factory import make_device, make_world, reseal, stored
+from tests.unit.audit.factory import ORG, make_device, make_world, reseal, stored
+
+OTHER_ORG = "0190a1b2-0000-7000-8000-0000000000ff"
 
 
 def _broken(stream: list[StoredEvent], keys: StaticDeviceKeys, *, full: bool = True) -> ChainBroken:
@@ -213,6 +215,55 @@ def test_stored_column_edit_is_named() -> None:
     )
     error = _broken(stream, world.keys)
     assert (error.rule, error.position) == (Rule.STORED_FIELDS_MISMATCH, world.position(world.a, 4))
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("entity_id", "0190a1b2-0000-7000-8000-0000000000e2"),
+        ("entity_type", "site"),
+        ("type", "elevator.updated"),
+        ("type_version", 2),
+        ("occurred_at", "2025-03-01T08:00:00.000001Z"),
+        ("actor_id", "0190a1b2-0000-7000-8000-00000000000c"),
+    ],
+)
+def test_a_side_column_that_disagrees_with_the_signed_body_is_named(
+    column: str, value: object
+) -> None:
+    # columns kept beside the signed bytes (for queries) are evidence too: an edit that
+    # leaves hash and signature intact must not pass
+    world = make_world()
+    stream = list(world.stream)
+    at = world.position(world.a, 5)
+    stream[at - 1] = replace(stream[at - 1], **{column: value})  # type: ignore[arg-type]
+    error = _broken(stream, world.keys)
+    assert (error.rule, error.position) == (Rule.STORED_FIELDS_MISMATCH, at)
+    assert f"stored {column}" in error.detail
+
+
+def test_side_columns_of_an_honest_stream_agree() -> None:
+    world = make_world()
+    assert all(ev.entity_id is not None and ev.occurred_at is not None for ev in world.stream)
+    assert verify_events(world.stream, world.keys).events == 30
+
+
+def test_a_chain_of_another_organization_is_named() -> None:
+    # a device of organization X with a valid chain of its own, spliced into organization
+    # ORG's stream: every link and signature holds, only the organization gives it away
+    world = make_world()
+    intruder = make_device(9)
+    spliced = [
+        reseal(intruder.next_body({"n": 1}), intruder.signer, organization_id=OTHER_ORG),
+    ]
+    keys = StaticDeviceKeys({**world.keys, intruder.device_id: intruder.signer.public_key})
+    stream = [*world.stream[:10], *spliced, *world.stream[10:]]
+    assert verify_events(stream, keys).events == 31  # without the organization: intact
+    with pytest.raises(ChainBroken) as caught:
+        verify_events(stream, keys, organization_id=ORG)
+    assert (caught.value.rule, caught.value.position) == (Rule.ORGANIZATION, 11)
+    assert OTHER_ORG in caught.value.detail
+    assert verify_events(world.stream, world.keys, organization_id=ORG).events == 30
 
 
 def test_tail_truncation_shows_only_in_the_heads() -> None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, date, datetime, time
+
+import pytest
 
 from app.audit.chain import StaticDeviceKeys, verify_events
 from app.audit.signing import Ed25519Signer
 from app.demo import demo_device_seed, generate_demo
+from app.demo.fleet import load_definition, plan_fleet
 from app.demo.generator import demo_ids
 from app.domain.enums import InspectionType, RuleSet, VisitStatus, VisitType
 from app.domain.rules import unit_rules
@@ -100,3 +104,27 @@ async def test_the_demo_has_sites_under_both_rule_sets_with_fitting_inspections(
     )
     assert all(e.occurred_at < end for e in store.events)  # nothing in the future
     assert any(c.recorded_at is not None for c in state.status_history)  # logged after the fact
+
+
+@pytest.mark.parametrize("seed", range(1, 31))
+def test_generated_names_are_unique_for_any_seed_at_the_largest_size(seed: int) -> None:
+    plan = plan_fleet(load_definition(), 10_000, random.Random(seed), AS_OF)
+    customers = [c.name.casefold() for c in plan]
+    assert len(set(customers)) == len(customers)
+    for customer in plan:
+        sites = [s.name.casefold() for s in customer.sites]
+        assert len(set(sites)) == len(sites), f"seed {seed}: {customer.name} repeats a site name"
+        for site in customer.sites:
+            numbers = [u.unit_number.casefold() for u in site.units]
+            assert len(set(numbers)) == len(numbers)
+    assert sum(len(site.units) for customer in plan for site in customer.sites) == 10_000
+
+
+async def test_a_small_demo_creates_and_reports_only_the_sites_it_uses() -> None:
+    store = InMemoryStore()
+    summary = await generate_demo(
+        uow=store.unit_of_work, blobs=MemoryBlobStore(), seed=7, units=2, as_of=AS_OF, months=1
+    )
+    assert (summary.customers, summary.sites, summary.units) == (1, 1, 2)
+    assert len(store.state.sites) == 1
+    assert len(store.state.customers) == 1

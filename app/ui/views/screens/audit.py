@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.audit.chain import ChainReport
-from app.audit.errors import AuditError
+from app.audit.errors import AuditError, Rule
 from app.domain.entities import User
 from app.domain.events import Event
 from app.services.queries import profiles, unit_audit_trail
@@ -56,7 +56,14 @@ class AuditView(View):
         self.chain.setWordWrap(True)
         self.verify = QPushButton("&Verify now")
         self.verify.setObjectName("verifyNow")
-        self.verify.clicked.connect(self.start_verify)
+        self.verify.clicked.connect(lambda: self.start_verify())
+        self.deep = QPushButton("&Deep check")
+        self.deep.setObjectName("deepCheck")
+        self.deep.setToolTip(
+            "Verify the chain, then fold the whole log again and compare it with what the "
+            "screens show (needs free disk space as large as the store)"
+        )
+        self.deep.clicked.connect(lambda: self.start_verify(deep=True))
         self.cancel = QPushButton("Cancel")
         self.cancel.setObjectName("cancelVerify")
         self.cancel.hide()
@@ -77,6 +84,7 @@ class AuditView(View):
         status.addWidget(self.chain, 1)
         status.addWidget(self.progress)
         status.addWidget(self.cancel)
+        status.addWidget(self.deep)
         status.addWidget(self.verify)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -100,24 +108,39 @@ class AuditView(View):
         fit_columns(self.table, 200)
         self.table.scrollToBottom()
 
-    def start_verify(self) -> None:
-        """Verify the local chain on the worker, with progress; the window stays usable."""
+    def start_verify(self, *, deep: bool = False) -> None:
+        """Verify the local chain on the worker, with progress; the window stays usable.
+
+        ``deep`` also folds the log again and compares it with the stored projections.
+        """
 
         async def job(backend: Backend, progress: Progress) -> ChainReport:
             def report(done: int, total: int) -> None:
                 progress.check()
                 progress.report(done, total, "verifying")
 
+            if deep:
+                return await backend.deep_check(report)
             return await backend.verify_chain(report)
 
-        self.chain.setText("Verifying the audit chain…")
+        self.chain.setText(
+            "Deep check: verifying the chain, then folding the log again…"
+            if deep
+            else "Verifying the audit chain…"
+        )
         self.chain.setStyleSheet("")
         self.progress.setRange(0, 0)
         self.progress.show()
         self.cancel.show()
         self.verify.setEnabled(False)
+        self.deep.setEnabled(False)
+        label = "run the deep check" if deep else "verify the audit chain"
         operation = self.session.work(
-            job, self._verified, label="verify the audit chain", parent=self, on_error=self._broken
+            job,
+            lambda report: self._verified(report, deep=deep),
+            label=label,
+            parent=self,
+            on_error=self._broken,
         )
         operation.progressed.connect(self._progressed)
         operation.cancelled.connect(self._cancelled)
@@ -129,11 +152,12 @@ class AuditView(View):
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(done)
 
-    def _verified(self, report: ChainReport) -> None:
+    def _verified(self, report: ChainReport, *, deep: bool = False) -> None:
         head = f", head {report.head_hash[:12]}…" if report.head_hash else ""
+        also = " The screens match the log (deep check)." if deep else ""
         self.chain.setText(
             f"✔ Chain intact: {report.events} events from {report.devices} device(s){head}. "
-            "Local only until the server anchors it."
+            f"Local only until the server anchors it.{also}"
         )
         self.chain.setStyleSheet("color: #2e7d32; font-weight: 600;")
 
@@ -142,7 +166,12 @@ class AuditView(View):
             self.session.errors.present(error, action="verify the audit chain", parent=self)
             self.chain.setText("Verification could not run; see the error message.")
             return
-        self.chain.setText(f"✖ Chain broken ({error.rule}): {error.message}")
+        what = (
+            "Screens differ from the log"
+            if error.rule == Rule.PROJECTION_MISMATCH
+            else "Chain broken"
+        )
+        self.chain.setText(f"✖ {what} ({error.rule}): {error.message}")
         self.chain.setStyleSheet("color: #c62828; font-weight: 600;")
 
     def _cancelled(self) -> None:
@@ -152,6 +181,7 @@ class AuditView(View):
         self.progress.hide()
         self.cancel.hide()
         self.verify.setEnabled(True)
+        self.deep.setEnabled(True)
         if self.operation is not None:
             self.cancel.clicked.disconnect(self.operation.cancel)
         self.operation = None

@@ -1,0 +1,152 @@
+"""`sitesync-server` as a new user runs it: serve on the embedded database, create an
+organization and users, sign in; and its exit codes on bad input."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.postgres import free_port
+
+COMMAND = [sys.executable, "-m", "sync.server.cli"]
+
+
+def _env(data: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SITESYNC_")}
+    env.pop("DATABASE_URL", None)
+    env["SITESYNC_DATA_DIR"] = str(data)
+    env["SITESYNC_ARGON2_MEMORY_KIB"] = "1024"
+    return env
+
+
+def _run(data: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*COMMAND, *args],
+        env=_env(data),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def serving() -> Iterator[tuple[Path, str, str]]:
+    """``sitesync-server serve`` on a fresh machine: no DATABASE_URL, an empty data folder."""
+    # Not under pytest's temporary tree: as root, PostgreSQL runs as another user, and every
+    # pytest session resets that tree's top folder to owner-only.
+    home = Path(tempfile.mkdtemp(prefix="sitesync-home-"))
+    data = home / "server"
+    data.mkdir()
+    port = free_port()
+    log = data.parent / "serve.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [*COMMAND, "serve", "--port", str(port)],
+            env=_env(data),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            assert process.poll() is None, log.read_text()
+            try:
+                if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        else:
+            pytest.fail(f"not ready:\n{log.read_text()}")
+        yield data, url, log.read_text()
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.mark.timeout(240)
+def test_a_fresh_machine_serves_and_creates_its_first_users(
+    serving: tuple[Path, str, str],
+) -> None:
+    data, url, output = serving
+    assert f"Embedded PostgreSQL: data in {data / 'postgres'}" in output
+    assert "create-org" in output, "the first start says how to create an organization"
+    made = _run(data, "create-org", "Acme Lifts")
+    assert made.returncode == 0, made.stderr
+    again = _run(data, "create-org", "acme lifts")
+    assert again.returncode == 2
+    assert "exists already" in again.stderr
+    user = _run(
+        data,
+        "create-user",
+        "--org",
+        "Acme Lifts",
+        "--email",
+        "admin@acme.example",
+        "--role",
+        "admin",
+        "--password-stdin",
+        stdin="a good long password\n",
+    )
+    assert user.returncode == 0, user.stderr
+    weak = _run(
+        data,
+        *("create-user", "--org", "Acme Lifts", "--email", "x@acme.example", "--role", "admin"),
+        "--password-stdin",
+        stdin="short\n",
+    )
+    assert weak.returncode == 2
+    unknown = _run(
+        data,
+        *("create-user", "--org", "Nobody", "--email", "y@acme.example", "--role", "admin"),
+        "--password-stdin",
+        stdin="a good long password\n",
+    )
+    assert unknown.returncode == 2
+    assert "no organization named" in unknown.stderr
+    answer = httpx.post(
+        f"{url}/api/v1/auth/token",
+        json={"email": "admin@acme.example", "password": "a good long password"},
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+    me = httpx.get(
+        f"{url}/api/v1/auth/me",
+        headers={"Authorization": f"Bearer {answer.json()['access_token']}"},
+        timeout=10,
+    )
+    assert me.json()["role"] == "admin"
+    status = _run(data, "status")
+    assert status.returncode == 0, status.stderr
+    assert "(at head)" in status.stdout
+    rotated = _run(data, "rotate-ledger-key")
+    assert rotated.returncode == 0
+    assert len(list((data / "keys").glob("ledger-*.key"))) == 2
+
+
+def test_bad_settings_and_arguments_exit_2(tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    env["SITESYNC_ENVIRONMENT"] = "production"
+    refused = subprocess.run(
+        [*COMMAND, "status"], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert refused.returncode == 2
+    assert "SITESYNC_JWT_SECRET" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    usage = _run(tmp_path, "create-user", "--org", "x")
+    assert usage.returncode == 2

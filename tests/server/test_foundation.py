@@ -1,0 +1,51 @@
+"""The foundation: health and readiness, the error envelope, body limits, settings."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from pydantic import SecretStr
+from pydantic import ValidationError as PydanticValidationError
+
+from sync.server.settings import ServerSettings
+from tests.postgres import ServerProcess
+
+
+async def test_health_and_ready(api: httpx.AsyncClient) -> None:
+    assert (await api.get("/health")).json() == {"status": "ok"}
+    ready = await api.get("/ready")
+    assert ready.status_code == 200
+    assert ready.json()["status"] == "ready"
+
+
+async def test_unknown_route_answers_the_envelope(api: httpx.AsyncClient) -> None:
+    response = await api.get("/no/such/thing")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "NOT_FOUND"
+
+
+async def test_oversized_body_is_refused_before_reading(api: httpx.AsyncClient) -> None:
+    response = await api.post("/health", content=b"x" * (3 * 1024 * 1024))
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "TOO_LARGE"
+
+
+def test_production_refuses_weak_or_missing_secrets() -> None:
+    base = {"environment": "production", "database_url": "postgresql://u@h/db"}
+    with pytest.raises(PydanticValidationError, match="not set"):
+        ServerSettings.model_validate(base)
+    for weak in ("changeme", "short-secret", "x" * 31):
+        with pytest.raises(PydanticValidationError, match="too weak"):
+            ServerSettings.model_validate({**base, "jwt_secret": SecretStr(weak)})
+    good = ServerSettings.model_validate({**base, "jwt_secret": SecretStr("k" * 48)})
+    assert good.jwt_secret is not None
+
+
+def test_production_needs_a_database_url() -> None:
+    with pytest.raises(PydanticValidationError, match="DATABASE_URL"):
+        ServerSettings.model_validate({"environment": "production", "jwt_secret": "k" * 48})
+
+
+def test_a_real_server_process_serves(server_process: ServerProcess) -> None:
+    assert httpx.get(f"{server_process.url}/health", timeout=5).json() == {"status": "ok"}
+    assert httpx.get(f"{server_process.url}/ready", timeout=5).status_code == 200

@@ -1,0 +1,227 @@
+"""The REST API: the guide's elevator routes, roles on every write (A2), users, conflicts."""
+
+from __future__ import annotations
+
+from uuid import uuid4
+
+import httpx
+
+from app.domain import payloads as p
+from app.domain.enums import Role
+from tests.server.conftest import Org, add_user, bearer, sign_in
+from tests.server.devices import SYNC
+from tests.server.test_push import UNIT, field_tech, fleet_events
+
+
+async def _signed_in(api: httpx.AsyncClient, org: Org, email: str, role: Role) -> dict[str, str]:
+    await add_user(org, email, role)
+    return bearer(await sign_in(api, email))
+
+
+async def _site(api: httpx.AsyncClient, headers: dict[str, str]) -> str:
+    customer = await api.post("/api/v1/customers", json={"name": "Harbour Ltd"}, headers=headers)
+    assert customer.status_code == 201, customer.text
+    site = await api.post(
+        "/api/v1/sites",
+        json={"customer_id": customer.json()["id"], "name": "Quay", "address": "1 Quay"},
+        headers=headers,
+    )
+    assert site.status_code == 201, site.text
+    site_id: str = site.json()["id"]
+    return site_id
+
+
+async def test_elevator_routes(api: httpx.AsyncClient, org: Org) -> None:
+    boss = await _signed_in(api, org, "boss@example.com", Role.SUPERVISOR)
+    site_id = await _site(api, boss)
+    ids = []
+    for number in ("L2", "L1", "L3"):
+        created = await api.post(
+            "/api/v1/elevators",
+            json={"site_id": site_id, "unit_number": number, "manufacturer": "KONE"},
+            headers=boss,
+        )
+        assert created.status_code == 201, created.text
+        ids.append(created.json()["id"])
+    listed = (await api.get("/api/v1/elevators", params={"site_id": site_id}, headers=boss)).json()
+    assert [u["unit_number"] for u in listed["data"]] == ["L1", "L2", "L3"]
+    assert listed["total"] == 3
+    paged = await api.get("/api/v1/elevators", params={"per_page": 2, "page": 2}, headers=boss)
+    assert [u["unit_number"] for u in paged.json()["data"]] == ["L3"]
+    patched = await api.patch(f"/api/v1/elevators/{ids[0]}", json={"model": "Mono"}, headers=boss)
+    assert patched.json()["model"] == "Mono"
+    down = await api.patch(
+        f"/api/v1/elevators/{ids[0]}/status",
+        json={"status": "out_of_service", "reason": "door fault"},
+        headers=boss,
+    )
+    assert down.json()["status"] == "out_of_service"
+    out = await api.get("/api/v1/elevators", params={"status": "out_of_service"}, headers=boss)
+    assert [u["id"] for u in out.json()["data"]] == [ids[0]]
+    health = await api.get(f"/api/v1/elevators/{ids[0]}/health", headers=boss)
+    assert 0 <= health.json()["score"] <= 100
+    same = await api.patch(
+        f"/api/v1/elevators/{ids[0]}/status",
+        json={"status": "out_of_service", "reason": "again"},
+        headers=boss,
+    )
+    assert same.status_code == 409
+    unknown = await api.get(f"/api/v1/elevators/{uuid4()}", headers=boss)
+    assert unknown.status_code == 404
+    bad = await api.post(
+        "/api/v1/elevators", json={"site_id": site_id, "unit_number": ""}, headers=boss
+    )
+    assert bad.status_code == 422
+    assert bad.json()["error"]["code"] == "VALIDATION_ERROR"
+
+
+async def test_rest_writes_are_events_signed_by_the_server_device(
+    api: httpx.AsyncClient, org: Org
+) -> None:
+    boss = await _signed_in(api, org, "boss@example.com", Role.SUPERVISOR)
+    await _site(api, boss)
+    entries = (await api.get("/api/v1/ledger/entries", headers=boss)).json()["entries"]
+    assert len(entries) == 3  # the user, the customer, the site
+    devices = (await api.get("/api/v1/devices", headers=boss)).json()
+    assert devices == []  # a supervisor sees their own devices; the server's is no one's
+
+
+async def test_technicians_cannot_call_supervisor_or_admin_operations(
+    api: httpx.AsyncClient, org: Org
+) -> None:
+    boss = await _signed_in(api, org, "boss@example.com", Role.ADMIN)
+    site_id = await _site(api, boss)
+    tech = await _signed_in(api, org, "tom@example.com", Role.TECHNICIAN)
+    forbidden = [
+        await api.post("/api/v1/customers", json={"name": "X"}, headers=tech),
+        await api.post(
+            "/api/v1/elevators", json={"site_id": site_id, "unit_number": "L9"}, headers=tech
+        ),
+        await api.get("/api/v1/users", headers=tech),
+        await api.post(
+            "/api/v1/users",
+            json={"email": "x@y.z", "display_name": "X", "role": "admin", "password": "x" * 12},
+            headers=tech,
+        ),
+        await api.get("/api/v1/conflicts", headers=tech),
+        await api.get("/api/v1/ledger/entries", headers=tech),
+        await api.post(f"/api/v1/devices/{uuid4()}/revoke", headers=tech),
+        await api.post(
+            f"/api/v1/sites/{site_id}/technicians",
+            json={"technician_id": str(uuid4())},
+            headers=tech,
+        ),
+    ]
+    assert [r.status_code for r in forbidden] == [403] * len(forbidden)
+    assert all(r.json()["error"]["code"] == "FORBIDDEN" for r in forbidden)
+
+
+async def test_admins_manage_users_and_site_assignments(api: httpx.AsyncClient, org: Org) -> None:
+    admin = await _signed_in(api, org, "boss@example.com", Role.ADMIN)
+    site_id = await _site(api, admin)
+    created = await api.post(
+        "/api/v1/users",
+        json={
+            "email": "new@example.com",
+            "display_name": "New Tech",
+            "role": "technician",
+            "password": "a long password",
+        },
+        headers=admin,
+    )
+    assert created.status_code == 201, created.text
+    user_id = created.json()["id"]
+    assert (await sign_in(api, "new@example.com", "a long password"))["access_token"]
+    weak = await api.post(
+        "/api/v1/users",
+        json={"email": "w@example.com", "display_name": "W", "role": "technician", "password": "x"},
+        headers=admin,
+    )
+    assert weak.status_code == 422
+    assigned = await api.post(
+        f"/api/v1/sites/{site_id}/technicians", json={"technician_id": user_id}, headers=admin
+    )
+    assert assigned.json()["assigned_technicians"] == [user_id]
+    promoted = await api.patch(
+        f"/api/v1/users/{user_id}", json={"role": "supervisor"}, headers=admin
+    )
+    assert promoted.json()["role"] == "supervisor"
+    disabled = await api.patch(f"/api/v1/users/{user_id}", json={"active": False}, headers=admin)
+    assert disabled.json()["active"] is False
+    refused = await api.post(
+        "/api/v1/auth/token", json={"email": "new@example.com", "password": "a long password"}
+    )
+    assert refused.status_code == 401
+    listed = (await api.get("/api/v1/users", headers=admin)).json()
+    assert {u["email"] for u in listed["data"]} == {"boss@example.com", "new@example.com"}
+
+
+async def test_supervisors_review_and_resolve_conflicts(api: httpx.AsyncClient, org: Org) -> None:
+    first = await field_tech(api, org, "tom@example.com")
+    second = await field_tech(api, org, "jo@example.com")
+    await first.laptop.push(api, first.headers, fleet_events(first.laptop))
+    pulled = await api.get("/api/v1/sync/pull", headers={**second.headers, **SYNC})
+    second.laptop.learn(UNIT, [pulled.json()["entries"][-1]["hash"]])
+    await first.laptop.push(
+        api, first.headers, [first.laptop.event(UNIT, p.ElevatorUpdated(model="A"))]
+    )
+    await second.laptop.push(
+        api, second.headers, [second.laptop.event(UNIT, p.ElevatorUpdated(model="B"))]
+    )
+    open_ones = (
+        await api.get("/api/v1/conflicts", params={"status": "open"}, headers=first.headers)
+    ).json()
+    [conflict] = open_ones["data"]
+    assert (conflict["field"], conflict["kept_value"], conflict["other_value"]) == (
+        "model",
+        '"B"',
+        '"A"',
+    )
+    resolved = await api.post(
+        f"/api/v1/conflicts/{conflict['id']}/resolve",
+        json={"choose": "other"},
+        headers=first.headers,
+    )
+    assert resolved.status_code == 200, resolved.text
+    assert resolved.json()["status"] == "resolved"
+    unit = (await api.get(f"/api/v1/elevators/{UNIT}", headers=first.headers)).json()
+    assert unit["model"] == "A"
+    again = await api.post(
+        f"/api/v1/conflicts/{conflict['id']}/resolve",
+        json={"choose": "kept"},
+        headers=first.headers,
+    )
+    assert again.status_code == 409
+
+
+async def test_fields_the_server_decides_are_refused_in_requests(
+    api: httpx.AsyncClient, org: Org
+) -> None:
+    admin = await _signed_in(api, org, "boss@example.com", Role.ADMIN)
+    sneaky = [
+        await api.post(
+            "/api/v1/customers",
+            json={"name": "X", "organization_id": str(uuid4())},
+            headers=admin,
+        ),
+        await api.post(
+            "/api/v1/users",
+            json={
+                "email": "x@example.com",
+                "display_name": "X",
+                "role": "technician",
+                "password": "a long password",
+                "server_seq": 5,
+            },
+            headers=admin,
+        ),
+        await api.patch(
+            f"/api/v1/users/{uuid4()}", json={"organization_id": str(uuid4())}, headers=admin
+        ),
+        await api.post(
+            "/api/v1/auth/token",
+            json={"email": "boss@example.com", "password": "x", "role": "admin"},
+        ),
+    ]
+    assert [r.status_code for r in sneaky] == [422] * len(sneaky)
+    assert all(r.json()["error"]["code"] == "VALIDATION_ERROR" for r in sneaky)
