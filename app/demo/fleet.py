@@ -100,9 +100,10 @@ def _weighted[T](rng: random.Random, mix: dict[T, int]) -> T:
     return rng.choices(list(mix), weights=list(mix.values()))[0]
 
 
-HISTORY_DAYS = 400
-"""Every demo unit was installed at least this many days before the as-of day: before the
-demo's year of history, so nothing on record predates its installation."""
+INSTALLED_BEFORE_HISTORY_DAYS = 35
+"""Every demo unit was installed at least this many days before the demo's history begins
+(400 days before the as-of day for a year of history), so nothing on record predates its
+installation."""
 
 
 def _unit(
@@ -111,13 +112,15 @@ def _unit(
     number: str,
     site: SitePlan,
     as_of: date,
+    history_days: int,
 ) -> UnitPlan:
     floors = site.floors
     maker = Manufacturer(_weighted(rng, definition["manufacturer_mix"]))
     drive = DriveType(_weighted(rng, definition["drive_mix"]))
     if drive is DriveType.HYDRAULIC:
         floors = min(floors, 6)
-    installed = as_of - timedelta(days=rng.randint(HISTORY_DAYS, 30 * 365))
+    youngest = history_days + INSTALLED_BEFORE_HISTORY_DAYS
+    installed = as_of - timedelta(days=rng.randint(youngest, max(youngest, 30 * 365)))
     roll = rng.random()  # most certificates valid for months; some expiring, a few expired
     days_left = (
         rng.randint(-40, -1)
@@ -162,9 +165,14 @@ def _unit(
 
 
 def plan_fleet(
-    definition: dict[str, Any], units: int, rng: random.Random, as_of: date
+    definition: dict[str, Any],
+    units: int,
+    rng: random.Random,
+    as_of: date,
+    history_days: int = 365,
 ) -> list[CustomerPlan]:
-    """Customers, sites and units: the shipped definition first, then generated ones.
+    """Customers, sites and units: the shipped definition first, then generated ones; every
+    unit installed before the ``history_days`` of history that end on ``as_of``.
 
     Names are unique by construction, for any seed and size: a generated customer or site
     carries its own running number (``Customer 014 Estates``, ``212 Mill Court``), which no
@@ -224,7 +232,7 @@ def plan_fleet(
             counts.append(rng.randint(2, 8))
         site = sites[index]
         for k in range(min(counts[index], remaining)):
-            site.units.append(_unit(rng, definition, f"L{k + 1}", site, as_of))
+            site.units.append(_unit(rng, definition, f"L{k + 1}", site, as_of, history_days))
         remaining -= len(site.units)
         index += 1
     for customer in customers:

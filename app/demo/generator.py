@@ -78,7 +78,8 @@ async def generate_demo(
     """Generate the demo organization into an empty store."""
     definition = load_definition()
     rng = random.Random(seed)
-    start = datetime.combine(as_of, time(0), UTC) - timedelta(days=round(months * 30.44))
+    history_days = round(months * 30.44)
+    start = datetime.combine(as_of, time(0), UTC) - timedelta(days=history_days)
     clock = SimClock(start - timedelta(days=2))
     ids = SeededIds(clock, rng)
     org_id, device_id = demo_ids(seed)
@@ -116,7 +117,7 @@ async def generate_demo(
     technicians = [contexts[p["email"]] for p in people if p["role"] == "technician"]
     supervisor = next(contexts[p["email"]] for p in people if p["role"] == "supervisor")
 
-    plan = plan_fleet(definition, units, rng, as_of)
+    plan = plan_fleet(definition, units, rng, as_of, history_days)
     unit_ids: list[tuple[UUID, Any, ServiceContext]] = []
     site_count = 0
     for customer in plan:

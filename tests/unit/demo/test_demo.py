@@ -106,6 +106,19 @@ async def test_the_demo_has_sites_under_both_rule_sets_with_fitting_inspections(
     assert any(c.recorded_at is not None for c in state.status_history)  # logged after the fact
 
 
+async def test_a_longer_history_installs_every_unit_before_it_begins() -> None:
+    # Two years of history: an installation only 400 days back would lie after the first
+    # recorded day, and the service would refuse it as a date in the future.
+    store = await _generate(3, units=40, months=24)
+    state = store.state
+    first = min(e.occurred_at for e in store.events).date()
+    assert all(
+        u.installation_date is not None and u.installation_date < first
+        for u in state.elevators.values()
+    )
+    assert len(state.elevators) == 40
+
+
 @pytest.mark.parametrize("seed", range(1, 31))
 def test_generated_names_are_unique_for_any_seed_at_the_largest_size(seed: int) -> None:
     plan = plan_fleet(load_definition(), 10_000, random.Random(seed), AS_OF)
