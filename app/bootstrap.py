@@ -7,7 +7,7 @@ import shutil
 from collections.abc import Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from uuid import UUID
 
@@ -19,7 +19,7 @@ from app.compute import BackgroundCompute
 from app.demo import DemoSummary, demo_device_seed, generate_demo
 from app.demo.generator import demo_ids
 from app.domain.checklists import TemplateCatalog
-from app.domain.commands import RegisterUser
+from app.domain.commands import ChangeOrganizationSettings, RegisterUser
 from app.domain.enums import Role
 from app.domain.errors import IncompleteStoreError, KeyStoreError, NotFoundError, SiteSyncError
 from app.domain.events import Event
@@ -34,6 +34,7 @@ from app.keystore import (
     new_key_store,
 )
 from app.services.context import Actor, DeviceIdentity, ServiceContext
+from app.services.organization import change_organization_settings
 from app.services.ports import Clock, IdGenerator, UnitOfWorkFactory
 from app.services.queries import DEFAULT_DAYS, FleetFigures, trailing_period
 from app.services.templates import load_catalog
@@ -98,7 +99,9 @@ class Workspace:
     """The fleet's figures, kept for this store (saved in it) between sessions."""
 
     def __post_init__(self) -> None:
-        self.figures = FleetFigures(self.store.unit_of_work, self.store, runner=BackgroundCompute())
+        self.figures = FleetFigures(
+            self.store.unit_of_work, self.store, runner=BackgroundCompute(), clock=self.clock
+        )
 
     # -- the desktop shell's view of the workspace (app.ui.backend.Backend) -------------------
 
@@ -260,6 +263,10 @@ async def create_workspace(
             user_id=admin.user_id, email=ADMIN_EMAIL, display_name=admin.name, role=Role.ADMIN
         )
         await register_user(register, ctx=ws.context(admin))
+        # the organization and its settings (DOMAIN.md's defaults until an administrator
+        # changes them in Settings), recorded as events like everything else
+        settings = ChangeOrganizationSettings(organization_name=organization_name)
+        await change_organization_settings(settings, ctx=ws.context(admin))
         return ws
     except BaseException:
         await store.close()
@@ -274,8 +281,12 @@ async def create_demo_store(
     as_of: date,
     months: int = 12,
     progress: Callable[[int, int], None] | None = None,
+    now: datetime | None = None,
 ) -> tuple[DemoSummary, int]:
     """Build a demo store through the real services; returns its summary and event count.
+
+    Its dashboard figures are computed and saved with it, taken at ``now`` (this computer's
+    clock unless given).
 
     The demo device key is kept in a plain file beside the store (demo stores only).
     """
@@ -284,7 +295,7 @@ async def create_demo_store(
     await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
     try:
         return await _build_demo(
-            path, units=units, seed=seed, as_of=as_of, months=months, progress=progress
+            path, units=units, seed=seed, as_of=as_of, months=months, progress=progress, now=now
         )
     except BaseException:
         # a failed build (a full disk, say) leaves nothing; a killed one leaves a store
@@ -316,6 +327,7 @@ async def _build_demo(
     as_of: date,
     months: int,
     progress: Callable[[int, int], None] | None,
+    now: datetime | None,
 ) -> tuple[DemoSummary, int]:
     org_id, device_id = demo_ids(seed)
     signer = Ed25519Signer(demo_device_seed(seed))
@@ -342,7 +354,8 @@ async def _build_demo(
             )
         # saved with the store, so its first opening paints the dashboard at once
         figures = FleetFigures(store.unit_of_work, store, runner=BackgroundCompute())
-        await figures.current(today=as_of, periods=[trailing_period(as_of, DEFAULT_DAYS)])
+        period = trailing_period(as_of, DEFAULT_DAYS)
+        await figures.current(today=as_of, periods=[period], now=now or datetime.now(UTC))
         events = await store.count_events()
         # the last write: until it is there, the store is an unfinished demo (killed half-way)
         await store.set_meta(

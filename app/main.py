@@ -26,10 +26,11 @@ Optional columns: manufacturer (KONE, Otis, Schindler, TK Elevator, Mitsubishi, 
 model, drive_type (traction, hydraulic, mrl_traction), serial_number, conveyance_id, capacity_kg,
 rated_speed_mps (e.g. 1.6), floors_served, installation_date (YYYY-MM-DD), certificate_number,
 certificate_issued, certificate_expires (YYYY-MM-DD; the three together or none),
-maintenance_interval_days (default 30). Customers and sites are matched by name and created
-when new. Names and unit numbers fit on one line (at most 200 and 40 characters). All or
-nothing: the whole file is checked first and imported in one transaction; any bad line is
-reported with its line number, column and reason, and nothing is written."""
+maintenance_interval_days (empty: the organization's default), carries_passengers (yes or no;
+no for a goods-only lift). Customers and sites are matched by name and created when new. Names
+and unit numbers fit on one line (at most 200 and 40 characters). All or nothing: the whole file
+is checked first and imported in one transaction; any bad line is reported with its line number,
+column and reason, and nothing is written."""
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -205,7 +205,9 @@ def ensure_store(db: Path, units: int, months: int) -> None:
 
     print(f"building {db} ({units} units, {months} months): several minutes", flush=True)
     start = time.perf_counter()
-    _, events = asyncio.run(create_demo_store(db, units=units, seed=7, as_of=AS_OF, months=months))
+    _, events = asyncio.run(
+        create_demo_store(db, units=units, seed=7, as_of=AS_OF, months=months, now=NOW)
+    )
     print(f"built: {events:,} events in {time.perf_counter() - start:.0f} s", flush=True)
 
 

@@ -1,4 +1,10 @@
-"""A unit's month of work in the demo: preventive visits, callbacks, tests, status changes."""
+"""A unit's month of work in the demo: preventive visits, callbacks, tests, status changes.
+
+Tests follow the unit's rule set: ASME A17.1 units get a Category 1 test each year in the month
+they were installed and a Category 5 test every five years; UK LOLER lifts a thorough
+examination every 6 months (12 for goods-only lifts). Nothing is dated before the unit was
+installed: a unit too new for its first test has its acceptance inspection on record instead.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +25,7 @@ from app.domain.commands import (
     RecordInspection,
     RecordVisit,
 )
+from app.domain.downtime import add_months
 from app.domain.enums import (
     DeficiencyStatus,
     DowntimeCause,
@@ -26,9 +33,10 @@ from app.domain.enums import (
     ElevatorStatus,
     InspectionResult,
     InspectionType,
+    RuleSet,
     VisitType,
 )
-from app.domain.errors import ConflictError
+from app.domain.errors import ConflictError, ValidationError
 from app.domain.work import PartUsed
 from app.services.context import ServiceContext
 from app.services.deficiencies import change_deficiency_status
@@ -43,7 +51,9 @@ _DRIVE_SUFFIX = {
     DriveType.HYDRAULIC: "hydraulic",
 }
 MAINTENANCE_INTERVAL_DAYS = 30
-"""Every demo unit is on the default monthly preventive route."""
+"""The demo organization's default preventive interval (units with none of their own)."""
+_INSPECTOR = "R. Hughes, Allied Lift Inspections"
+_LOLER_EXAMINER = "D. Patel, Severn Engineering Inspection"
 _SLOW = "Running at reduced speed pending a new encoder"
 
 
@@ -55,13 +65,15 @@ class Activity:
         self.rng = rng
         self.start = start
         self.as_of = as_of
+        self.end = datetime.combine(as_of, time(0), UTC)
+        """The history ends as the as-of day begins: nothing is dated later than that."""
         self._queue: list[tuple[datetime, int, Action]] = []
         self._next_pm: dict[UUID, datetime] = {}
         self._order = 0
 
     def later(self, when: datetime, action: Action) -> None:
-        """Queue ``action`` at ``when`` (dropped if after the demo's as-of date)."""
-        if when.date() <= self.as_of:
+        """Queue ``action`` at ``when`` (dropped if not before the end of the history)."""
+        if when < self.end:
             self._order += 1
             heapq.heappush(self._queue, (when, self._order, action))
 
@@ -88,24 +100,26 @@ class Activity:
         begin, end = window
         days = max(1, (end - begin).days)
         if first:
-            self.later(begin + timedelta(hours=7), self._backfill_tests(unit_id, unit, tech, begin))
+            tests = self._backfill_tests(unit, begin)
+            self.later(begin + timedelta(hours=7), self._record_tests(unit_id, tech, tests))
+            if unit.rule_set is RuleSet.UK_LOLER:
+                last = max(day for kind, day, _ in tests)  # the examination, else acceptance
+                self._plan_examinations(unit_id, unit, tech, last)
         self._plan_preventive(unit_id, unit, tech, begin, end)
-        annual = begin.month == unit.installed.month
+        annual = begin.month == unit.installed.month and unit.rule_set is RuleSet.ASME_A17_1
         if annual and rng.random() > 0.05:
             self.later(
                 begin + timedelta(days=rng.randrange(days), hours=10),
                 self._inspection(unit_id, tech, InspectionType.CAT1),
             )
-        if end.date() >= self.as_of and rng.random() < 0.05:  # still open on the as-of day
-            reported = datetime.combine(self.as_of, time(0), UTC) - timedelta(
-                hours=rng.randint(2, 30), minutes=rng.randrange(60)
-            )
-            self.later(reported, callback(self, unit_id, tech, reported, resolve=False))
+        if end >= self.end and rng.random() < 0.05:  # still open on the as-of day
+            reported = self.end - timedelta(hours=rng.randint(2, 30), minutes=rng.randrange(60))
+            callback(self, unit_id, tech, reported, resolve=False)
         for _ in range(self._poisson(unit.reliability / 12)):
             when = begin + timedelta(
                 days=rng.randrange(days), hours=rng.randint(0, 23), minutes=rng.randrange(60)
             )
-            self.later(when, callback(self, unit_id, tech, when))
+            callback(self, unit_id, tech, when)
         if rng.random() < 0.10:
             when = begin + timedelta(days=rng.randrange(days), hours=rng.randint(7, 9))
             self.later(
@@ -120,7 +134,9 @@ class Activity:
             )
         if rng.random() < 0.03:
             when = begin + timedelta(days=rng.randrange(days), hours=rng.randint(9, 17))
-            self.later(when, self._status(unit_id, ElevatorStatus.DEGRADED, _SLOW))
+            # noticed on site, recorded an hour later with the time it started
+            recorded = when + timedelta(hours=1)
+            self.later(recorded, self._status(unit_id, ElevatorStatus.DEGRADED, _SLOW, since=when))
             self.later(
                 when + timedelta(days=rng.randint(1, 6)),
                 self._status(unit_id, ElevatorStatus.OPERATIONAL, "Encoder replaced; normal speed"),
@@ -129,24 +145,23 @@ class Activity:
     def _plan_preventive(
         self, unit_id: UUID, unit: UnitPlan, tech: ServiceContext, begin: datetime, end: datetime
     ) -> None:
-        """Preventive visits every interval from the last one: mostly on time, a few late or
-        missed, as a real route runs."""
+        """Preventive visits on the unit's calendar, every interval: mostly within a couple of
+        days of the due date, a few late, a few missed; the route keeps its rhythm after them,
+        as a maintenance contract's visits do."""
         rng = self.rng
-        interval = timedelta(days=MAINTENANCE_INTERVAL_DAYS)
+        interval = timedelta(days=unit.interval_days or MAINTENANCE_INTERVAL_DAYS)
         due = self._next_pm.get(unit_id) or begin + timedelta(
             days=rng.randrange(interval.days), hours=rng.randint(8, 15)
         )
         while due < end:
             roll = rng.random()
-            if roll < 0.03:  # missed: the route picks the unit up an interval later
-                due += interval
-                continue
-            slip = rng.randint(5, 12) if roll < 0.08 else rng.randint(-2, 2)
-            when = due.replace(hour=rng.randint(8, 15), minute=rng.choice((0, 15, 30, 45)))
-            when += timedelta(days=slip)
-            annual = when.month == unit.installed.month
-            self.later(when, self._pm_visit(unit_id, unit, tech, when, annual))
-            due = when + interval
+            if roll >= 0.03:  # 3% missed: nobody comes until the next due date
+                slip = rng.randint(5, 12) if roll < 0.08 else rng.randint(-2, 2)
+                when = due.replace(hour=rng.randint(8, 15), minute=rng.choice((0, 15, 30, 45)))
+                when += timedelta(days=slip)
+                annual = when.month == unit.installed.month
+                self.later(when, self._pm_visit(unit_id, unit, tech, when, annual))
+            due += interval
         self._next_pm[unit_id] = due
 
     def _poisson(self, rate: float) -> int:
@@ -183,7 +198,7 @@ class Activity:
             items=self.crew.answers(template.items),
             parts=parts,
             notes=notes,
-            lock=(self.as_of - when.date()).days > 7,
+            lock=(self.as_of - when.date()).days > 14,  # locked after a fortnight's review
             **self.crew.signatures(tech),
         )
 
@@ -206,29 +221,39 @@ class Activity:
         )
         return lambda: change_deficiency_status(cmd, ctx=tech)
 
-    def _status(self, unit_id: UUID, status: ElevatorStatus, reason: str) -> Action:
+    def _status(
+        self, unit_id: UUID, status: ElevatorStatus, reason: str, *, since: datetime | None = None
+    ) -> Action:
         cause = DowntimeCause.PLANNED if status is ElevatorStatus.MAINTENANCE else None
-        cmd = ChangeElevatorStatus(elevator_id=unit_id, status=status, reason=reason, cause=cause)
+        cmd = ChangeElevatorStatus(
+            elevator_id=unit_id, status=status, reason=reason, cause=cause, effective_at=since
+        )
 
         async def act() -> None:
             # An incident may have moved the unit meanwhile; a supervisor would skip the change.
-            with contextlib.suppress(ConflictError):
+            with contextlib.suppress(ConflictError, ValidationError):
                 await change_elevator_status(cmd, ctx=self.crew.supervisor)
 
         return act
 
     def _inspection(
-        self, unit_id: UUID, tech: ServiceContext, kind: InspectionType, on: date | None = None
+        self,
+        unit_id: UUID,
+        tech: ServiceContext,
+        kind: InspectionType,
+        on: date | None = None,
+        *,
+        by: str = _INSPECTOR,
     ) -> Action:
         async def act() -> None:
             performed = on or self.crew.clock.now().date()
-            flawed = self.rng.random() < 0.1
+            flawed = kind is not InspectionType.ACCEPTANCE and self.rng.random() < 0.1
             result = InspectionResult.PASSED_WITH_DEFECTS if flawed else InspectionResult.PASSED
             cmd = RecordInspection(
                 elevator_id=unit_id,
                 type=kind,
                 performed_on=performed,
-                performed_by="R. Hughes, Allied Lift Inspections",
+                performed_by=by,
                 witnessed_by=tech.actor.name,
                 result=result,
                 defects=("Pit light lens cracked",) if flawed else (),
@@ -238,22 +263,66 @@ class Activity:
         return act
 
     def _backfill_tests(
-        self, unit_id: UUID, unit: UnitPlan, tech: ServiceContext, begin: datetime
-    ) -> Action:
-        """Record the tests done before the demo's history starts (from the paper files)."""
-        last_cat1 = date(
-            begin.year - (1 if begin.month <= unit.installed.month else 0),
-            unit.installed.month,
-            min(unit.installed.day, 28),
-        )
-        # five-yearly tests spread over the last five years; a few units are overdue
-        overdue = self.rng.random() < 0.05
-        last_cat5 = begin.date() - timedelta(
-            days=self.rng.randint(1500, 1700) if overdue else self.rng.randint(60, 1400)
-        )
+        self, unit: UnitPlan, begin: datetime
+    ) -> list[tuple[InspectionType, date, str]]:
+        """The tests done before the demo's history starts (from the paper files), none before
+        the unit was installed: a unit too new for its first test shows its acceptance
+        inspection instead."""
+        start, installed = begin.date(), unit.installed
+        done: list[tuple[InspectionType, date, str]] = []
+        accepted = False
+        if unit.rule_set is RuleSet.UK_LOLER:
+            months = 6 if unit.carries_passengers else 12
+            last = add_months(start, -months) + timedelta(days=self.rng.randint(10, 60))
+            if last > installed:
+                done.append((InspectionType.LOLER, last, _LOLER_EXAMINER))
+            else:
+                accepted = True
+        else:
+            anniversary = date(
+                start.year - (1 if start.month <= installed.month else 0),
+                installed.month,
+                min(installed.day, 28),
+            )
+            if add_months(installed, 12) <= anniversary:
+                done.append((InspectionType.CAT1, anniversary, _INSPECTOR))
+            else:
+                accepted = True
+            # five-yearly tests spread over the last five years; a few units are overdue
+            overdue = self.rng.random() < 0.05
+            last_cat5 = start - timedelta(
+                days=self.rng.randint(1500, 1700) if overdue else self.rng.randint(60, 1400)
+            )
+            if add_months(installed, 60) <= last_cat5:
+                done.append((InspectionType.CAT5, last_cat5, _INSPECTOR))
+            else:
+                accepted = True
+        if accepted:
+            done.insert(0, (InspectionType.ACCEPTANCE, installed, _INSPECTOR))
+        return done
 
+    def _record_tests(
+        self, unit_id: UUID, tech: ServiceContext, tests: list[tuple[InspectionType, date, str]]
+    ) -> Action:
         async def act() -> None:
-            await self._inspection(unit_id, tech, InspectionType.CAT1, last_cat1)()
-            await self._inspection(unit_id, tech, InspectionType.CAT5, last_cat5)()
+            for kind, day, by in tests:
+                await self._inspection(unit_id, tech, kind, day, by=by)()
 
         return act
+
+    def _plan_examinations(
+        self, unit_id: UUID, unit: UnitPlan, tech: ServiceContext, last: date
+    ) -> None:
+        """LOLER thorough examinations through the history, every 6 months (12 for goods
+        only) from the last one, a few days either side; now and then one is missed."""
+        rng = self.rng
+        months = 6 if unit.carries_passengers else 12
+        due = add_months(last, months)
+        while due <= self.as_of:
+            when = datetime.combine(due, time(10), UTC) + timedelta(days=rng.randint(-10, 3))
+            if rng.random() > 0.08:
+                kind = InspectionType.LOLER
+                self.later(when, self._inspection(unit_id, tech, kind, by=_LOLER_EXAMINER))
+                due = add_months(when.date(), months)
+            else:
+                due = add_months(due, months)

@@ -1,7 +1,12 @@
-"""Callbacks in the demo: reported, attended by a callback visit, closed back in service."""
+"""Callbacks in the demo: reported, attended by a callback visit, closed back in service.
+
+The call centre logs a callback a few minutes after the call, an entrapment once the people
+are out (with their release time): the unit's downtime runs from the report all the same.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from uuid import UUID
@@ -55,7 +60,9 @@ def callback(
     reported: datetime,
     *,
     resolve: bool = True,
-) -> Action:
+) -> None:
+    """Queue a callback reported at ``reported``: logged a little later, then attended and
+    closed (unless not ``resolve``: still open at the end of the history)."""
     rng = activity.rng
     category = rng.choices(list(_CATEGORY_MIX), weights=list(_CATEGORY_MIX.values()))[0]
     entrapment = rng.random() < 0.08
@@ -77,20 +84,32 @@ def callback(
     arrive = reported + timedelta(minutes=rng.randint(20, 45 if entrapment else 180))
     depart = arrive + timedelta(minutes=rng.randint(30, 200))
     codes = activity.crew.definition["fault_codes"][category.value]
+    logged = cmd.release_at or reported + timedelta(minutes=rng.randint(2, 15))
+    fix = _resolve(activity, unit_id, tech, arrive, depart, category, rng.choice(codes))
 
     async def act() -> None:
         made = await open_incident(cmd, ctx=tech)
-        if not resolve:
-            return
-        activity.later(
-            depart,
-            _resolve(activity, made.id, unit_id, tech, arrive, depart, category, rng.choice(codes)),
-        )
+        if resolve:
+            activity.later(depart, fix(made.id))
 
-    return act
+    activity.later(logged, act)
 
 
 def _resolve(
+    activity: Activity,
+    unit_id: UUID,
+    tech: ServiceContext,
+    arrive: datetime,
+    depart: datetime,
+    category: FaultCategory,
+    code: str,
+) -> Callable[[UUID], Action]:
+    return lambda incident_id: _attend(
+        activity, incident_id, unit_id, tech, arrive, depart, category, code
+    )
+
+
+def _attend(
     activity: Activity,
     incident_id: UUID,
     unit_id: UUID,

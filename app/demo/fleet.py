@@ -1,4 +1,9 @@
-"""The demo fleet plan: customers, sites and units from resources/demo, scaled to any size."""
+"""The demo fleet plan: customers, sites and units from resources/demo, scaled to any size.
+
+Sites follow the organization's rule set (UK LOLER for the demo) unless their customer names
+another (the US customer's sites: ASME A17.1). Units are installed before the demo's history
+begins; under LOLER there is no certificate of operation and some lifts carry goods only.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ from typing import Any
 
 import app
 from app.domain.entities import Certificate
-from app.domain.enums import DriveType, Manufacturer
+from app.domain.enums import DriveType, Manufacturer, RuleSet
 
 _STREETS = (
     "King",
@@ -52,6 +57,11 @@ class SitePlan:
     name: str
     address: str
     floors: int
+    time_zone: str
+    rule_set: RuleSet | None
+    """The site's own rule set; None follows the organization's."""
+    interval_days: int | None = None
+    """The preventive interval of the site's units; None follows the organization's."""
     units: list[UnitPlan] = field(default_factory=list)
 
 
@@ -60,6 +70,11 @@ class CustomerPlan:
     name: str
     contact: dict[str, str]
     sites: list[SitePlan] = field(default_factory=list)
+
+
+def organization_rule_set(definition: dict[str, Any]) -> RuleSet:
+    """The demo organization's own rule set."""
+    return RuleSet(definition["organization"].get("rule_set", RuleSet.ASME_A17_1))
 
 
 @dataclass(slots=True)
@@ -72,22 +87,40 @@ class UnitPlan:
     speed: Decimal
     floors: int
     installed: date
-    certificate: Certificate
+    certificate: Certificate | None
     reliability: float  # expected countable callbacks per year
+    rule_set: RuleSet
+    """The rule set in force at the unit's site."""
+    carries_passengers: bool = True
+    interval_days: int | None = None
+    """Its own preventive-maintenance interval; None follows the organization's default."""
 
 
 def _weighted[T](rng: random.Random, mix: dict[T, int]) -> T:
     return rng.choices(list(mix), weights=list(mix.values()))[0]
 
 
+INSTALLED_BEFORE_HISTORY_DAYS = 35
+"""Every demo unit was installed at least this many days before the demo's history begins
+(400 days before the as-of day for a year of history), so nothing on record predates its
+installation."""
+
+
 def _unit(
-    rng: random.Random, definition: dict[str, Any], number: str, floors: int, as_of: date
+    rng: random.Random,
+    definition: dict[str, Any],
+    number: str,
+    site: SitePlan,
+    as_of: date,
+    history_days: int,
 ) -> UnitPlan:
+    floors = site.floors
     maker = Manufacturer(_weighted(rng, definition["manufacturer_mix"]))
     drive = DriveType(_weighted(rng, definition["drive_mix"]))
     if drive is DriveType.HYDRAULIC:
         floors = min(floors, 6)
-    installed = as_of - timedelta(days=rng.randint(200, 30 * 365))
+    youngest = history_days + INSTALLED_BEFORE_HISTORY_DAYS
+    installed = as_of - timedelta(days=rng.randint(youngest, max(youngest, 30 * 365)))
     roll = rng.random()  # most certificates valid for months; some expiring, a few expired
     days_left = (
         rng.randint(-40, -1)
@@ -100,6 +133,18 @@ def _unit(
     )
     expires = as_of + timedelta(days=days_left)
     age_years = (as_of - installed).days / 365
+    rule_set = site.rule_set or organization_rule_set(definition)
+    # UK LOLER has no certificate of operation; goods-only lifts are examined yearly
+    certificate = (
+        None
+        if rule_set is RuleSet.UK_LOLER
+        else Certificate(
+            number=f"CO-{rng.randint(100000, 999999)}",
+            issued_on=expires - timedelta(days=365),
+            expires_on=expires,
+        )
+    )
+    goods_only = rule_set is RuleSet.UK_LOLER and rng.random() < 0.15
     return UnitPlan(
         unit_number=number,
         manufacturer=maker,
@@ -111,30 +156,45 @@ def _unit(
         else Decimal("0.63"),
         floors=max(2, floors),
         installed=installed,
-        certificate=Certificate(
-            number=f"CO-{rng.randint(100000, 999999)}",
-            issued_on=expires - timedelta(days=365),
-            expires_on=expires,
-        ),
+        certificate=certificate,
         reliability=rng.uniform(0.3, 2.0) + age_years / 12 + (3.0 if rng.random() < 0.06 else 0),
+        rule_set=rule_set,
+        carries_passengers=not goods_only,
+        interval_days=site.interval_days,
     )
 
 
 def plan_fleet(
-    definition: dict[str, Any], units: int, rng: random.Random, as_of: date
+    definition: dict[str, Any],
+    units: int,
+    rng: random.Random,
+    as_of: date,
+    history_days: int = 365,
 ) -> list[CustomerPlan]:
-    """Customers, sites and units: the shipped definition first, then generated ones.
+    """Customers, sites and units: the shipped definition first, then generated ones; every
+    unit installed before the ``history_days`` of history that end on ``as_of``.
 
     Names are unique by construction, for any seed and size: a generated customer or site
     carries its own running number (``Customer 014 Estates``, ``212 Mill Court``), which no
     other generated name and no shipped one (none starts with a digit) can carry. Only sites
     that receive units are planned, and only customers with such sites.
     """
+    home = definition["organization"]["time_zone"]
     customers = [
         CustomerPlan(
             c["name"],
             {k: c[k] for k in _CONTACT},
-            [SitePlan(s["name"], s["address"], s["floors"]) for s in c["sites"]],
+            [
+                SitePlan(
+                    s["name"],
+                    s["address"],
+                    s["floors"],
+                    c.get("time_zone", home),
+                    RuleSet(c["rule_set"]) if "rule_set" in c else None,
+                    s.get("maintenance_interval_days"),
+                )
+                for s in c["sites"]
+            ],
         )
         for c in definition["customers"]
     ]
@@ -164,13 +224,15 @@ def plan_fleet(
                 f"{number} {street} {rng.choice(_KINDS)}",
                 f"{rng.randint(1, 250)} {street} Street, Bristol",
                 rng.randint(3, 20),
+                home,
+                None,
             )
             customers[-1].sites.append(site)
             sites.append(site)
             counts.append(rng.randint(2, 8))
         site = sites[index]
         for k in range(min(counts[index], remaining)):
-            site.units.append(_unit(rng, definition, f"L{k + 1}", site.floors, as_of))
+            site.units.append(_unit(rng, definition, f"L{k + 1}", site, as_of, history_days))
         remaining -= len(site.units)
         index += 1
     for customer in customers:

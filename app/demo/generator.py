@@ -18,20 +18,22 @@ from uuid import UUID
 from app.audit.signing import Ed25519Signer
 from app.demo.activity import Activity
 from app.demo.crew import Crew
-from app.demo.fleet import load_definition, plan_fleet
+from app.demo.fleet import load_definition, organization_rule_set, plan_fleet
 from app.demo.sim import SeededIds, SimClock
 from app.domain.checklists import TemplateCatalog
 from app.domain.commands import (
     AssignTechnician,
+    ChangeOrganizationSettings,
     CreateCustomer,
     CreateSite,
     RegisterElevator,
     RegisterUser,
 )
-from app.domain.enums import Role
+from app.domain.enums import Role, RuleSet
 from app.services.context import Actor, DeviceIdentity, ServiceContext
 from app.services.customers import create_customer
 from app.services.elevators import register_elevator
+from app.services.organization import change_organization_settings
 from app.services.ports import BlobStore, UnitOfWorkFactory
 from app.services.sites import assign_technician, create_site
 from app.services.templates import load_catalog
@@ -76,7 +78,8 @@ async def generate_demo(
     """Generate the demo organization into an empty store."""
     definition = load_definition()
     rng = random.Random(seed)
-    start = datetime.combine(as_of, time(0), UTC) - timedelta(days=round(months * 30.44))
+    history_days = round(months * 30.44)
+    start = datetime.combine(as_of, time(0), UTC) - timedelta(days=history_days)
     clock = SimClock(start - timedelta(days=2))
     ids = SeededIds(clock, rng)
     org_id, device_id = demo_ids(seed)
@@ -94,6 +97,15 @@ async def generate_demo(
         for p in people
     }
     admin = contexts[people[0]["email"]]
+    # the organization and its settings, recorded as events (its home rule set: UK LOLER)
+    await change_organization_settings(
+        ChangeOrganizationSettings(
+            organization_name=definition["organization"]["name"],
+            organization_time_zone=definition["organization"]["time_zone"],
+            rule_set=organization_rule_set(definition),
+        ),
+        ctx=admin,
+    )
     for p in people:
         cmd = RegisterUser(
             user_id=user_ids[p["email"]],
@@ -105,7 +117,7 @@ async def generate_demo(
     technicians = [contexts[p["email"]] for p in people if p["role"] == "technician"]
     supervisor = next(contexts[p["email"]] for p in people if p["role"] == "supervisor")
 
-    plan = plan_fleet(definition, units, rng, as_of)
+    plan = plan_fleet(definition, units, rng, as_of, history_days)
     unit_ids: list[tuple[UUID, Any, ServiceContext]] = []
     site_count = 0
     for customer in plan:
@@ -119,7 +131,8 @@ async def generate_demo(
                     customer_id=created.id,
                     name=site.name,
                     address=site.address,
-                    time_zone=definition["organization"]["time_zone"],
+                    time_zone=site.time_zone,
+                    rule_set=site.rule_set,
                 ),
                 ctx=admin,
             )
@@ -138,9 +151,11 @@ async def generate_demo(
                         floors_served=u.floors,
                         installation_date=u.installed,
                         certificate=u.certificate,
+                        carries_passengers=u.carries_passengers,
+                        maintenance_interval_days=u.interval_days,
                         design_life_years=25,
                         serial_number=f"{u.manufacturer.value[:2].upper()}{rng.randrange(10**7):07d}",
-                        conveyance_id=f"BR-{rng.randint(10000, 99999)}",
+                        conveyance_id=f"{_region(u.rule_set)}-{rng.randint(10000, 99999)}",
                     ),
                     ctx=admin,
                 )
@@ -156,7 +171,7 @@ async def generate_demo(
     )
     activity = Activity(crew, rng, start, as_of)
     actions = 0
-    end_of_history = datetime.combine(as_of + timedelta(days=1), time(0), UTC)
+    end_of_history = activity.end  # the as-of day begins: nothing later is on record
     for month in range(months):
         month_end = start + timedelta(days=round((month + 1) * 30.44))
         window = (start + timedelta(days=round(month * 30.44)), min(month_end, end_of_history))
@@ -175,6 +190,11 @@ async def generate_demo(
         actions,
         user_ids,
     )
+
+
+def _region(rule_set: RuleSet) -> str:
+    """The conveyance-number prefix: the state (MA) for US units, Bristol for UK ones."""
+    return "MA" if rule_set is RuleSet.ASME_A17_1 else "BR"
 
 
 def _assign(site_id: UUID, technician_id: UUID) -> AssignTechnician:

@@ -1,40 +1,47 @@
-"""Compliance rules of DOMAIN.md: PM visits, A17.1 Category 1/5 tests, LOLER, certificates.
+"""Compliance rules of DOMAIN.md: PM visits, required tests of the site's rule set, certificates.
 
-Modelling decisions (intervals come from ``ComplianceSettings``):
+Modelling decisions (intervals and the rule set come from ``UnitRules``):
 
 - Status is ``ok``, ``due_soon``, ``overdue`` or ``missing``. ``missing`` means never done and
   past the first due date, which counts from registration (registration + interval); it is an
   overdue kind. A never-done rule not yet past that date is ``ok``/``due_soon``.
-- Preventive maintenance: next due = last completed or locked preventive visit + the unit's
-  interval; ``due_soon`` from due - window, ``overdue`` after due + window, where the window is
-  the interval x ``pm_window_fraction`` rounded half up to whole days, at least one day.
-- Tests: due = the latest passing (passed, passed with defects) inspection's ``next_due``, else
-  its date + interval. A failed test does not reset the clock. With no test of the type on
-  record, the latest passing acceptance inspection is the baseline. ``due_soon`` within
-  ``TEST_DUE_SOON_DAYS`` of due, ``overdue`` the day after. ``periodic`` inspections satisfy no
-  rule here.
-- Category 1 is required for every active unit. Category 5 is required for every drive type:
-  A17.1 schedules five-yearly tests for hydraulic elevators as well as traction ones.
-- LOLER thorough examination: there is no organization setting for it yet, so it is required
-  only for units with at least one LOLER examination on record (UK units).
-- Certificate of operation: valid from ``issued_on`` through ``expires_on``; ``due_soon`` within
-  the largest alert (60 days by default; the detail names the tightest alert reached),
-  ``overdue`` once expired, ``missing`` when none is recorded (due from registration).
+- Preventive maintenance follows the unit's calendar (``pm.PM_SCHEDULE``): due dates every
+  interval (its own, else the organization's default) from its first completed or locked
+  preventive visit (its day at the site), else from its registration. When the latest due date
+  whose window has closed had no visit in it, the item is the first due date missed since the
+  unit's last preventive visit (``overdue``, ``missing`` if the unit never had one); else the
+  next due date not met yet (``due_soon`` from due - window). The window is
+  the interval x ``pm_window_percent`` / 100 rounded half up to whole days, at least one day.
+- Required tests follow the site's rule set: ASME A17.1 requires Category 1 and Category 5
+  tests (every drive type: A17.1 schedules five-yearly tests for hydraulic elevators too), UK
+  LOLER a thorough examination (6 months for a lift carrying people, 12 for goods only), the
+  custom rule set a periodic inspection. Inspections of other types are kept but required by
+  nothing.
+- Tests: due = the latest passing (passed, passed with defects) inspection's stated
+  ``next_due``, else its date + interval. A failed test does not reset the clock. With no test
+  of the type on record, the latest passing acceptance inspection is the baseline.
+  ``due_soon`` within ``TEST_DUE_SOON_DAYS`` of due, ``overdue`` the day after.
+- Certificate of operation: valid from ``issued_on`` through ``expires_on``; ``due_soon``
+  within the largest alert (60 days by default; the detail names the tightest alert reached),
+  ``overdue`` once expired, ``missing`` when none is recorded (due from registration) where the
+  rule set requires one. Under UK LOLER, which has none, a certificate on record is still
+  shown with its alerts but counts for nothing else (compliance, health caps).
 - Records dated after ``today`` are ignored, so any past date can be evaluated.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta
 from enum import StrEnum
 from typing import Protocol
 from uuid import UUID
 
 from app.domain.downtime import add_months
-from app.domain.entities import ComplianceSettings, Elevator
+from app.domain.entities import Elevator
 from app.domain.enums import InspectionResult, InspectionType
-from app.domain.pm import pm_window_days, preventive_visit_days
+from app.domain.pm import match_visits, pm_calendar, preventive_visit_days
+from app.domain.rules import UnitRules
 from app.domain.values import DomainModel
 from app.domain.work import Inspection, VisitSummary
 
@@ -47,6 +54,7 @@ class ComplianceRule(StrEnum):
     CAT1_TEST = "cat1_test"
     CAT5_TEST = "cat5_test"
     LOLER_EXAMINATION = "loler_examination"
+    PERIODIC_INSPECTION = "periodic_inspection"
     CERTIFICATE = "certificate_of_operation"
 
 
@@ -56,6 +64,16 @@ class ComplianceStatus(StrEnum):
     OVERDUE = "overdue"
     MISSING = "missing"
 
+
+RULE_NAMES = {
+    ComplianceRule.PREVENTIVE_MAINTENANCE: "Preventive maintenance",
+    ComplianceRule.CAT1_TEST: "Category 1 test",
+    ComplianceRule.CAT5_TEST: "Category 5 test",
+    ComplianceRule.LOLER_EXAMINATION: "LOLER thorough examination",
+    ComplianceRule.PERIODIC_INSPECTION: "Periodic inspection",
+    ComplianceRule.CERTIFICATE: "Certificate of operation",
+}
+"""How each rule is named on screen."""
 
 _LATE = frozenset({ComplianceStatus.OVERDUE, ComplianceStatus.MISSING})
 _RULE_ORDER = {rule: index for index, rule in enumerate(ComplianceRule)}
@@ -97,37 +115,64 @@ def _status(today: date, *, soon_from: date, late_after: date, never: bool) -> C
 
 
 def pm_item(
-    elevator: Elevator, visits: Iterable[VisitSummary], *, today: date, settings: ComplianceSettings
+    elevator: Elevator, visits: Iterable[VisitSummary], *, today: date, rules: UnitRules
 ) -> ComplianceItem:
-    """The unit's preventive-maintenance position on ``today``."""
-    interval = elevator.maintenance_interval_days
-    width = timedelta(days=pm_window_days(interval, settings.pm_window_fraction))
-    days = preventive_visit_days(visits, until=today)
+    """The unit's preventive-maintenance position on ``today`` on its calendar: overdue since
+    the first due date missed after its last preventive visit if the latest closed window had
+    no visit in it, else the next due date not met yet."""
+    days = preventive_visit_days(visits, until=today, time_zone=rules.time_zone)
+    calendar = pm_calendar(elevator, days, rules)
+    margin = timedelta(days=calendar.margin)
+    horizon = today + timedelta(days=calendar.interval) + margin * 2
+    # from the due date the last visit met (or the next after it): what came before is history
+    start = days[-1] - margin if days else calendar.earliest
+    dues = calendar.due_dates(start, horizon)
+    matched = match_visits(calendar, dues, [d for d in days if d >= start - margin])
+    closed = [d for d in dues if d + margin < today]
     last = days[-1] if days else None
-    due = (last or elevator.registered_at.date()) + timedelta(days=interval)
-    if last is None:
-        detail = f"No preventive visit recorded; first due {due} (± {width.days} days)."
+    since = f"every {calendar.interval} days"
+    if closed and closed[-1] not in matched:
+        # overdue since the first due date missed after the last visit (or the last one met)
+        met = [d for d in closed if d in matched]
+        due = next(d for d in closed if d not in matched and (not met or d > met[-1]))
+        if last is None:
+            detail = f"No preventive visit recorded; due {due} (± {margin.days} days)."
+        else:
+            detail = (
+                f"Due {due} (± {margin.days} days, {since}): no preventive visit in its "
+                f"window; last one {last}."
+            )
     else:
-        detail = f"Last preventive visit {last}; next due {due} (± {width.days} days)."
+        due = next(d for d in dues if d + margin >= today and d not in matched)
+        last_text = f"; last preventive visit {last}" if last else ""
+        detail = f"Next due {due} (± {margin.days} days, {since}){last_text}."
     return ComplianceItem(
         elevator_id=elevator.id,
         rule=ComplianceRule.PREVENTIVE_MAINTENANCE,
         due_on=due,
-        status=_status(today, soon_from=due - width, late_after=due + width, never=last is None),
+        status=_status(today, soon_from=due - margin, late_after=due + margin, never=last is None),
         detail=detail,
         last_done_on=last,
     )
 
 
+_TESTS = {
+    InspectionType.CAT1: (ComplianceRule.CAT1_TEST, "Category 1 test"),
+    InspectionType.CAT5: (ComplianceRule.CAT5_TEST, "Category 5 test"),
+    InspectionType.LOLER: (ComplianceRule.LOLER_EXAMINATION, "LOLER thorough examination"),
+    InspectionType.PERIODIC: (ComplianceRule.PERIODIC_INSPECTION, "periodic inspection"),
+}
+
+
 def _test_item(
     elevator: Elevator,
     inspections: Sequence[Inspection],
-    rule: ComplianceRule,
+    kind: InspectionType,
+    months: int,
     *,
     today: date,
-    settings: ComplianceSettings,
 ) -> ComplianceItem:
-    kind, label, months = _test_rule(rule, settings)
+    rule, label = _TESTS[kind]
     passing = [
         i
         for i in inspections
@@ -141,7 +186,9 @@ def _test_item(
         detail = f"No {label} recorded; due {due}, {months} months after registration."
     elif done:
         due = last.next_due or add_months(last.performed_on, months)
-        detail = f"{label} last passed {last.performed_on}; next due {due}."
+        stated = " (date stated on the report)" if last.next_due else f" (every {months} months)"
+        detail = f"{label[:1].upper()}{label[1:]} last passed {last.performed_on}; next due {due}"
+        detail += stated + "."
     else:
         due = add_months(last.performed_on, months)
         detail = f"No {label} yet; due {due}, {months} months after acceptance."
@@ -156,31 +203,17 @@ def _test_item(
     )
 
 
-def _test_rule(
-    rule: ComplianceRule, settings: ComplianceSettings
-) -> tuple[InspectionType, str, int]:
-    if rule is ComplianceRule.CAT1_TEST:
-        return InspectionType.CAT1, "Category 1 test", settings.cat1_interval_months
-    if rule is ComplianceRule.CAT5_TEST:
-        return InspectionType.CAT5, "Category 5 test", settings.cat5_interval_months
-    if rule is ComplianceRule.LOLER_EXAMINATION:
-        return InspectionType.LOLER, "LOLER thorough examination", settings.loler_interval_months
-    raise ValueError(f"{rule} is not a test rule")
-
-
 def required_test_items(
     elevator: Elevator,
     inspections: Sequence[Inspection],
     *,
     today: date,
-    settings: ComplianceSettings,
+    rules: UnitRules,
 ) -> list[ComplianceItem]:
-    """Category 1, Category 5 and (for units with one on record) LOLER positions on ``today``."""
-    rules = [ComplianceRule.CAT1_TEST, ComplianceRule.CAT5_TEST]
-    if any(i.type is InspectionType.LOLER and i.performed_on <= today for i in inspections):
-        rules.append(ComplianceRule.LOLER_EXAMINATION)
+    """The position on ``today`` of every test the site's rule set requires of the unit."""
     return [
-        _test_item(elevator, inspections, rule, today=today, settings=settings) for rule in rules
+        _test_item(elevator, inspections, kind, months, today=today)
+        for kind, months in rules.required_tests(elevator)
     ]
 
 
@@ -189,10 +222,10 @@ def has_overdue_required_test(
     inspections: Sequence[Inspection],
     *,
     today: date,
-    settings: ComplianceSettings,
+    rules: UnitRules,
 ) -> bool:
     """Whether any required test is overdue or missing on ``today``."""
-    items = required_test_items(elevator, inspections, today=today, settings=settings)
+    items = required_test_items(elevator, inspections, today=today, rules=rules)
     return any(item.late for item in items)
 
 
@@ -202,12 +235,19 @@ def certificate_valid(elevator: Elevator, on: date) -> bool:
     return cert is not None and cert.issued_on <= on <= cert.expires_on
 
 
-def certificate_item(
-    elevator: Elevator, *, today: date, settings: ComplianceSettings
-) -> ComplianceItem:
-    """The unit's certificate-of-operation position on ``today`` (60/30-day alerts by default)."""
+def certificate_counts(elevator: Elevator, *, today: date, rules: UnitRules) -> bool:
+    """Whether the unit's certificate of operation stands against compliance on ``today``:
+    where the rule set requires one, missing or not valid that day."""
+    return rules.certificate_required and not certificate_valid(elevator, today)
+
+
+def certificate_item(elevator: Elevator, *, today: date, rules: UnitRules) -> ComplianceItem | None:
+    """The unit's certificate-of-operation position on ``today`` (60/30-day alerts by default);
+    None when there is none on record and the rule set requires none."""
     cert = elevator.certificate
     if cert is None:
+        if not rules.certificate_required:
+            return None
         return ComplianceItem(
             elevator_id=elevator.id,
             rule=ComplianceRule.CERTIFICATE,
@@ -216,7 +256,7 @@ def certificate_item(
             detail="No certificate of operation recorded.",
         )
     days_left = (cert.expires_on - today).days
-    reached = [alert for alert in settings.certificate_alert_days if days_left <= alert]
+    reached = [alert for alert in rules.certificate_alert_days if days_left <= alert]
     if days_left < 0:
         status, detail = (
             ComplianceStatus.OVERDUE,
@@ -248,27 +288,29 @@ def unit_compliance_items(
     inspections: Sequence[Inspection],
     *,
     today: date,
-    settings: ComplianceSettings,
+    rules: UnitRules,
 ) -> list[ComplianceItem]:
     """Every rule's position for one unit on ``today``; none for a decommissioned unit."""
     if not elevator.active:
         return []
+    certificate = certificate_item(elevator, today=today, rules=rules)
     return [
-        pm_item(elevator, visits, today=today, settings=settings),
-        *required_test_items(elevator, inspections, today=today, settings=settings),
-        certificate_item(elevator, today=today, settings=settings),
+        pm_item(elevator, visits, today=today, rules=rules),
+        *required_test_items(elevator, inspections, today=today, rules=rules),
+        *([certificate] if certificate is not None else []),
     ]
 
 
 def fleet_compliance_items(
-    units: Iterable[ComplianceSubject], *, today: date, settings: ComplianceSettings
+    units: Iterable[ComplianceSubject], *, today: date, rules: Callable[[Elevator], UnitRules]
 ) -> list[ComplianceItem]:
-    """Every active unit's compliance items, earliest due date first."""
+    """Every active unit's compliance items, earliest due date first (``rules`` gives each
+    unit's rules, e.g. ``RulesBook.for_unit``)."""
     items = [
         item
         for unit in units
         for item in unit_compliance_items(
-            unit.elevator, unit.visits, unit.inspections, today=today, settings=settings
+            unit.elevator, unit.visits, unit.inspections, today=today, rules=rules(unit.elevator)
         )
     ]
     return sorted(items, key=due_order)

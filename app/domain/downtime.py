@@ -1,9 +1,14 @@
 """Interval maths: periods, a unit's operating window and its planned/unplanned down intervals.
 
 Downtime comes from the status history (DOMAIN.md), read as a timeline: each change holds from
-its ``changed_at`` until the next change. Before the first change the unit is in the status the
-first change names as ``previous`` (``operational`` when it names none), or, with no history at
-all, in the unit's current status, since registration.
+its ``changed_at`` (when it took effect, which for a change recorded after the fact is earlier
+than when it was recorded) until the next change. Before the first change the unit is in the
+status the first change recorded names as ``previous`` (``operational`` when it names none),
+or, with no history at all, in the unit's current status, since registration.
+
+Operating time is 24x7 unless the organization sets operating hours: then only the hours a
+unit is needed in service count, in the site's time zone, for operating time and downtime
+alike, and an outage entirely outside them is not an outage.
 
 Classification of a status (``cause`` defaults as ``app.domain.status.default_cause`` does):
 
@@ -19,13 +24,16 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from functools import lru_cache
 
 from pydantic import model_validator
 
+from app.domain.dates import zone
 from app.domain.entities import Elevator, StatusChange
 from app.domain.enums import DowntimeCause, ElevatorStatus
+from app.domain.settings import OperatingHours
 from app.domain.status import default_cause
 from app.domain.values import DomainModel, UtcDatetime
 
@@ -69,33 +77,27 @@ class Period(DomainModel):
         start, end = max(self.start, other.start), min(self.end, other.end)
         return Period(start=start, end=end) if start < end else None
 
+    def ending_by(self, moment: datetime) -> Period:
+        """This period cut off at ``moment`` (figures of a period that includes now end now)."""
+        if moment >= self.end:
+            return self
+        return Period(start=self.start, end=max(self.start, moment))
+
 
 class Downtime(DomainModel):
-    """A unit's down intervals inside its operating window; each unplanned interval is an outage."""
+    """A unit's down intervals inside its operating window, with the hours that count
+    (operating hours only, when the organization sets them); each unplanned interval with
+    hours that count is an outage."""
 
     window: Period | None
     planned: tuple[Period, ...]
     unplanned: tuple[Period, ...]
-
-    @property
-    def operating_hours(self) -> float:
-        """Hours in service in the period (24x7), zero when the unit had no operating window."""
-        return self.window.hours if self.window else 0.0
-
-    @property
-    def planned_hours(self) -> float:
-        """Total planned downtime in hours."""
-        return sum((p.hours for p in self.planned), 0.0)
-
-    @property
-    def unplanned_hours(self) -> float:
-        """Total unplanned downtime in hours."""
-        return sum((p.hours for p in self.unplanned), 0.0)
-
-    @property
-    def outages(self) -> int:
-        """Number of unplanned outages (maximal merged unplanned intervals)."""
-        return len(self.unplanned)
+    operating_hours: float = 0.0
+    """Hours the unit was needed in service in the period (zero without a window)."""
+    planned_hours: float = 0.0
+    unplanned_hours: float = 0.0
+    outages: int = 0
+    """Unplanned outages (maximal merged unplanned intervals) with hours that count."""
 
 
 def midnight_utc(day: date) -> datetime:
@@ -161,8 +163,9 @@ def _timeline(
     """Change points ``(from, kind)``; each holds until the next point (the last until the end)."""
     changes = _ordered(history)
     if changes:
-        first = changes[0].previous or ElevatorStatus.OPERATIONAL
-        points = [(elevator.registered_at, classify(first, None))]
+        # the state before the history: what the first change *recorded* says it left
+        first = min(changes, key=lambda c: c.recorded_at or c.changed_at).previous
+        points = [(elevator.registered_at, classify(first or ElevatorStatus.OPERATIONAL, None))]
     else:
         initial = classify(elevator.status, elevator.downtime_cause)
         points = [(elevator.registered_at, initial)]
@@ -176,8 +179,41 @@ def _timeline(
     return points
 
 
-def downtime(elevator: Elevator, history: Sequence[StatusChange], period: Period) -> Downtime:
-    """The unit's planned and unplanned down intervals in ``period``, clipped and merged."""
+def scheduled_hours(period: Period, hours: OperatingHours | None, time_zone: str) -> float:
+    """Hours of ``period`` inside the operating hours (all of it without operating hours)."""
+    if hours is None:
+        return period.hours
+    return _scheduled_hours(period.start, period.end, hours, time_zone)
+
+
+@lru_cache(maxsize=4096)  # most units share their operating window: computed once for all
+def _scheduled_hours(
+    start: datetime, end: datetime, hours: OperatingHours, time_zone: str
+) -> float:
+    local = zone(time_zone)
+    day, last = start.astimezone(local).date(), end.astimezone(local).date()
+    total = 0.0
+    while day <= last:
+        if day.isoweekday() in hours.days:
+            opens = datetime.combine(day, hours.opens, tzinfo=local).astimezone(UTC)
+            closes = datetime.combine(day, hours.closes, tzinfo=local).astimezone(UTC)
+            begin, finish = max(opens, start), min(closes, end)
+            if finish > begin:
+                total += (finish - begin).total_seconds() / 3600
+        day += timedelta(days=1)
+    return total
+
+
+def downtime(
+    elevator: Elevator,
+    history: Sequence[StatusChange],
+    period: Period,
+    *,
+    hours: OperatingHours | None = None,
+    time_zone: str = "UTC",
+) -> Downtime:
+    """The unit's planned and unplanned down intervals in ``period``, clipped and merged, with
+    the hours of each that fall in the operating hours."""
     window = operating_window(elevator, history, period)
     if window is None:
         return Downtime(window=None, planned=(), unplanned=())
@@ -192,10 +228,17 @@ def downtime(elevator: Elevator, history: Sequence[StatusChange], period: Period
         clipped = Period(start=start, end=end).clip(window)
         if clipped is not None:
             found[kind].append(clipped)
+    planned = merge_periods(found[DowntimeKind.PLANNED])
+    unplanned = merge_periods(found[DowntimeKind.UNPLANNED])
+    unplanned_hours = [scheduled_hours(p, hours, time_zone) for p in unplanned]
     return Downtime(
         window=window,
-        planned=tuple(merge_periods(found[DowntimeKind.PLANNED])),
-        unplanned=tuple(merge_periods(found[DowntimeKind.UNPLANNED])),
+        planned=tuple(planned),
+        unplanned=tuple(unplanned),
+        operating_hours=scheduled_hours(window, hours, time_zone),
+        planned_hours=sum((scheduled_hours(p, hours, time_zone) for p in planned), 0.0),
+        unplanned_hours=sum(unplanned_hours, 0.0),
+        outages=sum(1 for h in unplanned_hours if h > 0),
     )
 
 

@@ -14,28 +14,21 @@ from app.domain.enums import (
     ItemKind,
     Manufacturer,
     Role,
+    RuleSet,
 )
+from app.domain.settings import OrganizationSettings
 from app.domain.values import DecimalStr, DomainModel, OptionalText, Text, UtcDatetime
 
 
-class ComplianceSettings(DomainModel):
-    """Compliance intervals an organization may configure (DOMAIN.md defaults)."""
-
-    default_maintenance_interval_days: int = 30
-    pm_window_fraction: float = 0.10
-    cat1_interval_months: int = 12
-    cat5_interval_months: int = 60
-    loler_interval_months: int = 6
-    certificate_alert_days: tuple[int, ...] = (60, 30)
-    entrapment_response_target_minutes: int = 60
-    repeat_callback_window_days: int = 30
-
-
 class Organization(DomainModel):
+    """The tenant: its name, home time zone and settings (``organization.*`` events)."""
+
     id: UUID
     name: str
     time_zone: str = "UTC"
-    settings: ComplianceSettings = ComplianceSettings()
+    settings: OrganizationSettings = OrganizationSettings()
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
 
 
 class User(DomainModel):
@@ -69,6 +62,8 @@ class Site(DomainModel):
     access_notes: str | None = None
     emergency_contacts: str | None = None
     time_zone: str = "UTC"
+    rule_set: RuleSet | None = None
+    """The site's own rule set; None follows the organization's."""
     assigned_technicians: tuple[UUID, ...] = ()
     created_at: UtcDatetime
     updated_at: UtcDatetime
@@ -98,7 +93,10 @@ class UnitDetails(DomainModel):
     installation_date: date | None = None
     design_life_years: int | None = None
     certificate: Certificate | None = None
-    maintenance_interval_days: int = 30
+    maintenance_interval_days: int | None = None
+    """The unit's own preventive-maintenance interval; None follows the organization's."""
+    carries_passengers: bool = True
+    """False for a goods-only lift (LOLER examines those every 12 months, not 6)."""
 
 
 class UnitDetailsEdit(DomainModel):
@@ -118,6 +116,8 @@ class UnitDetailsEdit(DomainModel):
     design_life_years: int | None = None
     certificate: Certificate | None = None
     maintenance_interval_days: int | None = None
+    """Given as None: the unit follows the organization's default interval from now on."""
+    carries_passengers: bool | None = None
 
 
 class Elevator(UnitDetails):
@@ -150,7 +150,10 @@ class StatusChange(DomainModel):
     cause: DowntimeCause | None = None
     incident_id: UUID | None = None
     changed_at: UtcDatetime
+    """When the change took effect (the status holds from then until the next change)."""
     actor_id: UUID
+    recorded_at: UtcDatetime | None = None
+    """When the change was recorded, if later than it took effect."""
 
 
 class ChecklistItem(DomainModel):

@@ -132,3 +132,11 @@ class InspectionResult(StrEnum):
 class ConflictStatus(StrEnum):
     OPEN = "open"
     RESOLVED = "resolved"
+
+
+class RuleSet(StrEnum):
+    """The inspection regime a site follows (see ``app.domain.settings``)."""
+
+    ASME_A17_1 = "asme_a17_1"
+    UK_LOLER = "uk_loler"
+    CUSTOM = "custom"

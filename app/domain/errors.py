@@ -52,6 +52,25 @@ class InvalidTransitionError(ConflictError):
     code = "INVALID_TRANSITION"
 
 
+class EventRejected(ConflictError):
+    """A recorded event that is invalid against the state it meets (DESIGN.md section 5).
+
+    The reducers raise it, so every store and the fold of pulled events reach the same verdict
+    (a status change of a decommissioned unit, an edit of an entity that does not exist...).
+    What a store does with it: keep the event in its log, mark it rejected with ``reason``, and
+    apply nothing of it to the projections; the event is then listed as needing attention.
+    Never repaired or dropped. A service checks the same rules before it records anything, so
+    a person's own action fails with a ``ValidationError`` or ``ConflictError`` instead and
+    nothing is recorded.
+    """
+
+    code = "EVENT_REJECTED"
+
+    def __init__(self, reason: str, *, hint: str | None = None) -> None:
+        super().__init__(reason, hint=hint)
+        self.reason = reason
+
+
 class AuthorizationError(SiteSyncError):
     """The actor's role does not allow this operation."""
 

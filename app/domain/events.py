@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from app.domain.errors import ValidationError
-from app.domain.values import DomainModel
+from app.domain.values import DomainModel, UtcDatetime
 
 type JsonObject = dict[str, Any]
 type Upcaster = Callable[[JsonObject], JsonObject]
@@ -121,3 +121,31 @@ class Event:
     @property
     def type(self) -> str:
         return self.payload.TYPE
+
+
+class Rejection(DomainModel):
+    """A recorded event the reducers refused (``EventRejected``): kept in the log with its
+    reason, applied to nothing, listed as needing attention."""
+
+    event_id: UUID
+    entity_type: str
+    entity_id: UUID
+    type: str
+    reason: str
+    occurred_at: UtcDatetime
+    actor_id: UUID
+    device_id: UUID
+
+    @classmethod
+    def of(cls, event: Event, reason: str) -> Rejection:
+        """The rejection of ``event`` for ``reason``."""
+        return cls(
+            event_id=event.event_id,
+            entity_type=event.entity_type,
+            entity_id=event.entity_id,
+            type=event.type,
+            reason=reason,
+            occurred_at=event.occurred_at,
+            actor_id=event.actor_id,
+            device_id=event.device_id,
+        )

@@ -5,6 +5,11 @@ A unit's ``MetricTally`` holds hours, counts and raw samples; a fleet's is the s
 comes from summed hours, never from averaged percentages, and any subset of units is
 re-aggregated from its tallies without computing anything again. See ``metrics`` for what each
 figure means.
+
+Rates per unit-year divide by the unit-years in service, but by no less than
+``MIN_EXPOSURE_DAYS``: a unit two days in service with one callback would otherwise score 183
+callbacks a year. ``exposure_unit_years`` is the divisor used, and ``exposure_floored`` says
+when the floor applied.
 """
 
 from __future__ import annotations
@@ -12,16 +17,22 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, Final
 
-from app.domain.downtime import unit_years
+from app.domain.downtime import HOURS_PER_UNIT_YEAR, unit_years
 from app.domain.values import DomainModel
+
+MIN_EXPOSURE_DAYS: Final = 90
+"""The least exposure a per-unit-year rate is computed over (days in service)."""
+
+MIN_EXPOSURE_UNIT_YEARS: Final = MIN_EXPOSURE_DAYS * 24 / HOURS_PER_UNIT_YEAR
 
 
 class MetricFigures(DomainModel):
     """The figures shared by unit and fleet metrics; hours, minutes and percentages."""
 
     operating_hours: float
+    """Hours the units were needed in service (24x7, or the organization's operating hours)."""
     planned_downtime_hours: float
     unplanned_downtime_hours: float
     outages: int
@@ -30,15 +41,29 @@ class MetricFigures(DomainModel):
     mtbf_hours: float | None
     mttr_hours: float | None
     unit_years: float
+    """Calendar time in service, in unit-years (whatever the operating hours)."""
+    exposure_unit_years: float
+    """What the per-unit-year rates divide by: ``unit_years``, at least the 90-day floor."""
+    exposure_floored: bool
     callbacks: int
+    """Countable callbacks (not excluded from the KPIs)."""
     excluded_callbacks: int
+    all_callbacks: int
+    """Every callback reported in the period, countable or excluded."""
     callback_rate: float | None
     entrapments: int
     entrapment_rate: float | None
     mean_release_minutes: float | None
+    responses: int
+    """Callbacks with a technician's arrival that count for the response time."""
     mean_response_minutes: float | None
     p50_response_minutes: float | None
     p90_response_minutes: float | None
+    entrapment_responses: int
+    """Entrapments with a technician's arrival."""
+    entrapments_on_target: int
+    """Of those, the ones reached within the organization's entrapment response target."""
+    entrapment_on_target_pct: float | None
     pm_due: int
     pm_met: int
     pm_compliance_pct: float
@@ -57,6 +82,7 @@ class MetricTally:
     """One unit's summable inputs of ``MetricFigures``: hours, counts and raw samples."""
 
     operating: float = 0.0
+    calendar: float = 0.0
     planned: float = 0.0
     unplanned: float = 0.0
     outages: int = 0
@@ -65,6 +91,8 @@ class MetricTally:
     entrapments: int = 0
     release_minutes: tuple[float, ...] = ()
     response_minutes: tuple[float, ...] = ()
+    entrapment_responses: int = 0
+    entrapments_on_target: int = 0
     repeats: int = 0
     closed: int = 0
     first_time_fixes: int = 0
@@ -83,13 +111,14 @@ def total_tally(tallies: Iterable[MetricTally]) -> MetricTally:
     Written out field by field: it runs over every unit each time the dashboard is filtered,
     and tuple concatenation in a loop would copy the pooled samples once per unit.
     """
-    operating = planned = unplanned = 0.0
+    operating = calendar = planned = unplanned = 0.0
     outages = callbacks = excluded = entrapments = repeats = closed = fixes = 0
-    pm_met = pm_counted = active = compliant = 0
+    measured = on_target = pm_met = pm_counted = active = compliant = 0
     release: list[float] = []
     response: list[float] = []
     for t in tallies:
         operating += t.operating
+        calendar += t.calendar
         planned += t.planned
         unplanned += t.unplanned
         outages += t.outages
@@ -98,6 +127,8 @@ def total_tally(tallies: Iterable[MetricTally]) -> MetricTally:
         entrapments += t.entrapments
         release.extend(t.release_minutes)
         response.extend(t.response_minutes)
+        measured += t.entrapment_responses
+        on_target += t.entrapments_on_target
         repeats += t.repeats
         closed += t.closed
         fixes += t.first_time_fixes
@@ -107,6 +138,7 @@ def total_tally(tallies: Iterable[MetricTally]) -> MetricTally:
         compliant += t.compliant
     return MetricTally(
         operating,
+        calendar,
         planned,
         unplanned,
         outages,
@@ -115,6 +147,8 @@ def total_tally(tallies: Iterable[MetricTally]) -> MetricTally:
         entrapments,
         tuple(release),
         tuple(response),
+        measured,
+        on_target,
         repeats,
         closed,
         fixes,
@@ -144,10 +178,18 @@ def _mean(values: Sequence[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
+def exposure(years: float) -> float:
+    """The unit-years a rate divides by: ``years``, but at least ``MIN_EXPOSURE_DAYS``'s worth
+    (zero stays zero: a unit never in service has no rate)."""
+    return max(years, MIN_EXPOSURE_UNIT_YEARS) if years > 0 else 0.0
+
+
 def figures(t: MetricTally) -> dict[str, Any]:
     """Every ``MetricFigures`` field computed from ``t`` (None where a denominator is zero)."""
     down = t.planned + t.unplanned
-    years = unit_years(t.operating)
+    years = unit_years(t.calendar)
+    basis = exposure(years)
+    every = t.callbacks + t.excluded
     pm_pct = _ratio(t.pm_met, t.pm_counted, 100)
     return {
         "operating_hours": t.operating,
@@ -159,23 +201,30 @@ def figures(t: MetricTally) -> dict[str, Any]:
         "mtbf_hours": _ratio(t.operating - down, t.outages),
         "mttr_hours": _ratio(t.unplanned, t.outages),
         "unit_years": years,
+        "exposure_unit_years": basis,
+        "exposure_floored": 0 < years < basis,
         "callbacks": t.callbacks,
         "excluded_callbacks": t.excluded,
-        "callback_rate": _ratio(t.callbacks, years),
+        "all_callbacks": every,
+        "callback_rate": _ratio(t.callbacks, basis),
         "entrapments": t.entrapments,
-        "entrapment_rate": _ratio(t.entrapments, years),
+        "entrapment_rate": _ratio(t.entrapments, basis),
         "mean_release_minutes": _mean(t.release_minutes),
+        "responses": len(t.response_minutes),
         "mean_response_minutes": _mean(t.response_minutes),
         "p50_response_minutes": percentile(t.response_minutes, 50),
         "p90_response_minutes": percentile(t.response_minutes, 90),
+        "entrapment_responses": t.entrapment_responses,
+        "entrapments_on_target": t.entrapments_on_target,
+        "entrapment_on_target_pct": _ratio(t.entrapments_on_target, t.entrapment_responses, 100),
         "pm_due": t.pm_counted,
         "pm_met": t.pm_met,
         "pm_compliance_pct": 100.0 if pm_pct is None else pm_pct,
         "repeat_callbacks": t.repeats,
-        "repeat_callback_pct": _ratio(t.repeats, t.callbacks, 100),
+        "repeat_callback_pct": _ratio(t.repeats, every, 100),
         "closed_callbacks": t.closed,
         "first_time_fixes": t.first_time_fixes,
-        "first_time_fix_pct": _ratio(t.first_time_fixes, t.closed, 100),
+        "first_time_fix_pct": _ratio(t.first_time_fixes, every, 100),
         "active_units": t.active,
         "compliant_units": t.compliant,
         "regulatory_compliance_pct": _ratio(t.compliant, t.active, 100),

@@ -40,7 +40,15 @@ class FormError(ValidationError, ValueError):
     """
 
 
-_SUFFIXES = {"_kg": " (kg)", "_mps": " (m/s)", "_days": " (days)", "_years": " (years)"}
+_SUFFIXES = {
+    "_kg": " (kg)",
+    "_mps": " (m/s)",
+    "_days": " (days)",
+    "_years": " (years)",
+    "_months": " (months)",
+    "_minutes": " (minutes)",
+    "_percent": " (%)",
+}
 
 _FRIENDLY = {
     "missing": "{label} is required.",

@@ -5,17 +5,21 @@
 Modelling decisions:
 
 - The data window is the 12 calendar months ending with ``today``, today included:
-  ``[today + 1 day - 12 months, today + 1 day)`` at midnight UTC.
+  ``[today + 1 day - 12 months, today + 1 day)`` at midnight UTC, cut off at ``now`` when
+  given (the time not yet past is not counted).
 - Age is completed calendar years since ``installation_date`` (a unit turns 5 on its fifth
   anniversary): 95 under 5, 85 under 10, 70 under 20, 55 from 20; 70 when the date is unknown.
 - Maintenance compliance is ``metrics`` PM compliance over the window as of ``today`` (a due
   date whose window is still open does not count yet); 100 when nothing was due.
 - Incident frequency maps countable callbacks per unit-year in service in the window:
   0 -> 100, < 2 -> 85, < 4 -> 65, < 6 -> 45, otherwise 25 (0 callbacks when never in service).
-- Caps: a recorded certificate past its expiry, or an overdue or missing required test, caps
-  the score at 40; an open ``inoperable`` deficiency caps it at 30. A unit with no certificate
-  on record is not capped (UK units under LOLER carry none); it shows as ``missing`` among its
-  compliance items instead. Every triggered cap is listed; the lowest one wins.
+  The rate divides by at least 90 days of exposure (``figures.MIN_EXPOSURE_DAYS``), so a new
+  unit's first callback does not read as hundreds a year; the detail says when it applied.
+- Caps follow the site's rule set: a certificate of operation past its expiry (where the rule
+  set requires one), or an overdue or missing required test of the rule set, caps the score
+  at 40; an open ``inoperable`` deficiency caps it at 30. A unit with no certificate on record
+  is not capped; where one is required it shows as ``missing`` among its compliance items.
+  Every triggered cap is listed; the lowest one wins.
 - The weighted sum is capped, then rounded half up to a whole number.
 - Confidence comes from the last visit of any type that was started (in progress, completed or
   locked) by ``today``: 1.0 up to 30 days ago, falling linearly to 0.2 at 365 days, and 0.2
@@ -26,15 +30,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
-from app.domain.compliance import has_overdue_required_test
+from app.domain.compliance import RULE_NAMES, required_test_items
 from app.domain.downtime import Period, add_months
-from app.domain.entities import ComplianceSettings
 from app.domain.enums import DeficiencySeverity, DeficiencyStatus, VisitStatus
-from app.domain.metrics import UnitRecord, unit_metrics
+from app.domain.figures import MIN_EXPOSURE_DAYS
+from app.domain.metrics import UnitMetrics, UnitRecord, unit_metrics
+from app.domain.pm import visit_day
+from app.domain.rules import UnitRules
 from app.domain.values import DomainModel
 from app.domain.work import VisitSummary
 
@@ -84,6 +90,8 @@ class HealthInputs(DomainModel):
     pm_pending: int
     callbacks: int
     unit_years: float
+    exposure_unit_years: float
+    """What the callback rate divided by (at least the 90-day floor)."""
     last_visit_on: date | None
 
 
@@ -145,17 +153,20 @@ def visit_confidence(last_visit_on: date | None, today: date) -> float:
     return round(1.0 - (1.0 - MIN_CONFIDENCE) * fraction, 3)
 
 
-def last_visit_on(visits: Iterable[VisitSummary], today: date) -> date | None:
-    """The day of the most recent started visit on or before ``today``."""
+def last_visit_on(
+    visits: Iterable[VisitSummary], today: date, time_zone: str = "UTC"
+) -> date | None:
+    """The day (at the site) of the most recent started visit on or before ``today``."""
     started = {VisitStatus.IN_PROGRESS, VisitStatus.COMPLETED, VisitStatus.LOCKED}
-    days = [v.performed_on for v in visits if v.status in started and v.performed_on]
-    return max((d for d in days if d <= today), default=None)
+    days = [visit_day(v, time_zone) for v in visits if v.status in started]
+    return max((d for d in days if d is not None and d <= today), default=None)
 
 
-def health_period(today: date) -> Period:
-    """The trailing 12 calendar months ending with ``today`` (included)."""
+def health_period(today: date, now: datetime | None = None) -> Period:
+    """The trailing 12 calendar months ending with ``today`` (included), cut off at ``now``."""
     end = today + timedelta(days=1)
-    return Period.of_dates(add_months(end, -12), end)
+    period = Period.of_dates(add_months(end, -12), end)
+    return period if now is None else period.ending_by(now)
 
 
 def _round_half_up(value: float) -> int:
@@ -163,13 +174,18 @@ def _round_half_up(value: float) -> int:
     return math.floor(round(value, 9) + 0.5)
 
 
-def _caps(record: UnitRecord, today: date, settings: ComplianceSettings) -> list[HealthCap]:
+def _caps(record: UnitRecord, today: date, rules: UnitRules) -> list[HealthCap]:
     unit, caps = record.elevator, []
-    if unit.certificate is not None and unit.certificate.expires_on < today:
-        reason = f"certificate of operation expired on {unit.certificate.expires_on}"
+    cert = unit.certificate
+    if rules.certificate_required and cert is not None and cert.expires_on < today:
+        reason = f"certificate of operation expired on {cert.expires_on}"
         caps.append(HealthCap(limit=COMPLIANCE_CAP, reason=reason))
-    if has_overdue_required_test(unit, record.inspections, today=today, settings=settings):
-        caps.append(HealthCap(limit=COMPLIANCE_CAP, reason="a required test is overdue"))
+    late = [
+        i for i in required_test_items(unit, record.inspections, today=today, rules=rules) if i.late
+    ]
+    if late:
+        names = ", ".join(RULE_NAMES[i.rule] for i in late)
+        caps.append(HealthCap(limit=COMPLIANCE_CAP, reason=f"required test overdue: {names}"))
     inoperable = [
         d
         for d in record.deficiencies
@@ -181,10 +197,21 @@ def _caps(record: UnitRecord, today: date, settings: ComplianceSettings) -> list
     return caps
 
 
-def health_score(record: UnitRecord, *, today: date, settings: ComplianceSettings) -> HealthScore:
-    """The unit's health score on ``today`` with breakdown, caps, inputs and confidence."""
+def frequency_detail(m: UnitMetrics) -> str:
+    """``2 countable callbacks in 0.98 unit-years`` with the floor named when it applied."""
+    text = f"{m.callbacks} countable callbacks in {m.unit_years:.2f} unit-years"
+    if m.exposure_floored:
+        text += f" (counted as {m.exposure_unit_years:.2f}: at least {MIN_EXPOSURE_DAYS} days)"
+    return text
+
+
+def health_score(
+    record: UnitRecord, *, today: date, rules: UnitRules, now: datetime | None = None
+) -> HealthScore:
+    """The unit's health score on ``today`` with breakdown, caps, inputs and confidence; the
+    data window ends at ``now`` when given (else at the end of ``today``)."""
     unit = record.elevator
-    period = health_period(today)
+    period = health_period(today, now)
     m = unit_metrics(
         unit,
         record.history,
@@ -192,7 +219,7 @@ def health_score(record: UnitRecord, *, today: date, settings: ComplianceSetting
         record.incidents,
         record.inspections,
         period,
-        settings,
+        rules,
         as_of=today,
     )
     installed = unit.installation_date
@@ -218,14 +245,14 @@ def health_score(record: UnitRecord, *, today: date, settings: ComplianceSetting
             score=incident_frequency_score(rate),
             weight=FREQUENCY_WEIGHT,
             value=rate,
-            detail=f"{m.callbacks} countable callbacks in {m.unit_years:.2f} unit-years",
+            detail=f"{frequency_detail(m)} = {rate:.2f} per unit-year",
         ),
     )
     weighted = sum(c.weight * c.score for c in components)
-    caps = _caps(record, today, settings)
+    caps = _caps(record, today, rules)
     capped = min([weighted, *(c.limit for c in caps)])
     score = max(0, min(100, _round_half_up(capped)))
-    last_visit = last_visit_on(record.visits, today)
+    last_visit = last_visit_on(record.visits, today, rules.time_zone)
     inputs = HealthInputs(
         period=period,
         today=today,
@@ -236,6 +263,7 @@ def health_score(record: UnitRecord, *, today: date, settings: ComplianceSetting
         pm_pending=len(m.pm.pending),
         callbacks=m.callbacks,
         unit_years=m.unit_years,
+        exposure_unit_years=m.exposure_unit_years,
         last_visit_on=last_visit,
     )
     return HealthScore(

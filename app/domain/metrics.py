@@ -1,23 +1,38 @@
 """The metrics of DOMAIN.md for one unit and for a fleet over a period.
 
-Modelling decisions:
+Modelling decisions (each unit under its own ``UnitRules``):
 
-- Operating time is 24x7 over the unit's operating window (``downtime.operating_window``):
-  from the later of period start and registration to the earlier of period end and
-  decommissioning. Unit-years = operating hours / (365.25 x 24).
-- A callback is any incident reported inside the operating window. Every callback KPI counts
-  only countable callbacks (not ``excluded_from_kpi``); the excluded ones are reported as a
-  count of their own.
-- Response time is arrived - reported over countable callbacks with an arrival, leaving out
-  those a technician found on site (there was nothing to respond to). P50/P90 interpolate
-  linearly between ranks (as spreadsheets' PERCENTILE.INC does).
-- Release time is release - reported over countable entrapments with a release time.
-- A repeat callback follows an earlier countable callback on the same unit (inside or before
-  the period) by at most ``repeat_callback_window_days``; the rate is a percentage.
-- First-time fix: closed countable callbacks with ``visits_to_resolve`` <= 1 (0 = resolved
-  without a visit) / closed countable callbacks x 100.
+- Callers cut a period that includes now off at now (``Period.ending_by``): figures never
+  count time that has not happened, and an ongoing outage counts up to now.
+- The operating window runs from the later of period start and registration to the earlier
+  of period end and decommissioning (``downtime.operating_window``). Operating time is the
+  window's hours, only those inside the organization's operating hours when it sets them;
+  downtime counts only inside them too. Unit-years are calendar time in the window
+  (365.25 x 24 hours each) whatever the operating hours: rates are per year in service.
+- Rates per unit-year (callbacks, entrapments) divide by at least ``MIN_EXPOSURE_DAYS`` of
+  exposure (``figures``).
+- A callback is any incident reported inside the operating window. Reliability figures
+  (callback rate, entrapment rate, the health score's incident frequency) count only
+  countable callbacks: those excluded from the KPIs (nuisance, vandalism, misuse, building
+  power) are not the unit's fault. Service figures count every callback, as DOMAIN.md says,
+  because the exclusion is decided after the visit and the visit was made all the same:
+  repeat rate, first-time fix, response and release times.
+- Repeat callback: a callback reported at most ``repeat_callback_window_days`` after an
+  earlier callback on the same unit (inside or before the period); rate = repeats / every
+  callback in the period x 100.
+- First-time fix: callbacks in the period closed after exactly one callback visit / every
+  callback in the period x 100. A callback closed without a visit, and one still open, is not
+  (yet) a first-time fix.
+- Response time is arrived - reported over every callback with an arrival, except those a
+  technician found on site: the technician was already there, so there was no response to
+  time (it would read as zero and flatter the mean). P50/P90 interpolate linearly between
+  ranks (as spreadsheets' PERCENTILE.INC does). Entrapments reached within
+  ``entrapment_response_target_minutes`` of the report are counted against those with an
+  arrival.
+- Release time is release - reported over every entrapment with a release time.
 - Regulatory compliance: a unit is active on ``as_of`` when registered by then and not yet
-  decommissioned; it complies with a valid certificate and no overdue or missing required test.
+  decommissioned; it complies with no overdue or missing required test of its rule set and,
+  where the rule set requires one, a valid certificate of operation.
 - Fleet figures sum hours and counts over units and pool the samples (``figures.MetricTally``,
   one per unit), then apply the same formulas: fleet availability comes from summed hours,
   never from averaged percentages. Any subset of units is re-aggregated from its tallies alone.
@@ -26,24 +41,25 @@ Modelling decisions:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta
 from typing import NamedTuple
 from uuid import UUID
 
 from pydantic import model_validator
 
-from app.domain.compliance import certificate_valid, has_overdue_required_test
+from app.domain.compliance import certificate_counts, has_overdue_required_test
 from app.domain.downtime import (
     Period,
     decommissioned_at,
     downtime,
     minutes_between,
 )
-from app.domain.entities import ComplianceSettings, Elevator, StatusChange
+from app.domain.entities import Elevator, StatusChange
 from app.domain.enums import IncidentChannel, IncidentStatus
 from app.domain.figures import MetricFigures, MetricTally, figures, total_tally
 from app.domain.pm import PmCompliance, pm_compliance
+from app.domain.rules import UnitRules
 from app.domain.values import DomainModel
 from app.domain.work import Deficiency, Incident, Inspection, VisitSummary
 
@@ -99,35 +115,38 @@ class FleetMetrics(FleetTotals):
 
 
 def _callback_tally(
-    incidents: Sequence[Incident], window: Period | None, settings: ComplianceSettings
+    incidents: Sequence[Incident], window: Period | None, rules: UnitRules
 ) -> MetricTally:
     if window is None:
         return MetricTally()
     in_window = [i for i in incidents if window.contains(i.reported_at)]
     countable = [i for i in in_window if i.countable]
-    all_countable = [i for i in incidents if i.countable]
-    repeat_window = timedelta(days=settings.repeat_callback_window_days)
+    repeat_window = timedelta(days=rules.repeat_callback_window_days)
     repeats = sum(
-        any(timedelta(0) < c.reported_at - p.reported_at <= repeat_window for p in all_countable)
-        for c in countable
+        any(timedelta(0) < c.reported_at - p.reported_at <= repeat_window for p in incidents)
+        for c in in_window
     )
-    entrapments = [i for i in countable if i.entrapment]
-    closed = [i for i in countable if i.status is IncidentStatus.CLOSED]
+    entrapments = [i for i in in_window if i.entrapment]
+    reached = [minutes_between(i.reported_at, i.arrived_at) for i in entrapments if i.arrived_at]
+    target = rules.entrapment_response_target_minutes
+    closed = [i for i in in_window if i.status is IncidentStatus.CLOSED]
     return MetricTally(
         callbacks=len(countable),
         excluded=len(in_window) - len(countable),
-        entrapments=len(entrapments),
+        entrapments=sum(1 for i in countable if i.entrapment),
         release_minutes=tuple(
             minutes_between(i.reported_at, i.release_at) for i in entrapments if i.release_at
         ),
         response_minutes=tuple(
             minutes_between(i.reported_at, i.arrived_at)
-            for i in countable
+            for i in in_window
             if i.arrived_at and i.channel is not IncidentChannel.TECHNICIAN_FOUND
         ),
+        entrapment_responses=len(reached),
+        entrapments_on_target=sum(1 for minutes in reached if minutes <= target),
         repeats=repeats,
         closed=len(closed),
-        first_time_fixes=sum(i.visits_to_resolve <= 1 for i in closed),
+        first_time_fixes=sum(i.visits_to_resolve == 1 for i in closed),
     )
 
 
@@ -152,19 +171,20 @@ def _unit(
     incidents: Sequence[Incident],
     inspections: Sequence[Inspection],
     period: Period,
-    settings: ComplianceSettings,
+    rules: UnitRules,
     as_of: date,
 ) -> _Parts:
-    down = downtime(unit, history, period)
+    down = downtime(unit, history, period, hours=rules.operating_hours, time_zone=rules.time_zone)
     window = down.window
-    pm = pm_compliance(unit, visits, window, as_of=as_of, settings=settings)
+    pm = pm_compliance(unit, visits, window, as_of=as_of, rules=rules)
     compliant: bool | None = None
     if _active_on(unit, history, as_of):
-        compliant = certificate_valid(unit, as_of) and not has_overdue_required_test(
-            unit, inspections, today=as_of, settings=settings
-        )
-    tally = _callback_tally(incidents, window, settings) + MetricTally(
+        compliant = not certificate_counts(
+            unit, today=as_of, rules=rules
+        ) and not has_overdue_required_test(unit, inspections, today=as_of, rules=rules)
+    tally = _callback_tally(incidents, window, rules) + MetricTally(
         operating=down.operating_hours,
+        calendar=window.hours if window else 0.0,
         planned=down.planned_hours,
         unplanned=down.unplanned_hours,
         outages=down.outages,
@@ -198,23 +218,21 @@ def unit_metrics(
     incidents: Sequence[Incident],
     inspections: Sequence[Inspection],
     period: Period,
-    settings: ComplianceSettings,
+    rules: UnitRules,
     *,
     as_of: date | None = None,
 ) -> UnitMetrics:
     """Every DOMAIN.md metric for one unit in ``period``; ``as_of`` defaults to its last day."""
     day = as_of or _last_day(period)
-    parts = _unit(unit, history, visits, incidents, inspections, period, settings, day)
+    parts = _unit(unit, history, visits, incidents, inspections, period, rules, day)
     return _unit_metrics(unit, period, parts)
 
 
-def unit_tally(
-    record: UnitRecord, period: Period, settings: ComplianceSettings, as_of: date
-) -> MetricTally:
+def unit_tally(record: UnitRecord, period: Period, rules: UnitRules, as_of: date) -> MetricTally:
     """The unit's summable share of the fleet figures in ``period`` (see ``fleet_totals``)."""
     r = record
     return _unit(
-        r.elevator, r.history, r.visits, r.incidents, r.inspections, period, settings, as_of
+        r.elevator, r.history, r.visits, r.incidents, r.inspections, period, rules, as_of
     ).tally
 
 
@@ -227,14 +245,25 @@ def fleet_totals(tallies: Iterable[MetricTally], period: Period, as_of: date) ->
 
 
 def fleet_metrics(
-    records: Sequence[UnitRecord], period: Period, settings: ComplianceSettings, as_of: date
+    records: Sequence[UnitRecord],
+    period: Period,
+    rules: Callable[[Elevator], UnitRules],
+    as_of: date,
 ) -> FleetMetrics:
-    """Fleet metrics from summed unit hours and counts, with each unit's own metrics."""
+    """Fleet metrics from summed unit hours and counts, with each unit's own metrics
+    (``rules`` gives each unit's rules, e.g. ``RulesBook.for_unit``)."""
     units: list[UnitMetrics] = []
     tallies: list[MetricTally] = []
     for r in records:
         parts = _unit(
-            r.elevator, r.history, r.visits, r.incidents, r.inspections, period, settings, as_of
+            r.elevator,
+            r.history,
+            r.visits,
+            r.incidents,
+            r.inspections,
+            period,
+            rules(r.elevator),
+            as_of,
         )
         units.append(_unit_metrics(r.elevator, period, parts))
         tallies.append(parts.tally)

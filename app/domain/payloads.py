@@ -1,4 +1,10 @@
-"""The payload schemas of every domain event (version 1)."""
+"""The payload schemas of every domain event, and the upcasters of their older versions.
+
+Version 2 of ``site.created``/``site.updated`` adds the site's rule set; of
+``elevator.registered``/``elevator.updated`` whether the unit carries passengers (and lets the
+maintenance interval follow the organization's); of ``elevator.status_changed`` the time the
+change took effect. Version 1 payloads read as version 2 with the defaults of that time.
+"""
 
 from __future__ import annotations
 
@@ -18,11 +24,43 @@ from app.domain.enums import (
     InspectionType,
     ItemOutcome,
     Role,
+    RuleSet,
     VisitType,
 )
-from app.domain.events import EventPayload, PartialPayload
+from app.domain.events import EventPayload, JsonObject, PartialPayload, upcaster
+from app.domain.settings import OperatingHours, OrganizationSettings
 from app.domain.values import DecimalStr, UtcDatetime
 from app.domain.work import IncidentDetailsEdit, PartUsed
+
+# -- the organization ------------------------------------------------------------------------
+
+
+class OrganizationCreated(EventPayload):
+    TYPE = "organization.created"
+    ENTITY = "organization"
+    name: str
+    time_zone: str = "UTC"
+    settings: OrganizationSettings = OrganizationSettings()
+
+
+class OrganizationSettingsChanged(PartialPayload):
+    """An administrator changed some settings; only those given change."""
+
+    TYPE = "organization.settings_changed"
+    ENTITY = "organization"
+    rule_set: RuleSet | None = None
+    default_maintenance_interval_days: int | None = None
+    pm_window_percent: int | None = None
+    cat1_interval_months: int | None = None
+    cat5_interval_months: int | None = None
+    loler_passenger_interval_months: int | None = None
+    loler_goods_interval_months: int | None = None
+    custom_interval_months: int | None = None
+    certificate_alert_days: tuple[int, ...] | None = None
+    entrapment_response_target_minutes: int | None = None
+    repeat_callback_window_days: int | None = None
+    operating_hours: OperatingHours | None = None
+
 
 # -- people and places ---------------------------------------------------------------------
 
@@ -65,6 +103,7 @@ class CustomerUpdated(PartialPayload):
 
 class SiteCreated(EventPayload):
     TYPE = "site.created"
+    VERSION = 2
     ENTITY = "site"
     customer_id: UUID
     name: str
@@ -72,16 +111,19 @@ class SiteCreated(EventPayload):
     access_notes: str | None = None
     emergency_contacts: str | None = None
     time_zone: str = "UTC"
+    rule_set: RuleSet | None = None
 
 
 class SiteUpdated(PartialPayload):
     TYPE = "site.updated"
+    VERSION = 2
     ENTITY = "site"
     name: str | None = None
     address: str | None = None
     access_notes: str | None = None
     emergency_contacts: str | None = None
     time_zone: str | None = None
+    rule_set: RuleSet | None = None
 
 
 class SiteTechnicianAssigned(EventPayload):
@@ -96,6 +138,7 @@ class SiteTechnicianAssigned(EventPayload):
 
 class ElevatorRegistered(EventPayload, UnitDetails):
     TYPE = "elevator.registered"
+    VERSION = 2
     ENTITY = "elevator"
     site_id: UUID
     status: ElevatorStatus = ElevatorStatus.OPERATIONAL
@@ -103,17 +146,36 @@ class ElevatorRegistered(EventPayload, UnitDetails):
 
 class ElevatorUpdated(PartialPayload, UnitDetailsEdit):
     TYPE = "elevator.updated"
+    VERSION = 2
     ENTITY = "elevator"
 
 
 class ElevatorStatusChanged(EventPayload):
     TYPE = "elevator.status_changed"
+    VERSION = 2
     ENTITY = "elevator"
     previous: ElevatorStatus
     new: ElevatorStatus
     reason: str
     cause: DowntimeCause | None = None
     incident_id: UUID | None = None
+    effective_at: UtcDatetime | None = None
+    """When the change took effect, if earlier than it was recorded (None: when recorded)."""
+
+
+@upcaster(SiteCreated.TYPE, 1)
+@upcaster(SiteUpdated.TYPE, 1)
+@upcaster(ElevatorUpdated.TYPE, 1)
+@upcaster(ElevatorStatusChanged.TYPE, 1)
+def _fields_added(data: JsonObject) -> JsonObject:
+    """Version 2 only added optional fields: a version 1 payload is read unchanged."""
+    return data
+
+
+@upcaster(ElevatorRegistered.TYPE, 1)
+def _unit_v1(data: JsonObject) -> JsonObject:
+    """A version 1 unit carried passengers and had its own interval (30 days by default)."""
+    return {"maintenance_interval_days": 30, **data}
 
 
 # -- visits ----------------------------------------------------------------------------------

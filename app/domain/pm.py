@@ -1,20 +1,38 @@
-"""Preventive-maintenance compliance: the rolling due-date schedule and how visits meet it.
+"""Preventive-maintenance compliance: the unit's calendar of due dates and how visits meet it.
 
-A unit's PM interval comes from the unit (``maintenance_interval_days``); the window either side
-of a due date is the interval x ``pm_window_fraction`` rounded half up to whole days, at least
-one day.
+A unit's PM interval is its own ``maintenance_interval_days``, else the organization's default;
+the window either side of a due date is the interval x ``pm_window_percent`` / 100 rounded half
+up to whole days, at least one day. A visit's day is its day at the site (its time zone).
+
+The schedule is a fixed calendar (``PM_SCHEDULE``), not one that rolls from each visit: with a
+rolling schedule an extra visit moves every later due date and can turn a later on-time visit
+into a missed one. On a calendar a visit can only meet a due date, so an extra visit never
+lowers compliance; the route keeps its rhythm after a late visit, as a maintenance contract's
+monthly (or other) visits do.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Final
 
+from app.domain.dates import local_date
 from app.domain.downtime import Period, midnight_utc
-from app.domain.entities import ComplianceSettings, Elevator
+from app.domain.entities import Elevator
 from app.domain.enums import VisitStatus, VisitType
+from app.domain.rules import UnitRules
 from app.domain.values import DomainModel
 from app.domain.work import VisitSummary
+
+PM_SCHEDULE: Final = (
+    "Fixed calendar: a visit is due every interval, in step with the unit's first preventive "
+    "visit (one interval after registration until it has one); a preventive visit within the "
+    "window either side of a due date meets it. Early, late or extra visits move no due date, "
+    "so an extra visit never lowers compliance."
+)
+"""How preventive-maintenance due dates are set, in words (tooltips and documents)."""
 
 
 class PmCompliance(DomainModel):
@@ -29,22 +47,89 @@ class PmCompliance(DomainModel):
     percent: float
 
 
-def pm_window_days(interval_days: int, fraction: float) -> int:
-    """The ±window around a PM due date: interval x fraction, rounded half up, at least 1 day."""
-    return max(1, int(interval_days * fraction + 0.5))
+def pm_window_days(interval_days: int, percent: int) -> int:
+    """The ±window around a PM due date: interval x percent / 100, rounded half up, at least
+    1 day (integer arithmetic: no float rounding at the half)."""
+    return max(1, (interval_days * percent + 50) // 100)
+
+
+def visit_day(visit: VisitSummary, time_zone: str) -> date | None:
+    """The day the work was done at the site (arrival, else completion, in its time zone)."""
+    when = visit.arrived_at or visit.completed_at
+    return local_date(when, time_zone) if when else None
 
 
 def preventive_visit_days(
-    visits: Iterable[VisitSummary], *, until: date | None = None
+    visits: Iterable[VisitSummary], *, until: date | None = None, time_zone: str = "UTC"
 ) -> list[date]:
-    """Days of completed or locked preventive visits (up to ``until``), oldest first."""
+    """Days at the site of completed or locked preventive visits (up to ``until``), oldest
+    first."""
     done = {VisitStatus.COMPLETED, VisitStatus.LOCKED}
     days = [
-        v.performed_on
+        visit_day(v, time_zone)
         for v in visits
-        if v.type is VisitType.PREVENTIVE and v.status in done and v.performed_on is not None
+        if v.type is VisitType.PREVENTIVE and v.status in done
     ]
-    return sorted(d for d in days if until is None or d <= until)
+    return sorted(d for d in days if d is not None and (until is None or d <= until))
+
+
+@dataclass(frozen=True, slots=True)
+class PmCalendar:
+    """A unit's preventive-maintenance due dates: every ``interval`` days through ``anchor``,
+    none before ``earliest``."""
+
+    anchor: date
+    """The first preventive visit's day, else one interval after the registration day."""
+    earliest: date
+    """The registration day (anchored on a visit) or the anchor: no due date before it."""
+    interval: int
+    margin: int
+    """Days either side of a due date within which a visit meets it."""
+
+    def due_dates(self, first: date, end: date) -> list[date]:
+        """The due dates from ``first`` up to (not including) ``end``."""
+        step = timedelta(days=self.interval)
+        start = max(first, self.earliest)
+        k = -((self.anchor - start).days // self.interval)  # the first k with due >= start
+        found: list[date] = []
+        day = self.anchor + step * k
+        while day < end:
+            found.append(day)
+            day += step
+        return found
+
+    def meets(self, due: date, visit: date) -> bool:
+        """Whether a visit on ``visit`` is within the window of ``due``."""
+        return abs((visit - due).days) <= self.margin
+
+
+def pm_calendar(elevator: Elevator, days: list[date], rules: UnitRules) -> PmCalendar:
+    """The unit's calendar from its preventive visit days (oldest first) and its rules: due
+    dates every interval through its first preventive visit (which meets one), from its
+    registration on; with no visit yet, the first falls one interval after registration."""
+    interval = rules.pm_interval_days(elevator)
+    margin = pm_window_days(interval, rules.pm_window_percent)
+    registered = local_date(elevator.registered_at, rules.time_zone)
+    if days:
+        return PmCalendar(days[0], min(registered, days[0]), interval, margin)
+    first = registered + timedelta(days=interval)
+    return PmCalendar(first, first, interval, margin)
+
+
+def match_visits(calendar: PmCalendar, dues: list[date], days: list[date]) -> dict[date, date]:
+    """Which visit meets which due date: each due date by the earliest unused visit in its
+    window, each visit meeting at most one due date (in date order: the most that can be met).
+    ``dues`` and ``days`` oldest first; one pass over both."""
+    matched: dict[date, date] = {}
+    margin = timedelta(days=calendar.margin)
+    k = 0
+    for due in dues:
+        while k < len(days) and days[k] < due - margin:
+            k += 1  # too early for this due date, and so for every later one
+        if k < len(days) and days[k] <= due + margin:
+            matched[due] = days[k]
+            k += 1
+    return matched
 
 
 def pm_compliance(
@@ -53,56 +138,39 @@ def pm_compliance(
     window: Period | None,
     *,
     as_of: date,
-    settings: ComplianceSettings,
+    rules: UnitRules,
 ) -> PmCompliance:
     """PM compliance: due dates met within due ± window / due dates x 100 (100 if none due).
 
-    The schedule rolls with the work, as a maintenance contract does: each due date is the
-    previous preventive visit plus ``maintenance_interval_days``. The first due date in
-    ``window`` (the unit's operating window in the period) is the last preventive visit before
-    it plus the interval, or the window's first day when there was none. A completed/locked
-    preventive visit within ± the PM window of a due date meets it; one outside (early, or late
-    but before the next due date's window) misses it, and the next due date counts from that
-    visit. With no visit at all, the due date is missed and the next falls an interval later.
-    An unmet due date whose window is still open on ``as_of`` is pending: neither met nor
-    missed, and not counted. Visits after ``as_of`` are ignored.
+    The due dates are the unit's calendar (``pm_calendar``) inside ``window``, the unit's
+    operating window in the period. A due date is met by a completed or locked preventive visit
+    within ± the window of it; unmet, it is missed once its window has closed before ``as_of``,
+    and pending (neither met nor missed, not counted) while it is still open. Visits after
+    ``as_of`` are ignored.
     """
-    interval = elevator.maintenance_interval_days
-    width = pm_window_days(interval, settings.pm_window_fraction)
-    days = preventive_visit_days(visits, until=as_of)
-    due: list[date] = []
+    days = preventive_visit_days(visits, until=as_of, time_zone=rules.time_zone)
+    calendar = pm_calendar(elevator, days, rules)
     met: list[date] = []
     missed: list[date] = []
     pending: list[date] = []
+    dues: list[date] = []
     if window is not None:
-        start = window.start.date()
-        before = [d for d in days if d < start]
-        later = [d for d in days if d >= start]
-        day = before[-1] + timedelta(days=interval) if before else start
-        step = timedelta(days=interval)
-        margin = timedelta(days=width)
-        while midnight_utc(day) < window.end:
-            due.append(day)
-            visit = later[0] if later else None
-            if visit is not None and visit <= day + margin:
-                (met if visit >= day - margin else missed).append(day)
-                later.pop(0)
-                day = visit + step
-            elif day + margin >= as_of:
-                pending.append(day)
-                break
-            elif visit is not None and visit < day + step - margin:
-                missed.append(day)  # a late visit: it serves this due date, not the next
-                later.pop(0)
-                day = visit + step
+        start = local_date(window.start, rules.time_zone)
+        past_end = local_date(window.end, rules.time_zone) + timedelta(days=1)
+        dues = [d for d in calendar.due_dates(start, past_end) if midnight_utc(d) < window.end]
+        matched = match_visits(calendar, dues, days)
+        for due in dues:
+            if due in matched:
+                met.append(due)
+            elif due + timedelta(days=calendar.margin) >= as_of:
+                pending.append(due)
             else:
-                missed.append(day)
-                day += step
+                missed.append(due)
     counted = len(met) + len(missed)
     return PmCompliance(
-        interval_days=interval,
-        window_days=width,
-        due=tuple(due),
+        interval_days=calendar.interval,
+        window_days=calendar.margin,
+        due=tuple(dues),
         met=tuple(met),
         missed=tuple(missed),
         pending=tuple(pending),

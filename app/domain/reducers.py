@@ -3,6 +3,16 @@
 ``reduce(current, event)`` returns the new projection of the event's entity. The store loads
 ``current`` (``None`` for a new entity), calls the reducer and saves the result; rebuilding all
 projections is the same fold over the whole log.
+
+A reducer refuses an event that is invalid against the state it meets by raising
+``EventRejected`` (see its docstring for what a store then does): an edit or status change of
+a decommissioned unit, a status change without a reason or taking effect after it was
+recorded, an event about an entity that does not exist, a second creation of one that does,
+settings no organization may have. A status change takes effect at its ``effective_at`` (else
+when recorded). One recorded with an ``effective_at`` before the unit's current status began
+(it arrived late, through sync) joins the history in its place without changing the current
+status; one without (recorded as it happened) always applies, whatever the clocks of the
+devices say.
 """
 
 from __future__ import annotations
@@ -10,12 +20,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, cast
 
+from pydantic import ValidationError as PydanticValidationError
+
 from app.domain import payloads as p
-from app.domain.entities import Customer, Elevator, Site, StatusChange, User
+from app.domain.entities import Customer, Elevator, Organization, Site, StatusChange, User
 from app.domain.enums import DeficiencyStatus, IncidentStatus, VisitStatus
-from app.domain.errors import ConflictError
+from app.domain.errors import ConflictError, EventRejected
 from app.domain.events import Event, PartialPayload
-from app.domain.status import default_cause
+from app.domain.forms import user_error
+from app.domain.settings import OrganizationSettings
+from app.domain.status import check_status_event, check_unit_edit, default_cause
 from app.domain.work import (
     Addendum,
     Deficiency,
@@ -28,13 +42,15 @@ from app.domain.work import (
     Visit,
 )
 
-type Projection = User | Customer | Site | Elevator | Visit | Deficiency | Incident | Inspection
+type Projection = (
+    Organization | User | Customer | Site | Elevator | Visit | Deficiency | Incident | Inspection
+)
 type Reducer = Callable[[Any, Event], Any]
 
 
 def _require[T](current: T | None, event: Event) -> T:
     if current is None:
-        raise ConflictError(
+        raise EventRejected(
             f"Event {event.type} refers to unknown {event.entity_type} {event.entity_id}."
         )
     return current
@@ -42,7 +58,7 @@ def _require[T](current: T | None, event: Event) -> T:
 
 def _create_guard(current: object, event: Event) -> None:
     if current is not None:
-        raise ConflictError(f"{event.entity_type} {event.entity_id} already exists.")
+        raise EventRejected(f"{event.entity_type} {event.entity_id} already exists.")
 
 
 def _base(event: Event) -> dict[str, Any]:
@@ -54,6 +70,31 @@ def _edit[T: Projection](current: T | None, event: Event) -> T:
     assert isinstance(event.payload, PartialPayload)
     changes = {**event.payload.changes(), "updated_at": event.occurred_at}
     return cast(T, state.model_copy(update=changes))
+
+
+def reduce_organization(current: Organization | None, event: Event) -> Organization:
+    pl = event.payload
+    at = event.occurred_at
+    if event.entity_id != event.organization_id:
+        raise EventRejected("An organization's events must be about that organization.")
+    if isinstance(pl, p.OrganizationCreated):
+        _create_guard(current, event)
+        return Organization(
+            id=event.entity_id,
+            name=pl.name,
+            time_zone=pl.time_zone,
+            settings=pl.settings,
+            created_at=at,
+            updated_at=at,
+        )
+    organization = _require(current, event)
+    assert isinstance(pl, p.OrganizationSettingsChanged)
+    merged = {**organization.settings.model_dump(), **pl.changes()}
+    try:
+        settings = OrganizationSettings.model_validate(merged)
+    except PydanticValidationError as exc:
+        raise EventRejected(f"These settings are not valid: {user_error(exc).message}") from None
+    return organization.model_copy(update={"settings": settings, "updated_at": at})
 
 
 def reduce_user(current: User | None, event: Event) -> User:
@@ -103,18 +144,24 @@ def reduce_elevator(current: Elevator | None, event: Event) -> Elevator:
             registered_at=at,
             updated_at=at,
         )
+    unit = _require(current, event)
     if isinstance(pl, p.ElevatorStatusChanged):
-        unit = _require(current, event)
+        effective = check_status_event(unit, pl, recorded=at)
+        if pl.effective_at is not None and effective < unit.status_since:
+            # back-dated before the change in force (it arrived late, by sync): it joins the
+            # history in its place (``status_change_of``) and leaves the current status alone
+            return unit.model_copy(update={"updated_at": at})
         return unit.model_copy(
             update={
                 "status": pl.new,
-                "status_since": at,
+                "status_since": effective,
                 "status_reason": pl.reason,
                 "downtime_cause": pl.cause or default_cause(pl.new),
                 "updated_at": at,
             }
         )
-    return _edit(current, event)
+    check_unit_edit(unit)
+    return _edit(unit, event)
 
 
 def status_change_of(event: Event) -> StatusChange | None:
@@ -122,6 +169,7 @@ def status_change_of(event: Event) -> StatusChange | None:
     pl = event.payload
     if not isinstance(pl, p.ElevatorStatusChanged):
         return None
+    effective = pl.effective_at or event.occurred_at
     return StatusChange(
         event_id=event.event_id,
         elevator_id=event.entity_id,
@@ -130,8 +178,9 @@ def status_change_of(event: Event) -> StatusChange | None:
         reason=pl.reason,
         cause=pl.cause or default_cause(pl.new),
         incident_id=pl.incident_id,
-        changed_at=event.occurred_at,
+        changed_at=effective,
         actor_id=event.actor_id,
+        recorded_at=event.occurred_at if event.occurred_at != effective else None,
     )
 
 
@@ -236,6 +285,7 @@ def reduce_inspection(current: Inspection | None, event: Event) -> Inspection:
 
 
 REDUCERS: dict[str, Reducer] = {
+    "organization": reduce_organization,
     "user": reduce_user,
     "customer": reduce_customer,
     "site": reduce_site,

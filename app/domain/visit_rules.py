@@ -16,6 +16,7 @@ from app.domain.checklists import (
     require_mandatory,
     severity_on_fail,
 )
+from app.domain.dates import check_not_future
 from app.domain.entities import ChecklistTemplate, Elevator, Site
 from app.domain.enums import DriveType, IncidentStatus, VisitStatus
 from app.domain.errors import ConflictError, ValidationError
@@ -37,13 +38,9 @@ def ensure_not_finished(visit: Visit, site: Site) -> None:
     if visit.status in (VisitStatus.COMPLETED, VisitStatus.LOCKED):
         when = visit.completed_at or visit.updated_at
         day = local_time(when, site.time_zone, with_date=True)[:10]
-        next_step = (
-            "Add an addendum to correct it."
-            if visit.status is VisitStatus.LOCKED
-            else "Lock it, then add an addendum to correct it."
-        )
         raise ConflictError(
-            f"This visit was completed on {day}; it can no longer change.", hint=next_step
+            f"This visit was completed on {day}; it can no longer change.",
+            hint="Add an addendum to correct it.",
         )
     if visit.status is VisitStatus.CANCELLED:
         raise ConflictError(
@@ -175,3 +172,22 @@ def check_completion(
             field="customer_signoff",
             hint="Ask the customer to sign, or record that they refused.",
         )
+
+
+def check_visit_times(
+    site: Site, now: datetime, *, arrived_at: datetime | None, departed_at: datetime | None
+) -> None:
+    """Raise if the arrival or the departure is in the future (beyond the clock allowance)."""
+    for moment, what, field in (
+        (arrived_at, "arrival", "arrived_at"),
+        (departed_at, "departure", "departed_at"),
+    ):
+        if moment is not None:
+            check_not_future(
+                moment,
+                now,
+                what=f"{what} time",
+                field=field,
+                time_zone=site.time_zone,
+                hint=f"Record the visit with its real {what} time, once it has happened.",
+            )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -75,10 +76,17 @@ def status_change(
     *,
     cause: DowntimeCause | None = None,
     incident_id: UUID | None = None,
+    effective_at: datetime | None = None,
 ) -> NewEvent:
-    """The event moving ``unit`` from its current status to ``new``."""
+    """The event moving ``unit`` from its current status to ``new`` (from ``effective_at`` when
+    that is given: a change recorded after the fact)."""
     payload = ElevatorStatusChanged(
-        previous=unit.status, new=new, reason=reason, cause=cause, incident_id=incident_id
+        previous=unit.status,
+        new=new,
+        reason=reason,
+        cause=cause,
+        incident_id=incident_id,
+        effective_at=effective_at,
     )
     return NewEvent(unit.id, payload)
 

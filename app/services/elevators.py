@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from uuid import UUID
 
 from app.domain.commands import ChangeElevatorStatus, RegisterElevator, UpdateElevator
+from app.domain.dates import check_day_not_future, local_date
 from app.domain.entities import Site
 from app.domain.enums import Role
 from app.domain.errors import AuthorizationError, ValidationError
 from app.domain.events import NewEvent
-from app.domain.payloads import ElevatorRegistered, ElevatorUpdated
-from app.domain.status import check_transition
+from app.domain.payloads import ElevatorRegistered, ElevatorStatusChanged, ElevatorUpdated
+from app.domain.status import check_status_change
 from app.domain.values import text_key
 from app.services.common import (
     Created,
@@ -57,12 +59,24 @@ async def _check_replacement(uow: UnitOfWork, site: Site, unit_number: str, acto
         )
 
 
+def _check_installation(installed: date | None, site: Site, ctx: ServiceContext) -> None:
+    if installed is not None:
+        check_day_not_future(
+            installed,
+            local_date(ctx.clock.now(), site.time_zone),
+            what="installation date",
+            field="installation_date",
+            hint="Enter the day the unit was installed (a unit is registered once installed).",
+        )
+
+
 async def register_elevator(cmd: RegisterElevator, *, ctx: ServiceContext) -> Created:
     """Register a unit at a site; its number must be free there among active units."""
     elevator_id = ctx.ids.new_id()
 
     async def decide(uow: UnitOfWork) -> Sequence[NewEvent]:
         site = await must_get(uow.sites, cmd.site_id, "site")
+        _check_installation(cmd.installation_date, site, ctx)
         await _check_unit_number(uow, site, cmd.unit_number)
         await _check_replacement(uow, site, cmd.unit_number, ctx.actor)
         payload = ElevatorRegistered(
@@ -79,11 +93,9 @@ async def update_elevator(cmd: UpdateElevator, *, ctx: ServiceContext) -> Change
     async def decide(uow: UnitOfWork) -> Sequence[NewEvent]:
         unit, site = await changeable_unit(uow, cmd.elevator_id)
         changes = changed_fields(unit, given_fields(cmd, key="elevator_id"))
-        if "maintenance_interval_days" in changes and changes["maintenance_interval_days"] is None:
-            raise ValidationError(
-                "A maintenance interval is required.", field="maintenance_interval_days"
-            )
-        for required in ("manufacturer", "drive_type"):
+        if "installation_date" in changes:
+            _check_installation(changes["installation_date"], site, ctx)
+        for required in ("manufacturer", "drive_type", "carries_passengers"):
             if required in changes and changes[required] is None:
                 raise ValidationError(
                     f"The {required.replace('_', ' ')} cannot be removed.", field=required
@@ -99,11 +111,18 @@ async def update_elevator(cmd: UpdateElevator, *, ctx: ServiceContext) -> Change
 
 
 async def change_elevator_status(cmd: ChangeElevatorStatus, *, ctx: ServiceContext) -> Changes:
-    """Move a unit to another status with a reason (decommissioning: supervisors and admins)."""
+    """Move a unit to another status with a reason (decommissioning: supervisors and admins),
+    from now or from an earlier ``effective_at`` (not before the unit's previous change)."""
 
     async def decide(uow: UnitOfWork) -> Sequence[NewEvent]:
-        unit, _site = await unit_and_site(uow, cmd.elevator_id)
-        check_transition(unit.status, cmd.status, cmd.reason, role=ctx.actor.role)
-        return [status_change(unit, cmd.status, cmd.reason, cause=cmd.cause)]
+        unit, site = await unit_and_site(uow, cmd.elevator_id)
+        event = status_change(
+            unit, cmd.status, cmd.reason, cause=cmd.cause, effective_at=cmd.effective_at
+        )
+        assert isinstance(event.payload, ElevatorStatusChanged)
+        check_status_change(
+            unit, event.payload, now=ctx.clock.now(), role=ctx.actor.role, time_zone=site.time_zone
+        )
+        return [event]
 
     return await run(ctx, decide)

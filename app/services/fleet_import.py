@@ -41,6 +41,7 @@ OPTIONAL = (
     "certificate_issued",
     "certificate_expires",
     "maintenance_interval_days",
+    "carries_passengers",
 )
 COLUMNS = REQUIRED + OPTIONAL
 
@@ -95,6 +96,15 @@ def _choice[E: (Manufacturer, DriveType)](kind: type[E]) -> Callable[[str], E]:
     return convert
 
 
+def _yes_no(text: str) -> bool:
+    answer = text.casefold()
+    if answer in ("yes", "y", "true", "1"):
+        return True
+    if answer in ("no", "n", "false", "0"):
+        return False
+    raise ValueError(text)
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value <= 0:
@@ -129,7 +139,13 @@ def _row(line: int, raw: dict[str, str], problems: _LineProblems) -> ImportRow |
             raw, "maintenance_interval_days", _positive_int, "a positive whole number of days"
         ),
     }
-    cert = [(raw.get(c) or "").strip() for c in OPTIONAL[-4:-1]]
+    unit["carries_passengers"] = p(
+        raw, "carries_passengers", _yes_no, "yes or no (no: a goods-only lift)"
+    )
+    cert = [
+        (raw.get(c) or "").strip()
+        for c in ("certificate_number", "certificate_issued", "certificate_expires")
+    ]
     if any(cert) and not all(cert):
         problems.add(
             "certificate_number",

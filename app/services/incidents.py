@@ -1,8 +1,13 @@
 """Use cases of the callback log (ASME A17.1): open, update, close incidents.
 
 An incident reported with the unit out of service takes the unit out of service (cause
-``incident``); closing it with the unit back in service makes the unit operational again unless
-another open incident still keeps it down.
+``incident``) from the time it was reported, not from when it was logged: a callback logged
+three hours late records the outage as it happened. A unit already down for planned work
+becomes unplanned downtime from the report on. Closing it with the unit back in service makes
+the unit operational again, from the back-in-service time, unless another open incident still
+keeps it down. A status change cannot take effect before the unit's previous one: when the
+unit's status changed after the report (or after the back-in-service time), the incident's
+change takes effect at that later change instead, so the history stays in order.
 """
 
 from __future__ import annotations
@@ -12,7 +17,8 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from app.domain.commands import CloseIncident, OpenIncident, UpdateIncident, check_callback
-from app.domain.entities import ComplianceSettings, Elevator, Site
+from app.domain.dates import check_not_future
+from app.domain.entities import Elevator, Site
 from app.domain.enums import DowntimeCause, ElevatorStatus, IncidentStatus, VisitStatus, VisitType
 from app.domain.errors import ConflictError, ValidationError
 from app.domain.events import NewEvent
@@ -30,10 +36,8 @@ from app.services.common import (
     unit_and_site,
 )
 from app.services.context import Changes, ServiceContext
+from app.services.organization import organization_settings
 from app.services.ports import UnitOfWork
-
-REPEAT_WINDOW = timedelta(days=ComplianceSettings().repeat_callback_window_days)
-"""A callback within this time after another on the same unit is a repeat of it."""
 
 _EXTRA_FIELDS = (
     "release_at",
@@ -48,9 +52,28 @@ _EXTRA_FIELDS = (
 _NOT_NULL = frozenset({"entrapment", "persons_trapped", "excluded_from_kpi"})
 
 
+def _not_future(site: Site, now: datetime, moment: datetime | None, what: str, field: str) -> None:
+    if moment is not None:
+        check_not_future(
+            moment,
+            now,
+            what=what,
+            field=field,
+            time_zone=site.time_zone,
+            hint=f"Enter the {what} as it happened; it cannot be recorded in advance.",
+        )
+
+
 def _check_times(
-    site: Site, reported_at: datetime, *, release_at: datetime | None, arrived_at: datetime | None
+    site: Site,
+    reported_at: datetime,
+    now: datetime,
+    *,
+    release_at: datetime | None,
+    arrived_at: datetime | None,
 ) -> None:
+    _not_future(site, now, release_at, "release time", "release_at")
+    _not_future(site, now, arrived_at, "arrival time", "arrived_at")
     if release_at is not None:
         check_not_before(
             release_at,
@@ -71,9 +94,12 @@ def _check_times(
         )
 
 
-def previous_callback(history: Sequence[Incident], reported_at: datetime) -> Incident | None:
-    """The latest callback reported within the repeat window before ``reported_at``."""
-    earlier = [i for i in history if i.reported_at < reported_at <= i.reported_at + REPEAT_WINDOW]
+def previous_callback(
+    history: Sequence[Incident], reported_at: datetime, window: timedelta
+) -> Incident | None:
+    """The latest callback reported within ``window`` before ``reported_at`` (the
+    organization's repeat-callback window)."""
+    earlier = [i for i in history if i.reported_at < reported_at <= i.reported_at + window]
     return max(earlier, key=lambda i: i.reported_at, default=None)
 
 
@@ -82,7 +108,8 @@ async def _repeat_of(
 ) -> UUID | None:
     history = await uow.incidents.for_elevator(unit.id)
     if given is None:
-        previous = previous_callback(history, reported_at)
+        days = (await organization_settings(uow)).repeat_callback_window_days
+        previous = previous_callback(history, reported_at, timedelta(days=days))
         return previous.id if previous else None
     if not any(i.id == given for i in history):
         raise ValidationError(
@@ -97,8 +124,10 @@ async def open_incident(cmd: OpenIncident, *, ctx: ServiceContext) -> Created:
 
     async def decide(uow: UnitOfWork) -> Sequence[NewEvent]:
         unit, site = await changeable_unit(uow, cmd.elevator_id)
-        reported = cmd.reported_at or ctx.clock.now()
-        _check_times(site, reported, release_at=cmd.release_at, arrived_at=cmd.arrived_at)
+        now = ctx.clock.now()
+        reported = cmd.reported_at or now
+        _not_future(site, now, reported, "report time", "reported_at")
+        _check_times(site, reported, now, release_at=cmd.release_at, arrived_at=cmd.arrived_at)
         opened = IncidentOpened(
             elevator_id=unit.id,
             reported_at=reported,
@@ -116,7 +145,11 @@ async def open_incident(cmd: OpenIncident, *, ctx: ServiceContext) -> Created:
         extra = {f: getattr(cmd, f) for f in _EXTRA_FIELDS if getattr(cmd, f) not in (None, False)}
         if extra:
             events.append(NewEvent(incident_id, IncidentUpdated(**extra)))
-        if cmd.out_of_service and unit.status is not ElevatorStatus.OUT_OF_SERVICE:
+        down_by_incident = (
+            unit.status is ElevatorStatus.OUT_OF_SERVICE
+            and unit.downtime_cause is DowntimeCause.INCIDENT
+        )
+        if cmd.out_of_service and not down_by_incident:  # planned downtime turns unplanned
             reason = f"Callback: {cmd.reported_trouble}"
             events.append(
                 status_change(
@@ -125,6 +158,7 @@ async def open_incident(cmd: OpenIncident, *, ctx: ServiceContext) -> Created:
                     reason,
                     cause=DowntimeCause.INCIDENT,
                     incident_id=incident_id,
+                    effective_at=max(reported, unit.status_since),
                 )
             )
         return events
@@ -152,6 +186,7 @@ async def update_incident(cmd: UpdateIncident, *, ctx: ServiceContext) -> Change
         _check_times(
             site,
             incident.reported_at,
+            ctx.clock.now(),
             release_at=changes.get("release_at"),
             arrived_at=changes.get("arrived_at"),
         )
@@ -187,7 +222,9 @@ async def close_incident(cmd: CloseIncident, *, ctx: ServiceContext) -> Changes:
                 "Describe the corrective action before closing the callback.",
                 field="corrective_action",
             )
-        back_at = cmd.back_in_service_at or (ctx.clock.now() if cmd.back_in_service else None)
+        now = ctx.clock.now()
+        back_at = cmd.back_in_service_at or (now if cmd.back_in_service else None)
+        _not_future(site, now, back_at, "back-in-service time", "back_in_service_at")
         if back_at is not None:
             check_not_before(
                 back_at,
@@ -206,7 +243,7 @@ async def close_incident(cmd: CloseIncident, *, ctx: ServiceContext) -> Changes:
             visits_to_resolve=await _callback_visits(uow, incident),
         )
         events = [NewEvent(incident.id, closed)]
-        if cmd.back_in_service and unit.active and unit.status is not ElevatorStatus.OPERATIONAL:
+        if back_at is not None and unit.active and unit.status is not ElevatorStatus.OPERATIONAL:
             still_down = [
                 other
                 for other in await uow.incidents.open_for_elevator(unit.id)
@@ -223,6 +260,7 @@ async def close_incident(cmd: CloseIncident, *, ctx: ServiceContext) -> Changes:
                         reason,
                         cause=DowntimeCause.INCIDENT,
                         incident_id=incident.id,
+                        effective_at=max(back_at, unit.status_since),
                     )
                 )
         return events

@@ -1,61 +1,44 @@
-"""Use case of inspections and tests: record one, with its next due date."""
+"""Use case of inspections and tests: record one as the inspector reported it.
+
+The next due date is recorded only when the report states one (a LOLER report of thorough
+examination does, for instance); otherwise compliance works it out from the interval of the
+site's rule set, so a change of settings or of the site's rule set applies to every recorded
+inspection. An inspection can be neither in the future nor before the unit was installed.
+"""
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Sequence
-from datetime import date
 
 from app.domain.commands import RecordInspection
-from app.domain.entities import ComplianceSettings
-from app.domain.enums import InspectionType
-from app.domain.errors import ValidationError
+from app.domain.dates import check_day_not_future, check_not_before_installation, local_date
 from app.domain.events import NewEvent
 from app.domain.payloads import InspectionRecorded
-from app.domain.site_time import local_time
 from app.services.common import Created, changeable_unit, run
 from app.services.context import ServiceContext
 from app.services.ports import UnitOfWork
 
 
-def add_months(day: date, months: int) -> date:
-    """``day`` plus ``months`` calendar months (clamped to the month's last day)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def default_interval_months(kind: InspectionType, settings: ComplianceSettings) -> int | None:
-    """Months until the next inspection of this type is due (None: no follow-up)."""
-    return {
-        InspectionType.PERIODIC: 12,
-        InspectionType.CAT1: settings.cat1_interval_months,
-        InspectionType.CAT5: settings.cat5_interval_months,
-        InspectionType.LOLER: settings.loler_interval_months,
-        InspectionType.ACCEPTANCE: None,
-    }[kind]
-
-
-async def record_inspection(
-    cmd: RecordInspection, *, ctx: ServiceContext, settings: ComplianceSettings | None = None
-) -> Created:
-    """Record an inspection or test; the next due date defaults from the type's interval."""
+async def record_inspection(cmd: RecordInspection, *, ctx: ServiceContext) -> Created:
+    """Record an inspection or test of an active unit."""
     inspection_id = ctx.ids.new_id()
-    rules = settings or ComplianceSettings()
 
     async def decide(uow: UnitOfWork) -> Sequence[NewEvent]:
         unit, site = await changeable_unit(uow, cmd.elevator_id)
-        today = date.fromisoformat(local_time(ctx.clock.now(), site.time_zone, with_date=True)[:10])
-        if cmd.performed_on > today:
-            raise ValidationError(
-                f"The inspection date {cmd.performed_on} is in the future.",
-                field="performed_on",
-                hint="Record an inspection once it has been done.",
-            )
-        next_due = cmd.next_due
-        months = default_interval_months(cmd.type, rules)
-        if next_due is None and months is not None:
-            next_due = add_months(cmd.performed_on, months)
+        check_day_not_future(
+            cmd.performed_on,
+            local_date(ctx.clock.now(), site.time_zone),
+            what="inspection date",
+            field="performed_on",
+            hint="Record an inspection once it has been done.",
+        )
+        check_not_before_installation(
+            cmd.performed_on,
+            unit.installation_date,
+            what="inspection date",
+            unit=unit.unit_number,
+            field="performed_on",
+        )
         payload = InspectionRecorded(
             elevator_id=unit.id,
             type=cmd.type,
@@ -64,7 +47,7 @@ async def record_inspection(
             result=cmd.result,
             witnessed_by=cmd.witnessed_by,
             defects=tuple(d for d in cmd.defects if d),
-            next_due=next_due,
+            next_due=cmd.next_due,
         )
         return [NewEvent(inspection_id, payload)]
 

@@ -15,8 +15,8 @@ from typing import Protocol, Self
 from uuid import UUID
 
 from app.audit.envelope import SealedEvent
-from app.domain.entities import Customer, Elevator, Site, StatusChange, User
-from app.domain.events import Event
+from app.domain.entities import Customer, Elevator, Organization, Site, StatusChange, User
+from app.domain.events import Event, Rejection
 from app.domain.work import Deficiency, Incident, Inspection, Visit, VisitSummary
 
 
@@ -79,6 +79,24 @@ class Repository[T](Protocol):
 
     async def put(self, item: T) -> None:
         """Insert or replace the projection."""
+        ...
+
+
+class OrganizationRepository(Repository[Organization], Protocol):
+    async def list_all(self) -> list[Organization]:
+        """The organizations on record (a local store holds its own, once recorded)."""
+        ...
+
+
+class RejectionRepository(Protocol):
+    """Events of the log the reducers refused (``EventRejected``): marked, never applied."""
+
+    async def add(self, rejection: Rejection) -> None:
+        """Mark an event of the log rejected with its reason (idempotent per event)."""
+        ...
+
+    async def list_all(self) -> list[Rejection]:
+        """Every rejected event, oldest first."""
         ...
 
 
@@ -253,6 +271,8 @@ class EventLog(Protocol):
 class UnitOfWork(Protocol):
     """One transaction over the event log and the projections; rolls back unless committed."""
 
+    organizations: OrganizationRepository
+    rejections: RejectionRepository
     users: UserRepository
     customers: CustomerRepository
     sites: SiteRepository

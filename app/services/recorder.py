@@ -6,7 +6,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from app.audit.envelope import EventBody, format_timestamp, genesis_hash, seal
-from app.domain.events import Event, NewEvent
+from app.domain.errors import EventRejected
+from app.domain.events import Event, NewEvent, Rejection
 from app.domain.reducers import reduce, status_change_of
 from app.services.context import Changes, ServiceContext
 from app.services.ports import Repository, UnitOfWork
@@ -15,6 +16,7 @@ from app.services.ports import Repository, UnitOfWork
 def repository_for(uow: UnitOfWork, entity_type: str) -> Repository[Any]:
     """The projection repository that holds ``entity_type``."""
     repos: dict[str, Repository[Any]] = {
+        "organization": uow.organizations,
         "user": uow.users,
         "customer": uow.customers,
         "site": uow.sites,
@@ -27,14 +29,26 @@ def repository_for(uow: UnitOfWork, entity_type: str) -> Repository[Any]:
     return repos[entity_type]
 
 
-async def apply_event(uow: UnitOfWork, event: Event) -> None:
-    """Fold one recorded event into the projections (also used to rebuild and to sync)."""
+async def apply_event(uow: UnitOfWork, event: Event) -> Rejection | None:
+    """Fold one event of the log into the projections; the same fold serves this device's new
+    events and events pulled from the server.
+
+    An event the reducers refuse (``EventRejected``) is marked rejected with its reason and
+    applied to nothing: it stays in the log, and the rejection is returned.
+    """
     repo = repository_for(uow, event.entity_type)
     current = await repo.get(event.entity_id)
-    await repo.put(reduce(current, event))
+    try:
+        projection = reduce(current, event)
+    except EventRejected as exc:
+        rejection = Rejection.of(event, exc.reason)
+        await uow.rejections.add(rejection)
+        return rejection
+    await repo.put(projection)
     change = status_change_of(event)
     if change is not None:
         await uow.status_history.add(change)
+    return None
 
 
 async def record(uow: UnitOfWork, ctx: ServiceContext, new: Sequence[NewEvent]) -> list[Event]:
@@ -79,7 +93,11 @@ async def record(uow: UnitOfWork, ctx: ServiceContext, new: Sequence[NewEvent]) 
             hash=sealed.hash,
         )
         await uow.events.append(sealed, event)
-        await apply_event(uow, event)
+        rejection = await apply_event(uow, event)
+        if rejection is not None:
+            # A person's action is checked by its service before anything is recorded: a
+            # refusal here is a rule the service missed, and the whole action rolls back.
+            raise EventRejected(rejection.reason)
         recorded.append(event)
         prev = sealed.hash
     return recorded

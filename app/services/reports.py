@@ -24,6 +24,7 @@ from app.domain.checklists import TemplateCatalog
 from app.domain.entities import ChecklistItem, Customer, Elevator, Site
 from app.domain.enums import ItemOutcome
 from app.domain.errors import NotFoundError, SiteSyncError
+from app.domain.pm import visit_day
 from app.domain.site_time import local_time
 from app.domain.work import Incident, Visit
 from app.services.ports import UnitOfWorkFactory
@@ -234,7 +235,7 @@ def visit_rows(report: UnitReport) -> list[list[str]]:
     """One row per visit under :data:`VISIT_COLUMNS`."""
     rows = []
     for v in report.visits:
-        day = v.performed_on or v.scheduled_date
+        day = visit_day(v, report.site.time_zone) or v.scheduled_date
         technician = report.names.get(v.technician_id, "") if v.technician_id else ""
         rows.append(
             [

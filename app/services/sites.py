@@ -31,9 +31,17 @@ async def _check_name_free(
     )
 
 
+def _may_set_rule_set(ctx: ServiceContext) -> None:
+    """A site's rule set decides what it must comply with: administrators set it."""
+    ctx.actor.require(Role.ADMIN)
+
+
 async def create_site(cmd: CreateSite, *, ctx: ServiceContext) -> Created:
-    """Create a site for an existing customer; its name must be unused for that customer."""
+    """Create a site for an existing customer; its name must be unused for that customer.
+    Naming its own rule set (else it follows the organization's) is for administrators."""
     site_id = ctx.ids.new_id()
+    if cmd.rule_set is not None:
+        _may_set_rule_set(ctx)
 
     async def decide(uow: UnitOfWork) -> Sequence[NewEvent]:
         await must_get(uow.customers, cmd.customer_id, "customer")
@@ -44,11 +52,14 @@ async def create_site(cmd: CreateSite, *, ctx: ServiceContext) -> Created:
 
 
 async def update_site(cmd: UpdateSite, *, ctx: ServiceContext) -> Changes:
-    """Change the given fields of a site."""
+    """Change the given fields of a site (its rule set: administrators; None follows the
+    organization's)."""
 
     async def decide(uow: UnitOfWork) -> Sequence[NewEvent]:
         site = await must_get(uow.sites, cmd.site_id, "site")
         changes = changed_fields(site, given_fields(cmd, key="site_id"))
+        if "rule_set" in changes:
+            _may_set_rule_set(ctx)
         if "name" in changes:
             await _check_name_free(uow, site.customer_id, changes["name"], exclude=site.id)
         return [NewEvent(site.id, SiteUpdated(**changes))] if changes else []

@@ -28,6 +28,7 @@ from app.domain.site_time import check_not_before
 from app.domain.visit_rules import (
     arrival_events,
     check_completion,
+    check_visit_times,
     ensure_editable,
     item_events,
     require_template,
@@ -167,6 +168,9 @@ async def record_visit(
                     "That visit is not a scheduled visit of this unit.",
                     hint="Choose the unit's scheduled visit, or record a new visit.",
                 )
+        check_visit_times(
+            site, ctx.clock.now(), arrived_at=cmd.arrived_at, departed_at=cmd.departed_at
+        )
         template = resolve_template(templates, cmd.template_id, cmd.template_version, unit)
         incident = await linked_incident(uow, cmd.incident_id, unit, cmd.arrived_at, site)
         before = _Before(arrived_at=cmd.arrived_at)
@@ -198,6 +202,7 @@ async def continue_visit(
     async def decide(uow: UnitOfWork) -> Sequence[NewEvent]:
         visit, unit, site = await load_visit(uow, cmd.visit_id)
         ensure_editable(visit, unit, site)
+        check_visit_times(site, ctx.clock.now(), arrived_at=None, departed_at=cmd.departed_at)
         before = await _stored(uow, visit)
         evaluations = _check_entries(cmd, visit_template(visit, templates), site, before)
         return await _entry_events(

@@ -27,6 +27,7 @@ from app.domain.payloads import (
 from app.domain.visit_rules import (
     arrival_events,
     check_completion,
+    check_visit_times,
     ensure_editable,
     ensure_not_finished,
     resolve_template,
@@ -85,6 +86,7 @@ async def start_visit(
         unit, site = await changeable_unit(uow, elevator_id)
         template = resolve_template(templates, cmd.template_id, cmd.template_version, unit)
         arrived = cmd.arrived_at or ctx.clock.now()
+        check_visit_times(site, ctx.clock.now(), arrived_at=arrived, departed_at=None)
         incident = await linked_incident(uow, cmd.incident_id, unit, arrived, site)
         started = VisitStarted(
             elevator_id=unit.id,
@@ -110,6 +112,7 @@ async def complete_visit(
         visit, unit, site = await load_visit(uow, cmd.visit_id)
         ensure_editable(visit, unit, site)
         departed = cmd.departed_at or ctx.clock.now()
+        check_visit_times(site, ctx.clock.now(), arrived_at=None, departed_at=departed)
         check_completion(
             template=visit_template(visit, templates),
             answered=[r.key for r in visit.results],
@@ -157,17 +160,16 @@ async def cancel_visit(cmd: CancelVisit, *, ctx: ServiceContext) -> Changes:
 
 
 async def add_addendum(cmd: AddAddendum, *, ctx: ServiceContext) -> Changes:
-    """Append a correction to a locked visit."""
+    """Append a correction to a completed or locked visit (DOMAIN.md: completed visits are
+    immutable; corrections are addenda)."""
 
     async def decide(uow: UnitOfWork) -> Sequence[NewEvent]:
         visit = await must_get(uow.visits, cmd.visit_id, "visit")
-        if visit.status is not VisitStatus.LOCKED:
-            hint = (
-                "Lock the visit first."
-                if visit.status is VisitStatus.COMPLETED
-                else "While the visit is open, add a note instead."
+        if visit.status not in (VisitStatus.COMPLETED, VisitStatus.LOCKED):
+            raise ConflictError(
+                "Addenda correct a completed visit; this one is not completed.",
+                hint="While the visit is open, add a note instead.",
             )
-            raise ConflictError("Addenda can only be added to a locked visit.", hint=hint)
         return [NewEvent(visit.id, VisitAddendumAdded(text=cmd.text))]
 
     return await run(ctx, decide)

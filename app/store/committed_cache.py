@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Final
 from pydantic import BaseModel
 
 from app.services.ports import ChainHead
-from app.store.mapping import STATUS_CHANGES, ProjectionMapping
+from app.store.mapping import REJECTIONS, STATUS_CHANGES, ProjectionMapping
 
 if TYPE_CHECKING:
     from app.store.write_behind import Overlay
@@ -71,8 +71,8 @@ class CommittedCache:
     def absorb(self, committed: Overlay) -> None:
         """Take in what a transaction just committed."""
         for mapping, items in committed.projections.items():
-            if mapping is STATUS_CHANGES:
-                continue  # history rows are never read back by key: keep the room for entities
+            if mapping is STATUS_CHANGES or mapping is REJECTIONS:
+                continue  # never read back by key: keep the room for entities
             for key, item in items.items():
                 self.projections.put((mapping, key), item)
             known = self.keys.get(mapping)

@@ -20,7 +20,8 @@ from pydantic_core import to_json
 from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.sqlite import insert
 
-from app.domain.entities import Customer, Elevator, Site, StatusChange, User
+from app.domain.entities import Customer, Elevator, Organization, Site, StatusChange, User
+from app.domain.events import Rejection
 from app.domain.values import text_key
 from app.domain.work import Deficiency, Incident, Inspection, Visit
 from app.store.compiled_sql import Sql, compile_sql
@@ -30,6 +31,8 @@ from app.store.projections import (
     ElevatorRow,
     IncidentRow,
     InspectionRow,
+    OrganizationRow,
+    RejectionRow,
     SiteRow,
     StatusChangeRow,
     UserRow,
@@ -118,6 +121,7 @@ def _certificate_expiry(unit: dict[str, Any]) -> str | None:
     return None if certificate is None else str(certificate["expires_on"])
 
 
+ORGANIZATIONS: Final = ProjectionMapping(Organization, OrganizationRow)
 USERS: Final = ProjectionMapping(User, UserRow)
 CUSTOMERS: Final = ProjectionMapping(
     Customer, CustomerRow, derived={"name_key": lambda row: text_key(row["name"])}
@@ -138,8 +142,10 @@ DEFICIENCIES: Final = ProjectionMapping(Deficiency, DeficiencyRow)
 INCIDENTS: Final = ProjectionMapping(Incident, IncidentRow)
 INSPECTIONS: Final = ProjectionMapping(Inspection, InspectionRow)
 STATUS_CHANGES: Final = ProjectionMapping(StatusChange, StatusChangeRow, key="event_id")
+REJECTIONS: Final = ProjectionMapping(Rejection, RejectionRow, key="event_id")
 
 ENTITY_MAPPINGS: Final[Mapping[str, ProjectionMapping[Any]]] = {
+    "organization": ORGANIZATIONS,
     "user": USERS,
     "customer": CUSTOMERS,
     "site": SITES,
@@ -151,4 +157,4 @@ ENTITY_MAPPINGS: Final[Mapping[str, ProjectionMapping[Any]]] = {
 }
 """The projection of each entity type (the keys match the reducers' entity types)."""
 
-ALL_MAPPINGS: Final = (*ENTITY_MAPPINGS.values(), STATUS_CHANGES)
+ALL_MAPPINGS: Final = (*ENTITY_MAPPINGS.values(), STATUS_CHANGES, REJECTIONS)

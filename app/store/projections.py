@@ -17,6 +17,28 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.store.schema import CODE, ID, Base, UtcTimestamp
 
 
+class OrganizationRow(Base):
+    """The organization this store belongs to, with its settings (in ``doc``)."""
+
+    __tablename__ = "organizations"
+
+    id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    doc: Mapped[str] = mapped_column(Text)
+
+
+class RejectionRow(Base):
+    """An event of the log the reducers refused: kept there, applied to nothing."""
+
+    __tablename__ = "rejected_events"
+
+    event_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    entity_type: Mapped[str] = mapped_column(String(CODE))
+    entity_id: Mapped[str] = mapped_column(String(ID))
+    type: Mapped[str] = mapped_column(String(CODE * 2))
+    doc: Mapped[str] = mapped_column(Text)
+
+
 class UserRow(Base):
     """A user (technician, supervisor, administrator)."""
 
@@ -73,7 +95,7 @@ class ElevatorRow(Base):
     drive_type: Mapped[str] = mapped_column(String(CODE))
     installation_date: Mapped[date | None]
     certificate_expires_on: Mapped[date | None] = mapped_column(index=True)
-    maintenance_interval_days: Mapped[int]
+    maintenance_interval_days: Mapped[int | None]
     status_since: Mapped[datetime] = mapped_column(UtcTimestamp)
     updated_at: Mapped[datetime] = mapped_column(UtcTimestamp)
     doc: Mapped[str] = mapped_column(Text)

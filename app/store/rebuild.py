@@ -2,8 +2,9 @@
 
 Streams the log in pages and writes in batches, so memory stays bounded however long the log
 is; everything happens in one transaction, so an interrupted rebuild leaves the old projections.
-The fold is the one the incremental path runs (``reduce`` and ``status_change_of``), and entity
-heads are recomputed the way ``EventLog.append`` moves them. Device heads are left alone: the
+The fold is the one the incremental path runs (``reduce`` and ``status_change_of``; an event the
+reducers refuse is marked rejected again and applied to nothing), and entity heads are
+recomputed the way ``EventLog.append`` moves them. Device heads are left alone: the
 database keeps them with every event inserted (``schema.DEVICE_HEAD_TRIGGER``).
 """
 
@@ -14,12 +15,19 @@ from typing import Final
 
 from pydantic import BaseModel
 
-from app.domain.events import Event
+from app.domain.errors import EventRejected
+from app.domain.events import Event, Rejection
 from app.domain.reducers import reduce, status_change_of
 from app.store.committed_cache import MISSING, BoundedCache, ProjectionKey
 from app.store.compiled_sql import Db
 from app.store.eventlog import decoded_events
-from app.store.mapping import ALL_MAPPINGS, ENTITY_MAPPINGS, STATUS_CHANGES, ProjectionMapping
+from app.store.mapping import (
+    ALL_MAPPINGS,
+    ENTITY_MAPPINGS,
+    REJECTIONS,
+    STATUS_CHANGES,
+    ProjectionMapping,
+)
 from app.store.schema import EntityHeadRow, SnapshotRow
 from app.store.write_behind import WriteSet
 from app.store.writer_connection import Writer, parse_heads
@@ -69,14 +77,18 @@ class _Fold:
         current = None if mapping is None else await self.projection(mapping, key)
         try:
             item = reduce(current, event)  # raises for an unknown entity type, too
+        except EventRejected as exc:
+            self.staged.put(REJECTIONS, Rejection.of(event, exc.reason))
+            item = None
         except Exception as exc:
             exc.add_note(f"while folding event {event.event_id} ({event.type}) during a rebuild")
             raise
-        assert mapping is not None
-        self.staged.put(mapping, item)
-        change = status_change_of(event)
-        if change is not None:
-            self.staged.put(STATUS_CHANGES, change)
+        if item is not None:
+            assert mapping is not None
+            self.staged.put(mapping, item)
+            change = status_change_of(event)
+            if change is not None:
+                self.staged.put(STATUS_CHANGES, change)
         known = set(parents)
         old = await self.entity_heads(key)
         self.staged.entity_heads[key] = tuple(
@@ -86,7 +98,7 @@ class _Fold:
 
     async def flush(self) -> None:
         for mapping, items in self.staged.projections.items():
-            if mapping is not STATUS_CHANGES:
+            if mapping is not STATUS_CHANGES and mapping is not REJECTIONS:
                 for key, item in items.items():
                     self.projections.put((mapping, key), item)
         self.heads.update(self.staged.entity_heads)

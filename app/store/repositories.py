@@ -10,8 +10,9 @@ from uuid import UUID
 from pydantic import BaseModel
 from sqlalchemy import bindparam, func, or_, select
 
-from app.domain.entities import Customer, Elevator, Site, StatusChange, User
+from app.domain.entities import Customer, Elevator, Organization, Site, StatusChange, User
 from app.domain.enums import ElevatorStatus, IncidentStatus
+from app.domain.events import Rejection
 from app.domain.values import text_key
 from app.domain.work import (
     UNFINISHED,
@@ -120,6 +121,8 @@ def _summary_sql(*where: Where) -> Sql:
     return compile_sql(select(document).where(*tests).order_by(c.elevator_id, c.created_at, c.id))
 
 
+_ORGANIZATIONS_ALL: Final = Query(m.ORGANIZATIONS, order=("name", "id"))
+_REJECTIONS_ALL: Final = Query(m.REJECTIONS, order=("event_id",))
 _USERS_ALL: Final = Query(m.USERS, order=("display_name", "id"))
 _CUSTOMERS_ALL: Final = Query(m.CUSTOMERS, order=("name", "id"))
 _CUSTOMER_BY_NAME: Final = Query(m.CUSTOMERS, (eq("name_key"),), ("id",))
@@ -167,6 +170,32 @@ _NEWEST_VISITS: Final = compile_sql(
 _DEFICIENCIES_ALL: Final = _Whole.of(m.DEFICIENCIES, ("opened_at", "id"))
 _INCIDENTS_ALL: Final = _Whole.of(m.INCIDENTS, ("reported_at", "id"))
 _INSPECTIONS_ALL: Final = _Whole.of(m.INSPECTIONS, ("performed_on", "id"))
+
+
+class SqliteOrganizationRepository(ProjectionRepository[Organization]):
+    """``ports.OrganizationRepository``."""
+
+    def __init__(self, unit: UnitContext) -> None:
+        super().__init__(unit, m.ORGANIZATIONS)
+
+    async def list_all(self) -> list[Organization]:
+        """Every organization on record, by name."""
+        return await self._list(_ORGANIZATIONS_ALL)
+
+
+class SqliteRejectionRepository:
+    """``ports.RejectionRepository``."""
+
+    def __init__(self, unit: UnitContext) -> None:
+        self._unit = unit
+
+    async def add(self, rejection: Rejection) -> None:
+        """Mark the event rejected (idempotent per event)."""
+        self._unit.stage(m.REJECTIONS, rejection)
+
+    async def list_all(self) -> list[Rejection]:
+        """Every rejected event, oldest first (event ids are time-ordered)."""
+        return await self._unit.query(_REJECTIONS_ALL, {})
 
 
 class SqliteUserRepository(ProjectionRepository[User]):

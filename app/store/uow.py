@@ -23,6 +23,8 @@ from app.services.ports import (
     IncidentRepository,
     InspectionRepository,
     LogMark,
+    OrganizationRepository,
+    RejectionRepository,
     SiteRepository,
     StatusHistoryRepository,
     UnitOfWork,
@@ -41,6 +43,8 @@ from app.store.repositories import (
     SqliteElevatorRepository,
     SqliteIncidentRepository,
     SqliteInspectionRepository,
+    SqliteOrganizationRepository,
+    SqliteRejectionRepository,
     SqliteSiteRepository,
     SqliteStatusHistoryRepository,
     SqliteUserRepository,
@@ -69,6 +73,8 @@ class SqliteUnitOfWork:
     marks progress. Leaving the ``async with`` without ``commit`` rolls everything back.
     """
 
+    organizations: OrganizationRepository
+    rejections: RejectionRepository
     users: UserRepository
     customers: CustomerRepository
     sites: SiteRepository
@@ -87,6 +93,8 @@ class SqliteUnitOfWork:
         self._staged = WriteSet()  # what this unit changed; none of it is in the database yet
         self._state = "new"
         self._hold: AbstractAsyncContextManager[None] | None = None
+        self.organizations = SqliteOrganizationRepository(self)
+        self.rejections = SqliteRejectionRepository(self)
         self.users = SqliteUserRepository(self)
         self.customers = SqliteCustomerRepository(self)
         self.sites = SqliteSiteRepository(self)

@@ -10,7 +10,8 @@ from app.ui.format import label, when
 
 
 def _status(pl: p.ElevatorStatusChanged) -> str:
-    return f"Status {label(pl.previous).lower()} → {label(pl.new).lower()}: {pl.reason}"
+    since = f" (effective {when(pl.effective_at)})" if pl.effective_at else ""
+    return f"Status {label(pl.previous).lower()} → {label(pl.new).lower()}{since}: {pl.reason}"
 
 
 def _item(pl: p.VisitItemRecorded) -> str:
@@ -29,6 +30,10 @@ def _incident(pl: p.IncidentOpened) -> str:
 
 
 _SUMMARIES: dict[type[Any], Any] = {
+    p.OrganizationCreated: lambda pl: f"Organization {pl.name} recorded with its settings",
+    p.OrganizationSettingsChanged: lambda pl: (
+        f"Settings changed: {', '.join(sorted(pl.changes()))}"
+    ),
     p.UserRegistered: lambda pl: f"User {pl.display_name} registered as {pl.role}",
     p.CustomerCreated: lambda pl: f"Customer {pl.name} created",
     p.CustomerUpdated: lambda pl: f"Customer changed: {', '.join(sorted(pl.changes()))}",

@@ -32,6 +32,11 @@ class Backend(Protocol):
         ...
 
     @property
+    def organization_name(self) -> str:
+        """The organization the store belongs to (recorded with its settings if not yet)."""
+        ...
+
+    @property
     def templates(self) -> TemplateCatalog: ...
 
     @property

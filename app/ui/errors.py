@@ -70,7 +70,11 @@ def show_error_box(report: ErrorReport, parent: QWidget | None) -> QWidget:
     text = f"{report.message}\n{report.hint}\n\n{report.details}"
     copy.clicked.disconnect()  # keep the box open after copying
     copy.clicked.connect(lambda: clipboard.setText(text))
-    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    if parent is not None:
+        # Qt owns a box with a parent: closing deletes it. A parentless box belongs to Python
+        # (the presenter keeps it until the next one): deleting it on close as well could free
+        # it twice, by Qt's deferred delete and when Python lets it go.
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     box.open()
     return box
 

@@ -9,6 +9,7 @@ from PySide6.QtGui import QColor
 
 from app.domain.enums import ElevatorStatus
 from app.domain.health import HealthBand
+from app.domain.site_time import local_time
 
 STATUS_COLORS = {
     ElevatorStatus.OPERATIONAL: QColor("#2e7d32"),
@@ -39,6 +40,13 @@ def label(value: StrEnum | str | None) -> str:
 def when(moment: datetime | None) -> str:
     """``2025-06-02 09:30`` in the computer's local time; empty for None."""
     return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def at_site(moment: datetime | None, time_zone: str) -> str:
+    """``2025-06-02 09:30`` as the clock at the site reads it (``when`` with no time zone)."""
+    if moment is None:
+        return ""
+    return local_time(moment, time_zone, with_date=True) if time_zone else when(moment)
 
 
 def day(value: date | None) -> str:

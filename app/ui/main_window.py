@@ -28,6 +28,7 @@ from app.ui.views.screens.base import View
 from app.ui.views.screens.callbacks import CallbacksView
 from app.ui.views.screens.compliance import ComplianceView
 from app.ui.views.screens.dashboard import DashboardView
+from app.ui.views.screens.settings import SettingsView
 from app.ui.views.screens.sites_and_units import FleetView
 from app.ui.views.screens.work import WorkView
 from app.ui.views.visit.draft_banner import DraftBanner
@@ -55,6 +56,7 @@ class MainWindow(QMainWindow):
             "Callbacks": CallbacksView(session, self.forms),
             "Compliance": ComplianceView(session),
             "Audit": AuditView(session, self.forms),
+            "Settings": SettingsView(session),
         }
         self.nav = QListWidget()
         self.nav.setObjectName("navigation")

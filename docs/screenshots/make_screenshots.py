@@ -41,6 +41,7 @@ from app.ui.views.dialogs.profile import actor_of
 from app.ui.views.dialogs.schedule_visit import ScheduleDialog
 from app.ui.views.screens.audit import AuditView
 from app.ui.views.screens.dashboard import DashboardView
+from app.ui.views.screens.settings import SettingsView
 from app.ui.views.screens.work import WorkView
 from app.ui.views.visit.form import VisitForm
 from app.ui.widgets.forms import find_data
@@ -83,7 +84,9 @@ def draw(pad: SignaturePad) -> None:
 
 def build(folder: Path) -> Path:
     path = folder / "demo.sqlite"
-    summary, events = asyncio.run(create_demo_store(path, units=58, seed=7, as_of=AS_OF))
+    summary, events = asyncio.run(
+        create_demo_store(path, units=58, seed=7, as_of=AS_OF, now=DemoClock().now())
+    )
     print(f"demo store: {summary.units} units, {events} events in {path}")
     return path
 
@@ -120,12 +123,26 @@ def main() -> int:
     save(window, "dashboard.png")
 
     # The unit with the lowest health score: the most to show on its page.
+    assert board.board is not None
     worst = board.board.lowest_health[0] if board.board else None
     assert worst is not None
     window.open_unit(worst.elevator_id)
     page = window.fleet.page
     wait(app, lambda: page.detail is not None and window.fleet.model.rowCount() > 0)
     save(window, "unit-page.png")
+
+    # A UK lift under LOLER: thorough examinations instead of Category 1 and 5 tests.
+    uk = next(
+        r
+        for r in board.board.lowest_health
+        if r.time_zone == "Europe/London" and r.elevator_id != worst.elevator_id
+    )
+    window.open_unit(uk.elevator_id)
+    wait(app, lambda: page.detail is not None and page.detail.elevator.id == uk.elevator_id)
+    page.tabs.setCurrentIndex(4)  # Compliance
+    app.processEvents()
+    save(window, "unit-page-loler.png")
+    page.tabs.setCurrentIndex(0)
 
     # Open work: two visits scheduled by the supervisor, one saved in progress by a technician.
     rows = window.fleet.model.rows()
@@ -229,6 +246,7 @@ def main() -> int:
     audit.start_verify()
     wait(app, lambda: audit.verify.isEnabled(), timeout=120)
     save(window, "audit.png")
+    settings_screen(app, window, session, next(u for u in users if u.role is Role.ADMIN))
     window.close()
 
     async def close(_progress: Progress) -> None:
@@ -237,6 +255,16 @@ def main() -> int:
     runtime.run_sync(close)
     runtime.stop()
     return 0
+
+
+def settings_screen(app: QApplication, window: MainWindow, session: Session, admin: User) -> None:
+    """The Settings screen as the administrator sees it (everyone else: read only)."""
+    session.switch_profile(actor_of(admin))
+    window.go("Settings")
+    view = window.views["Settings"]
+    assert isinstance(view, SettingsView)
+    wait(app, lambda: view.overview is not None and view.sites.rowCount() > 0)
+    save(window, "settings.png")
 
 
 if __name__ == "__main__":

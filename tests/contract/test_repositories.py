@@ -9,8 +9,10 @@ from uuid import UUID
 
 import pytest
 
-from app.domain.entities import Customer
-from app.domain.enums import ElevatorStatus, VisitStatus
+from app.domain.entities import Customer, Organization
+from app.domain.enums import ElevatorStatus, RuleSet, VisitStatus
+from app.domain.events import Rejection
+from app.domain.settings import OrganizationSettings
 from app.services.ports import UnitOfWork, UnitSpan
 from tests.contract.conftest import Backend
 from tests.contract.fleet import T0, Fleet, hours, record_fleet, uid
@@ -228,3 +230,42 @@ def test_the_fleet_orders_are_not_the_recording_orders(fleet: Fleet) -> None:
         (fleet.last_year, fleet.this_year),
     ):
         assert recorded.index(earlier) > recorded.index(later)
+
+
+async def test_the_organization_on_record_and_the_rejected_events(backend: Backend) -> None:
+    """A store keeps its organization (with its settings) and marks rejected events, each once
+    (a rejection is derived, folded again on a rebuild), listed in event order."""
+    ctx = backend.context
+    organization = Organization(
+        id=ctx.device.organization_id,
+        name="Acme Lifts",
+        settings=OrganizationSettings(rule_set=RuleSet.UK_LOLER),
+        created_at=T0,
+        updated_at=T0,
+    )
+
+    def rejection(n: int) -> Rejection:
+        return Rejection(
+            event_id=uid(300 + n),
+            entity_type="elevator",
+            entity_id=uid(1),
+            type="elevator.updated",
+            reason="Unit 'L1' is decommissioned; its details can no longer change.",
+            occurred_at=hours(n),
+            actor_id=ctx.actor.user_id,
+            device_id=ctx.device.device_id,
+        )
+
+    async with backend.units() as uow:
+        assert await uow.organizations.list_all() == []
+        assert await uow.rejections.list_all() == []
+        await uow.organizations.put(organization)
+        for n in (2, 1, 2):  # marking one twice keeps one mark
+            await uow.rejections.add(rejection(n))
+        assert await uow.organizations.list_all() == [organization]  # its own staged work
+        assert await uow.rejections.list_all() == [rejection(1), rejection(2)]
+        await uow.commit()
+    async with backend.units() as uow:
+        assert await uow.organizations.get(organization.id) == organization
+        assert await uow.organizations.list_all() == [organization]
+        assert await uow.rejections.list_all() == [rejection(1), rejection(2)]

@@ -13,8 +13,9 @@ from collections.abc import Callable, Coroutine, Iterable
 from typing import Any, Protocol
 from uuid import UUID
 
-from app.domain.entities import Customer, Elevator, Site, StatusChange, User
+from app.domain.entities import Customer, Elevator, Organization, Site, StatusChange, User
 from app.domain.enums import ElevatorStatus, IncidentStatus
+from app.domain.events import Rejection
 from app.domain.values import text_key
 from app.domain.work import UNFINISHED, Deficiency, Incident, Inspection, Visit, VisitSummary
 from app.services.ports import UnitSpan
@@ -71,6 +72,27 @@ class InMemoryRepository[T: _HasId]:
 
     async def _of_unit(self, elevator_id: UUID) -> list[T]:
         return [i for i in await self._every() if getattr(i, "elevator_id", None) == elevator_id]
+
+
+class InMemoryOrganizations(InMemoryRepository[Organization]):
+    def order(self, item: Organization) -> tuple[Any, ...]:
+        return (item.name,)
+
+    async def list_all(self) -> list[Organization]:
+        return await self._every()
+
+
+class InMemoryRejections:
+    def __init__(self, items: dict[UUID, Rejection], pause: Pause) -> None:
+        self._items = items
+        self._pause = pause
+
+    async def add(self, rejection: Rejection) -> None:
+        self._items[rejection.event_id] = rejection
+
+    async def list_all(self) -> list[Rejection]:
+        await self._pause()
+        return sorted(self._items.values(), key=lambda r: str(r.event_id))
 
 
 class InMemoryUsers(InMemoryRepository[User]):

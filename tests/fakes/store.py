@@ -16,9 +16,9 @@ from uuid import UUID
 
 from app.audit.chain import StoredEvent
 from app.audit.envelope import SealedEvent
-from app.domain.entities import Customer, Elevator, Site, StatusChange, User
+from app.domain.entities import Customer, Elevator, Organization, Site, StatusChange, User
 from app.domain.errors import ConflictError
-from app.domain.events import Event
+from app.domain.events import Event, Rejection
 from app.domain.work import Deficiency, Incident, Inspection, Visit
 from app.services.ports import (
     ChainHead,
@@ -29,6 +29,8 @@ from app.services.ports import (
     IncidentRepository,
     InspectionRepository,
     LogMark,
+    OrganizationRepository,
+    RejectionRepository,
     SiteRepository,
     StatusHistoryRepository,
     UserRepository,
@@ -40,6 +42,8 @@ from tests.fakes.repositories import (
     InMemoryElevators,
     InMemoryIncidents,
     InMemoryInspections,
+    InMemoryOrganizations,
+    InMemoryRejections,
     InMemorySites,
     InMemoryStatusHistory,
     InMemoryUsers,
@@ -51,6 +55,8 @@ from tests.fakes.repositories import (
 class StoreState:
     """Everything a store holds: projections, status history and the event log."""
 
+    organizations: dict[UUID, Organization] = field(default_factory=dict)
+    rejections: dict[UUID, Rejection] = field(default_factory=dict)
     users: dict[UUID, User] = field(default_factory=dict)
     customers: dict[UUID, Customer] = field(default_factory=dict)
     sites: dict[UUID, Site] = field(default_factory=dict)
@@ -67,6 +73,8 @@ class StoreState:
     def copy(self) -> StoreState:
         """A copy whose containers can change without touching this one."""
         return StoreState(
+            organizations=dict(self.organizations),
+            rejections=dict(self.rejections),
             users=dict(self.users),
             customers=dict(self.customers),
             sites=dict(self.sites),
@@ -191,6 +199,8 @@ class InMemoryEventLog:
 class InMemoryUnitOfWork:
     """One transaction over a staged copy of the store's state."""
 
+    organizations: OrganizationRepository
+    rejections: RejectionRepository
     users: UserRepository
     customers: CustomerRepository
     sites: SiteRepository
@@ -211,6 +221,8 @@ class InMemoryUnitOfWork:
         self._staged = staged = self._store.state.copy()
         self._committed = False
         pause = self._store.pause
+        self.organizations = InMemoryOrganizations(staged.organizations, pause)
+        self.rejections = InMemoryRejections(staged.rejections, pause)
         self.users = InMemoryUsers(staged.users, pause)
         self.customers = InMemoryCustomers(staged.customers, pause)
         self.sites = InMemorySites(staged.sites, pause)

@@ -316,6 +316,9 @@ async def test_a_change_to_a_decommissioned_unit_is_kept_rejected_and_not_applie
         assert unit is not None
         assert unit.status is ElevatorStatus.DECOMMISSIONED
         assert unit.model is None
+        rejected = await uow.rejections.list_all()
+        assert [str(r.event_id) for r in rejected] == [late.body.event_id, after.body.event_id]
+        assert "decommissioned" in rejected[0].reason
 
 
 async def test_an_unreadable_payload_is_kept_rejected_and_does_not_wedge_the_chain(

@@ -62,10 +62,11 @@ def make_session(
         return None
 
     presenter = ErrorPresenter(log_file=data_dir / "log.txt", show=show)
+    clock = FixedClock()  # the session's and the figures' "now": one clock, as in the app
     return Session(
         runtime,
-        FakeBackend(fleet),
-        clock=FixedClock(),
+        FakeBackend(fleet, clock=clock),
+        clock=clock,
         errors=presenter,
         data_dir=data_dir,
         actor=actor,

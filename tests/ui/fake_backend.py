@@ -15,7 +15,7 @@ from app.compute import BackgroundCompute
 from app.domain.checklists import TemplateCatalog
 from app.domain.events import Event
 from app.services.context import Actor, ServiceContext
-from app.services.ports import BlobStore, UnitOfWorkFactory
+from app.services.ports import BlobStore, Clock, UnitOfWorkFactory
 from app.services.queries import FleetFigures
 from app.ui.backend import VerifyProgress
 from tests.fakes import MemorySnapshotStore
@@ -31,6 +31,7 @@ class FakeBackend:
         *,
         verify_delay: float = 0.0,
         integrity_error: BaseException | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.fleet = fleet
         self.verify_delay = verify_delay
@@ -40,12 +41,16 @@ class FakeBackend:
         self.closed = False
         self.snapshots = MemorySnapshotStore()
         self._figures = FleetFigures(
-            fleet.store.unit_of_work, self.snapshots, runner=BackgroundCompute()
+            fleet.store.unit_of_work, self.snapshots, runner=BackgroundCompute(), clock=clock
         )
 
     @property
     def store_label(self) -> str:
         return "Test store (memory)"
+
+    @property
+    def organization_name(self) -> str:
+        return "Test Lifts Ltd"
 
     @property
     def templates(self) -> TemplateCatalog:

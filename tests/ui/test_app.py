@@ -48,7 +48,6 @@ def test_start_gui_opens_the_remembered_profile_and_closes_the_store(
     assert startup.splash.isVisible()  # shown while the store opens on the worker
     qtbot.waitUntil(lambda: startup.window is not None, timeout=5000)
     assert startup.window is not None
-    qtbot.addWidget(startup.window)
     assert startup.window.profile_label.text() == "Signed in: Tia Tech (Technician)"
     assert not startup.splash.isVisible()
     startup.window.close()

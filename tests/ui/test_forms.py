@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
@@ -12,6 +14,8 @@ from app.ui.views.dialogs.close_callback import CloseCallbackDialog
 from app.ui.views.dialogs.log_callback import CallbackForm
 from app.ui.views.dialogs.status_and_addendum import AddendumDialog, StatusDialog
 from app.ui.views.screens.callbacks import CallbacksView
+from app.ui.views.screens.settings import SettingsView
+from tests.ui.conftest import NOW
 from tests.ui.factories import Fleet
 from tests.ui.helpers import tick
 
@@ -147,3 +151,48 @@ def test_closing_a_callback_puts_the_unit_back_in_service(
     unit = fleet.store.state.elevators[down]
     assert unit.status is ElevatorStatus.OPERATIONAL
     qtbot.waitUntil(lambda: view.proxy.rowCount() == 2, timeout=5000)  # open callbacks only
+
+
+def test_a_status_change_recorded_after_the_fact_takes_effect_when_it_happened(
+    qtbot: QtBot, window: MainWindow, fleet: Fleet
+) -> None:
+    _unit_page(qtbot, window, fleet, "Harbour View/L2")
+    QTest.mouseClick(window.fleet.page.change_status, Qt.MouseButton.LeftButton)
+    dialog = window.forms.last_dialog
+    assert isinstance(dialog, StatusDialog)
+    qtbot.addWidget(dialog)
+    dialog.status.setCurrentIndex(dialog.status.findData(ElevatorStatus.OUT_OF_SERVICE))
+    QTest.keyClicks(dialog.reason, "Door operator fault found on the morning round")
+    dialog.effective.set_value(NOW + timedelta(hours=2))  # the clock reads 09:00
+    QTest.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "effective_at" in dialog.errors.messages(), timeout=5000)
+    assert "is in the future" in dialog.errors.messages()["effective_at"]
+    dialog.effective.set_value(NOW - timedelta(hours=1, minutes=30))  # 07:30
+    with qtbot.waitSignal(dialog.saved, timeout=5000):
+        QTest.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    unit = fleet.store.state.elevators[fleet.units["Harbour View/L2"]]
+    assert (unit.status, unit.status_since) == (
+        ElevatorStatus.OUT_OF_SERVICE,
+        NOW - timedelta(hours=1, minutes=30),
+    )
+    history = window.fleet.page.tabs.history
+    qtbot.waitUntil(lambda: history.rowCount() == 1, timeout=5000)
+    line = history.row_at(0)
+    assert line.change.changed_at == NOW - timedelta(hours=1, minutes=30)
+    assert line.change.recorded_at is not None  # recorded later than it took effect
+    assert str(history.index(0, 0).data()) == "2025-06-02 07:30"  # at the site (its zone: UTC)
+
+
+def test_settings_are_shown_to_everyone_but_changed_by_administrators_only(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    window.go("Settings")
+    view = window.views["Settings"]
+    assert isinstance(view, SettingsView)
+    qtbot.waitUntil(lambda: view.overview is not None and view.sites.rowCount() == 3, timeout=5000)
+    assert view.spins["cat1_interval_months"].value() == 12  # DOMAIN.md's defaults
+    assert view.alerts.text() == "60, 30"
+    assert view.around_the_clock.isChecked()
+    assert not view.save.isEnabled()  # a supervisor sees them, read only
+    assert not view.apply_site.isEnabled()
+    assert "Only an administrator can change them." in view.note.text()

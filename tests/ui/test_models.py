@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from app.domain.settings import OrganizationSettings
 from app.services import queries as q
 from app.ui.format import STATUS_COLORS, duration, label
-from app.ui.models.records import CallbackLine, CallbackTableModel, FleetTableModel
+from app.ui.models.records import (
+    CallbackLine,
+    CallbackTableModel,
+    FleetTableModel,
+    VisitLine,
+    VisitTableModel,
+)
 from app.ui.models.table import ROW_ROLE, RowFilterProxy
 from app.ui.views.screens.base import make_table
+from app.ui.views.screens.dashboard import tile_tooltips
 from tests.ui.factories import seed_fleet
 
 NOW = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
@@ -79,3 +88,27 @@ def test_formatting_helpers() -> None:
     assert label("KONE") == "KONE"
     assert duration(timedelta(minutes=75)) == "1 h 15 min"
     assert duration(timedelta(days=2, hours=3)) == "2 d 3 h"
+
+
+async def test_visit_and_callback_times_read_as_the_clock_at_the_site(qtbot: QtBot) -> None:
+    fleet = await seed_fleet()
+    visit = next(iter(fleet.store.state.visits.values()))
+    incident = next(iter(fleet.store.state.incidents.values()))
+    assert visit.arrived_at is not None
+    visits, calls = VisitTableModel(), CallbackTableModel()
+    visits.set_rows([VisitLine(visit, time_zone="America/New_York")])
+    calls.set_rows([CallbackLine(incident, time_zone="Asia/Tokyo")])
+    boston = visit.arrived_at.astimezone(ZoneInfo("America/New_York"))
+    tokyo = incident.reported_at.astimezone(ZoneInfo("Asia/Tokyo"))
+    assert visits.index(0, 0).data() == f"{boston:%Y-%m-%d %H:%M}"
+    assert calls.index(0, 0).data() == f"{tokyo:%Y-%m-%d %H:%M}"
+
+
+def test_the_dashboard_explains_its_figures_and_the_pm_schedule() -> None:
+    tips = tile_tooltips(OrganizationSettings(pm_window_percent=15))
+    assert "Fixed calendar" in tips["pmCompliance"]
+    assert "(15% of the interval)" in tips["pmCompliance"]
+    assert "never lowers compliance" in tips["pmCompliance"]
+    assert "Counted around the clock" in tips["availability"]
+    assert "90 days" in tips["callbackRate"]
+    assert "found on site are left out" in tips["response"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from app.audit.bundle import verify_bundle
 from app.bootstrap import Workspace, create_demo_store, open_workspace
-from app.domain.entities import ComplianceSettings, User
+from app.domain.entities import User
 from app.domain.enums import Role, VisitStatus
 from app.domain.figures import MetricFigures
 from app.domain.metrics import FleetMetrics, fleet_metrics
@@ -25,6 +25,7 @@ from app.ui.runtime import CoreRuntime, Progress
 from app.ui.session import Session
 from app.ui.views.dialogs.profile import actor_of
 from app.ui.views.screens.audit import AuditView
+from app.ui.views.screens.compliance import ComplianceView
 from app.ui.views.screens.dashboard import DashboardView, tile_texts
 from app.ui.views.screens.list_base import ListView
 from app.ui.views.visit.form import VisitForm
@@ -35,7 +36,8 @@ from tests.ui.helpers import answer_checklist, draw_signature
 @pytest.fixture
 def demo_path(tmp_path: Path) -> Path:
     path = tmp_path / "demo.sqlite"
-    asyncio.run(create_demo_store(path, units=6, seed=7, as_of=date(2025, 6, 2), months=3))
+    now = FixedClock().now()  # the sessions' clock: the saved figures are current for them
+    asyncio.run(create_demo_store(path, units=6, seed=7, as_of=now.date(), months=3, now=now))
     return path
 
 
@@ -164,14 +166,16 @@ def test_the_dashboard_shows_the_domains_figures_and_keeps_them(
     async def expected(_progress: Progress) -> FleetMetrics:
         data = await load_fleet(backend.unit_of_work)
         as_of = min(today, (period.end - timedelta(microseconds=1)).date())
-        return fleet_metrics(data.records, period, ComplianceSettings(), as_of)
+        # the period runs up to the moment the figures were taken, not to midnight ahead
+        cut = period.ending_by(view.board.at) if view.board else period
+        return fleet_metrics(data.records, cut, data.rules().for_unit, as_of)
 
     domain = runtime.run_sync(expected)
     shown = view.board.metrics
     assert {f: getattr(shown, f) for f in MetricFigures.model_fields} == {
         f: getattr(domain, f) for f in MetricFigures.model_fields
     }
-    for name, (text, _note, _warn) in tile_texts(domain).items():
+    for name, (text, _note, _warn) in tile_texts(domain, view.board.settings).items():
         assert view.tiles[name].value.text() == text
     assert backend.figures.computed == 0  # saved in the demo store when it was built
     _close(runtime, backend, window)
@@ -194,5 +198,7 @@ def test_the_list_screens_load_from_the_real_store(
         window.go(name)
         view = window.views[name]
         assert isinstance(view, ListView)
+        if isinstance(view, ComplianceView):
+            view.scope.setCurrentIndex(1)  # everything: this small fleet may need no attention
         qtbot.waitUntil(lambda v=view: v.model.rowCount() > 0, timeout=20000)  # type: ignore[misc]
     _close(runtime, backend, window)

@@ -16,6 +16,7 @@ from app.domain.commands.fleet import (
     UpdateElevator,
     UpdateSite,
 )
+from app.domain.commands.organization import ChangeOrganizationSettings
 from app.domain.commands.records import (
     ChangeDeficiencyStatus,
     CloseIncident,
@@ -57,6 +58,7 @@ __all__ = [
     "CancelVisit",
     "ChangeDeficiencyStatus",
     "ChangeElevatorStatus",
+    "ChangeOrganizationSettings",
     "CloseIncident",
     "Command",
     "CompleteVisit",

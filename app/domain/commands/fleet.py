@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, ValidationInfo, field_validator
 
 from app.domain.entities import Certificate, UnitDetails, UnitDetailsEdit
-from app.domain.enums import DowntimeCause, ElevatorStatus, Role
+from app.domain.enums import DowntimeCause, ElevatorStatus, Role, RuleSet
 from app.domain.forms import MAX_LINE, MAX_UNIT_NUMBER, Command, FormError, require_text
-from app.domain.values import OptionalText, Text
+from app.domain.values import OptionalText, Text, UtcDatetime
 
 _POSITIVE = {
     "capacity_kg": "Capacity must be a positive number of kilograms, e.g. 630.",
@@ -89,6 +89,8 @@ class ChangeElevatorStatus(Command):
     status: ElevatorStatus
     reason: Text
     cause: DowntimeCause | None = None
+    effective_at: UtcDatetime | None = None
+    """When the change took effect, if before now ("effective from"); None means now."""
 
     @field_validator("cause")
     @classmethod
@@ -167,6 +169,8 @@ class CreateSite(Command):
     access_notes: OptionalText = None
     emergency_contacts: OptionalText = None
     time_zone: TimeZoneName = "UTC"
+    rule_set: RuleSet | None = None
+    """None: the site follows the organization's rule set."""
 
 
 class UpdateSite(Command):
@@ -178,6 +182,7 @@ class UpdateSite(Command):
     access_notes: OptionalText = None
     emergency_contacts: OptionalText = None
     time_zone: TimeZoneName = None
+    rule_set: RuleSet | None = None
 
 
 class AssignTechnician(Command):

@@ -19,16 +19,17 @@ from uuid import UUID
 from app.audit.envelope import format_timestamp
 from app.domain.compliance import ComplianceItem
 from app.domain.downtime import Period
-from app.domain.entities import ComplianceSettings, Customer, Site
+from app.domain.entities import Customer, Site
 from app.domain.enums import DriveType, ElevatorStatus, Manufacturer
 from app.domain.figures import MetricTally
 from app.domain.health import HealthBand
+from app.domain.settings import OrganizationSettings
 from app.domain.work import Incident
 from app.services.ports import LogMark
 from app.services.queries.fleet import FleetRow
 from app.services.queries.snapshot import FleetSnapshot, UnitFigures
 
-SNAPSHOT_FORMAT: Final = 1
+SNAPSHOT_FORMAT: Final = 2
 """Bump when the layout or the meaning of a stored figure changes: older snapshots are ignored."""
 
 _ROW_FIELDS: Final = tuple(f.name for f in fields(FleetRow))
@@ -54,6 +55,7 @@ def encode_snapshot(snapshot: FleetSnapshot) -> bytes:
         "format": SNAPSHOT_FORMAT,
         "mark": [snapshot.mark.position, snapshot.mark.hash],
         "today": snapshot.today.isoformat(),
+        "at": format_timestamp(snapshot.at),
         "settings": snapshot.settings.model_dump(mode="json"),
         "customers": [c.model_dump(mode="json") for c in snapshot.customers],
         "sites": [s.model_dump(mode="json") for s in snapshot.sites],
@@ -109,7 +111,8 @@ def _decode(document: dict[str, Any]) -> FleetSnapshot:
     return FleetSnapshot(
         mark=LogMark(int(position), str(head)),
         today=date.fromisoformat(document["today"]),
-        settings=ComplianceSettings.model_validate(document["settings"]),
+        at=_utc(document["at"]),
+        settings=OrganizationSettings.model_validate(document["settings"]),
         units=units,
         customers=tuple(Customer.model_validate(c) for c in document["customers"]),
         sites=tuple(Site.model_validate(s) for s in document["sites"]),
@@ -145,6 +148,7 @@ def _rows(columns: dict[str, list[Any]]) -> list[FleetRow]:
         "status_since": _utc,
         "health": int,
         "band": HealthBand,
+        "time_zone": str,
     }
     if tuple(parse) != _ROW_FIELDS:
         raise SnapshotUnreadable("the row columns changed: bump SNAPSHOT_FORMAT")
@@ -165,7 +169,7 @@ def _utc(text: str) -> datetime:
 
 def _tallies(columns: dict[str, list[Any]], count: int) -> tuple[MetricTally, ...]:
     parse: dict[str, Callable[[Any], Any]] = dict.fromkeys(_TALLY_FIELDS, int)
-    parse.update(operating=float, planned=float, unplanned=float)
+    parse.update(operating=float, calendar=float, planned=float, unplanned=float)
     parse.update(release_minutes=_samples, response_minutes=_samples)
     converted = [list(map(parse[name], columns[name])) for name in _TALLY_FIELDS]
     if any(len(column) != count for column in converted):

@@ -14,10 +14,11 @@ from uuid import UUID
 
 from app.domain.compliance import due_order
 from app.domain.downtime import Period
-from app.domain.entities import ComplianceSettings, Customer, Site
+from app.domain.entities import Customer, Site
 from app.domain.enums import ElevatorStatus, Manufacturer
 from app.domain.figures import MetricTally
 from app.domain.metrics import FleetTotals, fleet_totals
+from app.domain.settings import OrganizationSettings
 from app.domain.work import Incident
 from app.services.ports import UnitOfWorkFactory
 from app.services.queries.fleet import FleetRow, read_fleet
@@ -71,6 +72,10 @@ class Dashboard:
     callbacks_per_month: tuple[MonthCount, ...]
     customers: tuple[Customer, ...]
     sites: tuple[Site, ...]
+    settings: OrganizationSettings
+    """The organization's settings the figures were computed under."""
+    at: datetime
+    """The moment the figures were taken at: the period's figures end there if it is earlier."""
     stale: bool = False
     """Figures from before the latest changes, shown while fresh ones are computed."""
 
@@ -105,7 +110,9 @@ def board(
     units = [snapshot.units[n] for n in picked]
     rows = sorted((u.row for u in units), key=lambda r: r.sort_key)
     metrics = fleet_totals(
-        (per_unit[n] for n in picked), chosen.period, period_as_of(chosen.period, today)
+        (per_unit[n] for n in picked),
+        chosen.period.ending_by(snapshot.at),
+        period_as_of(chosen.period, today),
     )
     open_calls = sorted(
         (OpenCallback(i, u.row, now - i.reported_at) for u in units for i in u.open_callbacks),
@@ -140,25 +147,22 @@ def board(
         ),
         customers=snapshot.customers,
         sites=snapshot.sites,
+        settings=snapshot.settings,
+        at=snapshot.at,
         stale=stale,
     )
 
 
 async def dashboard(
-    uow_factory: UnitOfWorkFactory,
-    chosen: DashboardFilter,
-    *,
-    now: datetime,
-    settings: ComplianceSettings | None = None,
-    lowest: int = 10,
+    uow_factory: UnitOfWorkFactory, chosen: DashboardFilter, *, now: datetime, lowest: int = 10
 ) -> Dashboard:
-    """Fleet KPIs for the period, status counts, open callbacks, overdue and expiring work.
+    """Fleet KPIs for the period up to ``now``, status counts, open callbacks, overdue and
+    expiring work, under the organization's settings and each site's rule set.
 
     Computed from scratch; the desktop app asks ``FleetFigures``, which keeps the figures.
     """
     async with uow_factory() as uow:
         mark = await uow.events.mark()
         data = await read_fleet(uow)
-    rules = settings or ComplianceSettings()
-    snapshot = compute_snapshot(data, mark, now.date(), rules, [chosen.period])
+    snapshot = compute_snapshot(data, mark, now.date(), now, [chosen.period])
     return board(snapshot, chosen, now=now, lowest=lowest)

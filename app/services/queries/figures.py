@@ -10,6 +10,11 @@ every unit's record is read on the loop (one query per kind), the calculations r
 thread, so the loop keeps serving other work), and callers asking for the same recompute share
 it. A filter of units is then a re-aggregation of the snapshot (``dashboard.board``), never a
 recompute.
+
+Figures of a period that includes today end at the moment they are computed; after
+``snapshot.FRESH_FOR`` they are computed again. The organization's settings and the sites'
+rule sets are read from the store with the records: changing them records events, which moves
+the log's mark, so figures computed under the old settings are never shown as current.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import asyncio
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import partial
 from typing import Final
 from uuid import UUID
@@ -30,11 +35,13 @@ from app.domain.compliance import (
     fleet_compliance_items,
 )
 from app.domain.downtime import Period
-from app.domain.entities import ComplianceSettings, Elevator
+from app.domain.entities import Elevator
 from app.domain.errors import SiteSyncError
 from app.domain.figures import MetricTally
 from app.domain.health import health_score
+from app.services.organization import organization_settings, rules_book
 from app.services.ports import (
+    Clock,
     ComputeRunner,
     LogMark,
     SnapshotStore,
@@ -58,6 +65,7 @@ from app.services.queries.snapshot import (
     FleetSnapshot,
     assemble,
     compute_part,
+    moment_in,
     snapshot_of,
     update_snapshot,
 )
@@ -83,14 +91,15 @@ class FleetFigures:
         uow_factory: UnitOfWorkFactory,
         saved: SnapshotStore | None = None,
         *,
-        settings: ComplianceSettings | None = None,
         runner: ComputeRunner | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self._uow = uow_factory
         self._saved = saved
         self._runner: ComputeRunner = runner or InlineCompute()
         """Where the calculations run: the composition root hands in a background runner."""
-        self.settings = settings or ComplianceSettings()
+        self._clock: Clock = clock or SystemClock()
+        """What "now" is when a caller names only the day."""
         self._memo: FleetSnapshot | None = None
         self._loading: asyncio.Task[None] | None = None
         self._saved_at: tuple[LogMark, date] | None = None
@@ -119,14 +128,14 @@ class FleetFigures:
         """
         today = now.date()
         if wait:
-            current = await self.current(today=today, periods=[chosen.period])
+            current = await self.current(today=today, periods=[chosen.period], now=now)
             return board(current, chosen, now=now, lowest=lowest)
         snapshot = await self.cached()
         if snapshot is None:
             return None
-        fresh = snapshot.matches(await self.mark(), today, self.settings)
+        fresh = snapshot.matches(await self.mark(), today, now)
         if not fresh and not self._running:
-            updated = await self._update(today, frozenset({chosen.period}))
+            updated = await self._update(today, frozenset({chosen.period}), now)
             if updated is not None:
                 snapshot, fresh = updated, True
         tallies = snapshot.tallies.get(chosen.period)
@@ -143,7 +152,7 @@ class FleetFigures:
         snapshot = await self.cached()
         if snapshot is None:
             return None
-        fresh = snapshot.matches(await self.mark(), today, self.settings)
+        fresh = snapshot.matches(await self.mark(), today)
         return FleetList(tuple(snapshot.rows()), stale=not fresh)
 
     async def rows(self, *, today: date) -> list[FleetRow]:
@@ -155,12 +164,15 @@ class FleetFigures:
         """Every unit's row by id, decommissioned ones too (the work and callback logs name
         them); those are few, and scored from their records."""
         rows = {r.elevator_id: r for r in await self.rows(today=today)}
+        now = moment_in(today, self._clock.now())
         async with self._uow() as uow:
             gone = [u for u in await uow.elevators.decommissioned() if u.id not in rows]
             names = await _names(uow) if gone else FleetData((), {}, {})
+            book = names.rules()
             for unit in gone:
                 record = await load_unit_record(uow, unit)
-                health = health_score(record, today=today, settings=self.settings)
+                rules = book.for_unit(unit)
+                health = health_score(record, today=today, rules=rules, now=now)
                 rows[unit.id] = fleet_row(names, record, health)
         return rows
 
@@ -171,12 +183,13 @@ class FleetFigures:
         rows = {r.elevator_id: r for r in await self.rows(today=today)}
         async with self._uow() as uow:
             units = [u for u in await uow.elevators.list_all() if u.active]
+            book = await rules_book(uow)
         items: list[ComplianceItem] = []
         with self._runner.bulk():
             for span, chosen in fleet_parts(units, FLEET_PART):
                 async with self._uow() as uow:
                     records = await read_records(uow, chosen, span, full=False)
-                work = partial(fleet_compliance_items, records, today=today, settings=self.settings)
+                work = partial(fleet_compliance_items, records, today=today, rules=book.for_unit)
                 del records
                 found = await self._runner.run(work)
                 items += (i for i in found if everything or i.status is not ComplianceStatus.OK)
@@ -202,8 +215,13 @@ class FleetFigures:
             await asyncio.shield(self._loading)
         return self._memo
 
-    async def current(self, *, today: date, periods: Iterable[Period] = ()) -> FleetSnapshot:
-        """The snapshot of the log as it is now on ``today`` with tallies for ``periods``.
+    async def current(
+        self, *, today: date, periods: Iterable[Period] = (), now: datetime | None = None
+    ) -> FleetSnapshot:
+        """The snapshot of the log as it is now on ``today`` with tallies for ``periods``,
+        taken within ``FRESH_FOR`` of ``now`` if given (the dashboard), else at any time of
+        ``today`` (lists: a health score hardly moves within a day). A snapshot computed here
+        is taken at ``now``, else at this object's clock.
 
         One computation at a time: a request meanwhile shares the running one if that answers
         it, else waits for it to end (its result may do) and looks again.
@@ -214,7 +232,7 @@ class FleetFigures:
             snapshot = await self.cached()
             if (
                 snapshot is not None
-                and snapshot.matches(mark, today, self.settings)
+                and snapshot.matches(mark, today, now)
                 and wanted <= snapshot.tallies.keys()
             ):
                 return snapshot
@@ -225,17 +243,19 @@ class FleetFigures:
                 break
             await asyncio.wait(list(self._running.values()))
         key = (mark, today, wanted)
-        task = asyncio.get_running_loop().create_task(self._compute(today, wanted))
+        task = asyncio.get_running_loop().create_task(self._compute(today, wanted, now))
         self._running[key] = task
         task.add_done_callback(lambda _done: self._running.pop(key, None))
         return await asyncio.shield(task)
 
-    async def _compute(self, today: date, wanted: frozenset[Period]) -> FleetSnapshot:
-        updated = await self._update(today, wanted)
+    async def _compute(
+        self, today: date, wanted: frozenset[Period], now: datetime | None
+    ) -> FleetSnapshot:
+        updated = await self._update(today, wanted, now)
         if updated is not None:
             return updated
         with self._runner.bulk():
-            snapshot = await self._derive(today, wanted)  # the records are gone on return
+            snapshot = await self._derive(today, wanted, now)  # the records are gone on return
         self.computed += 1
         if self._keep(snapshot) is snapshot:
             await self._save(snapshot)
@@ -247,7 +267,9 @@ class FleetFigures:
         if memo is not None and (memo.mark, memo.today) != self._saved_at:
             await self._save(memo)
 
-    async def _update(self, today: date, wanted: frozenset[Period]) -> FleetSnapshot | None:
+    async def _update(
+        self, today: date, wanted: frozenset[Period], now: datetime | None
+    ) -> FleetSnapshot | None:
         """The figures at hand with the units changed since computed again, kept, if that will
         do (else None).
 
@@ -259,7 +281,7 @@ class FleetFigures:
         base = self._memo
         if (
             base is None
-            or not base.matches(base.mark, today, self.settings)  # another day or other rules
+            or not base.matches(base.mark, today, now)  # another day, or taken too long ago
             or not wanted <= base.tallies.keys()
         ):
             return None
@@ -270,9 +292,11 @@ class FleetFigures:
             return None
         self.computed += 1
         self.updated += 1
-        return self._keep(update_snapshot(base, changed, mark))
+        return self._keep(update_snapshot(base, changed, mark, now or self._clock.now()))
 
-    async def _derive(self, today: date, wanted: frozenset[Period]) -> FleetSnapshot:
+    async def _derive(
+        self, today: date, wanted: frozenset[Period], now: datetime | None
+    ) -> FleetSnapshot:
         """Every unit's figures, read and computed ``FLEET_PART`` units at a time.
 
         Each part is read in a unit of work of its own (none is held open while computing)
@@ -283,35 +307,35 @@ class FleetFigures:
             mark = await uow.events.mark()
             units = [u for u in await uow.elevators.list_all() if u.active]
             names = await _names(uow)
-        base, settings = self._memo, self.settings
-        if base is not None and base.matches(mark, today, settings):
+        base = self._memo
+        if base is not None and base.matches(mark, today, now):
             keep: FleetSnapshot | None = base  # its figures are current: add the periods missing
             periods = [p for p in wanted if p not in base.tallies]
+            at = base.at
         else:
-            keep, periods = None, list(wanted)
-        work = partial(
-            compute_part, today=today, settings=settings, periods=periods, figures=keep is None
-        )
+            keep, periods, at = None, list(wanted), moment_in(today, now or self._clock.now())
+        work = partial(compute_part, today=today, at=at, periods=periods, figures=keep is None)
         parts: list[FleetPart] = []
         for span, chosen in fleet_parts(units, FLEET_PART):
             async with self._uow() as uow:
                 records = await read_records(uow, chosen, span)
-            fleet = [FleetData(records, names.sites, names.customers)]
+            fleet = [FleetData(records, names.sites, names.customers, names.settings)]
             del records  # handed over whole: the thread frees it a unit at a time
             parts.append(await self._runner.run(partial(_consume, fleet, work)))
         order = [u.id for u in units]
         if keep is not None:
             return keep.with_tallies(assemble(parts, order)[1])
-        return snapshot_of(parts, order, names, mark, today, settings)
+        return snapshot_of(parts, order, names, mark, today, at)
 
     def _keep(self, snapshot: FleetSnapshot) -> FleetSnapshot:
         """Remember ``snapshot`` unless a newer one is known; returns the one kept."""
         memo = self._memo
-        if memo is not None and memo.matches(snapshot.mark, snapshot.today, snapshot.settings):
+        if memo is not None and memo.matches(snapshot.mark, snapshot.today, snapshot.at):
             snapshot = snapshot.with_tallies({**memo.tallies, **snapshot.tallies})
-        elif memo is not None and (memo.today, memo.mark.position) > (
+        elif memo is not None and (memo.today, memo.mark.position, memo.at) > (
             snapshot.today,
             snapshot.mark.position,
+            snapshot.at,
         ):
             return memo
         self._memo = snapshot
@@ -330,7 +354,7 @@ class FleetFigures:
             self.load_error = exc
             return
         self._saved_at = (snapshot.mark, snapshot.today)
-        if self._memo is None and snapshot.settings == self.settings:
+        if self._memo is None:
             self._memo = snapshot
 
     async def _save(self, snapshot: FleetSnapshot) -> None:
@@ -367,9 +391,10 @@ def _consume[T](fleet: list[FleetData], work: Callable[[FleetData], T]) -> T:
 
 
 async def _names(uow: UnitOfWork) -> FleetData:
-    """The sites and customers units are shown under (no records)."""
+    """The sites and customers units are shown under, and the settings (no records)."""
     sites = {s.id: s for s in await uow.sites.list_all()}
-    return FleetData((), sites, {c.id: c for c in await uow.customers.list_all()})
+    customers = {c.id: c for c in await uow.customers.list_all()}
+    return FleetData((), sites, customers, await organization_settings(uow))
 
 
 def fleet_parts(units: list[Elevator], size: int) -> Iterator[tuple[UnitSpan, list[Elevator]]]:
@@ -386,6 +411,13 @@ def _stand_in(
     """The tallies of the latest period as long as ``period`` (a stale day's, say)."""
     same = [p for p in tallies if p.end - p.start == period.end - period.start]
     return tallies[max(same, key=lambda p: p.end)] if same else None
+
+
+class SystemClock:
+    """The computer's clock (``ports.Clock``), for a ``FleetFigures`` given none."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
 
 
 class InlineCompute:

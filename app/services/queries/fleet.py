@@ -9,15 +9,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
 from uuid import UUID
 
-from app.domain.entities import ComplianceSettings, Customer, Elevator, Site
+from app.domain.entities import Customer, Elevator, Site
 from app.domain.enums import DriveType, ElevatorStatus, Manufacturer
 from app.domain.health import HealthBand, HealthScore, health_score
 from app.domain.metrics import UnitRecord
+from app.domain.rules import RulesBook
+from app.domain.settings import OrganizationSettings
+from app.services.organization import organization_settings
 from app.services.ports import UnitOfWork, UnitOfWorkFactory, UnitSpan
 
 
@@ -39,6 +42,8 @@ class FleetRow:
     status_since: datetime
     health: int
     band: HealthBand
+    time_zone: str = "UTC"
+    """The site's time zone: the unit's records are shown in it."""
 
     @property
     def title(self) -> str:
@@ -53,11 +58,16 @@ class FleetRow:
 
 @dataclass(frozen=True, slots=True)
 class FleetData:
-    """Every unit's record with the names it is shown under."""
+    """Every unit's record with the names it is shown under and the organization's settings."""
 
     records: tuple[UnitRecord, ...]
     sites: dict[UUID, Site]
     customers: dict[UUID, Customer]
+    settings: OrganizationSettings = field(default_factory=OrganizationSettings)
+
+    def rules(self) -> RulesBook:
+        """The rules of every site of the fleet."""
+        return RulesBook(self.settings, self.sites)
 
 
 class _OfUnit(Protocol):
@@ -78,7 +88,7 @@ async def read_fleet(uow: UnitOfWork, *, include_decommissioned: bool = False) -
     records = await read_records(uow, units)
     sites = {s.id: s for s in await uow.sites.list_all()}
     customers = {c.id: c for c in await uow.customers.list_all()}
-    return FleetData(records, sites, customers)
+    return FleetData(records, sites, customers, await organization_settings(uow))
 
 
 async def read_records(
@@ -144,23 +154,27 @@ def fleet_row(data: FleetData, record: UnitRecord, health: HealthScore) -> Fleet
         status_since=unit.status_since,
         health=health.score,
         band=health.band,
+        time_zone=site.time_zone if site else "UTC",
     )
 
 
-def fleet_rows(data: FleetData, *, today: date, settings: ComplianceSettings) -> list[FleetRow]:
-    """A row per unit with its health score on ``today``, ordered by site and unit number."""
+def fleet_rows(data: FleetData, *, today: date, now: datetime | None = None) -> list[FleetRow]:
+    """A row per unit with its health score on ``today`` (its data up to ``now``, if given),
+    ordered by site and unit number."""
+    book = data.rules()
     rows = [
-        fleet_row(data, r, health_score(r, today=today, settings=settings)) for r in data.records
+        fleet_row(data, r, health_score(r, today=today, rules=book.for_unit(r.elevator), now=now))
+        for r in data.records
     ]
     return sorted(rows, key=lambda r: r.sort_key)
 
 
 async def fleet(
-    uow_factory: UnitOfWorkFactory, *, today: date, settings: ComplianceSettings | None = None
+    uow_factory: UnitOfWorkFactory, *, today: date, now: datetime | None = None
 ) -> list[FleetRow]:
     """The fleet list: unit, site and customer names, status and health score."""
     data = await load_fleet(uow_factory)
-    return fleet_rows(data, today=today, settings=settings or ComplianceSettings())
+    return fleet_rows(data, today=today, now=now)
 
 
 def matches(row: FleetRow, text: str) -> bool:

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Final
 from uuid import UUID
 
 from app.domain.compliance import ComplianceItem, unit_compliance_items
-from app.domain.entities import ComplianceSettings, Customer, Elevator, Site, User
+from app.domain.entities import Customer, Elevator, Site, User
 from app.domain.enums import IncidentStatus
 from app.domain.errors import NotFoundError
 from app.domain.events import Event
 from app.domain.health import HealthScore, health_score
 from app.domain.metrics import UnitRecord
+from app.domain.rules import UnitRules
 from app.domain.work import Incident, Visit
+from app.services.organization import site_rules
 from app.services.ports import UnitOfWorkFactory
-from app.services.queries.fleet import FleetRow, load_unit_record
+from app.services.queries.fleet import FleetData, FleetRow, fleet_row, load_unit_record
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +46,15 @@ class UnitDetail:
     """The unit's visits in full (checklists, parts, sign-offs), oldest first."""
     names: dict[UUID, str] = field(default_factory=dict)
     """Display names of the users the records mention (technicians, authors)."""
+    rules: UnitRules = field(default_factory=UnitRules)
+    """The rules the unit is held to (its site's rule set, the organization's settings)."""
+
+    @property
+    def row(self) -> FleetRow:
+        """The unit as the lists show it."""
+        customers = {self.customer.id: self.customer} if self.customer else {}
+        names = FleetData((), {self.site.id: self.site}, customers)
+        return fleet_row(names, self.record, self.health)
 
 
 async def unit_detail(
@@ -51,10 +62,10 @@ async def unit_detail(
     elevator_id: UUID,
     *,
     today: date,
-    settings: ComplianceSettings | None = None,
+    now: datetime | None = None,
 ) -> UnitDetail:
-    """The unit page: unit, site, history, work records, health with breakdown, compliance."""
-    rules = settings or ComplianceSettings()
+    """The unit page: unit, site, history, work records, health with breakdown, compliance,
+    under the rules of its site; figures up to ``now`` when given."""
     async with uow_factory() as uow:
         unit = await uow.elevators.get(elevator_id)
         if unit is None:
@@ -65,14 +76,13 @@ async def unit_detail(
         customer = await uow.customers.get(site.customer_id)
         record = await load_unit_record(uow, unit)
         names = {u.id: u.display_name for u in await uow.users.list_all()}
-    items = unit_compliance_items(
-        unit, record.visits, record.inspections, today=today, settings=rules
-    )
+        rules = await site_rules(uow, site)
+    items = unit_compliance_items(unit, record.visits, record.inspections, today=today, rules=rules)
     open_incidents = tuple(i for i in record.incidents if i.status is IncidentStatus.OPEN)
-    health = health_score(record, today=today, settings=rules)
+    health = health_score(record, today=today, rules=rules, now=now)
     visits = tuple(v for v in record.visits if isinstance(v, Visit))
     return UnitDetail(
-        unit, site, customer, record, health, tuple(items), open_incidents, visits, names
+        unit, site, customer, record, health, tuple(items), open_incidents, visits, names, rules
     )
 
 

@@ -1,4 +1,6 @@
-"""Each unit's share of the fleet screens, computed once per log mark and day.
+"""Each unit's share of the fleet screens, computed once per log mark and day (and refreshed
+when ``FRESH_FOR`` has passed: figures of a period that includes today end at the moment they
+are computed, ``at``).
 
 Computing the fleet's figures runs the domain calculations (health, metric tallies, compliance)
 for every unit: seconds for thousands of units. A ``FleetSnapshot`` keeps every unit's results
@@ -12,7 +14,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from typing import Final
 from uuid import UUID
 
 from app.domain.compliance import (
@@ -21,17 +24,29 @@ from app.domain.compliance import (
     ComplianceStatus,
     unit_compliance_items,
 )
-from app.domain.downtime import Period, add_months
-from app.domain.entities import ComplianceSettings, Customer, Site
+from app.domain.downtime import Period, add_months, midnight_utc
+from app.domain.entities import Customer, Site
 from app.domain.enums import IncidentStatus
 from app.domain.figures import MetricTally
 from app.domain.health import health_score
 from app.domain.metrics import UnitRecord, unit_tally
+from app.domain.rules import RulesBook, UnitRules
+from app.domain.settings import OrganizationSettings
 from app.domain.work import Incident
 from app.services.ports import LogMark
 from app.services.queries.fleet import FleetData, FleetRow, fleet_row
 
 _TEST_RULES = frozenset(ComplianceRule) - {ComplianceRule.CERTIFICATE}
+
+FRESH_FOR: Final = timedelta(minutes=15)
+"""How long figures computed up to one moment stand for "now" before they are recomputed."""
+
+
+def moment_in(today: date, now: datetime) -> datetime:
+    """``now`` held within ``today`` (midnight UTC to midnight): the moment figures for
+    ``today`` are taken at (the day's end when ``today`` is over, its start if to come)."""
+    start = midnight_utc(today)
+    return min(max(now, start), start + timedelta(days=1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +82,7 @@ def is_overdue(item: ComplianceItem) -> bool:
     return item.late and (item.rule in _TEST_RULES or item.status is ComplianceStatus.OVERDUE)
 
 
-def is_expiring(item: ComplianceItem, today: date, settings: ComplianceSettings) -> bool:
+def is_expiring(item: ComplianceItem, today: date, settings: OrganizationSettings) -> bool:
     """Listed as expiring: a certificate within the largest alert window (60 days by default)."""
     alert = max(settings.certificate_alert_days, default=60)
     return item.rule is ComplianceRule.CERTIFICATE and 0 <= (item.due_on - today).days <= alert
@@ -96,7 +111,9 @@ class FleetSnapshot:
 
     mark: LogMark
     today: date
-    settings: ComplianceSettings
+    at: datetime
+    """The moment the figures were taken at (periods that include it end there)."""
+    settings: OrganizationSettings
     units: tuple[UnitFigures, ...]
     """In fleet order (as read), the order fleet figures are summed in."""
     customers: tuple[Customer, ...]
@@ -104,9 +121,13 @@ class FleetSnapshot:
     tallies: Mapping[Period, tuple[MetricTally, ...]] = field(default_factory=dict)
     """Per period, each unit's tally, aligned with ``units``."""
 
-    def matches(self, mark: LogMark, today: date, settings: ComplianceSettings) -> bool:
-        """Whether this is still the answer for the log at ``mark`` on ``today``."""
-        return self.mark == mark and self.today == today and self.settings == settings
+    def matches(self, mark: LogMark, today: date, now: datetime | None = None) -> bool:
+        """Whether this is still the answer for the log at ``mark`` on ``today``: the same log
+        and day (settings are events: a change of them moves the mark) and, when ``now`` is
+        given, taken within ``FRESH_FOR`` of it."""
+        if self.mark != mark or self.today != today:
+            return False
+        return now is None or abs(moment_in(today, now) - self.at) <= FRESH_FOR
 
     def with_tallies(self, more: Mapping[Period, tuple[MetricTally, ...]]) -> FleetSnapshot:
         """The same snapshot with the tallies of more periods."""
@@ -118,45 +139,62 @@ class FleetSnapshot:
 
 
 def unit_figures(
-    data: FleetData, record: UnitRecord, today: date, settings: ComplianceSettings
+    data: FleetData, record: UnitRecord, today: date, rules: UnitRules, at: datetime
 ) -> UnitFigures:
-    """The unit's row (with its health score) and its dashboard lists on ``today``."""
+    """The unit's row (with its health score up to ``at``) and its dashboard lists on
+    ``today``."""
     unit = record.elevator
-    row = fleet_row(data, record, health_score(record, today=today, settings=settings))
-    items = unit_compliance_items(
-        unit, record.visits, record.inspections, today=today, settings=settings
-    )
+    row = fleet_row(data, record, health_score(record, today=today, rules=rules, now=at))
+    items = unit_compliance_items(unit, record.visits, record.inspections, today=today, rules=rules)
     months = callbacks_per_month(record.incidents, today)
     return UnitFigures(
         row=row,
-        attention=tuple(i for i in items if is_overdue(i) or is_expiring(i, today, settings)),
+        attention=tuple(i for i in items if is_overdue(i) or is_expiring(i, today, rules)),
         open_callbacks=tuple(i for i in record.incidents if i.status is IncidentStatus.OPEN),
         monthly=tuple((n, m.callbacks, m.entrapments) for n, m in enumerate(months) if m.callbacks),
     )
 
 
 def update_snapshot(
-    snapshot: FleetSnapshot, changed: Mapping[UUID, UnitRecord | None], mark: LogMark
+    snapshot: FleetSnapshot,
+    changed: Mapping[UUID, UnitRecord | None],
+    mark: LogMark,
+    now: datetime,
 ) -> FleetSnapshot:
-    """``snapshot`` with the figures of the ``changed`` units computed again, as of ``mark``.
+    """``snapshot`` with the figures of the ``changed`` units computed again, as of ``mark``
+    and up to ``now`` (the others stay as taken at ``snapshot.at``, which the snapshot keeps:
+    it is recomputed whole once that is no longer fresh).
 
     Each changed unit must already be in the snapshot; None drops it (decommissioned). The
     other units keep their places, so the fleet figures are summed in the same order as by
     ``compute_snapshot`` and come out the same to the last bit.
     """
-    today, settings = snapshot.today, snapshot.settings
-    data = FleetData((), {s.id: s for s in snapshot.sites}, {c.id: c for c in snapshot.customers})
-    at = {u.row.elevator_id: n for n, u in enumerate(snapshot.units)}
+    today = snapshot.today
+    at = moment_in(today, now)
+    data = FleetData(
+        (),
+        {s.id: s for s in snapshot.sites},
+        {c.id: c for c in snapshot.customers},
+        snapshot.settings,
+    )
+    book = data.rules()
+    place = {u.row.elevator_id: n for n, u in enumerate(snapshot.units)}
     units: list[UnitFigures | None] = list(snapshot.units)
     tallies: dict[Period, list[MetricTally | None]] = {
         p: list(t) for p, t in snapshot.tallies.items()
     }
     for unit_id, record in changed.items():
-        n = at[unit_id]
-        units[n] = None if record is None else unit_figures(data, record, today, settings)
+        n = place[unit_id]
+        if record is None:
+            units[n] = None
+            for column in tallies.values():
+                column[n] = None
+            continue
+        rules = book.for_unit(record.elevator)
+        units[n] = unit_figures(data, record, today, rules, at)
         for period, column in tallies.items():
             as_of = period_as_of(period, today)
-            column[n] = None if record is None else unit_tally(record, period, settings, as_of)
+            column[n] = unit_tally(record, period.ending_by(at), rules, as_of)
     return replace(
         snapshot,
         mark=mark,
@@ -176,17 +214,27 @@ class FleetPart:
 def compute_part(
     data: FleetData,
     today: date,
-    settings: ComplianceSettings,
+    at: datetime,
     periods: Iterable[Period] = (),
     *,
     figures: bool = True,
 ) -> FleetPart:
-    """The units' figures (unless not ``figures``) and tallies for ``periods`` (pure)."""
+    """The units' figures (unless not ``figures``) and tallies for ``periods``, each cut off at
+    ``at``, every unit under the rules of its site (pure)."""
+    book: RulesBook = data.rules()
     records = data.records
+    rules = {r.elevator.id: book.for_unit(r.elevator) for r in records}
     return FleetPart(
-        {r.elevator.id: unit_figures(data, r, today, settings) for r in records} if figures else {},
+        {r.elevator.id: unit_figures(data, r, today, rules[r.elevator.id], at) for r in records}
+        if figures
+        else {},
         {
-            p: {r.elevator.id: unit_tally(r, p, settings, period_as_of(p, today)) for r in records}
+            p: {
+                r.elevator.id: unit_tally(
+                    r, p.ending_by(at), rules[r.elevator.id], period_as_of(p, today)
+                )
+                for r in records
+            }
             for p in periods
         },
     )
@@ -213,12 +261,14 @@ def compute_snapshot(
     data: FleetData,
     mark: LogMark,
     today: date,
-    settings: ComplianceSettings,
+    now: datetime,
     periods: Iterable[Period] = (),
 ) -> FleetSnapshot:
-    """Every unit's figures, and tallies for ``periods`` (pure: runs on a worker thread)."""
-    part = compute_part(data, today, settings, periods)
-    return snapshot_of([part], [r.elevator.id for r in data.records], data, mark, today, settings)
+    """Every unit's figures, and tallies for ``periods``, up to ``now`` (pure: runs on a worker
+    thread)."""
+    at = moment_in(today, now)
+    part = compute_part(data, today, at, periods)
+    return snapshot_of([part], [r.elevator.id for r in data.records], data, mark, today, at)
 
 
 def snapshot_of(
@@ -227,14 +277,15 @@ def snapshot_of(
     data: FleetData,
     mark: LogMark,
     today: date,
-    settings: ComplianceSettings,
+    at: datetime,
 ) -> FleetSnapshot:
-    """The snapshot the parts make, units in ``order``, names from ``data``."""
+    """The snapshot the parts make, units in ``order``, names and settings from ``data``."""
     units, tallies = assemble(parts, order)
     return FleetSnapshot(
         mark=mark,
         today=today,
-        settings=settings,
+        at=at,
+        settings=data.settings,
         units=units,
         customers=tuple(sorted(data.customers.values(), key=lambda c: c.name)),
         sites=tuple(sorted(data.sites.values(), key=lambda s: s.name)),

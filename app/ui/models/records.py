@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QColor
 
+from app.domain.compliance import RULE_NAMES
 from app.domain.entities import StatusChange
 from app.domain.events import Event
 from app.domain.work import Deficiency, Incident, Inspection, Visit
 from app.services.queries import ComplianceRow, FleetRow, OpenCallback
-from app.ui.format import BAND_COLORS, STATUS_COLORS, day, duration, label, when
+from app.ui.format import BAND_COLORS, STATUS_COLORS, at_site, day, duration, label, when
 from app.ui.models.table import Column, RowTableModel
 
 
@@ -20,12 +21,21 @@ class VisitLine:
     visit: Visit
     unit: str = ""
     technician: str = ""
+    time_zone: str = ""
+    """The site's: its times are shown as the clock there reads (this computer's if empty)."""
 
 
 @dataclass(frozen=True, slots=True)
 class CallbackLine:
     incident: Incident
     unit: str = ""
+    time_zone: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryLine:
+    change: StatusChange
+    time_zone: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +79,8 @@ class VisitTableModel(RowTableModel[VisitLine]):
     def __init__(self, parent: QObject | None = None, *, with_unit: bool = True) -> None:
         columns: list[Column[VisitLine]] = [
             Column(
-                "Date",  # the arrival, or the planned day of a scheduled visit
-                lambda r: when(r.visit.arrived_at) or day(r.visit.scheduled_date),
+                "Date",  # the arrival at the site, or the planned day of a scheduled visit
+                lambda r: at_site(r.visit.arrived_at, r.time_zone) or day(r.visit.scheduled_date),
                 sort=lambda r: r.visit.arrived_at or r.visit.created_at,
             ),
             Column("Type", lambda r: label(r.visit.type)),
@@ -102,7 +112,7 @@ class CallbackTableModel(RowTableModel[CallbackLine]):
         columns: list[Column[CallbackLine]] = [
             Column(
                 "Reported",
-                lambda r: when(r.incident.reported_at),
+                lambda r: at_site(r.incident.reported_at, r.time_zone),
                 sort=lambda r: r.incident.reported_at,
             ),
             Column("Status", lambda r: label(r.incident.status)),
@@ -137,7 +147,7 @@ class OpenCallbackTableModel(RowTableModel[OpenCallback]):
             [
                 Column("Unit", lambda r: r.unit.title),
                 Column("Open for", lambda r: duration(r.elapsed), sort=lambda r: r.elapsed),
-                Column("Reported", lambda r: when(r.incident.reported_at)),
+                Column("Reported", lambda r: at_site(r.incident.reported_at, r.unit.time_zone)),
                 Column(
                     "Trouble",
                     lambda r: (
@@ -156,7 +166,7 @@ class ComplianceTableModel(RowTableModel[ComplianceRow]):
         super().__init__(
             [
                 Column("Unit", lambda r: r.unit.title),
-                Column("Rule", lambda r: label(r.item.rule)),
+                Column("Rule", lambda r: RULE_NAMES[r.item.rule]),
                 Column("Due", lambda r: day(r.item.due_on), sort=lambda r: r.item.due_on),
                 Column(
                     "Days", lambda r: str(r.days_left), sort=lambda r: r.days_left, numeric=True
@@ -168,14 +178,25 @@ class ComplianceTableModel(RowTableModel[ComplianceRow]):
         )
 
 
-class HistoryTableModel(RowTableModel[StatusChange]):
+class HistoryTableModel(RowTableModel[HistoryLine]):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(
             [
-                Column("When", lambda r: when(r.changed_at), sort=lambda r: r.changed_at),
-                Column("From", lambda r: label(r.previous)),
-                Column("To", lambda r: label(r.new), color=lambda r: STATUS_COLORS[r.new]),
-                Column("Reason", lambda r: r.reason, tooltip=lambda r: r.reason),
+                Column(
+                    "Effective",  # when the change took effect (downtime counts from then)
+                    lambda r: at_site(r.change.changed_at, r.time_zone),
+                    sort=lambda r: r.change.changed_at,
+                ),
+                Column("From", lambda r: label(r.change.previous)),
+                Column(
+                    "To", lambda r: label(r.change.new), color=lambda r: STATUS_COLORS[r.change.new]
+                ),
+                Column("Cause", lambda r: label(r.change.cause)),
+                Column("Reason", lambda r: r.change.reason, tooltip=lambda r: r.change.reason),
+                Column(
+                    "Recorded",  # only when later than it took effect
+                    lambda r: at_site(r.change.recorded_at, r.time_zone),
+                ),
             ],
             parent,
         )

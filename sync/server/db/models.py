@@ -278,6 +278,30 @@ def _projection_args(*extra: Any) -> tuple[Any, ...]:
     return (PrimaryKeyConstraint("organization_id", "id"), *extra)
 
 
+class OrganizationSettingsRow(Base):
+    """The organization as its events describe it: name, time zone and settings (``doc``)."""
+
+    __tablename__ = "organization_settings"
+    __table_args__ = _projection_args()
+
+    organization_id: Mapped[uuid.UUID]
+    id: Mapped[uuid.UUID]
+    doc: Mapped[dict[str, Any]]
+    last_index: Mapped[int] = mapped_column(BigInteger)
+
+
+class RejectedEventRow(Base):
+    """An event the shared reducers refused: kept in the ledger, applied to nothing."""
+
+    __tablename__ = "rejected_events"
+    __table_args__ = (PrimaryKeyConstraint("organization_id", "event_id"),)
+
+    organization_id: Mapped[uuid.UUID]
+    event_id: Mapped[uuid.UUID]
+    doc: Mapped[dict[str, Any]]
+    last_index: Mapped[int] = mapped_column(BigInteger)
+
+
 class UserRow(Base):
     __tablename__ = "users"
     __table_args__ = _projection_args()

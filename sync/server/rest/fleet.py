@@ -18,11 +18,12 @@ from app.domain.commands import (
     UpdateElevator,
     UpdateSite,
 )
-from app.domain.entities import ComplianceSettings, Customer, Elevator, Site
+from app.domain.entities import Customer, Elevator, Site
 from app.domain.enums import DowntimeCause, ElevatorStatus
 from app.domain.health import HealthScore, health_score
 from app.services.customers import create_customer
 from app.services.elevators import change_elevator_status, register_elevator, update_elevator
+from app.services.organization import site_rules
 from app.services.queries.fleet import load_unit_record
 from app.services.sites import assign_technician, create_site, update_site
 from sync.server.deps import AdminDep, SupervisorDep, TenantDep
@@ -191,11 +192,14 @@ async def change_status(elevator_id: UUID, body: StatusChangeBody, tenant: Tenan
 
 @router.get("/elevators/{elevator_id}/health", response_model=HealthScore, responses=READ)
 async def elevator_health(elevator_id: UUID, tenant: TenantDep) -> HealthScore:
-    """The unit's health score with its breakdown, caps and confidence."""
+    """The unit's health score with its breakdown, caps and confidence, under the rules of its
+    site (the organization's settings, the site's rule set)."""
     async with tenant.units() as uow:
         unit = await uow.elevators.get(elevator_id)
-        if unit is None:
+        site = await uow.sites.get(unit.site_id) if unit else None
+        if unit is None or site is None:
             raise not_found("unit")
         record = await load_unit_record(uow, unit)
-    today = datetime.now(UTC).date()
-    return health_score(record, today=today, settings=ComplianceSettings())
+        rules = await site_rules(uow, site)
+    now = datetime.now(UTC)
+    return health_score(record, today=now.date(), rules=rules, now=now)

@@ -22,7 +22,7 @@ from app.audit.envelope import SealedEvent, format_timestamp, parse_timestamp
 from app.domain import fold
 from app.domain.enums import ConflictStatus
 from app.domain.errors import ConflictError
-from app.domain.events import Event, parse_payload
+from app.domain.events import Event, Rejection, parse_payload
 from app.domain.work import ConflictRecord
 from app.services.ports import ChainHead, Clock, LogMark
 from sync.server.keys import ServerKeys
@@ -229,6 +229,9 @@ class LedgerAppender:
                     self._unit.stage(mapping, decision.projection)
                     if decision.status_change is not None:
                         self._unit.stage(m.STATUS_CHANGES, decision.status_change)
+            elif apply:  # kept in the ledger, marked rejected, applied to nothing
+                reason_text = decision.reason or "The event is not valid in the current state."
+                self._unit.stage(m.REJECTIONS, Rejection.of(event, reason_text))
         else:
             state = fold.EntityState(
                 fold.next_heads(state, body.entity_parents, sealed.hash),

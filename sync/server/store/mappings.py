@@ -13,7 +13,8 @@ from typing import Any, Final
 from pydantic import BaseModel
 
 from app.audit.envelope import format_timestamp
-from app.domain.entities import Customer, Elevator, Site, StatusChange, User
+from app.domain.entities import Customer, Elevator, Organization, Site, StatusChange, User
+from app.domain.events import Rejection
 from app.domain.work import ConflictRecord, Deficiency, Incident, Inspection, Visit
 
 
@@ -75,6 +76,8 @@ class PgMapping[T: BaseModel]:
         return self.model.model_validate_json(doc)
 
 
+ORGANIZATIONS: Final = PgMapping(Organization, "organization_settings")
+REJECTIONS: Final = PgMapping(Rejection, "rejected_events", key="event_id", key_column="event_id")
 USERS: Final = PgMapping(User, "users", columns={"display_name": lambda u: u.display_name})
 CUSTOMERS: Final = PgMapping(
     Customer,
@@ -157,6 +160,7 @@ CONFLICTS: Final = PgMapping(
 )
 
 ENTITY_MAPPINGS: Final[Mapping[str, PgMapping[Any]]] = {
+    "organization": ORGANIZATIONS,
     "user": USERS,
     "customer": CUSTOMERS,
     "site": SITES,

@@ -11,8 +11,9 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from app.domain.entities import Customer, Elevator, Site, StatusChange, User
+from app.domain.entities import Customer, Elevator, Organization, Site, StatusChange, User
 from app.domain.enums import ElevatorStatus, IncidentStatus
+from app.domain.events import Rejection
 from app.domain.work import UNFINISHED, Deficiency, Incident, Inspection, Visit, VisitSummary
 from app.services.ports import UnitSpan
 from sync.server.store import mappings as m
@@ -55,6 +56,29 @@ class PgRepository[T: BaseModel]:
     async def _select(self, where_order: str, *args: Any) -> list[T]:
         sql = f"SELECT doc::text FROM {self._mapping.table} {where_order}"
         return await self._unit.query(self._mapping, sql, *args)
+
+
+class PgOrganizationRepository(PgRepository[Organization]):
+    def __init__(self, unit: UnitContext) -> None:
+        super().__init__(unit, m.ORGANIZATIONS)
+
+    async def list_all(self) -> list[Organization]:
+        """The organization on record (the tenant's own), if its events recorded it."""
+        return await self._select("ORDER BY id")
+
+
+class PgRejectionRepository:
+    def __init__(self, unit: UnitContext) -> None:
+        self._unit = unit
+
+    async def add(self, rejection: Rejection) -> None:
+        """Mark an event of the ledger rejected (idempotent per event)."""
+        self._unit.stage(m.REJECTIONS, rejection)
+
+    async def list_all(self) -> list[Rejection]:
+        """Every rejected event, in ledger order."""
+        sql = "SELECT doc::text FROM rejected_events ORDER BY last_index, event_id"
+        return await self._unit.query(m.REJECTIONS, sql)
 
 
 class PgUserRepository(PgRepository[User]):

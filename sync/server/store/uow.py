@@ -33,6 +33,8 @@ from app.services.ports import (
     IncidentRepository,
     InspectionRepository,
     LogMark,
+    OrganizationRepository,
+    RejectionRepository,
     SiteRepository,
     StatusHistoryRepository,
     UnitOfWork,
@@ -49,6 +51,8 @@ from sync.server.store.repositories import (
     PgElevatorRepository,
     PgIncidentRepository,
     PgInspectionRepository,
+    PgOrganizationRepository,
+    PgRejectionRepository,
     PgSiteRepository,
     PgStatusHistoryRepository,
     PgUserRepository,
@@ -65,6 +69,8 @@ type BeforeCommit = Callable[["PgUnitOfWork"], Awaitable[None]]
 class PgUnitOfWork:
     """One transaction of one organization over projections and the ledger."""
 
+    organizations: OrganizationRepository
+    rejections: RejectionRepository
     users: UserRepository
     customers: CustomerRepository
     sites: SiteRepository
@@ -94,6 +100,8 @@ class PgUnitOfWork:
         self._cache: dict[tuple[str, UUID], Any] = {}
         self._dirty: dict[PgMapping[Any], dict[Any, tuple[BaseModel, int]]] = {}
         self.ledger = LedgerAppender(self, ledger_config, clock)
+        self.organizations = PgOrganizationRepository(self)
+        self.rejections = PgRejectionRepository(self)
         self.users = PgUserRepository(self)
         self.customers = PgCustomerRepository(self)
         self.sites = PgSiteRepository(self)

@@ -111,7 +111,11 @@ def edit_entity_id_column(conn: sqlite3.Connection) -> None:
 
 
 def edit_type_column(conn: sqlite3.Connection) -> None:
-    _set(conn, _middle(conn), "type", "visit.note_added")
+    """The column names another type than the signed bytes (whatever the event's own type)."""
+    position = _middle(conn)
+    (current,) = conn.execute("SELECT type FROM events WHERE position = ?", (position,)).fetchone()
+    other = "visit.signed" if current == "visit.note_added" else "visit.note_added"
+    _set(conn, position, "type", other)
 
 
 def edit_occurred_at_column(conn: sqlite3.Connection) -> None:

@@ -22,6 +22,7 @@ from app.domain.enums import (
     ItemOutcome,
     Manufacturer,
     Role,
+    RuleSet,
     VisitType,
 )
 from app.domain.work import PartUsed
@@ -50,6 +51,13 @@ async def record_everything(ctx: ServiceContext) -> Scenario:
     tech, customer, site, unit, spare = new(), new(), new(), new(), new()
     visit, cancelled, deficiency, incident, inspection = new(), new(), new(), new(), new()
     when = ctx.clock.now()
+    organization = ctx.device.organization_id
+    await record(ctx, organization, p.OrganizationCreated(name="Acme Lifts", time_zone="UTC"))
+    await record(
+        ctx,
+        organization,
+        p.OrganizationSettingsChanged(rule_set=RuleSet.UK_LOLER, repeat_callback_window_days=21),
+    )
     await record(
         ctx,
         tech,

@@ -29,7 +29,8 @@ KINDS = ("status_history", "visits", "incidents", "inspections", "deficiencies")
 @pytest.fixture
 async def demo(tmp_path: Path) -> AsyncIterator[Store]:
     path = tmp_path / "demo.sqlite"
-    await create_demo_store(path, units=8, seed=7, as_of=date(2025, 6, 2), months=3)
+    now = datetime(2025, 6, 2, 12, 0, tzinfo=UTC)
+    await create_demo_store(path, units=8, seed=7, as_of=now.date(), months=3, now=now)
     store = await open_store(path)
     try:
         yield store
@@ -65,7 +66,9 @@ async def test_closing_the_workspace_saves_figures_updated_since_they_were_saved
 ) -> None:
     path = tmp_path / "demo.sqlite"
     as_of = date(2025, 6, 2)
-    await create_demo_store(path, units=8, seed=7, as_of=as_of, months=3)
+    await create_demo_store(
+        path, units=8, seed=7, as_of=as_of, months=3, now=datetime(2025, 6, 2, 12, 0, tzinfo=UTC)
+    )
     chosen = DashboardFilter(trailing_period(as_of, DEFAULT_DAYS))
     now = datetime(2025, 6, 2, 12, 0, tzinfo=UTC)
     ws = await open_workspace(path)

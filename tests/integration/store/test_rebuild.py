@@ -17,6 +17,8 @@ from tests.contract.fleet import OTHER_DEVICE, foreign_edit
 from tests.integration.store.scenario import Scenario, record_everything
 
 KEYS = {
+    "organizations": "id",
+    "rejected_events": "event_id",
     "users": "id",
     "customers": "id",
     "sites": "id",

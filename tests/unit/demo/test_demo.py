@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import date
+from datetime import UTC, date, datetime, time
 
 import pytest
 
@@ -12,7 +12,8 @@ from app.audit.signing import Ed25519Signer
 from app.demo import demo_device_seed, generate_demo
 from app.demo.fleet import load_definition, plan_fleet
 from app.demo.generator import demo_ids
-from app.domain.enums import VisitStatus, VisitType
+from app.domain.enums import InspectionType, RuleSet, VisitStatus, VisitType
+from app.domain.rules import unit_rules
 from tests.fakes import InMemoryStore, MemoryBlobStore
 
 AS_OF = date(2026, 11, 26)
@@ -68,6 +69,54 @@ async def test_demo_scales_past_the_shipped_definition() -> None:
     store = await _generate(1, units=130, months=1)
     assert len(store.state.elevators) == 130
     assert len(store.state.sites) > 12
+
+
+async def test_the_demo_has_sites_under_both_rule_sets_with_fitting_inspections() -> None:
+    store = await _generate(7, units=58, months=12)
+    state = store.state
+    [organization] = state.organizations.values()
+    assert organization.name == "Northgate Lift Services"
+    assert organization.settings.rule_set is RuleSet.UK_LOLER  # recorded as events
+    rules = {
+        site_id: unit_rules(organization.settings, site).rule_set
+        for site_id, site in state.sites.items()
+    }
+    assert set(rules.values()) == {RuleSet.UK_LOLER, RuleSet.ASME_A17_1}
+    end = datetime.combine(AS_OF, time(0), UTC)  # the history ends as the as-of day begins
+    kinds: dict[RuleSet, set[InspectionType]] = {RuleSet.UK_LOLER: set(), RuleSet.ASME_A17_1: set()}
+    for inspection in state.inspections.values():
+        unit = state.elevators[inspection.elevator_id]
+        assert unit.installation_date is not None
+        assert inspection.performed_on >= unit.installation_date  # none before installation
+        assert inspection.performed_on < AS_OF
+        kinds[rules[unit.site_id]].add(inspection.type)
+    assert kinds[RuleSet.UK_LOLER] <= {InspectionType.LOLER, InspectionType.ACCEPTANCE}
+    assert InspectionType.LOLER in kinds[RuleSet.UK_LOLER]
+    assert {InspectionType.CAT1, InspectionType.CAT5} <= kinds[RuleSet.ASME_A17_1]
+    assert InspectionType.LOLER not in kinds[RuleSet.ASME_A17_1]
+    uk = [u for u in state.elevators.values() if rules[u.site_id] is RuleSet.UK_LOLER]
+    assert all(u.certificate is None for u in uk)  # no certificates of operation in the UK
+    assert any(not u.carries_passengers for u in uk)  # some goods-only lifts
+    assert all(
+        u.certificate is not None
+        for u in state.elevators.values()
+        if rules[u.site_id] is RuleSet.ASME_A17_1
+    )
+    assert all(e.occurred_at < end for e in store.events)  # nothing in the future
+    assert any(c.recorded_at is not None for c in state.status_history)  # logged after the fact
+
+
+async def test_a_longer_history_installs_every_unit_before_it_begins() -> None:
+    # Two years of history: an installation only 400 days back would lie after the first
+    # recorded day, and the service would refuse it as a date in the future.
+    store = await _generate(3, units=40, months=24)
+    state = store.state
+    first = min(e.occurred_at for e in store.events).date()
+    assert all(
+        u.installation_date is not None and u.installation_date < first
+        for u in state.elevators.values()
+    )
+    assert len(state.elevators) == 40
 
 
 @pytest.mark.parametrize("seed", range(1, 31))

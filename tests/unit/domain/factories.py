@@ -47,8 +47,9 @@ def elevator(
     installation_date: date | None = None,
     certificate: Certificate | None = None,
     status: ElevatorStatus = ElevatorStatus.OPERATIONAL,
-    interval_days: int = 30,
+    interval_days: int | None = 30,
     drive_type: DriveType = DriveType.TRACTION,
+    carries_passengers: bool = True,
 ) -> Elevator:
     """A unit registered at ``registered_at`` (default one year before ``T0``)."""
     registered = registered_at or at(-365)
@@ -61,6 +62,7 @@ def elevator(
         certificate=certificate,
         maintenance_interval_days=interval_days,
         drive_type=drive_type,
+        carries_passengers=carries_passengers,
         status=status,
         status_since=registered,
         registered_at=registered,

@@ -18,14 +18,16 @@ from app.domain.compliance import (
     unit_compliance_items,
 )
 from app.domain.downtime import midnight_utc
-from app.domain.entities import ComplianceSettings, Elevator
-from app.domain.enums import DriveType, ElevatorStatus, InspectionResult, InspectionType
+from app.domain.entities import Elevator
+from app.domain.enums import DriveType, ElevatorStatus, InspectionResult, InspectionType, RuleSet
 from app.domain.metrics import UnitRecord
 from app.domain.pm import pm_window_days
+from app.domain.rules import UnitRules
 from app.domain.work import Inspection
 from tests.unit.domain.factories import certificate, elevator, inspection, uid, visit
 
-SETTINGS = ComplianceSettings()
+RULES = UnitRules()
+LOLER = UnitRules(rule_set=RuleSet.UK_LOLER)
 OK, SOON = ComplianceStatus.OK, ComplianceStatus.DUE_SOON
 OVERDUE, MISSING = ComplianceStatus.OVERDUE, ComplianceStatus.MISSING
 CAT1, CAT5 = InspectionType.CAT1, InspectionType.CAT5
@@ -35,7 +37,7 @@ UNIT = elevator()  # registered 2024-01-02
 def _by_rule(
     unit: Elevator, inspections: list[Inspection], today: date
 ) -> dict[ComplianceRule, tuple[date, ComplianceStatus]]:
-    items = required_test_items(unit, inspections, today=today, settings=SETTINGS)
+    items = required_test_items(unit, inspections, today=today, rules=RULES)
     return {i.rule: (i.due_on, i.status) for i in items}
 
 
@@ -44,7 +46,7 @@ def _by_rule(
     [(30, 3), (45, 5), (14, 1), (1, 1), (365, 37)],  # 4.5 rounds up; at least one day
 )
 def test_pm_window_is_ten_percent_rounded_half_up(interval: int, window: int) -> None:
-    assert pm_window_days(interval, 0.10) == window
+    assert pm_window_days(interval, 10) == window
 
 
 @pytest.mark.parametrize(
@@ -59,7 +61,7 @@ def test_pm_window_is_ten_percent_rounded_half_up(interval: int, window: int) ->
 def test_pm_item_from_last_preventive_visit(today: date, status: ComplianceStatus) -> None:
     visits = [visit(date(2024, 12, 11)), visit(date(2025, 1, 10))]
 
-    item = pm_item(UNIT, visits, today=today, settings=SETTINGS)
+    item = pm_item(UNIT, visits, today=today, rules=RULES)
 
     assert item.due_on == date(2025, 2, 9)  # Jan 10 + 30 days
     assert item.last_done_on == date(2025, 1, 10)
@@ -67,7 +69,7 @@ def test_pm_item_from_last_preventive_visit(today: date, status: ComplianceStatu
 
 
 def test_pm_item_never_done_is_missing_once_past_registration_plus_interval() -> None:
-    item = pm_item(UNIT, [], today=date(2025, 1, 1), settings=SETTINGS)
+    item = pm_item(UNIT, [], today=date(2025, 1, 1), rules=RULES)
 
     assert item.due_on == date(2024, 2, 1)  # registered Jan 2 + 30 days
     assert item.status is MISSING
@@ -77,14 +79,14 @@ def test_pm_item_never_done_is_missing_once_past_registration_plus_interval() ->
 def test_pm_item_never_done_on_a_new_unit_is_not_yet_missing() -> None:
     unit = elevator(registered_at=midnight_utc(date(2025, 1, 1)))  # first due Jan 31
 
-    assert pm_item(unit, [], today=date(2025, 1, 10), settings=SETTINGS).status is OK
-    assert pm_item(unit, [], today=date(2025, 1, 29), settings=SETTINGS).status is SOON
+    assert pm_item(unit, [], today=date(2025, 1, 10), rules=RULES).status is OK
+    assert pm_item(unit, [], today=date(2025, 1, 29), rules=RULES).status is SOON
 
 
 def test_pm_item_ignores_visits_after_today() -> None:
     visits = [visit(date(2025, 1, 10)), visit(date(2025, 3, 1))]
 
-    item = pm_item(UNIT, visits, today=date(2025, 2, 20), settings=SETTINGS)
+    item = pm_item(UNIT, visits, today=date(2025, 2, 20), rules=RULES)
 
     assert item.status is OVERDUE
 
@@ -121,7 +123,7 @@ def test_failed_test_does_not_reset_the_clock() -> None:
         inspection(CAT1, date(2024, 5, 1), result=InspectionResult.FAILED),
     ]
 
-    items = required_test_items(UNIT, tests, today=date(2024, 6, 1), settings=SETTINGS)
+    items = required_test_items(UNIT, tests, today=date(2024, 6, 1), rules=RULES)
 
     assert items[0].due_on == date(2024, 5, 1)  # 12 months after the 2023 pass
     assert items[0].status is OVERDUE
@@ -133,8 +135,8 @@ def test_tests_never_done_are_missing_from_registration_plus_interval() -> None:
 
     assert by_rule[ComplianceRule.CAT1_TEST] == (date(2025, 1, 2), MISSING)  # 2024-01-02 + 12 m
     assert by_rule[ComplianceRule.CAT5_TEST] == (date(2029, 1, 2), OK)  # + 60 months
-    assert has_overdue_required_test(UNIT, [], today=date(2025, 1, 3), settings=SETTINGS)
-    assert not has_overdue_required_test(UNIT, [], today=date(2025, 1, 2), settings=SETTINGS)
+    assert has_overdue_required_test(UNIT, [], today=date(2025, 1, 3), rules=RULES)
+    assert not has_overdue_required_test(UNIT, [], today=date(2025, 1, 2), rules=RULES)
 
 
 def test_acceptance_inspection_is_the_baseline_for_a_new_installation() -> None:
@@ -152,17 +154,29 @@ def test_category_5_is_required_for_hydraulic_units_too() -> None:
     assert ComplianceRule.CAT5_TEST in _by_rule(unit, [], date(2025, 1, 1))
 
 
-def test_loler_is_required_only_for_units_with_an_examination_on_record() -> None:
+def test_the_site_rule_set_decides_which_tests_are_required() -> None:
     tests = [
         inspection(CAT1, date(2024, 12, 1)),
         inspection(CAT5, date(2024, 12, 1)),
         inspection(InspectionType.LOLER, date(2024, 9, 1)),
     ]
+    loler = UnitRules(rule_set=RuleSet.UK_LOLER)
+    today = date(2025, 3, 2)
 
-    assert ComplianceRule.LOLER_EXAMINATION not in _by_rule(UNIT, tests[:2], date(2025, 3, 2))
-    by_rule = _by_rule(UNIT, tests, date(2025, 3, 2))
-    assert by_rule[ComplianceRule.LOLER_EXAMINATION] == (date(2025, 3, 1), OVERDUE)  # + 6 months
-    assert has_overdue_required_test(UNIT, tests, today=date(2025, 3, 2), settings=SETTINGS)
+    # ASME A17.1: a LOLER examination on record is required by nothing
+    assert set(_by_rule(UNIT, tests, today)) == {
+        ComplianceRule.CAT1_TEST,
+        ComplianceRule.CAT5_TEST,
+    }
+    items = required_test_items(UNIT, tests, today=today, rules=loler)
+    # UK LOLER: only the thorough examination, every 6 months for a passenger lift
+    assert [(i.rule, i.due_on, i.status) for i in items] == [
+        (ComplianceRule.LOLER_EXAMINATION, date(2025, 3, 1), OVERDUE)
+    ]
+    assert has_overdue_required_test(UNIT, tests, today=today, rules=loler)
+    goods = elevator(carries_passengers=False)  # goods only: every 12 months
+    items = required_test_items(goods, tests, today=today, rules=loler)
+    assert [(i.due_on, i.status) for i in items] == [(date(2025, 9, 1), OK)]
 
 
 CERT = certificate(date(2024, 7, 1), date(2025, 6, 30))
@@ -179,8 +193,9 @@ CERT = certificate(date(2024, 7, 1), date(2025, 6, 30))
     ],
 )
 def test_certificate_alerts(today: date, status: ComplianceStatus, detail: str) -> None:
-    item = certificate_item(elevator(certificate=CERT), today=today, settings=SETTINGS)
+    item = certificate_item(elevator(certificate=CERT), today=today, rules=RULES)
 
+    assert item is not None
     assert item.due_on == date(2025, 6, 30)
     assert item.status is status
     assert detail in item.detail
@@ -195,19 +210,24 @@ def test_certificate_valid_through_its_expiry_day() -> None:
     assert not certificate_valid(UNIT, date(2025, 1, 1))  # none recorded
 
 
-def test_missing_certificate_item() -> None:
-    item = certificate_item(UNIT, today=date(2025, 1, 1), settings=SETTINGS)
+def test_missing_certificate_item_where_the_rule_set_requires_one() -> None:
+    item = certificate_item(UNIT, today=date(2025, 1, 1), rules=RULES)
 
+    assert item is not None
     assert (item.status, item.due_on) == (MISSING, date(2024, 1, 2))
+    # UK LOLER has no certificate of operation: none on record is nothing missing
+    assert certificate_item(UNIT, today=date(2025, 1, 1), rules=LOLER) is None
+    # one on record is still tracked, with its alerts
+    tracked = certificate_item(elevator(certificate=CERT), today=date(2025, 7, 1), rules=LOLER)
+    assert tracked is not None
+    assert tracked.status is OVERDUE
 
 
 def test_overdue_pm_is_not_an_overdue_required_test() -> None:
     tests = [inspection(CAT1, date(2024, 12, 1)), inspection(CAT5, date(2024, 12, 1))]
     today = date(2025, 1, 20)
 
-    items = unit_compliance_items(
-        elevator(certificate=CERT), [], tests, today=today, settings=SETTINGS
-    )
+    items = unit_compliance_items(elevator(certificate=CERT), [], tests, today=today, rules=RULES)
 
     assert [(i.rule, i.status) for i in items] == [
         (ComplianceRule.PREVENTIVE_MAINTENANCE, MISSING),
@@ -215,7 +235,7 @@ def test_overdue_pm_is_not_an_overdue_required_test() -> None:
         (ComplianceRule.CAT5_TEST, OK),
         (ComplianceRule.CERTIFICATE, OK),
     ]
-    assert not has_overdue_required_test(UNIT, tests, today=today, settings=SETTINGS)
+    assert not has_overdue_required_test(UNIT, tests, today=today, rules=RULES)
 
 
 def test_fleet_items_are_sorted_by_date_and_skip_decommissioned_units() -> None:
@@ -235,7 +255,7 @@ def test_fleet_items_are_sorted_by_date_and_skip_decommissioned_units() -> None:
         record(3, date(2024, 11, 1), ElevatorStatus.DECOMMISSIONED),
     ]
 
-    items = fleet_compliance_items(records, today=today, settings=SETTINGS)
+    items = fleet_compliance_items(records, today=today, rules=lambda _unit: RULES)
 
     assert {i.elevator_id for i in items} == {uid(1), uid(2)}
     assert [(i.due_on, i.rule, i.elevator_id) for i in items] == [

@@ -7,7 +7,6 @@ from datetime import date, timedelta
 import pytest
 
 from app.domain.downtime import Period, midnight_utc
-from app.domain.entities import ComplianceSettings
 from app.domain.enums import DeficiencySeverity, DeficiencyStatus, InspectionType, VisitType
 from app.domain.health import (
     age_score,
@@ -19,6 +18,7 @@ from app.domain.health import (
     visit_confidence,
 )
 from app.domain.metrics import UnitRecord
+from app.domain.rules import UnitRules
 from app.domain.work import Deficiency, Inspection, Visit
 from tests.unit.domain.factories import (
     certificate,
@@ -29,7 +29,7 @@ from tests.unit.domain.factories import (
     visit,
 )
 
-SETTINGS = ComplianceSettings()
+RULES = UnitRules()
 TODAY = date(2025, 6, 30)
 TOMORROW = midnight_utc(TODAY + timedelta(days=1))
 
@@ -64,7 +64,7 @@ def fresh(
     ],
 )
 def test_age_bands(installed: date | None, age: int | None, age_points: int, score: int) -> None:
-    result = health_score(fresh(installed=installed), today=TODAY, settings=SETTINGS)
+    result = health_score(fresh(installed=installed), today=TODAY, rules=RULES)
 
     age_part = result.components[0]
     assert (age_part.name, age_part.value, age_part.score) == ("age", age, age_points)
@@ -108,7 +108,7 @@ def _half_year_unit(callbacks: int) -> UnitRecord:
 def test_incident_frequency_through_the_score(
     callbacks: int, rate: float, points: int, score: int
 ) -> None:
-    result = health_score(_half_year_unit(callbacks), today=TODAY, settings=SETTINGS)
+    result = health_score(_half_year_unit(callbacks), today=TODAY, rules=RULES)
 
     frequency = result.components[2]
     assert result.inputs.unit_years == 0.5
@@ -135,7 +135,7 @@ def test_maintenance_compliance_component() -> None:
     )
     record = UnitRecord(elevator=unit, visits=visits, inspections=tests)
 
-    result = health_score(record, today=TODAY, settings=SETTINGS)
+    result = health_score(record, today=TODAY, rules=RULES)
 
     assert result.inputs.period == Period.of_dates(date(2024, 7, 1), date(2025, 7, 1))
     assert (result.inputs.pm_met, result.inputs.pm_due, result.inputs.pm_pending) == (3, 6, 1)
@@ -145,7 +145,7 @@ def test_maintenance_compliance_component() -> None:
 
 
 def test_expired_certificate_caps_at_40() -> None:
-    result = health_score(fresh(expires_on=date(2025, 6, 29)), today=TODAY, settings=SETTINGS)
+    result = health_score(fresh(expires_on=date(2025, 6, 29)), today=TODAY, rules=RULES)
 
     assert result.weighted_score == pytest.approx(91)
     assert result.score == 40
@@ -154,7 +154,7 @@ def test_expired_certificate_caps_at_40() -> None:
 
 
 def test_certificate_expiring_today_is_not_capped() -> None:
-    result = health_score(fresh(expires_on=TODAY), today=TODAY, settings=SETTINGS)
+    result = health_score(fresh(expires_on=TODAY), today=TODAY, rules=RULES)
 
     assert result.caps == ()
 
@@ -162,16 +162,16 @@ def test_certificate_expiring_today_is_not_capped() -> None:
 def test_overdue_required_test_caps_at_40() -> None:
     overdue = (inspection(InspectionType.CAT1, date(2024, 6, 1), next_due=date(2025, 6, 1)),)
 
-    result = health_score(fresh(inspections=overdue), today=TODAY, settings=SETTINGS)
+    result = health_score(fresh(inspections=overdue), today=TODAY, rules=RULES)
 
     assert result.score == 40
-    assert [c.reason for c in result.caps] == ["a required test is overdue"]
+    assert [c.reason for c in result.caps] == ["required test overdue: Category 1 test"]
 
 
 def test_open_inoperable_deficiency_caps_at_30() -> None:
     record = fresh(deficiencies=(deficiency(DeficiencySeverity.INOPERABLE),))
 
-    assert health_score(record, today=TODAY, settings=SETTINGS).score == 30
+    assert health_score(record, today=TODAY, rules=RULES).score == 30
 
 
 def test_closed_or_lesser_deficiencies_do_not_cap() -> None:
@@ -182,7 +182,7 @@ def test_closed_or_lesser_deficiencies_do_not_cap() -> None:
         )
     )
 
-    assert health_score(record, today=TODAY, settings=SETTINGS).caps == ()
+    assert health_score(record, today=TODAY, rules=RULES).caps == ()
 
 
 def test_lower_cap_wins_and_all_caps_are_listed() -> None:
@@ -190,7 +190,7 @@ def test_lower_cap_wins_and_all_caps_are_listed() -> None:
         expires_on=date(2025, 1, 1), deficiencies=(deficiency(DeficiencySeverity.INOPERABLE),)
     )
 
-    result = health_score(record, today=TODAY, settings=SETTINGS)
+    result = health_score(record, today=TODAY, rules=RULES)
 
     assert [c.limit for c in result.caps] == [40, 30]
     assert result.score == 30
@@ -222,7 +222,7 @@ def test_confidence_uses_the_last_started_visit_of_any_kind() -> None:
         visit(TODAY + timedelta(days=3)),  # in the future: not yet
     )
 
-    result = health_score(fresh(visits=visits), today=TODAY, settings=SETTINGS)
+    result = health_score(fresh(visits=visits), today=TODAY, rules=RULES)
 
     assert result.inputs.last_visit_on == TODAY - timedelta(days=97)
     assert result.confidence == 0.84

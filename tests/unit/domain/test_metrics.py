@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from app.domain.downtime import HOURS_PER_UNIT_YEAR, Period
-from app.domain.entities import Certificate, ComplianceSettings, StatusChange
+from app.domain.entities import Certificate, StatusChange
 from app.domain.enums import (
     DowntimeCause,
     ElevatorStatus,
@@ -19,6 +19,7 @@ from app.domain.enums import (
 )
 from app.domain.figures import percentile
 from app.domain.metrics import UnitRecord, fleet_metrics, unit_metrics
+from app.domain.rules import UnitRules
 from app.domain.work import Inspection
 from tests.unit.domain.factories import (
     at,
@@ -32,14 +33,14 @@ from tests.unit.domain.factories import (
     worked_example_history,
 )
 
-SETTINGS = ComplianceSettings()
+RULES = UnitRules()
 THIRTY_DAYS = Period(start=at(0), end=at(30))  # 720 h
 ONE_UNIT_YEAR = Period(start=at(0), end=at(hours=HOURS_PER_UNIT_YEAR))  # 8766 h
 
 
 def test_availability_mtbf_mttr_worked_example() -> None:
     # OT 720 h; planned 10 h; unplanned 3 h + 5 h = 8 h in 2 outages (the 2 h overlap merged).
-    m = unit_metrics(elevator(), worked_example_history(), [], [], [], THIRTY_DAYS, SETTINGS)
+    m = unit_metrics(elevator(), worked_example_history(), [], [], [], THIRTY_DAYS, RULES)
 
     assert m.operating_hours == 720
     assert m.planned_downtime_hours == 10
@@ -57,7 +58,7 @@ def test_no_outages_leaves_mtbf_and_mttr_undefined() -> None:
         change(at(3, 12), ElevatorStatus.OPERATIONAL),
     ]
 
-    m = unit_metrics(elevator(), history, [], [], [], THIRTY_DAYS, SETTINGS)
+    m = unit_metrics(elevator(), history, [], [], [], THIRTY_DAYS, RULES)
 
     assert m.outages == 0
     assert m.mtbf_hours is None
@@ -76,7 +77,7 @@ def test_callback_rate_per_unit_year_for_a_unit_registered_mid_period() -> None:
         incident(at(hours=7000), excluded=True),  # nuisance: not countable
     ]
 
-    m = unit_metrics(unit, [], [], incidents, [], ONE_UNIT_YEAR, SETTINGS)
+    m = unit_metrics(unit, [], [], incidents, [], ONE_UNIT_YEAR, RULES)
 
     assert m.operating_hours == 4383
     assert m.unit_years == 0.5
@@ -86,25 +87,28 @@ def test_callback_rate_per_unit_year_for_a_unit_registered_mid_period() -> None:
 
 
 def test_response_time_mean_p50_p90() -> None:
-    # Ten countable callbacks answered after 10, 20, ..., 100 minutes.
+    # Ten callbacks answered after 10, 20, ..., 100 minutes.
     incidents = [incident(at(n), arrived_after_min=10 * n) for n in range(1, 11)]
     incidents += [
-        incident(at(20), arrived_after_min=500, excluded=True),  # excluded from KPIs
+        # excluded from the KPIs (vandalism, found on arrival): the response still counts
+        incident(at(20), arrived_after_min=65, excluded=True),
         incident(at(21)),  # nobody has arrived yet
         incident(at(22), arrived_after_min=0, channel=IncidentChannel.TECHNICIAN_FOUND),
     ]
 
-    m = unit_metrics(elevator(), [], [], incidents, [], THIRTY_DAYS, SETTINGS)
+    m = unit_metrics(elevator(), [], [], incidents, [], THIRTY_DAYS, RULES)
 
-    assert m.mean_response_minutes == pytest.approx(550 / 10)  # (10 + ... + 100) / 10
-    # Linear between ranks: P50 at rank (10 - 1) x 0.5 = 4.5 -> between 50 and 60.
-    assert m.p50_response_minutes == pytest.approx(55)
-    # P90 at rank (10 - 1) x 0.9 = 8.1 -> 90 + 0.1 x (100 - 90).
-    assert m.p90_response_minutes == pytest.approx(91)
+    # 11 samples: 10, 20, ..., 100 and 65; the technician-found one had no response to time
+    assert m.responses == 11
+    assert m.mean_response_minutes == pytest.approx((550 + 65) / 11)  # 55.909...
+    # sorted: 10 20 30 40 50 60 65 70 80 90 100. P50 at rank (11 - 1) x 0.5 = 5 -> 60.
+    assert m.p50_response_minutes == pytest.approx(60)
+    # P90 at rank (11 - 1) x 0.9 = 9 -> 90 exactly.
+    assert m.p90_response_minutes == pytest.approx(90)
 
 
 def test_no_callbacks_leave_callback_figures_undefined() -> None:
-    m = unit_metrics(elevator(), [], [], [], [], THIRTY_DAYS, SETTINGS)
+    m = unit_metrics(elevator(), [], [], [], [], THIRTY_DAYS, RULES)
 
     assert m.callback_rate == 0
     assert m.mean_response_minutes is None
@@ -127,127 +131,131 @@ def test_entrapment_rate_and_mean_release_time() -> None:
         incident(at(300), entrapment=True, released_after_min=400, excluded=True),  # vandalism
     ]
 
-    m = unit_metrics(elevator(), [], [], incidents, [], ONE_UNIT_YEAR, SETTINGS)
+    m = unit_metrics(elevator(), [], [], incidents, [], ONE_UNIT_YEAR, RULES)
 
-    assert m.entrapments == 3
+    assert m.entrapments == 3  # the rate counts the unit's own: vandalism left out
     assert m.entrapment_rate == 3 / 1.0  # one unit-year in service
-    assert m.mean_release_minutes == (30 + 50) / 2
+    # the release counts every entrapment: the people were trapped whatever the cause
+    assert m.mean_release_minutes == (30 + 50 + 400) / 3
 
 
-def test_repeat_callbacks_within_thirty_days() -> None:
+def test_repeat_callbacks_within_thirty_days_over_every_callback() -> None:
     incidents = [
         incident(at(-20)),  # before the period: makes day 0 a repeat
         incident(at(0)),  # 20 days after day -20: repeat
         incident(at(10)),  # 10 days after day 0: repeat
-        incident(at(40), excluded=True),  # not countable, so day 45 does not repeat it
-        incident(at(45)),  # 35 days after day 10: first
-        incident(at(75)),  # exactly 30 days after day 45: repeat
+        incident(at(41), excluded=True),  # 31 days after day 10: first (a callback all the same)
+        incident(at(45)),  # 4 days after day 41: repeat (another trip to the same unit)
+        incident(at(80)),  # 35 days after day 45: first
     ]
     period = Period(start=at(0), end=at(90))
 
-    m = unit_metrics(elevator(), [], [], incidents, [], period, SETTINGS)
+    m = unit_metrics(elevator(), [], [], incidents, [], period, RULES)
 
-    assert m.callbacks == 4  # days 0, 10, 45, 75
-    assert m.repeat_callbacks == 3  # days 0, 10, 75
-    assert m.repeat_callback_pct == 3 / 4 * 100
+    assert (m.callbacks, m.all_callbacks) == (4, 5)  # days 0, 10, 45, 80 countable; 41 not
+    assert m.repeat_callbacks == 3  # days 0, 10, 45
+    assert m.repeat_callback_pct == 3 / 5 * 100  # 60%: over every callback (DOMAIN.md)
 
 
-def test_first_time_fix_rate_over_closed_countable_callbacks() -> None:
+def test_first_time_fix_rate_over_every_callback() -> None:
     incidents = [
-        incident(at(1), closed=True, visits_to_resolve=0),  # fixed by phone: first time
-        incident(at(2), closed=True, visits_to_resolve=1),
-        incident(at(3), closed=True, visits_to_resolve=1),
+        incident(at(1), closed=True, visits_to_resolve=0),  # closed without a visit: no fix
+        incident(at(2), closed=True, visits_to_resolve=1),  # fixed on the first visit
+        incident(at(3), closed=True, visits_to_resolve=1),  # fixed on the first visit
         incident(at(4), closed=True, visits_to_resolve=2),
         incident(at(5), closed=True, visits_to_resolve=3),
-        incident(at(6)),  # still open: not counted
-        incident(at(7), closed=True, visits_to_resolve=4, excluded=True),  # excluded
+        incident(at(6)),  # still open: not (yet) a first-time fix
+        incident(at(7), closed=True, visits_to_resolve=1, excluded=True),  # a fix all the same
     ]
 
-    m = unit_metrics(elevator(), [], [], incidents, [], THIRTY_DAYS, SETTINGS)
+    m = unit_metrics(elevator(), [], [], incidents, [], THIRTY_DAYS, RULES)
 
-    assert m.closed_callbacks == 5
-    assert m.first_time_fixes == 3
-    assert m.first_time_fix_pct == 3 / 5 * 100
+    assert (m.all_callbacks, m.closed_callbacks) == (7, 6)
+    assert m.first_time_fixes == 3  # days 2, 3 and 7
+    assert m.first_time_fix_pct == pytest.approx(3 / 7 * 100)  # 42.86%
 
 
-# PM: a 90-day period from 2025-01-01 with a 30-day interval and no earlier visit: the first
-# due date is Jan 1, each later one is the previous visit + 30 days. The window is
-# 30 x 10% = 3 days either side.
+# PM: a 90-day period from 2025-01-01 with a 30-day interval. The due dates are a fixed
+# calendar in step with the unit's first preventive visit (one interval after registration
+# while it has none). The window is 30 x 10% = 3 days either side.
 PM_PERIOD = Period.of_dates(date(2025, 1, 1), date(2025, 4, 1))
 
 
 def test_pm_compliance_with_on_time_late_and_edge_visits() -> None:
     visits = [
-        visit(date(2025, 1, 3)),  # due Jan 1, +2 days: met; next due Jan 3 + 30 = Feb 2
-        visit(date(2025, 2, 9)),  # due Feb 2, +7 days: late, Feb 2 missed; next due Mar 11
-        visit(date(2025, 3, 14)),  # due Mar 11, +3 days: on the window's edge, met
-        visit(date(2025, 3, 11), status=VisitStatus.CANCELLED),  # never done
+        visit(date(2025, 1, 3)),  # the first preventive visit: due dates Jan 3 + 30 k
+        visit(date(2025, 2, 9)),  # due Feb 2, +7 days: late, Feb 2 missed
+        visit(date(2025, 3, 7)),  # due Mar 4, +3 days: on the window's edge, met
+        visit(date(2025, 3, 4), status=VisitStatus.CANCELLED),  # never done
         visit(date(2025, 2, 2), kind=VisitType.CALLBACK),  # not a preventive visit
-    ]  # next due Mar 14 + 30 = Apr 13: after the period
+    ]  # next due Apr 3: after the period. The late visit moved no due date.
 
-    m = unit_metrics(elevator(), [], visits, [], [], PM_PERIOD, SETTINGS, as_of=date(2025, 4, 1))
+    m = unit_metrics(elevator(), [], visits, [], [], PM_PERIOD, RULES, as_of=date(2025, 4, 1))
 
     assert m.pm.window_days == 3
-    assert m.pm.due == (date(2025, 1, 1), date(2025, 2, 2), date(2025, 3, 11))
+    assert m.pm.due == (date(2025, 1, 3), date(2025, 2, 2), date(2025, 3, 4))
     assert m.pm.missed == (date(2025, 2, 2),)
     assert (m.pm_met, m.pm_due) == (2, 3)
     assert m.pm_compliance_pct == pytest.approx(2 / 3 * 100)
 
 
-def test_pm_schedule_rolls_from_early_visits_and_from_the_last_visit_before_the_period() -> None:
+def test_pm_calendar_runs_from_the_first_visit_even_before_the_period() -> None:
     visits = [
-        visit(date(2024, 12, 20)),  # before the period: first due Dec 20 + 30 = Jan 19
-        visit(date(2025, 1, 19)),  # due Jan 19: met; next due Feb 18
-        visit(date(2025, 2, 10)),  # due Feb 18, -8 days: early, missed; next due Mar 12
-        visit(date(2025, 3, 12)),  # due Mar 12: met; next due Apr 11, after the period
+        visit(date(2024, 12, 20)),  # the first preventive visit: due dates Dec 20 + 30 k
+        visit(date(2025, 1, 19)),  # due Jan 19: met
+        visit(date(2025, 2, 10)),  # before Feb 18's window (Feb 15-21): meets nothing
+        visit(date(2025, 3, 20)),  # due Mar 20: met; next due Apr 19, after the period
     ]
 
-    m = unit_metrics(elevator(), [], visits, [], [], PM_PERIOD, SETTINGS, as_of=date(2025, 4, 1))
+    m = unit_metrics(elevator(), [], visits, [], [], PM_PERIOD, RULES, as_of=date(2025, 4, 1))
 
-    assert m.pm.due == (date(2025, 1, 19), date(2025, 2, 18), date(2025, 3, 12))
-    assert m.pm.missed == (date(2025, 2, 18),)
+    assert m.pm.due == (date(2025, 1, 19), date(2025, 2, 18), date(2025, 3, 20))
+    assert m.pm.missed == (date(2025, 2, 18),)  # nobody came in its window
     assert m.pm_compliance_pct == pytest.approx(2 / 3 * 100)
 
 
 def test_pm_compliance_with_no_visits_is_zero_and_open_windows_are_pending() -> None:
-    m = unit_metrics(elevator(), [], [], [], [], PM_PERIOD, SETTINGS, as_of=date(2025, 3, 3))
+    # Registered 2024-01-02: due dates every 30 days from 2024-02-01; 2025-01-26 is
+    # 2024-02-01 + 12 x 30 days, then Feb 25 and Mar 27.
+    m = unit_metrics(elevator(), [], [], [], [], PM_PERIOD, RULES, as_of=date(2025, 2, 27))
 
-    # Jan 1 and Jan 31 were missed; Mar 2's window runs to Mar 5, still open on Mar 3.
-    assert m.pm.missed == (date(2025, 1, 1), date(2025, 1, 31))
-    assert m.pm.pending == (date(2025, 3, 2),)
+    # Jan 26 was missed; Feb 25's window runs to Feb 28, still open on Feb 27; Mar 27 is ahead.
+    assert m.pm.missed == (date(2025, 1, 26),)
+    assert m.pm.pending == (date(2025, 2, 25), date(2025, 3, 27))
     assert m.pm_compliance_pct == 0
 
 
 def test_pm_compliance_is_100_when_nothing_was_due() -> None:
     unit = elevator(registered_at=at(100))  # registered after the period ended
 
-    m = unit_metrics(unit, [], [], [], [], PM_PERIOD, SETTINGS)
+    m = unit_metrics(unit, [], [], [], [], PM_PERIOD, RULES)
 
     assert m.pm.due == ()
     assert m.pm_compliance_pct == 100
 
 
 def test_each_visit_meets_at_most_one_due_date() -> None:
-    # A daily interval: window = max(1, round(1 x 10%)) = 1 day. Due Jan 1: the Jan 2 visit
-    # meets it; next due Jan 3, no visit: missed; next Jan 4 is the period's end. The one
-    # visit meets one due date, never two.
+    # A daily interval: window = max(1, round(1 x 10%)) = 1 day, so the windows of Jan 1, 2
+    # and 3 overlap. The Jan 2 visit could meet any of them; it meets one (the earliest),
+    # never two; the others are missed.
     unit = elevator(interval_days=1)
     period = Period.of_dates(date(2025, 1, 1), date(2025, 1, 4))
 
     visits = [visit(date(2025, 1, 2))]
 
-    m = unit_metrics(unit, [], visits, [], [], period, SETTINGS, as_of=date(2025, 1, 10))
+    m = unit_metrics(unit, [], visits, [], [], period, RULES, as_of=date(2025, 1, 10))
 
     assert m.pm.window_days == 1
-    assert (m.pm_met, m.pm_due) == (1, 2)
+    assert m.pm.due == (date(2025, 1, 1), date(2025, 1, 2), date(2025, 1, 3))
+    assert (m.pm_met, m.pm_due) == (1, 3)
 
 
 def test_pm_due_dates_stop_at_decommissioning() -> None:
     history = [change(at(45), ElevatorStatus.DECOMMISSIONED)]  # Feb 15
 
-    m = unit_metrics(elevator(), history, [], [], [], PM_PERIOD, SETTINGS)
+    m = unit_metrics(elevator(), history, [], [], [], PM_PERIOD, RULES)
 
-    assert m.pm.due == (date(2025, 1, 1), date(2025, 1, 31))
+    assert m.pm.due == (date(2025, 1, 26),)  # Feb 25 is after the decommissioning
 
 
 AS_OF = date(2025, 1, 31)
@@ -286,7 +294,7 @@ def test_regulatory_compliance_counts_active_units_with_certificate_and_tests() 
         _record(14, history=(change(at(10), ElevatorStatus.DECOMMISSIONED, unit=uid(14)),)),
     ]
 
-    fleet = fleet_metrics(records, THIRTY_DAYS, SETTINGS, AS_OF)
+    fleet = fleet_metrics(records, THIRTY_DAYS, lambda _unit: RULES, AS_OF)
 
     assert [u.regulatory_compliant for u in fleet.units] == [True, False, False, None]
     assert (fleet.compliant_units, fleet.active_units) == (1, 3)  # the decommissioned one left
@@ -303,7 +311,7 @@ def test_fleet_availability_comes_from_summed_hours() -> None:
         UnitRecord(elevator=elevator(n=22, registered_at=at(15))),  # 360 h, availability 100%
     ]
 
-    fleet = fleet_metrics(records, THIRTY_DAYS, SETTINGS, AS_OF)
+    fleet = fleet_metrics(records, THIRTY_DAYS, lambda _unit: RULES, AS_OF)
 
     assert [u.availability_pct for u in fleet.units] == [pytest.approx(90), 100]
     assert fleet.operating_hours == 720 + 360
@@ -328,12 +336,15 @@ def test_fleet_pools_callbacks_and_response_samples() -> None:
         ),
     ]
 
-    fleet = fleet_metrics(records, THIRTY_DAYS, SETTINGS, AS_OF)
+    fleet = fleet_metrics(records, THIRTY_DAYS, lambda _unit: RULES, AS_OF)
 
     assert fleet.callbacks == 3
     assert fleet.mean_response_minutes == pytest.approx((10 + 20 + 60) / 3)
     assert fleet.p50_response_minutes == 20
-    assert fleet.callback_rate == pytest.approx(3 / (2 * 720 / HOURS_PER_UNIT_YEAR))
+    # 2 units x 30 days = 60 unit-days, under the 90-day floor: 3 / (90 / 365.25) = 12.175
+    assert fleet.unit_years == pytest.approx(2 * 720 / HOURS_PER_UNIT_YEAR)
+    assert fleet.exposure_floored
+    assert fleet.callback_rate == pytest.approx(3 / (90 / 365.25))
 
 
 def test_unit_record_rejects_another_units_records() -> None:
@@ -349,9 +360,9 @@ def test_as_of_defaults_to_the_periods_last_day() -> None:
     )
     unit = elevator(certificate=VALID)
 
-    m = unit_metrics(unit, [], [], [], tests, THIRTY_DAYS, SETTINGS)
+    m = unit_metrics(unit, [], [], [], tests, THIRTY_DAYS, RULES)
 
     assert m.regulatory_compliant is True
-    late = unit_metrics(unit, [], [], [], tests, THIRTY_DAYS, SETTINGS, as_of=date(2025, 1, 31))
+    late = unit_metrics(unit, [], [], [], tests, THIRTY_DAYS, RULES, as_of=date(2025, 1, 31))
     assert late.regulatory_compliant is False
     assert late.period.end - late.period.start == timedelta(days=30)

@@ -17,7 +17,7 @@ from app.domain.enums import (
 from app.domain.errors import ConflictError, ValidationError
 from app.services.context import ServiceContext
 from app.services.deficiencies import change_deficiency_status, open_deficiency
-from app.services.inspections import add_months, record_inspection
+from app.services.inspections import record_inspection
 from tests.fakes import FixedClock, InMemoryStore
 from tests.unit.services.conftest import Fleet
 from tests.unit.services.support import assert_chain, refused
@@ -61,24 +61,26 @@ def test_fixing_needs_a_resolution() -> None:
     assert caught.value.field == "resolution"
 
 
-async def test_inspection_gets_its_next_due_date(
+async def test_an_inspection_keeps_the_next_due_date_the_report_states_and_no_other(
     store: InMemoryStore, ctx: ServiceContext, fleet: Fleet
 ) -> None:
-    created = await record_inspection(
-        RecordInspection(
+    def recorded(next_due: date | None) -> RecordInspection:
+        return RecordInspection(
             elevator_id=fleet.traction_id,
             type=InspectionType.CAT1,
             performed_on=date(2024, 2, 29),
             performed_by="J. Inspector",
             result=InspectionResult.PASSED_WITH_DEFECTS,
             defects=("Pit light missing", " "),
-        ),
-        ctx=ctx,
-    )
-    inspection = store.state.inspections[created.id]
-    assert inspection.next_due == date(2025, 2, 28)
-    assert inspection.defects == ("Pit light missing",)
-    assert add_months(date(2025, 8, 31), 6) == date(2026, 2, 28)
+            next_due=next_due,
+        )
+
+    stated = await record_inspection(recorded(date(2025, 1, 31)), ctx=ctx)
+    unstated = await record_inspection(recorded(None), ctx=ctx)
+    assert store.state.inspections[stated.id].next_due == date(2025, 1, 31)
+    # compliance works it out from the rule set's interval, so settings changes apply
+    assert store.state.inspections[unstated.id].next_due is None
+    assert store.state.inspections[unstated.id].defects == ("Pit light missing",)
 
 
 async def test_a_future_inspection_is_refused(
@@ -92,4 +94,4 @@ async def test_a_future_inspection_is_refused(
         result=InspectionResult.PASSED,
     )
     error = await refused(store, record_inspection(cmd, ctx=ctx), ValidationError)
-    assert error.message == "The inspection date 2025-03-04 is in the future."
+    assert error.message == "The inspection date 2025-03-04 is in the future (today is 2025-03-03)."

@@ -6,7 +6,7 @@ import asyncio
 import gc
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -17,7 +17,6 @@ from app.demo import generate_demo
 from app.domain.commands import ChangeElevatorStatus, OpenIncident, UpdateSite
 from app.domain.compliance import ComplianceRule, ComplianceStatus, fleet_compliance_items
 from app.domain.downtime import Period
-from app.domain.entities import ComplianceSettings
 from app.domain.enums import ElevatorStatus, IncidentChannel, IncidentStatus, Manufacturer
 from app.domain.errors import StoreError
 from app.domain.figures import MetricFigures
@@ -44,8 +43,10 @@ from tests.fakes import (
 
 AS_OF = date(2026, 11, 26)
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
-SETTINGS = ComplianceSettings()
+END_OF_DAY = datetime(2026, 11, 27, tzinfo=UTC)
 YEAR = q.trailing_period(AS_OF, 365)
+CLOCK = FixedClock(NOW)
+"""The figures' clock: the same "now" the dashboard is asked for."""
 RUNNER = BackgroundCompute()
 """As the composition root builds the figures: computed on a daemon thread, collector paused."""
 
@@ -53,7 +54,7 @@ RUNNER = BackgroundCompute()
 async def _call_out(store: InMemoryStore, elevator_id: UUID, trouble: str) -> None:
     command = OpenIncident(
         elevator_id=elevator_id,
-        reported_at=NOW,
+        reported_at=NOW - timedelta(minutes=5),
         reported_trouble=trouble,
         channel=IncidentChannel.PHONE,
         entrapment=True,
@@ -91,10 +92,11 @@ async def _per_unit(store: InMemoryStore) -> q.FleetData:
         full = [await q.load_unit_record(uow, unit) for unit in units]
         sites = {s.id: s for s in await uow.sites.list_all()}
         customers = {c.id: c for c in await uow.customers.list_all()}
+        settings = (await uow.organizations.list_all())[0].settings
     records = tuple(
         r.model_copy(update={"visits": tuple(v.summary() for v in r.visits)}) for r in full
     )
-    return q.FleetData(records, sites, customers)
+    return q.FleetData(records, sites, customers, settings)
 
 
 def _figures(metrics: MetricFigures) -> dict[str, object]:
@@ -106,7 +108,7 @@ async def test_load_fleet_reads_each_kind_once_and_matches_the_per_unit_path(
 ) -> None:
     before = demo.reads
     data = await q.load_fleet(demo.unit_of_work)
-    assert demo.reads - before == 8  # units, 5 kinds of record, sites, customers
+    assert demo.reads - before == 9  # units, 5 kinds of record, sites, customers, organization
     assert data == await _per_unit(demo)
     assert len(data.records) == 30
     assert any(r.visits and r.incidents and r.history for r in data.records)
@@ -117,7 +119,7 @@ async def test_the_dashboard_adds_up_to_what_the_domain_computes(
     demo: InMemoryStore, pick: str
 ) -> None:
     data = await q.load_fleet(demo.unit_of_work)
-    rows = q.fleet_rows(data, today=AS_OF, settings=SETTINGS)
+    rows = q.fleet_rows(data, today=AS_OF)
     first = rows[len(rows) // 2]
     chosen = {
         "all": q.DashboardFilter(YEAR),
@@ -130,7 +132,8 @@ async def test_the_dashboard_adds_up_to_what_the_domain_computes(
     admitted = [r for r in rows if chosen.admits(r)]
     ids = {r.elevator_id for r in admitted}
     records = [r for r in data.records if r.elevator.id in ids]
-    expected = fleet_metrics(records, YEAR, SETTINGS, AS_OF)
+    # the period ends at the moment the figures are taken (NOW, noon): not at midnight ahead
+    expected = fleet_metrics(records, YEAR.ending_by(NOW), data.rules().for_unit, AS_OF)
     assert _figures(board.metrics) == _figures(expected)  # equal to the bit
     assert board.metrics.unit_count == len(admitted) > 0
     assert list(board.rows) == admitted
@@ -143,7 +146,7 @@ async def test_the_dashboard_adds_up_to_what_the_domain_computes(
     assert [(m.callbacks, m.entrapments) for m in board.callbacks_per_month] == [
         (m.callbacks, m.entrapments) for m in q.callbacks_per_month(incidents, AS_OF)
     ]
-    items = fleet_compliance_items(records, today=AS_OF, settings=SETTINGS)
+    items = fleet_compliance_items(records, today=AS_OF, rules=data.rules().for_unit)
     overdue = [
         i
         for i in items
@@ -160,7 +163,7 @@ async def test_a_snapshot_survives_encoding_exactly(demo: InMemoryStore) -> None
     async with demo.unit_of_work() as uow:
         mark = await uow.events.mark()
     month = q.trailing_period(AS_OF, 30)
-    snapshot = compute_snapshot(data, mark, AS_OF, SETTINGS, [YEAR, month])
+    snapshot = compute_snapshot(data, mark, AS_OF, END_OF_DAY, [YEAR, month])
     assert decode_snapshot(encode_snapshot(snapshot)) == snapshot
     assert any(u.attention for u in snapshot.units)
     assert any(u.open_callbacks for u in snapshot.units)
@@ -168,7 +171,7 @@ async def test_a_snapshot_survives_encoding_exactly(demo: InMemoryStore) -> None
 
 async def test_figures_are_computed_once_then_kept_and_saved(demo: InMemoryStore) -> None:
     saved = MemorySnapshotStore()
-    figures = q.FleetFigures(demo.unit_of_work, saved, runner=RUNNER)
+    figures = q.FleetFigures(demo.unit_of_work, saved, runner=RUNNER, clock=CLOCK)
     assert await figures.dashboard(q.DashboardFilter(YEAR), now=NOW, wait=False) is None
     first = await figures.dashboard(q.DashboardFilter(YEAR), now=NOW)
     assert first is not None
@@ -185,7 +188,9 @@ async def test_figures_are_computed_once_then_kept_and_saved(demo: InMemoryStore
     assert listed is not None
     assert list(listed.rows) == list(first.rows)
 
-    later = q.FleetFigures(demo.unit_of_work, saved, runner=RUNNER)  # the next session, same store
+    later = q.FleetFigures(
+        demo.unit_of_work, saved, runner=RUNNER, clock=CLOCK
+    )  # the next session, same store
     shown = await later.dashboard(q.DashboardFilter(YEAR), now=NOW, wait=False)
     assert shown == first
     assert later.computed == 0
@@ -195,7 +200,7 @@ async def test_a_new_event_is_shown_at_once_and_a_site_change_after_a_recompute(
     demo: InMemoryStore,
 ) -> None:
     store, saved = _copy(demo), MemorySnapshotStore()
-    figures = q.FleetFigures(store.unit_of_work, saved, runner=RUNNER)
+    figures = q.FleetFigures(store.unit_of_work, saved, runner=RUNNER, clock=CLOCK)
     chosen = q.DashboardFilter(YEAR)
     before = await figures.dashboard(chosen, now=NOW)
     assert before is not None
@@ -211,7 +216,9 @@ async def test_a_new_event_is_shown_at_once_and_a_site_change_after_a_recompute(
     await figures.flush()
     assert saved.saves == 2
     assert (
-        await q.FleetFigures(store.unit_of_work, saved, runner=RUNNER).dashboard(chosen, now=NOW)
+        await q.FleetFigures(store.unit_of_work, saved, runner=RUNNER, clock=CLOCK).dashboard(
+            chosen, now=NOW
+        )
         == current
     )
 
@@ -237,14 +244,14 @@ async def _from_scratch(store: InMemoryStore, periods: list[Period]) -> FleetSna
     data = await q.load_fleet(store.unit_of_work)
     async with store.unit_of_work() as uow:
         mark = await uow.events.mark()
-    return compute_snapshot(data, mark, AS_OF, SETTINGS, periods)
+    return compute_snapshot(data, mark, AS_OF, NOW, periods)
 
 
 async def test_a_fleet_computed_in_parts_adds_up_exactly_as_in_one(
     demo: InMemoryStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(figures_module, "FLEET_PART", 7)  # 30 units: parts of 7, 7, 7, 7, 2
-    figures = q.FleetFigures(demo.unit_of_work, runner=RUNNER)
+    figures = q.FleetFigures(demo.unit_of_work, runner=RUNNER, clock=CLOCK)
     month, quarter = q.trailing_period(AS_OF, 30), q.trailing_period(AS_OF, 90)
     assert await figures.current(today=AS_OF, periods=[YEAR, month]) == await _from_scratch(
         demo, [YEAR, month]
@@ -258,9 +265,11 @@ async def test_compliance_read_in_parts_lists_every_item_the_domain_finds(
     demo: InMemoryStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(figures_module, "FLEET_PART", 7)
-    rows = await q.FleetFigures(demo.unit_of_work, runner=RUNNER).compliance(today=AS_OF)
+    rows = await q.FleetFigures(demo.unit_of_work, runner=RUNNER, clock=CLOCK).compliance(
+        today=AS_OF
+    )
     data = await q.load_fleet(demo.unit_of_work)
-    expected = fleet_compliance_items(data.records, today=AS_OF, settings=SETTINGS)
+    expected = fleet_compliance_items(data.records, today=AS_OF, rules=data.rules().for_unit)
     assert [r.item for r in rows] == expected
     assert all(r.unit.elevator_id == r.item.elevator_id for r in rows)
     assert [r.days_left for r in rows] == [(i.due_on - AS_OF).days for i in expected]
@@ -268,7 +277,7 @@ async def test_compliance_read_in_parts_lists_every_item_the_domain_finds(
 
 async def test_changes_to_a_few_units_recompute_only_them_exactly(demo: InMemoryStore) -> None:
     store = _copy(demo)
-    figures = q.FleetFigures(store.unit_of_work, MemorySnapshotStore(), runner=RUNNER)
+    figures = q.FleetFigures(store.unit_of_work, MemorySnapshotStore(), runner=RUNNER, clock=CLOCK)
     month = q.trailing_period(AS_OF, 30)
     before = await figures.current(today=AS_OF, periods=[YEAR, month])
     first, second, third = (r.elevator_id for r in before.rows()[:3])
@@ -293,7 +302,7 @@ async def test_a_site_change_or_a_foreign_mark_recomputes_the_whole_fleet(
     demo: InMemoryStore,
 ) -> None:
     store = _copy(demo)
-    figures = q.FleetFigures(store.unit_of_work, MemorySnapshotStore(), runner=RUNNER)
+    figures = q.FleetFigures(store.unit_of_work, MemorySnapshotStore(), runner=RUNNER, clock=CLOCK)
     before = await figures.current(today=AS_OF, periods=[YEAR])
     site_id = before.units[0].row.site_id
     await update_site(UpdateSite(site_id=site_id, name="Renamed House"), ctx=_context(store))
@@ -312,7 +321,7 @@ async def test_a_site_change_or_a_foreign_mark_recomputes_the_whole_fleet(
 
 
 async def test_requests_meanwhile_share_one_computation(demo: InMemoryStore) -> None:
-    figures = q.FleetFigures(demo.unit_of_work, runner=RUNNER)
+    figures = q.FleetFigures(demo.unit_of_work, runner=RUNNER, clock=CLOCK)
     boards = await asyncio.gather(
         figures.dashboard(q.DashboardFilter(YEAR), now=NOW),
         figures.fleet_list(today=AS_OF),
@@ -325,13 +334,13 @@ async def test_requests_meanwhile_share_one_computation(demo: InMemoryStore) -> 
 async def test_another_period_adds_its_tallies_and_another_day_recomputes(
     demo: InMemoryStore,
 ) -> None:
-    figures = q.FleetFigures(demo.unit_of_work, runner=RUNNER)
+    figures = q.FleetFigures(demo.unit_of_work, runner=RUNNER, clock=CLOCK)
     await figures.dashboard(q.DashboardFilter(YEAR), now=NOW)
     month = q.DashboardFilter(q.trailing_period(AS_OF, 30))
     assert await figures.dashboard(month, now=NOW, wait=False) is None  # not computed yet
     shown = await figures.dashboard(month, now=NOW)
     assert shown is not None
-    assert shown.metrics.period == month.period
+    assert shown.metrics.period == month.period.ending_by(NOW)  # periods end now
     snapshot = await figures.cached()
     assert snapshot is not None
     assert set(snapshot.tallies) == {YEAR, month.period}
@@ -340,7 +349,7 @@ async def test_another_period_adds_its_tallies_and_another_day_recomputes(
     stale = await figures.dashboard(next_year, now=tomorrow, wait=False)
     assert stale is not None
     assert stale.stale  # yesterday's figures, until today's are computed
-    assert stale.metrics.period == next_year.period
+    assert stale.metrics.period == next_year.period.ending_by(NOW)  # as computed yesterday
     assert stale.metrics.callbacks == shown.metrics.callbacks or stale.metrics.unit_count == 30
 
 
@@ -352,12 +361,12 @@ class _BrokenSnapshots(MemorySnapshotStore):
 async def test_unreadable_or_unsaved_figures_cost_only_time(demo: InMemoryStore) -> None:
     saved = MemorySnapshotStore()
     saved.saved[SNAPSHOT_NAME] = b'{"format": 0}'
-    figures = q.FleetFigures(demo.unit_of_work, saved, runner=RUNNER)
+    figures = q.FleetFigures(demo.unit_of_work, saved, runner=RUNNER, clock=CLOCK)
     assert await figures.dashboard(q.DashboardFilter(YEAR), now=NOW) is not None
     assert figures.load_error is not None
     assert figures.computed == 1
 
-    broken = q.FleetFigures(demo.unit_of_work, _BrokenSnapshots(), runner=RUNNER)
+    broken = q.FleetFigures(demo.unit_of_work, _BrokenSnapshots(), runner=RUNNER, clock=CLOCK)
     assert await broken.fleet_list(today=AS_OF) is not None
     assert isinstance(broken.save_error, StoreError)
 
@@ -387,7 +396,7 @@ async def test_a_request_during_a_computation_waits_for_it_then_looks_again(
 ) -> None:
     store = _copy(demo)
     runner, hooks = GatedCompute(), list[Callable[[], None]]()
-    figures = q.FleetFigures(_opening(store, hooks), runner=runner)
+    figures = q.FleetFigures(_opening(store, hooks), runner=runner, clock=CLOCK)
     first = asyncio.create_task(figures.fleet_list(today=AS_OF))
     await runner.started.wait()  # the first computation has read the fleet and waits to compute
     unit = next(iter(store.state.elevators))
@@ -415,7 +424,7 @@ async def test_the_collector_pauses_only_while_a_fleet_is_computed(
     monkeypatch.setattr(figures_module, "compute_part", watching)
     assert gc.isenabled()
     runner, hooks = GatedCompute(), list[Callable[[], None]]()
-    figures = q.FleetFigures(_opening(demo, hooks), runner=runner)
+    figures = q.FleetFigures(_opening(demo, hooks), runner=runner, clock=CLOCK)
     asker = asyncio.create_task(figures.fleet_list(today=AS_OF))
     await runner.started.wait()
     asker.cancel()  # the screen went away: the computation ends all the same, and is kept

@@ -55,7 +55,7 @@ async def test_opening_an_out_of_service_incident_takes_the_unit_down(
 ) -> None:
     begin = len(store.events)
     created = await open_incident(
-        stuck(fleet, release_at=REPORTED + timedelta(minutes=40), fault_code="E-17"),
+        stuck(fleet, release_at=REPORTED + timedelta(minutes=20), fault_code="E-17"),
         ctx=tech_ctx,
     )
     assert types_of(store, begin) == [
@@ -65,7 +65,7 @@ async def test_opening_an_out_of_service_incident_takes_the_unit_down(
     ]
     incident = store.state.incidents[created.id]
     assert (incident.entrapment, incident.persons_trapped) == (True, 2)
-    assert incident.release_at == REPORTED + timedelta(minutes=40)
+    assert incident.release_at == REPORTED + timedelta(minutes=20)
     assert incident.out_of_service_at == REPORTED
     assert incident.unit_status_at_report is ElevatorStatus.OPERATIONAL
     assert incident.repeat_of is None
@@ -179,10 +179,11 @@ async def test_closing_needs_a_corrective_action(
 
 
 async def test_repeat_callbacks_are_linked_automatically(
-    store: InMemoryStore, tech_ctx: ServiceContext, fleet: Fleet
+    store: InMemoryStore, tech_ctx: ServiceContext, clock: FixedClock, fleet: Fleet
 ) -> None:
     base = stuck(fleet, out_of_service=False, entrapment=False, persons_trapped=0)
     first = await open_incident(base, ctx=tech_ctx)
+    clock.advance(days=60)
     second = await open_incident(
         base.model_copy(update={"reported_at": REPORTED + timedelta(days=12)}), ctx=tech_ctx
     )

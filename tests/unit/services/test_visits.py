@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from uuid import UUID
 
+import pytest
+
 from app.domain.checklists import TemplateCatalog
 from app.domain.commands import (
     AddAddendum,
@@ -57,6 +59,12 @@ from tests.unit.services.support import assert_chain, refused, types_of
 ARRIVAL = datetime(2025, 3, 3, 10, 0, tzinfo=UTC)
 MONTHLY = "pm-monthly-traction"
 PNG = b"\x89PNG\r\n\x1a\n-signature-"
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """Noon on the day of the visits: arrivals and departures are in the past."""
+    return FixedClock(datetime(2025, 3, 3, 12, 0, tzinfo=UTC))
 
 
 def passing_reading(template: ChecklistTemplate, key: str) -> str:
@@ -310,7 +318,7 @@ async def test_completing_needs_both_sign_offs(
     assert error.message == "The customer sign-off is missing."
 
 
-async def test_a_completed_visit_cannot_be_edited_only_locked_and_amended(
+async def test_a_completed_visit_cannot_be_edited_only_amended_then_locked(
     store: InMemoryStore,
     tech_ctx: ServiceContext,
     templates: TemplateCatalog,
@@ -343,14 +351,16 @@ async def test_a_completed_visit_cannot_be_edited_only_locked_and_amended(
     for edit in edits:
         error = await refused(store, edit, ConflictError)
         assert error.message == "This visit was completed on 2025-03-03; it can no longer change."
-        assert error.hint == "Lock it, then add an addendum to correct it."
-    await refused(store, add_addendum(early_addendum, ctx=tech_ctx), ConflictError)
+        assert error.hint == "Add an addendum to correct it."
+    # DOMAIN.md: a completed visit is immutable and corrected by addenda, locked or not
+    await add_addendum(AddAddendum(visit_id=visit_id, text="Part number was KM124"), ctx=tech_ctx)
+    assert store.state.visits[visit_id].status is VisitStatus.COMPLETED
 
     await lock_visit(LockVisit(visit_id=visit_id), ctx=tech_ctx)
-    await add_addendum(AddAddendum(visit_id=visit_id, text="Part number was KM124"), ctx=tech_ctx)
+    await add_addendum(AddAddendum(visit_id=visit_id, text="Serial 77-12"), ctx=tech_ctx)
     visit = store.state.visits[visit_id]
     assert visit.status is VisitStatus.LOCKED
-    assert [a.text for a in visit.addenda] == ["Part number was KM124"]
+    assert [a.text for a in visit.addenda] == ["Part number was KM124", "Serial 77-12"]
     error = await refused(
         store, add_note(AddNote(visit_id=visit_id, text="x"), ctx=tech_ctx), ConflictError
     )

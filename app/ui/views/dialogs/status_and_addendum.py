@@ -15,10 +15,15 @@ from app.ui.format import label, when
 from app.ui.session import Session
 from app.ui.views.dialogs.base import FormDialog
 from app.ui.widgets.forms import text_box
+from app.ui.widgets.when_edit import OptionalWhen
 
 
 class StatusDialog(FormDialog):
-    """Move a unit to another status; a reason is always required."""
+    """Move a unit to another status; a reason is always required.
+
+    "Effective from" records a change after the fact: downtime then counts from when the status
+    really changed (not in the future, not before the unit's previous change).
+    """
 
     def __init__(self, session: Session, unit: Elevator, parent: QWidget | None = None) -> None:
         super().__init__(session, f"Change status of unit {unit.unit_number}", parent)
@@ -40,9 +45,15 @@ class StatusDialog(FormDialog):
         self.reason = QLineEdit()
         self.reason.setObjectName("reason")
         self.reason.setPlaceholderText("Why does the status change?")
+        self.effective = OptionalWhen("Earlier, at", session.now(), "effectiveAt")
+        self.effective.setToolTip(
+            "Tick to record a change that happened earlier: downtime counts from then. "
+            f"The previous change was at {when(unit.status_since)}."
+        )
         self.errors.add_row(form, "New status", self.status, "status")
         self.errors.add_row(form, "Downtime cause", self.cause, "cause")
         self.errors.add_row(form, "Reason", self.reason, "reason")
+        self.errors.add_row(form, "Effective from", self.effective, "effective_at")
         self.status.currentIndexChanged.connect(self._cause_applies)
         self._cause_applies()
         self.body.addLayout(form)
@@ -61,7 +72,11 @@ class StatusDialog(FormDialog):
         status = ElevatorStatus(self.status.currentData())
         cause = self.cause.currentData() if self.cause.isEnabled() else None
         cmd = ChangeElevatorStatus(
-            elevator_id=self.unit.id, status=status, reason=self.reason.text(), cause=cause
+            elevator_id=self.unit.id,
+            status=status,
+            reason=self.reason.text(),
+            cause=cause,
+            effective_at=self.effective.value(),
         )
         self.run(lambda ctx: change_elevator_status(cmd, ctx=ctx), label="change the status")
 

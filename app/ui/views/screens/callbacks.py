@@ -42,7 +42,7 @@ class CallbacksView(ListView):
 
     def _loaded(self, rows: list[tuple[Incident, FleetRow]]) -> None:
         self._units = {i.id: u for i, u in rows}
-        self.show_rows([CallbackLine(i, u.title) for i, u in rows])
+        self.show_rows([CallbackLine(i, u.title, u.time_zone) for i, u in rows])
 
     def selected_incident(self) -> Incident | None:
         line = self.selected()

@@ -21,6 +21,8 @@ from PySide6.QtWidgets import (
 from app.domain.downtime import Period
 from app.domain.enums import Manufacturer
 from app.domain.figures import MetricFigures
+from app.domain.pm import PM_SCHEDULE
+from app.domain.settings import OrganizationSettings
 from app.services.queries import DEFAULT_DAYS, Dashboard, DashboardFilter, trailing_period
 from app.ui.backend import Backend
 from app.ui.format import label, number
@@ -72,10 +74,20 @@ class KpiTile(QFrame):
         self.note.setText(note)
 
 
-def tile_texts(m: MetricFigures) -> dict[str, tuple[str, str, bool]]:
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def tile_texts(
+    m: MetricFigures, settings: OrganizationSettings | None = None
+) -> dict[str, tuple[str, str, bool]]:
     """Value, explanation and warning flag of each KPI tile."""
+    rules = settings or OrganizationSettings()
     pm, reg = m.pm_compliance_pct, m.regulatory_compliance_pct
     rate = m.callback_rate
+    basis = "; 90-day minimum" if m.exposure_floored else ""
+    target = rules.entrapment_response_target_minutes
+    on_target = m.entrapment_on_target_pct
     return {
         "availability": (number(m.availability_pct, 2, "%"), "excluding planned downtime", False),
         "serviceAvailability": (
@@ -85,10 +97,10 @@ def tile_texts(m: MetricFigures) -> dict[str, tuple[str, str, bool]]:
         ),
         "callbackRate": (
             number(rate, 2),
-            f"{m.callbacks} callbacks; good < 2",
+            f"{m.callbacks} callbacks / {m.exposure_unit_years:.1f} unit-years{basis}; good < 2",
             rate is not None and rate >= 4,
         ),
-        "mtbf": (number(m.mtbf_hours, 0, " h"), f"{m.outages} unplanned outage(s)", False),
+        "mtbf": (number(m.mtbf_hours, 0, " h"), f"{_plural(m.outages, 'unplanned outage')}", False),
         "mttr": (number(m.mttr_hours, 1, " h"), "mean time to repair", False),
         "pmCompliance": (
             number(pm, 0, "%"),
@@ -100,6 +112,62 @@ def tile_texts(m: MetricFigures) -> dict[str, tuple[str, str, bool]]:
             f"{m.compliant_units} of {m.active_units} units compliant",
             reg is not None and reg < 100,
         ),
+        "response": (
+            number(m.mean_response_minutes, 0, " min"),
+            f"P90 {number(m.p90_response_minutes, 0, ' min')}; "
+            f"{_plural(m.responses, 'callback')} attended",
+            False,
+        ),
+        "entrapments": (
+            number(on_target, 0, "%"),
+            f"{m.entrapments_on_target} of {m.entrapment_responses} reached in {target} min",
+            on_target is not None and on_target < 100,
+        ),
+        "repeats": (
+            number(m.repeat_callback_pct, 0, "%"),
+            f"{m.repeat_callbacks} of {m.all_callbacks} within "
+            f"{rules.repeat_callback_window_days} days of another",
+            (m.repeat_callback_pct or 0) > 20,
+        ),
+        "firstTimeFix": (
+            number(m.first_time_fix_pct, 0, "%"),
+            f"{m.first_time_fixes} of {m.all_callbacks} fixed on the first visit",
+            False,
+        ),
+    }
+
+
+def tile_tooltips(settings: OrganizationSettings) -> dict[str, str]:
+    """How each figure is defined (docs/DOMAIN.md has the full definitions)."""
+    hours = (
+        f"Counted within the operating hours, {settings.operating_hours.describe()} at each site."
+        if settings.operating_hours
+        else "Counted around the clock (no operating hours set)."
+    )
+    return {
+        "availability": "(operating time - all downtime) / (operating time - planned downtime). "
+        + hours,
+        "serviceAvailability": "(operating time - all downtime) / operating time. " + hours,
+        "callbackRate": "Countable callbacks (not excluded from the KPIs) per unit-year in "
+        "service. Exposure under 90 days counts as 90 days, so a new unit's first callback "
+        "does not read as hundreds a year.",
+        "mtbf": "(operating time - all downtime) / unplanned outages. Downtime runs from when the "
+        "status really changed (an incident's report time), not when it was recorded. " + hours,
+        "mttr": "Unplanned downtime / unplanned outages. " + hours,
+        "pmCompliance": "Preventive visits done within the window either side of their due date "
+        f"({settings.pm_window_percent}% of the interval) / visits due. " + PM_SCHEDULE,
+        "regulatory": "Active units with no overdue required test of their site's rule set "
+        "(ASME A17.1: Category 1 and 5; UK LOLER: thorough examination; custom: periodic "
+        "inspection) and, where the rule set requires one, a valid certificate of operation.",
+        "response": "Mean of arrival - report over every callback attended, excluded ones too; "
+        "callbacks a technician found on site are left out (no response to time).",
+        "entrapments": "Entrapments with a technician's arrival within the organization's "
+        f"target ({settings.entrapment_response_target_minutes} minutes of the report).",
+        "repeats": "Callbacks reported within the repeat window "
+        f"({settings.repeat_callback_window_days} days) after another on the same unit / every "
+        "callback in the period.",
+        "firstTimeFix": "Callbacks closed after exactly one callback visit / every callback in "
+        "the period (one closed without a visit, or still open, is not a first-time fix).",
     }
 
 
@@ -112,13 +180,21 @@ class DashboardView(View):
     """
 
     TILES = (
-        ("Availability", "availability"),
-        ("Service availability", "serviceAvailability"),
-        ("Callbacks / unit-year", "callbackRate"),
-        ("MTBF", "mtbf"),
-        ("MTTR", "mttr"),
-        ("PM compliance", "pmCompliance"),
-        ("Regulatory compliance", "regulatory"),
+        (
+            ("Availability", "availability"),
+            ("Service availability", "serviceAvailability"),
+            ("MTBF", "mtbf"),
+            ("MTTR", "mttr"),
+            ("Callbacks / unit-year", "callbackRate"),
+            ("Regulatory compliance", "regulatory"),
+        ),
+        (
+            ("PM compliance", "pmCompliance"),
+            ("Mean response", "response"),
+            ("Entrapments on target", "entrapments"),
+            ("Repeat callbacks", "repeats"),
+            ("First-time fix", "firstTimeFix"),
+        ),
     )
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
@@ -155,10 +231,12 @@ class DashboardView(View):
             filters.addWidget(combo)
             combo.currentIndexChanged.connect(self._filter_changed)
         filters.addStretch(1)
-        self.tiles = {name: KpiTile(title, name) for title, name in self.TILES}
+        self.tiles: dict[str, KpiTile] = {}
         grid = QGridLayout()
-        for index, tile in enumerate(self.tiles.values()):
-            grid.addWidget(tile, 0, index)
+        for row, tiles in enumerate(self.TILES):
+            for column, (title, name) in enumerate(tiles):
+                self.tiles[name] = KpiTile(title, name)
+                grid.addWidget(self.tiles[name], row, column)
         self.status_chart, self.callback_chart = StatusChart(), CallbackChart()
         self.open_calls = OpenCallbackTableModel(self)
         self.overdue = ComplianceTableModel(self)
@@ -235,8 +313,10 @@ class DashboardView(View):
             return  # an answer for filters no longer chosen
         self.board = board
         self._fill_choices(board)
-        for name, (value, note, warn) in tile_texts(board.metrics).items():
+        tips = tile_tooltips(board.settings)
+        for name, (value, note, warn) in tile_texts(board.metrics, board.settings).items():
             self.tiles[name].set_figure(value, note, warn=warn)
+            self.tiles[name].setToolTip(tips[name])
         self.status_chart.show(board.by_status)
         self.callback_chart.show(list(board.callbacks_per_month))
         self.open_calls.set_rows(board.open_callbacks)
@@ -250,19 +330,20 @@ class DashboardView(View):
                 fit_columns(table, 220)
                 self._fitted.add(name)
         counts = (len(board.open_callbacks), len(board.overdue), len(board.expiring))
+        alerts = "/".join(str(d) for d in board.settings.certificate_alert_days)
         for tab, (title, count) in enumerate(
             zip(
-                ("Open callbacks", "Overdue PM && tests", "Certificates expiring (60/30 days)"),
+                ("Open callbacks", "Overdue PM && tests", f"Certificates expiring ({alerts} days)"),
                 counts,
                 strict=True,
             )
         ):
             self.drill.setTabText(tab, f"{title} ({count})")
-        period = board.filter.period
+        period = board.metrics.period  # a period that includes today ends when computed
         self.updated.setText(
             f"{len(board.rows)} units · {period.start:%Y-%m-%d} to "
-            f"{(period.end - timedelta(days=1)):%Y-%m-%d} · "
-            + ("updating…" if board.stale else f"as of {self.session.now().astimezone():%H:%M}")
+            f"{period.end.astimezone():%Y-%m-%d %H:%M} · "
+            + ("updating…" if board.stale else f"as of {board.at.astimezone():%H:%M}")
         )
 
     def _fill_choices(self, board: Dashboard) -> None:

@@ -20,7 +20,8 @@ def _button(text: str, name: str, slot: Callable[[], object]) -> QPushButton:
 
 
 class VisitButtons(QWidget):
-    """Start (scheduled), continue (in progress), lock (completed), add addendum (locked)."""
+    """Start (scheduled), continue (in progress), lock (completed), add addendum (completed or
+    locked)."""
 
     def __init__(
         self, actions: Actions, selected: Callable[[], Visit | None], parent: QWidget | None = None
@@ -36,10 +37,10 @@ class VisitButtons(QWidget):
             "Add &addendum…", "addAddendum", lambda: self._act(actions.add_addendum)
         )
         self.wanted = {
-            self.start: VisitStatus.SCHEDULED,
-            self.resume: VisitStatus.IN_PROGRESS,
-            self.lock: VisitStatus.COMPLETED,
-            self.addendum: VisitStatus.LOCKED,
+            self.start: {VisitStatus.SCHEDULED},
+            self.resume: {VisitStatus.IN_PROGRESS},
+            self.lock: {VisitStatus.COMPLETED},
+            self.addendum: {VisitStatus.COMPLETED, VisitStatus.LOCKED},
         }
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
@@ -50,8 +51,8 @@ class VisitButtons(QWidget):
     def update_state(self) -> None:
         """Enable the buttons that apply to the selected visit."""
         visit = self.selected()
-        for button, status in self.wanted.items():
-            button.setEnabled(visit is not None and visit.status is status)
+        for button, statuses in self.wanted.items():
+            button.setEnabled(visit is not None and visit.status in statuses)
 
     def _act(self, action: Callable[[Visit], object]) -> None:
         visit = self.selected()

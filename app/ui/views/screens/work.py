@@ -61,7 +61,12 @@ class WorkView(ListView):
         self._units = {v.id: u for v, u in rows}
         self.show_rows(
             [
-                VisitLine(v, u.title, names.get(v.technician_id, "") if v.technician_id else "")
+                VisitLine(
+                    v,
+                    u.title,
+                    names.get(v.technician_id, "") if v.technician_id else "",
+                    u.time_zone,
+                )
                 for v, u in rows
             ]
         )

@@ -13,10 +13,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.settings import RULE_SET_NAMES
 from app.services.context import Changes
 from app.services.queries import FleetRow, UnitDetail, unit_detail
 from app.ui.actions import Actions
-from app.ui.format import STATUS_COLORS, day, label, when
+from app.ui.format import STATUS_COLORS, at_site, day, label
 from app.ui.session import Session
 from app.ui.views.screens.base import heading
 from app.ui.views.unit.health import HealthPanel
@@ -86,9 +87,9 @@ class UnitPage(QWidget):
         """Load and show the unit."""
         self.elevator_id, self.row = elevator_id, row or self.row
         self.forms.current_unit = elevator_id
-        today = self.session.today()
+        today, now = self.session.today(), self.session.now()
         self.session.read(
-            lambda uow: unit_detail(uow, elevator_id, today=today),
+            lambda uow: unit_detail(uow, elevator_id, today=today, now=now),
             self._show,
             label="open the unit",
             parent=self,
@@ -108,24 +109,33 @@ class UnitPage(QWidget):
         customer = detail.customer.name if detail.customer else ""
         self.subtitle.setText(f"{customer} — {site.address}")
         color = STATUS_COLORS[unit.status].name()
-        self.status.setText(f"{label(unit.status)} since {when(unit.status_since)}")
+        self.status.setText(
+            f"{label(unit.status)} since {at_site(unit.status_since, site.time_zone)}"
+        )
         self.status.setStyleSheet(f"font-weight: 600; color: {color};")
         self.status.setToolTip(unit.status_reason or "")
+        rules = detail.rules
         cert = unit.certificate
         cert_text = (
             f"certificate {cert.number}, expires {day(cert.expires_on)}"
             if cert
             else "no certificate of operation on record"
+            if rules.certificate_required
+            else "no certificate of operation (none under UK LOLER)"
         )
+        interval = rules.pm_interval_days(unit)
+        own = "" if unit.maintenance_interval_days else " (organization default)"
+        carries = "passenger lift" if unit.carries_passengers else "goods-only lift"
+        rule_set = RULE_SET_NAMES[rules.rule_set]
+        where = "site's own" if site.rule_set else "organization's"
         self.facts.setText(
             f"{label(unit.manufacturer)} {unit.model or ''} · {label(unit.drive_type)} · "
-            f"serial {unit.serial_number or '—'} · installed {day(unit.installation_date) or '—'}"
-            f" · PM every {unit.maintenance_interval_days} days · {cert_text}"
+            f"{carries} · serial {unit.serial_number or '—'} · "
+            f"installed {day(unit.installation_date) or '—'} · PM every {interval} days{own} · "
+            f"{cert_text} · rules: {rule_set} ({where})"
         )
         self.health.show_score(detail.health)
-        self.tabs.show_detail(
-            detail, self.row if self.row and self.row.elevator_id == unit.id else None
-        )
+        self.tabs.show_detail(detail)
         active = unit.active
         for button in (self.record_visit, self.log_callback, self.change_status, self.schedule):
             button.setEnabled(active)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from PySide6.QtWidgets import QTableView, QTabWidget, QVBoxLayout, QWidget
 
 from app.domain.work import Incident, Visit
-from app.services.queries import ComplianceRow, FleetRow, UnitDetail
+from app.services.queries import ComplianceRow, UnitDetail
 from app.ui.actions import Actions
 from app.ui.models.records import (
     CallbackLine,
     CallbackTableModel,
     ComplianceTableModel,
     DeficiencyTableModel,
+    HistoryLine,
     HistoryTableModel,
     InspectionTableModel,
     VisitLine,
@@ -66,24 +67,30 @@ class UnitTabs(QTabWidget):
             self.tables[name] = (table, proxy)
             self.addTab(_tab(table), title)
 
-    def show_detail(self, detail: UnitDetail, row: FleetRow | None) -> None:
+    def show_detail(self, detail: UnitDetail) -> None:
         record = detail.record
         names = detail.names
+        zone = detail.site.time_zone
         self.visits.set_rows(
             [
-                VisitLine(v, technician=names.get(v.technician_id, "") if v.technician_id else "")
+                VisitLine(
+                    v,
+                    technician=names.get(v.technician_id, "") if v.technician_id else "",
+                    time_zone=zone,
+                )
                 for v in reversed(detail.visits)
             ]
         )
-        self.callbacks.set_rows([CallbackLine(i) for i in reversed(record.incidents)])
+        self.callbacks.set_rows(
+            [CallbackLine(i, time_zone=zone) for i in reversed(record.incidents)]
+        )
         self.deficiencies.set_rows(list(reversed(record.deficiencies)))
         self.inspections.set_rows(list(reversed(record.inspections)))
-        self.history.set_rows(list(reversed(record.history)))
-        if row is not None:
-            today = detail.health.inputs.today
-            self.compliance.set_rows(
-                [ComplianceRow(i, row, (i.due_on - today).days) for i in detail.compliance]
-            )
+        self.history.set_rows([HistoryLine(c, zone) for c in reversed(record.history)])
+        today, row = detail.health.inputs.today, detail.row
+        self.compliance.set_rows(
+            [ComplianceRow(i, row, (i.due_on - today).days) for i in detail.compliance]
+        )
         fit_columns(self.visit_table)
         fit_columns(self.callback_table)
         for table, _proxy in self.tables.values():
