@@ -23,8 +23,12 @@ from sync.server.store.appender import LedgerConfig
 _bearer = HTTPBearer(auto_error=False, description="An access token from /api/v1/auth/token")
 
 
-def get_state(request: Request) -> ServerState:
-    """The process's shared state (built by the app's lifespan)."""
+async def get_state(request: Request) -> ServerState:
+    """The process's shared state (built by the app's lifespan).
+
+    The dependencies here are coroutines: FastAPI runs a plain function dependency on a worker
+    thread, a hand-off (and, on a busy machine, a wait for a core) on every request.
+    """
     state: ServerState = request.app.state.server
     return state
 
@@ -93,7 +97,7 @@ async def get_principal(state: StateDep, credentials: Credentials) -> Principal:
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def get_claims(state: StateDep, credentials: Credentials) -> Claims:
+async def get_claims(state: StateDep, credentials: Credentials) -> Claims:
     """The verified token's claims, for routes that check the principal in their own
     transaction (``principal_of``)."""
     return _claims(state, credentials)

@@ -280,9 +280,14 @@ async def _prefetch(uow: PgUnitOfWork, new: list[Verified]) -> None:
 
 
 async def _seen(uow: PgUnitOfWork, request: PushRequest, now: datetime) -> None:
-    offset: Any = None
+    """The device was seen now, with its clock offset: with its new head when the push
+    appended (the same row written at commit), else here."""
+    offset: int | None = None
     if request.sent_at is not None:
         offset = round((now - request.sent_at).total_seconds() * 1000)
+    if uow.ledger.pending:
+        uow.ledger.note_clock_offset(request.device_id, offset)
+        return
     await uow.conn.execute(
         "UPDATE devices SET last_seen_at = $2, clock_offset_ms = coalesce($3, clock_offset_ms) "
         "WHERE device_id = $1",
