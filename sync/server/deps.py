@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any, Final
 from uuid import UUID
 
 import asyncpg
@@ -69,13 +69,14 @@ def _claims(state: ServerState, credentials: HTTPAuthorizationCredentials | None
         raise unauthorized() from None
 
 
-async def principal_of(conn: asyncpg.Connection, claims: Claims) -> Principal:
-    """The token's user as the database says now, inside the tenant's transaction."""
-    row = await conn.fetchrow(
-        "SELECT a.role, a.active, a.email, u.display_name FROM accounts a "
-        "LEFT JOIN users u ON u.id = a.user_id WHERE a.user_id = $1",
-        claims.user_id,
-    )
+PRINCIPAL_SQL: Final = (
+    "SELECT a.role, a.active, a.email, u.display_name FROM accounts a "
+    "LEFT JOIN users u ON u.id = a.user_id WHERE a.user_id = $1"
+)
+
+
+def principal_from(claims: Claims, row: Mapping[str, Any] | None) -> Principal:
+    """The principal in a row of ``PRINCIPAL_SQL``'s columns; 401 if absent or disabled."""
     if row is None or not row["active"]:
         raise unauthorized()
     return Principal(
@@ -85,6 +86,11 @@ async def principal_of(conn: asyncpg.Connection, claims: Claims) -> Principal:
         row["email"],
         row["display_name"] or row["email"],
     )
+
+
+async def principal_of(conn: asyncpg.Connection, claims: Claims) -> Principal:
+    """The token's user as the database says now, inside the tenant's transaction."""
+    return principal_from(claims, await conn.fetchrow(PRINCIPAL_SQL, claims.user_id))
 
 
 async def get_principal(state: StateDep, credentials: Credentials) -> Principal:

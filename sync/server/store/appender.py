@@ -116,21 +116,20 @@ class LedgerAppender:
     def pending(self) -> bool:
         return bool(self._entries)
 
-    async def prefetch_states(self, ids: Iterable[UUID]) -> None:
-        """Load the fold states of many entities in one round trip."""
-        wanted = [i for i in set(ids) if i not in self._entity_states]
-        if not wanted:
-            return
-        rows = await self._unit.conn.fetch(
-            "SELECT entity_id, entity_type, state::text FROM entity_states "
-            "WHERE entity_id = ANY($1::uuid[])",
-            wanted,
-        )
-        for row in rows:
-            state = fold.EntityState.from_json(json.loads(row[2]))
-            self._entity_states[row[0]] = (row[1], state)
+    def wanted_states(self, ids: Iterable[UUID]) -> list[UUID]:
+        """Those of ``ids`` whose fold state this unit has not loaded yet."""
+        return [i for i in set(ids) if i not in self._entity_states]
+
+    def add_states(self, wanted: Iterable[UUID], rows: Iterable[Sequence[Any]]) -> None:
+        """Keep loaded fold states (``entity_id, entity_type, state``); the rest are new."""
+        for entity_id, kind, text in rows:
+            self._entity_states[entity_id] = (kind, fold.EntityState.from_json(json.loads(text)))
         for entity_id in wanted:  # not stored yet: new entities
             self._entity_states.setdefault(entity_id, ("", fold.EntityState()))
+
+    def know_device_head(self, device_id: UUID, head: ChainHead | None) -> None:
+        """A device's chain head read under the lock (unless this unit already moved it)."""
+        self._device_heads.setdefault(device_id, head)
 
     async def lock(self) -> ledger.LedgerHead:
         """Take the organization's sequencer lock (once per unit) and return its head."""
