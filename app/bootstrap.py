@@ -40,6 +40,7 @@ from app.services.templates import load_catalog
 from app.services.users import register_user
 from app.store import Store, open_store
 from app.store.blobs import FileBlobStore
+from app.store.database import IntegrityCheck
 from app.store.deep_check import deep_check
 from app.store.reading import peek_meta
 
@@ -134,9 +135,15 @@ class Workspace:
         await asyncio.to_thread(write_atomically, out, bundle.data)
         return bundle.events
 
+    async def check_integrity(self) -> float:
+        """Wait for the store's full integrity check; the seconds it took (``Store.integrity``)."""
+        return await self.store.integrity()
+
     async def aclose(self) -> None:
-        await self.figures.flush()  # the figures updated since they were last saved
-        await self.close()
+        try:
+            await self.figures.flush()  # the figures updated since they were last saved
+        finally:
+            await self.close()
 
     def context(self, actor: Actor, uow: UnitOfWorkFactory | None = None) -> ServiceContext:
         """A service context acting as ``actor`` on this device."""
@@ -182,9 +189,11 @@ async def _workspace(path: Path, store: Store, signer: Ed25519Signer) -> Workspa
     )
 
 
-async def open_workspace(path: Path, *, password: PasswordPrompt | None = None) -> Workspace:
-    """Open an existing store and load its device key."""
-    store = await open_store(path)
+async def open_workspace(
+    path: Path, *, password: PasswordPrompt | None = None, integrity: IntegrityCheck = "at_open"
+) -> Workspace:
+    """Open an existing store and load its device key (``integrity``: see ``open_store``)."""
+    store = await open_store(path, integrity=integrity)
     try:
         meta = await store.meta()
         if "device_id" not in meta:
@@ -349,12 +358,17 @@ async def _build_demo(
 
 
 async def open_demo_workspace(
-    path: Path, *, seed: int, units: int = 58, rebuild_unfinished: bool = False
+    path: Path,
+    *,
+    seed: int,
+    units: int = 58,
+    rebuild_unfinished: bool = False,
+    integrity: IntegrityCheck = "at_open",
 ) -> Workspace:
     """Open the demo store, building it through the real services on first use.
 
     An unfinished demo store (its build was killed) is refused with IncompleteStoreError, or
-    deleted and built again with ``rebuild_unfinished``.
+    deleted and built again with ``rebuild_unfinished``. ``integrity``: see ``open_store``.
     """
     if rebuild_unfinished and await asyncio.to_thread(demo_store_unfinished, path):
         await asyncio.to_thread(discard_demo_store, path)
@@ -367,4 +381,4 @@ async def open_demo_workspace(
             source = partial.with_name(partial.name + suffix)
             if await asyncio.to_thread(source.exists):
                 await asyncio.to_thread(source.rename, path.with_name(path.name + suffix))
-    return await open_workspace(path)
+    return await open_workspace(path, integrity=integrity)

@@ -330,14 +330,16 @@ def gui_command(args: argparse.Namespace) -> int:
         if rebuild is None:
             return EXIT_FAILED
         opener = lambda: open_demo_workspace(  # noqa: E731
-            path, seed=settings.demo_seed, rebuild_unfinished=rebuild
+            path, seed=settings.demo_seed, rebuild_unfinished=rebuild, integrity="background"
         )
     elif args.db is not None:
         path = args.db
         password = _gui_password(path)
         if password is False:
             return EXIT_FAILED
-        opener = lambda: open_workspace(path, password=password or None)  # noqa: E731
+        opener = lambda: open_workspace(  # noqa: E731
+            path, password=password or None, integrity="background"
+        )
     else:
         raise ValidationError(
             "Choose a store to open.",

@@ -14,6 +14,7 @@ from typing import Any
 
 from app import cli
 from app.domain.errors import SiteSyncError
+from app.version import build_info
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEBUG_VARIABLE = "SITESYNC_DEBUG"
@@ -39,6 +40,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--demo", action="store_true", help="open the app on the demo store")
     parser.add_argument("--db", type=Path, help="open the app on this store")
+    parser.add_argument("--version", action="version", version=build_info().describe())
+    parser.add_argument(
+        "--self-check",
+        action="store_true",
+        help="check this installation in a temporary folder (store, migrations, signatures, "
+        "checkpoint and inclusion proof, main window offscreen, keyring) and exit: 0 when "
+        "everything works, 1 otherwise",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = sub.add_parser("demo", help="build a demo store through the real services")
@@ -126,6 +135,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "store": cli.store_command,
     }
     try:
+        if args.self_check:
+            from app.selfcheck import run_self_check
+
+            return run_self_check()
         if args.command is None:
             return cli.gui_command(args)
         return _run(commands[args.command](args))

@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from bench.common import RESULTS, ROOT
+from bench.report_release import bundle, store_open
 from bench.report_server import server_sync
 
 DEFAULT_COMMANDS = {
@@ -300,6 +301,12 @@ def main() -> None:
     stall = _load("ui_stall")
     if stall:
         parts += _ui_stall(stall)
+    opened, opened_ui = _load("store_open"), _load("ui_startup_10k")
+    if opened or opened_ui:
+        parts += store_open(opened, opened_ui)
+    built = _load("bundle")
+    if built:
+        parts += bundle(built, _load("ui_startup_bundle"))
     server = _load("server_sync")
     if server:
         parts += server_sync(server)

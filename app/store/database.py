@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Final
+from typing import Final, Literal
 from uuid import UUID
 
 from sqlalchemy.exc import DBAPIError
@@ -21,6 +21,7 @@ from app.services.ports import UnitOfWorkFactory
 from app.store.compiled_sql import Db, driver_of
 from app.store.engines import OpenConnections, reader_engine, writer_engine
 from app.store.errors import store_error
+from app.store.integrity import BackgroundCheck
 from app.store.opening import backup, backup_path
 from app.store.prepare import prepare_file
 from app.store.reading import StoreReader
@@ -59,15 +60,26 @@ class StoreMeta:
     """Where the device key lives (the OS keyring, a password-sealed file, a demo file)."""
 
 
-async def open_store(path: Path, *, create: bool = False) -> Store:
+type IntegrityCheck = Literal["at_open", "background"]
+"""When the full integrity check runs: before the store opens, or after (``Store.integrity``)."""
+
+
+async def open_store(
+    path: Path, *, create: bool = False, integrity: IntegrityCheck = "at_open"
+) -> Store:
     """Open the store at ``path`` (creating it if asked), after checking and migrating it.
 
     Raises StoreCorruptedError for a damaged or foreign file (left untouched), MigrationError
     when the schema cannot be brought up to date (the file stays at its previous schema and
     the error names the backup taken first), StoreError when there is no store at ``path``.
+
+    ``integrity="background"`` opens at once after the quick check (``opening.check_file``)
+    and leaves the full check to ``Store.integrity``, which the desktop app starts once its
+    window is up; nothing is added to the event log before that check has passed.
     """
     path = Path(path)
-    await asyncio.to_thread(prepare_file, path, create)
+    background = integrity == "background"
+    found = await asyncio.to_thread(prepare_file, path, create, full_check=not background)
     opened = OpenConnections()
     writer, reader = writer_engine(path), reader_engine(path, opened=opened)
     try:
@@ -79,7 +91,11 @@ async def open_store(path: Path, *, create: bool = False) -> Store:
         if isinstance(exc, DBAPIError):
             raise store_error(exc, path) from exc
         raise
-    return Store(path, writer, reader, connection, Db(driver_of(raw), path), opened)
+    check = BackgroundCheck(path) if background else None
+    db = Db(driver_of(raw), path)
+    store = Store(path, writer, reader, connection, db, opened, check=check)
+    store.checked_at_open = found.full_check_seconds
+    return store
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,11 +140,18 @@ class Store(StoreReader):
         connection: AsyncConnection,
         db: Db,
         opened: OpenConnections | None = None,
+        *,
+        check: BackgroundCheck | None = None,
     ) -> None:
         super().__init__(path, reader, opened or OpenConnections())
         self._engine = writer
         self._connection = connection
-        self._writer = Writer(db, after_commit=self._after_commit)
+        self._check = check
+        self._writer = Writer(
+            db, after_commit=self._after_commit, gate=None if check is None else check.result
+        )
+        self.checked_at_open: float | None = None
+        """Seconds the full integrity check took before the store opened (None: it did not)."""
         self._idle: asyncio.TimerHandle | None = None
         self._checkpointing: asyncio.Task[None] | None = None
         self.checkpoint_error: StoreError | None = None
@@ -196,6 +219,8 @@ class Store(StoreReader):
         await self._write(_UPSERT_SNAPSHOT, [(name, data, format_timestamp(datetime.now(UTC)))])
 
     async def _write(self, sql: str, rows: list[tuple[object, ...]]) -> None:
+        if self._check is not None and self._check.damage is not None:
+            raise self._check.damage
         async with self._writer.exclusive():
             db = self._writer.db
             try:
@@ -224,6 +249,16 @@ class Store(StoreReader):
         return int(row[0]) if row else cap
 
     # -- upkeep -----------------------------------------------------------------------------
+
+    async def integrity(self) -> float:
+        """Wait for SQLite's full integrity check of this store; the seconds it took.
+
+        Raises StoreCorruptedError naming the damage (the store then refuses every write).
+        A store opened with the check at open returns at once.
+        """
+        if self._check is None:
+            return self.checked_at_open or 0.0
+        return await self._check.result()
 
     def _after_commit(self) -> None:
         if self._idle is not None:
@@ -259,6 +294,8 @@ class Store(StoreReader):
         if self._closed:
             return
         self._closed = True
+        if self._check is not None:
+            await self._check.stop()
         if self._idle is not None:
             self._idle.cancel()
         try:

@@ -66,6 +66,15 @@ def corrupted(path: Path, detail: str, *, hint: str = RESTORE_HINT) -> StoreCorr
     )
 
 
+def damaged_in_use(path: Path, detail: str) -> StoreCorruptedError:
+    """The error for damage the full check found after the store was opened."""
+    return StoreCorruptedError(
+        f"The local database {path} is damaged: SiteSync's full integrity check found "
+        f"problems after the store was opened. Nothing more will be saved to it. {detail}",
+        hint=RESTORE_HINT,
+    )
+
+
 def read_error(exc: BaseException, path: Path) -> StoreError:
     """The SiteSync error for a failed read of the store at ``path`` (nothing was being saved)."""
     cause = sqlite_cause(exc)

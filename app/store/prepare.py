@@ -15,11 +15,22 @@ from app.domain.errors import MigrationError, StoreError, StoreFullError
 from app.store import migrate
 from app.store.errors import corrupted, is_disk_full
 from app.store.files import fsync_directory, fsync_file
-from app.store.opening import backup, backup_name, check_file, create_file, wal_path
+from app.store.opening import (
+    FileCheck,
+    backup,
+    backup_name,
+    check_file,
+    create_file,
+    wal_path,
+)
 
 
-def prepare_file(path: Path, create: bool) -> None:
-    """Make ``path`` a checked store at the current schema, or raise saying why it is not."""
+def prepare_file(path: Path, create: bool, *, full_check: bool = True) -> FileCheck:
+    """Make ``path`` a checked store at the current schema, or raise saying why it is not.
+
+    Without ``full_check`` only the quick check runs (``check_file``), unless the schema has to
+    be updated: a store is always fully checked before it is backed up and migrated.
+    """
     if not path.exists():
         if not create:
             raise StoreError(
@@ -27,7 +38,14 @@ def prepare_file(path: Path, create: bool) -> None:
                 hint="Check the path, or create a new store there.",
             )
         build_new(path)
-    found = check_file(path)
+    found = check_file(path, full=full_check)
+    if found.revision not in (migrate.SCHEMA_HEAD, None) and not full_check:
+        found = check_file(path, full=True)
+    _migrate(path, found, create)
+    return found
+
+
+def _migrate(path: Path, found: FileCheck, create: bool) -> None:
     if found.revision is None:
         if not (create or found.stamped):
             raise StoreError(

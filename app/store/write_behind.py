@@ -242,6 +242,12 @@ class Transaction:
 
     async def _writing(self, step: Coroutine[Any, Any, None]) -> None:
         # the first write opens the transaction by itself (engines.writer_engine)
+        if self.writer.gate is not None:
+            try:
+                await self.writer.gate()  # e.g. the background integrity check (integrity.py)
+            except BaseException:
+                step.close()
+                raise
         try:
             await step
         except BaseException as exc:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -27,10 +27,18 @@ _WITH_HEADS = "SELECT entity_id FROM entity_heads"
 class Writer:
     """Owns the writer connection; one unit of work or batch at a time holds it."""
 
-    def __init__(self, db: Db, *, after_commit: Callable[[], None] = lambda: None) -> None:
+    def __init__(
+        self,
+        db: Db,
+        *,
+        after_commit: Callable[[], None] = lambda: None,
+        gate: Callable[[], Awaitable[object]] | None = None,
+    ) -> None:
         self.db = db
         self.cache = CommittedCache()
         self.after_commit = after_commit
+        self.gate = gate
+        """Awaited before a transaction writes; raises when writing is not allowed."""
         self._lock = asyncio.Lock()
         self._owner: asyncio.Task[Any] | None = None
         self._data_version: int | None = None

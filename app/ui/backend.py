@@ -58,6 +58,13 @@ class Backend(Protocol):
         """
         ...
 
+    async def check_integrity(self) -> float:
+        """Wait for the store's full integrity check (started in the background); its seconds.
+
+        Raises ``StoreCorruptedError`` naming the damage; the store then refuses every write.
+        """
+        ...
+
     async def deep_check(self, progress: VerifyProgress) -> ChainReport:
         """Verify the chain, then fold the whole log again and compare with the projections.
 

@@ -25,9 +25,16 @@ from tests.ui.factories import Fleet
 class FakeBackend:
     """What ``app.bootstrap`` provides, built on a seeded memory fleet."""
 
-    def __init__(self, fleet: Fleet, *, verify_delay: float = 0.0) -> None:
+    def __init__(
+        self,
+        fleet: Fleet,
+        *,
+        verify_delay: float = 0.0,
+        integrity_error: BaseException | None = None,
+    ) -> None:
         self.fleet = fleet
         self.verify_delay = verify_delay
+        self.integrity_error = integrity_error
         self.projection_difference: str | None = None
         """What the deep check reports as the first projection differing from the log."""
         self.closed = False
@@ -69,6 +76,11 @@ class FakeBackend:
                 progress(index, len(sealed))
                 await asyncio.sleep(self.verify_delay)
         return verifier.finish()
+
+    async def check_integrity(self) -> float:
+        if self.integrity_error is not None:
+            raise self.integrity_error
+        return 0.01
 
     async def deep_check(self, progress: VerifyProgress) -> ChainReport:
         chain = await self.verify_chain(progress)
