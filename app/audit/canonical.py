@@ -151,6 +151,26 @@ def canonicalize(value: JsonValue) -> bytes:
     return _encode(value, utf16)
 
 
+_LONG_NUMBER: Final = re.compile(rb"[0-9]{16}")
+
+
+def _needs_walk(data: bytes) -> bool:
+    """False when the profile walk cannot fail on what ``data`` decodes to and its output
+    would re-encode to ``data`` only if canonical.
+
+    ASCII bytes decode to ASCII strings unless they hold escapes, and an escape of a character
+    the encoder writes raw never re-encodes to itself (a lone surrogate fails to encode): so no
+    NFC, surrogate or UTF-16 key order question is left. At most ``MAX_DEPTH`` brackets in all
+    bound the nesting, and no run of 16 digits bounds every integer below 10**15. The decoder
+    refuses floats itself. Any doubt (a long number or many brackets inside a string) walks.
+    """
+    return (
+        not data.isascii()
+        or data.count(b"{") + data.count(b"[") > MAX_DEPTH
+        or _LONG_NUMBER.search(data) is not None
+    )
+
+
 _FAST_DECODE: Final = json.JSONDecoder(
     parse_float=_reject_float, parse_constant=_reject_float
 ).decode
@@ -164,7 +184,7 @@ def parse_canonical(data: bytes) -> JsonValue:
         raise ProfileViolation(Rule.UTF8, f"invalid UTF-8 at byte {exc.start}") from None
     try:
         value = _FAST_DECODE(text)
-        if _encode(value, _walk(value, 0)) == data:
+        if _encode(value, _needs_walk(data) and _walk(value, 0)) == data:
             return value  # type: ignore[no-any-return]
     except (ValueError, RecursionError, _Bad, _FloatSeen):
         pass

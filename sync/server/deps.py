@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any, Final
 from uuid import UUID
 
 import asyncpg
@@ -23,8 +23,12 @@ from sync.server.store.appender import LedgerConfig
 _bearer = HTTPBearer(auto_error=False, description="An access token from /api/v1/auth/token")
 
 
-def get_state(request: Request) -> ServerState:
-    """The process's shared state (built by the app's lifespan)."""
+async def get_state(request: Request) -> ServerState:
+    """The process's shared state (built by the app's lifespan).
+
+    The dependencies here are coroutines: FastAPI runs a plain function dependency on a worker
+    thread, a hand-off (and, on a busy machine, a wait for a core) on every request.
+    """
     state: ServerState = request.app.state.server
     return state
 
@@ -65,13 +69,14 @@ def _claims(state: ServerState, credentials: HTTPAuthorizationCredentials | None
         raise unauthorized() from None
 
 
-async def principal_of(conn: asyncpg.Connection, claims: Claims) -> Principal:
-    """The token's user as the database says now, inside the tenant's transaction."""
-    row = await conn.fetchrow(
-        "SELECT a.role, a.active, a.email, u.display_name FROM accounts a "
-        "LEFT JOIN users u ON u.id = a.user_id WHERE a.user_id = $1",
-        claims.user_id,
-    )
+PRINCIPAL_SQL: Final = (
+    "SELECT a.role, a.active, a.email, u.display_name FROM accounts a "
+    "LEFT JOIN users u ON u.id = a.user_id WHERE a.user_id = $1"
+)
+
+
+def principal_from(claims: Claims, row: Mapping[str, Any] | None) -> Principal:
+    """The principal in a row of ``PRINCIPAL_SQL``'s columns; 401 if absent or disabled."""
     if row is None or not row["active"]:
         raise unauthorized()
     return Principal(
@@ -81,6 +86,11 @@ async def principal_of(conn: asyncpg.Connection, claims: Claims) -> Principal:
         row["email"],
         row["display_name"] or row["email"],
     )
+
+
+async def principal_of(conn: asyncpg.Connection, claims: Claims) -> Principal:
+    """The token's user as the database says now, inside the tenant's transaction."""
+    return principal_from(claims, await conn.fetchrow(PRINCIPAL_SQL, claims.user_id))
 
 
 async def get_principal(state: StateDep, credentials: Credentials) -> Principal:
@@ -93,7 +103,7 @@ async def get_principal(state: StateDep, credentials: Credentials) -> Principal:
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def get_claims(state: StateDep, credentials: Credentials) -> Claims:
+async def get_claims(state: StateDep, credentials: Credentials) -> Claims:
     """The verified token's claims, for routes that check the principal in their own
     transaction (``principal_of``)."""
     return _claims(state, credentials)

@@ -23,6 +23,7 @@ import asyncpg
 
 from app.audit.errors import Rule
 from app.domain.work import ConflictRecord
+from app.services.ports import ChainHead
 from sync.protocol import (
     ConflictInfo,
     EventResult,
@@ -32,7 +33,7 @@ from sync.protocol import (
 )
 from sync.server.auth.tokens import Claims
 from sync.server.db.engine import transaction
-from sync.server.deps import Principal, principal_of
+from sync.server.deps import Principal, principal_from
 from sync.server.errors import ApiError, forbidden, log
 from sync.server.ledger import store as ledger
 from sync.server.reads import checkpoint_model, consistency_or_none
@@ -48,12 +49,22 @@ from sync.server.verify import (
     start_signature_checks,
 )
 
+_PRINCIPAL_AND_DEVICE = (
+    "SELECT a.role, a.active, a.email, u.display_name, "
+    "d.device_id AS device, d.user_id AS device_user, d.public_key, d.revoked_at "
+    "FROM accounts a LEFT JOIN users u ON u.id = a.user_id "
+    "LEFT JOIN devices d ON d.device_id = $2 WHERE a.user_id = $1"
+)
 
-async def _device_key(conn: asyncpg.Connection, principal: Principal, device_id: UUID) -> bytes:
-    row = await conn.fetchrow(
-        "SELECT user_id, public_key, revoked_at FROM devices WHERE device_id = $1", device_id
-    )
-    if row is None:
+
+async def _principal_and_key(
+    conn: asyncpg.Connection, claims: Claims, device_id: UUID
+) -> tuple[Principal, bytes]:
+    """The signed-in user as the database says now and their device's key (one round trip)."""
+    row = await conn.fetchrow(_PRINCIPAL_AND_DEVICE, claims.user_id, device_id)
+    principal = principal_from(claims, row)
+    assert row is not None
+    if row["device"] is None:
         raise ApiError(
             404,
             "NOT_FOUND",
@@ -67,9 +78,9 @@ async def _device_key(conn: asyncpg.Connection, principal: Principal, device_id:
             "This device was revoked by an administrator; its pushes are refused.",
             hint="Ask an administrator. Events pushed before the revocation stay valid.",
         )
-    if row["user_id"] != principal.user_id:
+    if row["device_user"] != principal.user_id:
         raise forbidden("This device is registered to another user.")
-    return bytes(row["public_key"])
+    return principal, bytes(row["public_key"])
 
 
 def _conflict_info(record: ConflictRecord) -> ConflictInfo:
@@ -98,19 +109,29 @@ class _Fork(Exception):
         self.detail = detail
 
 
+_STORED = (
+    "SELECT event_id, device_id, device_seq, hash, ledger_index, status, reason, false AS head "
+    "FROM events "
+    "WHERE event_id = ANY($1::uuid[]) OR (device_id = $2 AND device_seq = ANY($3::bigint[])) "
+    "UNION ALL (SELECT event_id, device_id, device_seq, hash, ledger_index, status, reason, true "
+    "FROM events WHERE device_id = $2 ORDER BY device_seq DESC LIMIT 1)"
+)
+
+
 async def _stored_results(
     uow: PgUnitOfWork, device_id: UUID, batch: list[Verified]
 ) -> dict[str, EventResult]:
-    """Results of the batch's events the ledger already holds; raise on other bytes or a fork."""
+    """Results of the batch's events the ledger already holds; raise on other bytes or a fork.
+
+    The same query reads the device's chain head in the ledger (the lock is held)."""
     conn = uow.conn
     ids = [UUID(v.sealed.body.event_id) for v in batch]
     seqs = [v.sealed.body.device_seq for v in batch]
-    rows = await conn.fetch(
-        "SELECT event_id, device_id, device_seq, hash, ledger_index, status, reason FROM events "
-        "WHERE event_id = ANY($1::uuid[]) OR (device_id = $2 AND device_seq = ANY($3::bigint[]))",
-        ids,
-        device_id,
-        seqs,
+    found_rows = await conn.fetch(_STORED, ids, device_id, seqs)
+    rows = [r for r in found_rows if not r["head"]]
+    head = next((r for r in found_rows if r["head"]), None)
+    uow.ledger.know_device_head(
+        device_id, None if head is None else ChainHead(int(head["device_seq"]), head["hash"])
     )
     by_id = {str(r["event_id"]): r for r in rows}
     by_seq = {int(r["device_seq"]): r for r in rows if r["device_id"] == device_id}
@@ -188,8 +209,7 @@ async def push(state: ServerState, claims: Claims, request: PushRequest) -> Push
     answer: list[Any] = []
     try:
         async with units.unit() as uow:
-            principal = await principal_of(uow.conn, claims)
-            key = await _device_key(uow.conn, principal, request.device_id)
+            principal, key = await _principal_and_key(uow.conn, claims, request.device_id)
             signatures = start_signature_checks(state.verifiers, key, request.events)
             try:
                 batch = check_batch(request, principal)
@@ -273,16 +293,23 @@ async def _append(
 async def _prefetch(uow: PgUnitOfWork, new: list[Verified]) -> None:
     by_type: dict[str, set[UUID]] = defaultdict(set)
     for item in new:
-        body = item.sealed.body
-        by_type[body.entity_type].add(UUID(body.entity_id))
-    for entity_type, ids in by_type.items():
-        await uow.prefetch(entity_type, ids)
+        by_type[item.sealed.body.entity_type].add(_entity_id(item))
+    await uow.prefetch(by_type)
+
+
+def _entity_id(item: Verified) -> UUID:
+    return item.event.entity_id if item.event else UUID(item.sealed.body.entity_id)
 
 
 async def _seen(uow: PgUnitOfWork, request: PushRequest, now: datetime) -> None:
-    offset: Any = None
+    """The device was seen now, with its clock offset: with its new head when the push
+    appended (the same row written at commit), else here."""
+    offset: int | None = None
     if request.sent_at is not None:
         offset = round((now - request.sent_at).total_seconds() * 1000)
+    if uow.ledger.pending:
+        uow.ledger.note_clock_offset(request.device_id, offset)
+        return
     await uow.conn.execute(
         "UPDATE devices SET last_seen_at = $2, clock_offset_ms = coalesce($3, clock_offset_ms) "
         "WHERE device_id = $1",

@@ -18,7 +18,6 @@ from app.audit.merkle import EMPTY_ROOT
 from sync.server.keys import LedgerKey
 from sync.server.ledger.tree import (
     Node,
-    appended_nodes,
     consistency_ranges,
     inclusion_ranges,
     nodes_for,
@@ -64,29 +63,6 @@ async def lock_head(conn: asyncpg.Connection, org: UUID) -> LedgerHead:
     return LedgerHead(int(row["size"]), tuple(row["subtree_roots"]))
 
 
-async def append_leaves(
-    conn: asyncpg.Connection, org: UUID, head: LedgerHead, leaves: Sequence[bytes]
-) -> LedgerHead:
-    """Store the nodes of ``leaves`` appended after ``head`` and move the sequencer row."""
-    made, roots = appended_nodes(head.size, head.roots, leaves)
-    await conn.execute(
-        "INSERT INTO ledger_nodes (organization_id, level, node_index, hash) "
-        "SELECT $1, * FROM unnest($2::smallint[], $3::bigint[], $4::bytea[])",
-        org,
-        [level for level, _, _ in made],
-        [index for _, index, _ in made],
-        [digest for _, _, digest in made],
-    )
-    new = LedgerHead(head.size + len(leaves), tuple(roots))
-    await conn.execute(
-        "UPDATE ledger_heads SET size = $2, subtree_roots = $3 WHERE organization_id = $1",
-        org,
-        new.size,
-        list(new.roots),
-    )
-    return new
-
-
 def sign(origin: str, size: int, root: bytes, keys: Sequence[LedgerKey], name: str) -> str:
     """The checkpoint as a signed note, signed by every key in ``keys`` (current last)."""
     checkpoint = Checkpoint(origin, size, root)
@@ -98,26 +74,13 @@ def sign(origin: str, size: int, root: bytes, keys: Sequence[LedgerKey], name: s
     return note
 
 
-async def store_checkpoint(
-    conn: asyncpg.Connection,
-    org: UUID,
-    head: LedgerHead,
-    keys: Sequence[LedgerKey],
-    name: str,
+def signed_head(
+    org: UUID, head: LedgerHead, keys: Sequence[LedgerKey], name: str
 ) -> SignedTreeHead:
-    """Sign and store the checkpoint of ``head``."""
+    """The signed checkpoint of ``head`` (stored by the append that made it)."""
     origin = origin_of(name, org)
     root = root_of(head.roots)
-    note = sign(origin, head.size, root, keys, name)
-    await conn.execute(
-        "INSERT INTO checkpoints (organization_id, tree_size, root_hash, note) "
-        "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-        org,
-        head.size,
-        root,
-        note,
-    )
-    return SignedTreeHead(origin, head.size, root, note)
+    return SignedTreeHead(origin, head.size, root, sign(origin, head.size, root, keys, name))
 
 
 async def latest_checkpoint(

@@ -28,7 +28,9 @@ from app.services.ports import ChainHead, Clock, LogMark
 from sync.server.keys import ServerKeys
 from sync.server.ledger import store as ledger
 from sync.server.ledger.leaves import leaf_hashes
+from sync.server.ledger.tree import appended_nodes
 from sync.server.store import mappings as m
+from sync.server.store.batch_write import DeviceHead, Entry, write_batch
 from sync.server.store.mappings import PgMapping
 
 
@@ -58,14 +60,6 @@ class Appended:
     outcome: fold.Outcome
     reason: str | None
     conflicts: tuple[ConflictRecord, ...]
-
-
-@dataclass(slots=True)
-class _Entry:
-    index: int
-    sealed: SealedEvent
-    outcome: str
-    reason: str | None
 
 
 def decode_event(canonical: bytes, hash: str) -> Event:
@@ -109,8 +103,9 @@ class LedgerAppender:
         self._states_dirty: set[UUID] = set()
         self._device_heads: dict[UUID, ChainHead | None] = {}
         self._devices_dirty: set[UUID] = set()
+        self._clock_offsets: dict[UUID, int | None] = {}
         self._head: ledger.LedgerHead | None = None
-        self._entries: list[_Entry] = []
+        self._entries: list[Entry] = []
         self._received_at: str | None = None
         self.last_index = 0
         """The ledger index of the latest appended entry (0 before the first)."""
@@ -121,21 +116,20 @@ class LedgerAppender:
     def pending(self) -> bool:
         return bool(self._entries)
 
-    async def prefetch_states(self, ids: Iterable[UUID]) -> None:
-        """Load the fold states of many entities in one round trip."""
-        wanted = [i for i in set(ids) if i not in self._entity_states]
-        if not wanted:
-            return
-        rows = await self._unit.conn.fetch(
-            "SELECT entity_id, entity_type, state::text FROM entity_states "
-            "WHERE entity_id = ANY($1::uuid[])",
-            wanted,
-        )
-        for row in rows:
-            state = fold.EntityState.from_json(json.loads(row[2]))
-            self._entity_states[row[0]] = (row[1], state)
+    def wanted_states(self, ids: Iterable[UUID]) -> list[UUID]:
+        """Those of ``ids`` whose fold state this unit has not loaded yet."""
+        return [i for i in set(ids) if i not in self._entity_states]
+
+    def add_states(self, wanted: Iterable[UUID], rows: Iterable[Sequence[Any]]) -> None:
+        """Keep loaded fold states (``entity_id, entity_type, state``); the rest are new."""
+        for entity_id, kind, text in rows:
+            self._entity_states[entity_id] = (kind, fold.EntityState.from_json(json.loads(text)))
         for entity_id in wanted:  # not stored yet: new entities
             self._entity_states.setdefault(entity_id, ("", fold.EntityState()))
+
+    def know_device_head(self, device_id: UUID, head: ChainHead | None) -> None:
+        """A device's chain head read under the lock (unless this unit already moved it)."""
+        self._device_heads.setdefault(device_id, head)
 
     async def lock(self) -> ledger.LedgerHead:
         """Take the organization's sequencer lock (once per unit) and return its head."""
@@ -242,7 +236,7 @@ class LedgerAppender:
         self._states_dirty.add(entity_id)
         self._device_heads[device_id] = ChainHead(body.device_seq, sealed.hash)
         self._devices_dirty.add(device_id)
-        self._entries.append(_Entry(index, sealed, outcome, reason))
+        self._entries.append(Entry(index, sealed, outcome, reason))
         return Appended(index, outcome, reason, conflicts)
 
     async def _decide(
@@ -289,69 +283,47 @@ class LedgerAppender:
                 self._unit.stage(m.CONFLICTS, resolved)
         return tuple(made)
 
+    def note_clock_offset(self, device_id: UUID, offset_ms: int | None) -> None:
+        """Record a pushing device's clock offset with its new head (written at commit)."""
+        self._clock_offsets[device_id] = offset_ms
+
     async def write(self, conn: asyncpg.Connection) -> None:
         """Write the appended entries, their nodes, states and heads, and the checkpoint."""
         assert self._head is not None
         assert self._received_at is not None
-        received = self._received_at
         entries = self._entries
         leaves = leaf_hashes(
-            [(e.sealed.hash, e.sealed.signature, e.index) for e in entries], received
+            [(e.sealed.hash, e.sealed.signature, e.index) for e in entries], self._received_at
         )
-        bodies = [e.sealed.body for e in entries]
-        await conn.execute(
-            "INSERT INTO events (organization_id, ledger_index, event_id, device_id, device_seq, "
-            "actor_id, entity_type, entity_id, type, hash, parents, signature, canonical, "
-            "received_at, status, reason) "
-            "SELECT $1, i, e, d, s, a, et, ei, t, h, "
-            "ARRAY(SELECT jsonb_array_elements_text(p::jsonb)), sg, c, $2, st, r "
-            "FROM unnest($3::bigint[], $4::uuid[], $5::uuid[], $6::bigint[], $7::uuid[], "
-            "$8::text[], $9::uuid[], $10::text[], $11::text[], $12::text[], $13::bytea[], "
-            "$14::bytea[], $15::text[], $16::text[]) "
-            "AS x(i, e, d, s, a, et, ei, t, h, p, sg, c, st, r)",
-            self._unit.org,
-            received,
-            [e.index for e in entries],
-            [b.event_id for b in bodies],  # asyncpg takes UUIDs as text, unparsed
-            [b.device_id for b in bodies],
-            [b.device_seq for b in bodies],
-            [b.actor_id for b in bodies],
-            [b.entity_type for b in bodies],
-            [b.entity_id for b in bodies],
-            [b.type for b in bodies],
-            [e.sealed.hash for e in entries],
-            [json.dumps(b.entity_parents) for b in bodies],
-            [e.sealed.signature for e in entries],
-            [e.sealed.canonical for e in entries],
-            [e.outcome for e in entries],
-            [e.reason for e in entries],
+        nodes, roots = appended_nodes(self._head.size, self._head.roots, leaves)
+        new_head = ledger.LedgerHead(self._head.size + len(leaves), tuple(roots))
+        config = self._config
+        self.checkpoint = ledger.signed_head(
+            self._unit.org, new_head, config.keys.signing, config.name
         )
         states = [
-            (self._unit.org, entity_id, kind, json.dumps(state.to_json()), self.last_index)
+            (entity_id, kind, json.dumps(state.to_json()))
             for entity_id in self._states_dirty
             for kind, state in [self._entity_states[entity_id]]
         ]
-        await conn.executemany(
-            "INSERT INTO entity_states "
-            "(organization_id, entity_id, entity_type, state, last_index) "
-            "VALUES ($1, $2, $3, $4::text::jsonb, $5) ON CONFLICT (organization_id, entity_id) "
-            "DO UPDATE SET state = EXCLUDED.state, last_index = EXCLUDED.last_index",
+        devices = [
+            DeviceHead(device, head.device_seq, head.hash, self._clock_offsets.get(device))
+            for device in self._devices_dirty
+            for head in [self._device_heads[device]]
+            if head is not None
+        ]
+        await write_batch(
+            conn,
+            self._unit.org,
+            self._received_at,
+            entries,
+            nodes,
+            new_head.size,
+            new_head.roots,
+            (self.checkpoint.root, self.checkpoint.note),
             states,
-        )
-        await conn.executemany(
-            "UPDATE devices SET head_seq = $2, head_hash = $3, last_seen_at = now() "
-            "WHERE device_id = $1",
-            [
-                (device, head.device_seq, head.hash)
-                for device in self._devices_dirty
-                for head in [self._device_heads[device]]
-                if head is not None
-            ],
-        )
-        new_head = await ledger.append_leaves(conn, self._unit.org, self._head, leaves)
-        config = self._config
-        self.checkpoint = await ledger.store_checkpoint(
-            conn, self._unit.org, new_head, config.keys.signing, config.name
+            self.last_index,
+            devices,
         )
 
     # -- the log as the services see it -------------------------------------------------------

@@ -10,7 +10,7 @@ writes the entries, the Merkle nodes and the signed checkpoint of the new size, 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, Self
 from uuid import UUID
@@ -201,17 +201,37 @@ class PgUnitOfWork:
         rows = await self.conn.fetch(sql, *args)
         return [mapping.load(row[0]) for row in rows]
 
-    async def prefetch(self, entity_type: str, ids: Iterable[UUID]) -> None:
-        """Load the projections and fold states of many entities in two round trips."""
-        ids = list(ids)
-        await self.ledger.prefetch_states(ids)
-        mapping = m.ENTITY_MAPPINGS.get(entity_type)
-        if mapping is None:
+    async def prefetch(self, by_type: Mapping[str, Iterable[UUID]]) -> None:
+        """Load the projections and fold states of many entities in one round trip."""
+        every = [i for ids in by_type.values() for i in ids]
+        states = self.ledger.wanted_states(every)
+        parts = [
+            "SELECT 0, entity_id, entity_type, state::text FROM entity_states "
+            "WHERE entity_id = ANY($1::uuid[])"
+        ]
+        args: list[Any] = [states]
+        wanted: list[tuple[PgMapping[Any], list[UUID]]] = []
+        for entity_type, ids in by_type.items():
+            mapping = m.ENTITY_MAPPINGS.get(entity_type)
+            if mapping is None:
+                continue
+            missing = [i for i in set(ids) if (mapping.table, i) not in self._cache]
+            if missing:
+                wanted.append((mapping, missing))
+                args.append(missing)
+                parts.append(
+                    f"SELECT {len(wanted)}, {mapping.key_column}, NULL, doc::text "
+                    f"FROM {mapping.table} WHERE {mapping.key_column} = ANY(${len(args)}::uuid[])"
+                )
+        if not states and not wanted:
             return
-        missing = [i for i in set(ids) if (mapping.table, i) not in self._cache]
-        if missing:
-            for key, doc in await self.conn.fetch(mapping.select_many, missing):
-                self._cache[(mapping.table, key)] = mapping.load(doc)
+        rows = await self.conn.fetch(" UNION ALL ".join(parts), *args)
+        self.ledger.add_states(states, [r[1:] for r in rows if r[0] == 0])
+        for row in rows:
+            if row[0]:
+                mapping = wanted[row[0] - 1][0]
+                self._cache[(mapping.table, row[1])] = mapping.load(row[3])
+        for mapping, missing in wanted:
             for key in missing:
                 self._cache.setdefault((mapping.table, key), None)
 

@@ -3,7 +3,7 @@
 import json
 import unicodedata
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final
 
 import pytest
 import rfc8785
@@ -11,7 +11,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.audit import ProfileViolation, Rule, canonicalize, check_profile, parse_canonical
-from app.audit.canonical import MAX_DEPTH, MAX_SAFE_INTEGER, JsonValue
+from app.audit.canonical import (
+    _FAST_DECODE,
+    MAX_DEPTH,
+    MAX_SAFE_INTEGER,
+    JsonValue,
+    _Bad,
+    _encode,
+    _FloatSeen,
+    _walk,
+)
 
 # Characters where encoders disagree if they are going to: controls, escapes, DEL, separators,
 # the edges of the BMP, private use just below the surrogates' sort position, and non-BMP.
@@ -202,3 +211,81 @@ def test_pretty_json_of_the_same_value_is_not_canonical() -> None:
         parse_canonical(pretty)
     assert caught.value.rule == Rule.NON_CANONICAL_BYTES
     assert parse_canonical(canonicalize(value)) == value
+
+
+# Values near and past the profile's edges, for the fast check of ASCII bytes: any text (NFC or
+# not, lone surrogates included), integers either side of 2**53, nesting either side of the
+# depth limit.
+edge_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**60), max_value=2**60),
+    st.sampled_from([10**15 - 1, 10**15, MAX_SAFE_INTEGER, MAX_SAFE_INTEGER + 1]),
+    st.lists(st.sampled_from([*TRICKY, "e\u0301", "\ud800", "\udc00"]), max_size=4).map("".join),
+    st.text(max_size=8),
+)
+edge_values: st.SearchStrategy[Any] = st.recursive(
+    edge_scalars,
+    lambda children: st.one_of(
+        st.lists(children, max_size=4), st.dictionaries(st.text(max_size=4), children, max_size=4)
+    ),
+    max_leaves=30,
+)
+
+
+def _verdict(data: bytes) -> JsonValue | Rule:
+    try:
+        return parse_canonical(data)
+    except ProfileViolation as violation:
+        return violation.rule
+
+
+_REJECTED: Final = object()
+
+
+def _reference_fast_path(data: bytes) -> object:
+    """What the strict parser accepted before its shortcut for ASCII bytes: the profile walk on
+    every input, then the re-encoded bytes compared. Rejected bytes take the same diagnosis."""
+    try:
+        value = _FAST_DECODE(data.decode("utf-8"))
+        if _encode(value, _walk(value, 0)) == data:
+            return value
+    except (ValueError, RecursionError, _Bad, _FloatSeen):
+        pass
+    return _REJECTED
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(edge_values, st.booleans(), st.booleans(), st.integers(min_value=0, max_value=70))
+def test_parse_canonical_accepts_exactly_what_the_full_walk_accepts(
+    value: Any, ascii_only: bool, sort_keys: bool, depth: int
+) -> None:
+    for _ in range(depth):
+        value = [value]
+    try:
+        data = json.dumps(
+            value, ensure_ascii=ascii_only, separators=(",", ":"), sort_keys=sort_keys
+        ).encode("utf-8", "surrogatepass")
+    except ValueError:
+        return
+    reference = _reference_fast_path(data)
+    verdict = _verdict(data)
+    if reference is _REJECTED:
+        assert isinstance(verdict, Rule)
+    else:
+        assert verdict == reference
+        assert canonicalize(verdict) == data  # accepted bytes are exactly the canonical bytes
+
+
+def test_ascii_bytes_at_the_edges_of_the_profile() -> None:
+    deepest: JsonValue = 1
+    for _ in range(MAX_DEPTH):
+        deepest = [deepest]
+    assert parse_canonical(canonicalize(deepest)) == deepest
+    assert _verdict(b"[" * (MAX_DEPTH + 1) + b"]" * (MAX_DEPTH + 1)) == Rule.NESTING_DEPTH
+    assert parse_canonical(b'{"a":999999999999999,"b":-999999999999999}') is not None
+    assert parse_canonical(b'{"a":9007199254740991,"b":"12345678901234567"}') is not None
+    assert _verdict(b'{"a":-9007199254740992}') == Rule.INTEGER_RANGE
+    assert _verdict(b'{"a":"e\\u0301"}') == Rule.NFC
+    assert _verdict(b'{"e\\u0301":1}') == Rule.NFC
+    assert _verdict(b'{"a":"\\udc00"}') == Rule.UTF8
