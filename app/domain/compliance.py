@@ -6,12 +6,12 @@ Modelling decisions (intervals and the rule set come from ``UnitRules``):
   past the first due date, which counts from registration (registration + interval); it is an
   overdue kind. A never-done rule not yet past that date is ``ok``/``due_soon``.
 - Preventive maintenance follows the unit's calendar (``pm.PM_SCHEDULE``): due dates every
-  interval (its own, else the organization's default) from its first completed or locked
-  preventive visit (its day at the site), else from its registration. When the latest due date
-  whose window has closed had no visit in it, the item is the first due date missed since the
-  unit's last preventive visit (``overdue``, ``missing`` if the unit never had one); else the
-  next due date not met yet (``due_soon`` from due - window). The window is
-  the interval x ``pm_window_percent`` / 100 rounded half up to whole days, at least one day.
+  interval (its own, else the organization's default) from one interval after its registration
+  day at the site; no visit moves them. When the latest due date whose window has closed had
+  no visit in it, the item is the first due date missed since the unit's last preventive visit
+  (``overdue``, ``missing`` if the unit never had one); else the next due date not met yet
+  (``due_soon`` from due - window). The window is the interval x ``pm_window_percent`` / 100
+  rounded half up to whole days, at least one day.
 - Required tests follow the site's rule set: ASME A17.1 requires Category 1 and Category 5
   tests (every drive type: A17.1 schedules five-yearly tests for hydraulic elevators too), UK
   LOLER a thorough examination (6 months for a lift carrying people, 12 for goods only), the
@@ -121,11 +121,11 @@ def pm_item(
     the first due date missed after its last preventive visit if the latest closed window had
     no visit in it, else the next due date not met yet."""
     days = preventive_visit_days(visits, until=today, time_zone=rules.time_zone)
-    calendar = pm_calendar(elevator, days, rules)
+    calendar = pm_calendar(elevator, rules)
     margin = timedelta(days=calendar.margin)
     horizon = today + timedelta(days=calendar.interval) + margin * 2
     # from the due date the last visit met (or the next after it): what came before is history
-    start = days[-1] - margin if days else calendar.earliest
+    start = days[-1] - margin if days else calendar.first
     dues = calendar.due_dates(start, horizon)
     matched = match_visits(calendar, dues, [d for d in days if d >= start - margin])
     closed = [d for d in dues if d + margin < today]

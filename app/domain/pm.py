@@ -4,11 +4,12 @@ A unit's PM interval is its own ``maintenance_interval_days``, else the organiza
 the window either side of a due date is the interval x ``pm_window_percent`` / 100 rounded half
 up to whole days, at least one day. A visit's day is its day at the site (its time zone).
 
-The schedule is a fixed calendar (``PM_SCHEDULE``), not one that rolls from each visit: with a
-rolling schedule an extra visit moves every later due date and can turn a later on-time visit
-into a missed one. On a calendar a visit can only meet a due date, so an extra visit never
-lowers compliance; the route keeps its rhythm after a late visit, as a maintenance contract's
-monthly (or other) visits do.
+The schedule is a fixed calendar (``PM_SCHEDULE``) that runs from the unit's registration day,
+not from any visit: with a schedule that rolls from each visit (or one in step with the first
+visit) an early, late or extra visit moves later due dates and can turn a later on-time visit
+into a missed one. On a calendar no visit can move, a visit can only meet a due date, so an
+extra visit never lowers compliance; the route keeps its rhythm after a late visit, as a
+maintenance contract's monthly (or other) visits do.
 """
 
 from __future__ import annotations
@@ -27,10 +28,10 @@ from app.domain.values import DomainModel
 from app.domain.work import VisitSummary
 
 PM_SCHEDULE: Final = (
-    "Fixed calendar: a visit is due every interval, in step with the unit's first preventive "
-    "visit (one interval after registration until it has one); a preventive visit within the "
-    "window either side of a due date meets it. Early, late or extra visits move no due date, "
-    "so an extra visit never lowers compliance."
+    "Fixed calendar from the unit's registration: the first visit is due one interval after the "
+    "day the unit was registered, each later one an interval after the one before; a "
+    "preventive visit within the window either side of a due date meets it. No visit moves a "
+    "due date, so an extra visit never lowers compliance."
 )
 """How preventive-maintenance due dates are set, in words (tooltips and documents)."""
 
@@ -75,24 +76,20 @@ def preventive_visit_days(
 
 @dataclass(frozen=True, slots=True)
 class PmCalendar:
-    """A unit's preventive-maintenance due dates: every ``interval`` days through ``anchor``,
-    none before ``earliest``."""
+    """A unit's preventive-maintenance due dates: ``first``, then every ``interval`` days."""
 
-    anchor: date
-    """The first preventive visit's day, else one interval after the registration day."""
-    earliest: date
-    """The registration day (anchored on a visit) or the anchor: no due date before it."""
+    first: date
+    """One interval after the unit's registration day (at the site): the first due date."""
     interval: int
     margin: int
     """Days either side of a due date within which a visit meets it."""
 
-    def due_dates(self, first: date, end: date) -> list[date]:
-        """The due dates from ``first`` up to (not including) ``end``."""
+    def due_dates(self, start: date, end: date) -> list[date]:
+        """The due dates from ``start`` up to (not including) ``end``."""
         step = timedelta(days=self.interval)
-        start = max(first, self.earliest)
-        k = -((self.anchor - start).days // self.interval)  # the first k with due >= start
+        behind = max(0, (start - self.first).days)
+        day = self.first + step * -(-behind // self.interval)  # the first due date >= start
         found: list[date] = []
-        day = self.anchor + step * k
         while day < end:
             found.append(day)
             day += step
@@ -103,17 +100,13 @@ class PmCalendar:
         return abs((visit - due).days) <= self.margin
 
 
-def pm_calendar(elevator: Elevator, days: list[date], rules: UnitRules) -> PmCalendar:
-    """The unit's calendar from its preventive visit days (oldest first) and its rules: due
-    dates every interval through its first preventive visit (which meets one), from its
-    registration on; with no visit yet, the first falls one interval after registration."""
+def pm_calendar(elevator: Elevator, rules: UnitRules) -> PmCalendar:
+    """The unit's calendar: the first due date one interval after its registration day at the
+    site, each later one an interval apart. Visits never move it."""
     interval = rules.pm_interval_days(elevator)
     margin = pm_window_days(interval, rules.pm_window_percent)
     registered = local_date(elevator.registered_at, rules.time_zone)
-    if days:
-        return PmCalendar(days[0], min(registered, days[0]), interval, margin)
-    first = registered + timedelta(days=interval)
-    return PmCalendar(first, first, interval, margin)
+    return PmCalendar(registered + timedelta(days=interval), interval, margin)
 
 
 def match_visits(calendar: PmCalendar, dues: list[date], days: list[date]) -> dict[date, date]:
@@ -149,7 +142,7 @@ def pm_compliance(
     ``as_of`` are ignored.
     """
     days = preventive_visit_days(visits, until=as_of, time_zone=rules.time_zone)
-    calendar = pm_calendar(elevator, days, rules)
+    calendar = pm_calendar(elevator, rules)
     met: list[date] = []
     missed: list[date] = []
     pending: list[date] = []

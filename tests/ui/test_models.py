@@ -106,7 +106,8 @@ async def test_visit_and_callback_times_read_as_the_clock_at_the_site(qtbot: QtB
 
 def test_the_dashboard_explains_its_figures_and_the_pm_schedule() -> None:
     tips = tile_tooltips(OrganizationSettings(pm_window_percent=15))
-    assert "Fixed calendar" in tips["pmCompliance"]
+    assert "Fixed calendar from the unit's registration" in tips["pmCompliance"]
+    assert "No visit moves a due date" in tips["pmCompliance"]
     assert "(15% of the interval)" in tips["pmCompliance"]
     assert "never lowers compliance" in tips["pmCompliance"]
     assert "Counted around the clock" in tips["availability"]

@@ -52,19 +52,23 @@ def test_pm_window_is_ten_percent_rounded_half_up(interval: int, window: int) ->
 @pytest.mark.parametrize(
     ("today", "status"),
     [
-        (date(2025, 2, 5), OK),
-        (date(2025, 2, 6), SOON),  # due Feb 9 - 3-day window
-        (date(2025, 2, 12), SOON),  # due Feb 9 + 3: last day of the window
-        (date(2025, 2, 13), OVERDUE),
+        (date(2025, 2, 21), OK),
+        (date(2025, 2, 22), SOON),  # due Feb 25 - 3-day window
+        (date(2025, 2, 28), SOON),  # due Feb 25 + 3: last day of the window
+        (date(2025, 3, 1), OVERDUE),
     ],
 )
-def test_pm_item_from_last_preventive_visit(today: date, status: ComplianceStatus) -> None:
-    visits = [visit(date(2024, 12, 11)), visit(date(2025, 1, 10))]
+def test_pm_item_follows_the_calendar_not_the_last_visit(
+    today: date, status: ComplianceStatus
+) -> None:
+    # Registered 2024-01-02: due 2024-02-01 + 30 k days, so Dec 27, Jan 26, Feb 25. The visits
+    # meet Dec 27 and Jan 26 (a day early); the next is due Feb 25, not Jan 25 + 30 days.
+    visits = [visit(date(2024, 12, 28)), visit(date(2025, 1, 25))]
 
     item = pm_item(UNIT, visits, today=today, rules=RULES)
 
-    assert item.due_on == date(2025, 2, 9)  # Jan 10 + 30 days
-    assert item.last_done_on == date(2025, 1, 10)
+    assert item.due_on == date(2025, 2, 25)
+    assert item.last_done_on == date(2025, 1, 25)
     assert item.status is status
 
 
@@ -241,8 +245,10 @@ def test_overdue_pm_is_not_an_overdue_required_test() -> None:
 def test_fleet_items_are_sorted_by_date_and_skip_decommissioned_units() -> None:
     today = date(2025, 1, 20)
 
-    def record(n: int, last_pm: date, status: ElevatorStatus) -> UnitRecord:
-        unit = elevator(n=n, certificate=CERT, status=status)
+    def record(n: int, registered: date, last_pm: date, status: ElevatorStatus) -> UnitRecord:
+        unit = elevator(
+            n=n, certificate=CERT, status=status, registered_at=midnight_utc(registered)
+        )
         tests = (
             inspection(CAT1, date(2024, 12, n), unit=uid(n)),
             inspection(CAT5, date(2024, 12, n), unit=uid(n)),
@@ -250,17 +256,19 @@ def test_fleet_items_are_sorted_by_date_and_skip_decommissioned_units() -> None:
         return UnitRecord(elevator=unit, visits=(visit(last_pm, unit=uid(n)),), inspections=tests)
 
     records = [
-        record(2, date(2025, 1, 5), ElevatorStatus.OPERATIONAL),  # PM due Feb 4
-        record(1, date(2025, 1, 1), ElevatorStatus.OPERATIONAL),  # PM due Jan 31
-        record(3, date(2024, 11, 1), ElevatorStatus.DECOMMISSIONED),
+        # PM due every 30 days from 2024-02-06: Jan 1 met, Jan 31 next
+        record(2, date(2024, 1, 7), date(2025, 1, 1), ElevatorStatus.OPERATIONAL),
+        # PM due every 30 days from 2024-02-01: Dec 27 met, Jan 26 next
+        record(1, date(2024, 1, 2), date(2024, 12, 28), ElevatorStatus.OPERATIONAL),
+        record(3, date(2024, 1, 2), date(2024, 11, 1), ElevatorStatus.DECOMMISSIONED),
     ]
 
     items = fleet_compliance_items(records, today=today, rules=lambda _unit: RULES)
 
     assert {i.elevator_id for i in items} == {uid(1), uid(2)}
     assert [(i.due_on, i.rule, i.elevator_id) for i in items] == [
-        (date(2025, 1, 31), ComplianceRule.PREVENTIVE_MAINTENANCE, uid(1)),
-        (date(2025, 2, 4), ComplianceRule.PREVENTIVE_MAINTENANCE, uid(2)),
+        (date(2025, 1, 26), ComplianceRule.PREVENTIVE_MAINTENANCE, uid(1)),
+        (date(2025, 1, 31), ComplianceRule.PREVENTIVE_MAINTENANCE, uid(2)),
         (date(2025, 6, 30), ComplianceRule.CERTIFICATE, uid(1)),
         (date(2025, 6, 30), ComplianceRule.CERTIFICATE, uid(2)),
         (date(2025, 12, 1), ComplianceRule.CAT1_TEST, uid(1)),

@@ -119,11 +119,12 @@ def test_incident_frequency_through_the_score(
 
 
 def test_maintenance_compliance_component() -> None:
-    # PM every 60 days (window 6 days) from the window start, 2024-07-01: due dates at +0, +60,
-    # ..., +360 days = 7, the last on 2025-06-26, whose window runs to Jul 2: still open today,
-    # so pending. Visits on the first three due dates only: 3 of 6 counted -> 50%.
+    # PM every 60 days (window 6 days) from registration on 2024-05-02: due 2024-07-01 (the
+    # window start) + 0, 60, ..., 360 days = 7, the last on 2025-06-26, whose window runs to
+    # Jul 2: still open today, so pending. Visits on the first three due dates only: 3 of 6
+    # counted -> 50%.
     unit = elevator(
-        registered_at=midnight_utc(date(2024, 1, 1)),
+        registered_at=midnight_utc(date(2024, 5, 2)),
         installation_date=date(2022, 1, 1),
         interval_days=60,
     )

@@ -176,21 +176,22 @@ def test_first_time_fix_rate_over_every_callback() -> None:
 
 
 # PM: a 90-day period from 2025-01-01 with a 30-day interval. The due dates are a fixed
-# calendar in step with the unit's first preventive visit (one interval after registration
-# while it has none). The window is 30 x 10% = 3 days either side.
+# calendar from the unit's registration: the first one interval after the day it was
+# registered, each later one an interval on. The window is 30 x 10% = 3 days either side.
 PM_PERIOD = Period.of_dates(date(2025, 1, 1), date(2025, 4, 1))
 
 
 def test_pm_compliance_with_on_time_late_and_edge_visits() -> None:
     visits = [
-        visit(date(2025, 1, 3)),  # the first preventive visit: due dates Jan 3 + 30 k
+        visit(date(2025, 1, 3)),  # registered Dec 4: due dates Jan 3 + 30 k
         visit(date(2025, 2, 9)),  # due Feb 2, +7 days: late, Feb 2 missed
         visit(date(2025, 3, 7)),  # due Mar 4, +3 days: on the window's edge, met
         visit(date(2025, 3, 4), status=VisitStatus.CANCELLED),  # never done
         visit(date(2025, 2, 2), kind=VisitType.CALLBACK),  # not a preventive visit
     ]  # next due Apr 3: after the period. The late visit moved no due date.
 
-    m = unit_metrics(elevator(), [], visits, [], [], PM_PERIOD, RULES, as_of=date(2025, 4, 1))
+    unit = elevator(registered_at=at(-28))  # 2024-12-04
+    m = unit_metrics(unit, [], visits, [], [], PM_PERIOD, RULES, as_of=date(2025, 4, 1))
 
     assert m.pm.window_days == 3
     assert m.pm.due == (date(2025, 1, 3), date(2025, 2, 2), date(2025, 3, 4))
@@ -199,18 +200,19 @@ def test_pm_compliance_with_on_time_late_and_edge_visits() -> None:
     assert m.pm_compliance_pct == pytest.approx(2 / 3 * 100)
 
 
-def test_pm_calendar_runs_from_the_first_visit_even_before_the_period() -> None:
+def test_pm_calendar_runs_from_registration_even_before_the_period() -> None:
     visits = [
-        visit(date(2024, 12, 20)),  # the first preventive visit: due dates Dec 20 + 30 k
-        visit(date(2025, 1, 19)),  # due Jan 19: met
-        visit(date(2025, 2, 10)),  # before Feb 18's window (Feb 15-21): meets nothing
-        visit(date(2025, 3, 20)),  # due Mar 20: met; next due Apr 19, after the period
+        visit(date(2024, 12, 17)),  # registered Nov 17: due dates Dec 17 + 30 k
+        visit(date(2025, 1, 16)),  # due Jan 16: met
+        visit(date(2025, 2, 10)),  # before Feb 15's window (Feb 12-18): meets nothing
+        visit(date(2025, 3, 17)),  # due Mar 17: met; next due Apr 16, after the period
     ]
 
-    m = unit_metrics(elevator(), [], visits, [], [], PM_PERIOD, RULES, as_of=date(2025, 4, 1))
+    unit = elevator(registered_at=at(-45))  # 2024-11-17
+    m = unit_metrics(unit, [], visits, [], [], PM_PERIOD, RULES, as_of=date(2025, 4, 1))
 
-    assert m.pm.due == (date(2025, 1, 19), date(2025, 2, 18), date(2025, 3, 20))
-    assert m.pm.missed == (date(2025, 2, 18),)  # nobody came in its window
+    assert m.pm.due == (date(2025, 1, 16), date(2025, 2, 15), date(2025, 3, 17))
+    assert m.pm.missed == (date(2025, 2, 15),)  # nobody came in its window
     assert m.pm_compliance_pct == pytest.approx(2 / 3 * 100)
 
 

@@ -5,17 +5,14 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from app.domain.downtime import HOURS_PER_UNIT_YEAR, Period
 from app.domain.enums import DowntimeCause, ElevatorStatus
 from app.domain.figures import MIN_EXPOSURE_DAYS
 from app.domain.health import health_score, incident_frequency_score
 from app.domain.metrics import UnitRecord, unit_metrics
-from app.domain.pm import pm_compliance
 from app.domain.rules import UnitRules
-from tests.unit.domain.factories import at, change, elevator, incident, visit
+from tests.unit.domain.factories import at, change, elevator, incident
 
 RULES = UnitRules()
 TODAY = Period(start=at(0), end=at(1))  # 2025-01-01, midnight to midnight
@@ -76,54 +73,3 @@ def test_exposure_above_the_floor_is_used_as_it_is() -> None:
 
     assert not m.exposure_floored
     assert m.callback_rate == pytest.approx(2 / (365 * 24 / HOURS_PER_UNIT_YEAR))
-
-
-PM_PERIOD = Period.of_dates(date(2025, 1, 1), date(2025, 7, 1))
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    days=st.lists(st.integers(min_value=-40, max_value=200), min_size=1, max_size=10),
-    extra=st.integers(min_value=0, max_value=240),
-    as_of=st.integers(min_value=0, max_value=200),
-    interval=st.sampled_from([1, 7, 14, 30, 45, 90]),
-)
-def test_an_extra_preventive_visit_never_lowers_pm_compliance(
-    days: list[int], extra: int, as_of: int, interval: int
-) -> None:
-    """Whatever the route did, one more preventive visit (after the first, which sets the
-    calendar) never lowers the percentage."""
-    unit = elevator(interval_days=interval)
-    first = date(2025, 1, 1)
-    visits = [visit(at(d).date()) for d in days]
-    more = [*visits, visit(at(min(days) + extra).date())]
-    day = date.fromordinal(first.toordinal() + as_of)
-
-    before = pm_compliance(unit, visits, PM_PERIOD, as_of=day, rules=RULES)
-    after = pm_compliance(unit, more, PM_PERIOD, as_of=day, rules=RULES)
-
-    assert after.percent >= before.percent
-
-
-def test_a_worked_extra_visit_moves_no_due_date() -> None:
-    # Calendar from the first visit, Jan 1: due Jan 1, Jan 31, Mar 2 (window +-3 days).
-    period = Period.of_dates(date(2025, 1, 1), date(2025, 3, 10))
-    as_of = date(2025, 3, 10)
-
-    def pm(*days: date) -> tuple[tuple[date, ...], tuple[date, ...], float]:
-        found = pm_compliance(
-            elevator(), [visit(d) for d in days], period, as_of=as_of, rules=RULES
-        )
-        assert found.due == (date(2025, 1, 1), date(2025, 1, 31), date(2025, 3, 2))
-        return found.met, found.missed, found.percent
-
-    route = (date(2025, 1, 1), date(2025, 1, 31), date(2025, 3, 2))
-    assert pm(*route) == (route, (), 100)
-    # an extra visit on Jan 10 (a callback's follow-up, say) is in no window: nothing changes
-    assert pm(*route, date(2025, 1, 10)) == (route, (), 100)
-    # a route that skipped Jan 31: 2 of 3; an extra visit on Feb 2 (in Jan 31's window) fills it
-    gap = (date(2025, 1, 1), date(2025, 3, 2))
-    met, missed, percent = pm(*gap)
-    assert (met, missed) == (gap, (date(2025, 1, 31),))
-    assert percent == pytest.approx(2 / 3 * 100)
-    assert pm(*gap, date(2025, 2, 2))[2] == 100
