@@ -50,8 +50,6 @@ _DRIVE_SUFFIX = {
     DriveType.MRL_TRACTION: "mrl",
     DriveType.HYDRAULIC: "hydraulic",
 }
-MAINTENANCE_INTERVAL_DAYS = 30
-"""The demo organization's default preventive interval (units with none of their own)."""
 _INSPECTOR = "R. Hughes, Allied Lift Inspections"
 _LOLER_EXAMINER = "D. Patel, Severn Engineering Inspection"
 _SLOW = "Running at reduced speed pending a new encoder"
@@ -105,7 +103,7 @@ class Activity:
             if unit.rule_set is RuleSet.UK_LOLER:
                 last = max(day for kind, day, _ in tests)  # the examination, else acceptance
                 self._plan_examinations(unit_id, unit, tech, last)
-        self._plan_preventive(unit_id, unit, tech, begin, end)
+        self._plan_preventive(unit_id, unit, tech, end)
         annual = begin.month == unit.installed.month and unit.rule_set is RuleSet.ASME_A17_1
         if annual and rng.random() > 0.05:
             self.later(
@@ -143,16 +141,14 @@ class Activity:
             )
 
     def _plan_preventive(
-        self, unit_id: UUID, unit: UnitPlan, tech: ServiceContext, begin: datetime, end: datetime
+        self, unit_id: UUID, unit: UnitPlan, tech: ServiceContext, end: datetime
     ) -> None:
-        """Preventive visits on the unit's calendar, every interval: mostly within a couple of
-        days of the due date, a few late, a few missed; the route keeps its rhythm after them,
-        as a maintenance contract's visits do."""
+        """Preventive visits on the unit's PM calendar (every interval from one interval after
+        its registration day): mostly within a couple of days of the due date, a few late, a few
+        missed; the route keeps its rhythm after them, as a maintenance contract's visits do."""
         rng = self.rng
-        interval = timedelta(days=unit.interval_days or MAINTENANCE_INTERVAL_DAYS)
-        due = self._next_pm.get(unit_id) or begin + timedelta(
-            days=rng.randrange(interval.days), hours=rng.randint(8, 15)
-        )
+        interval = timedelta(days=unit.pm_interval_days)
+        due = self._next_pm.get(unit_id) or datetime.combine(unit.first_pm_due, time(0), UTC)
         while due < end:
             roll = rng.random()
             if roll >= 0.03:  # 3% missed: nobody comes until the next due date

@@ -2,7 +2,10 @@
 
 Sites follow the organization's rule set (UK LOLER for the demo) unless their customer names
 another (the US customer's sites: ASME A17.1). Units are installed before the demo's history
-begins; under LOLER there is no certificate of operation and some lifts carry goods only.
+begins; under LOLER there is no certificate of operation and some lifts carry goods only. The
+organization took its fleet onto SiteSync over the weeks before the history begins, one unit on
+one day, another on the next: each unit's PM calendar runs from its registration day, so the
+route's visits fall on different days.
 """
 
 from __future__ import annotations
@@ -91,19 +94,36 @@ class UnitPlan:
     reliability: float  # expected countable callbacks per year
     rule_set: RuleSet
     """The rule set in force at the unit's site."""
+    registered: date
+    """The day it was registered in SiteSync: its PM calendar runs from it."""
     carries_passengers: bool = True
     interval_days: int | None = None
     """Its own preventive-maintenance interval; None follows the organization's default."""
+
+    @property
+    def pm_interval_days(self) -> int:
+        """Days between its preventive visits."""
+        return self.interval_days or MAINTENANCE_INTERVAL_DAYS
+
+    @property
+    def first_pm_due(self) -> date:
+        """Its first preventive visit's due date: one interval after registration."""
+        return self.registered + timedelta(days=self.pm_interval_days)
 
 
 def _weighted[T](rng: random.Random, mix: dict[T, int]) -> T:
     return rng.choices(list(mix), weights=list(mix.values()))[0]
 
 
-INSTALLED_BEFORE_HISTORY_DAYS = 35
+MAINTENANCE_INTERVAL_DAYS = 30
+"""The demo organization's default preventive interval (units with none of their own)."""
+ONBOARDING_DAYS = 60
+"""The organization registers its units over at most this many days before the history begins
+(each within one PM interval of it, so its first visit falls due in the history)."""
+INSTALLED_BEFORE_HISTORY_DAYS = ONBOARDING_DAYS + 10
 """Every demo unit was installed at least this many days before the demo's history begins
-(400 days before the as-of day for a year of history), so nothing on record predates its
-installation."""
+(435 days before the as-of day for a year of history), before anything is on record, so nothing
+on record predates its installation."""
 
 
 def _unit(
@@ -145,6 +165,9 @@ def _unit(
         )
     )
     goods_only = rule_set is RuleSet.UK_LOLER and rng.random() < 0.15
+    interval = site.interval_days or MAINTENANCE_INTERVAL_DAYS
+    history_begins = as_of - timedelta(days=history_days)
+    registered = history_begins - timedelta(days=rng.randint(1, min(interval, ONBOARDING_DAYS)))
     return UnitPlan(
         unit_number=number,
         manufacturer=maker,
@@ -159,6 +182,7 @@ def _unit(
         certificate=certificate,
         reliability=rng.uniform(0.3, 2.0) + age_years / 12 + (3.0 if rng.random() < 0.06 else 0),
         rule_set=rule_set,
+        registered=registered,
         carries_passengers=not goods_only,
         interval_days=site.interval_days,
     )

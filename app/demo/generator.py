@@ -12,13 +12,18 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 from uuid import UUID
 
 from app.audit.signing import Ed25519Signer
 from app.demo.activity import Activity
 from app.demo.crew import Crew
-from app.demo.fleet import load_definition, organization_rule_set, plan_fleet
+from app.demo.fleet import (
+    ONBOARDING_DAYS,
+    UnitPlan,
+    load_definition,
+    organization_rule_set,
+    plan_fleet,
+)
 from app.demo.sim import SeededIds, SimClock
 from app.domain.checklists import TemplateCatalog
 from app.domain.commands import (
@@ -80,7 +85,7 @@ async def generate_demo(
     rng = random.Random(seed)
     history_days = round(months * 30.44)
     start = datetime.combine(as_of, time(0), UTC) - timedelta(days=history_days)
-    clock = SimClock(start - timedelta(days=2))
+    clock = SimClock(start - timedelta(days=ONBOARDING_DAYS + 2))
     ids = SeededIds(clock, rng)
     org_id, device_id = demo_ids(seed)
     device = DeviceIdentity(org_id, device_id, Ed25519Signer(demo_device_seed(seed)))
@@ -118,7 +123,7 @@ async def generate_demo(
     supervisor = next(contexts[p["email"]] for p in people if p["role"] == "supervisor")
 
     plan = plan_fleet(definition, units, rng, as_of, history_days)
-    unit_ids: list[tuple[UUID, Any, ServiceContext]] = []
+    placed: list[tuple[UUID, UnitPlan, ServiceContext]] = []
     site_count = 0
     for customer in plan:
         created = await create_customer(
@@ -138,28 +143,32 @@ async def generate_demo(
             )
             tech = technicians[site_count % len(technicians)]
             await assign_technician(_assign(made.id, tech.actor.user_id), ctx=supervisor)
-            for u in site.units:
-                reg = await register_elevator(
-                    RegisterElevator(
-                        site_id=made.id,
-                        unit_number=u.unit_number,
-                        manufacturer=u.manufacturer,
-                        model=u.model,
-                        drive_type=u.drive_type,
-                        capacity_kg=u.capacity_kg,
-                        rated_speed_mps=u.speed,
-                        floors_served=u.floors,
-                        installation_date=u.installed,
-                        certificate=u.certificate,
-                        carries_passengers=u.carries_passengers,
-                        maintenance_interval_days=u.interval_days,
-                        design_life_years=25,
-                        serial_number=f"{u.manufacturer.value[:2].upper()}{rng.randrange(10**7):07d}",
-                        conveyance_id=f"{_region(u.rule_set)}-{rng.randint(10000, 99999)}",
-                    ),
-                    ctx=admin,
-                )
-                unit_ids.append((reg.id, u, tech))
+            placed.extend((made.id, u, tech) for u in site.units)
+    unit_ids: list[tuple[UUID, UnitPlan, ServiceContext]] = []
+    # units join day by day, at midday UTC (the same day at the demo's sites, UK and US)
+    for site_id, u, tech in sorted(placed, key=lambda p: p[1].registered):
+        clock.set(max(clock.now(), datetime.combine(u.registered, time(12), UTC)))
+        reg = await register_elevator(
+            RegisterElevator(
+                site_id=site_id,
+                unit_number=u.unit_number,
+                manufacturer=u.manufacturer,
+                model=u.model,
+                drive_type=u.drive_type,
+                capacity_kg=u.capacity_kg,
+                rated_speed_mps=u.speed,
+                floors_served=u.floors,
+                installation_date=u.installed,
+                certificate=u.certificate,
+                carries_passengers=u.carries_passengers,
+                maintenance_interval_days=u.interval_days,
+                design_life_years=25,
+                serial_number=f"{u.manufacturer.value[:2].upper()}{rng.randrange(10**7):07d}",
+                conveyance_id=f"{_region(u.rule_set)}-{rng.randint(10000, 99999)}",
+            ),
+            ctx=admin,
+        )
+        unit_ids.append((reg.id, u, tech))
 
     crew = Crew(
         supervisor=supervisor,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
@@ -12,11 +12,15 @@ from app.audit.signing import Ed25519Signer
 from app.demo import demo_device_seed, generate_demo
 from app.demo.fleet import load_definition, plan_fleet
 from app.demo.generator import demo_ids
+from app.domain.compliance import ComplianceRule, fleet_compliance_items
 from app.domain.enums import InspectionType, RuleSet, VisitStatus, VisitType
+from app.domain.metrics import fleet_metrics
 from app.domain.rules import unit_rules
+from app.services import queries as q
 from tests.fakes import InMemoryStore, MemoryBlobStore
 
 AS_OF = date(2026, 11, 26)
+PM = ComplianceRule.PREVENTIVE_MAINTENANCE
 
 
 async def _generate(seed: int, units: int = 8, months: int = 3) -> InMemoryStore:
@@ -141,3 +145,40 @@ async def test_a_small_demo_creates_and_reports_only_the_sites_it_uses() -> None
     assert (summary.customers, summary.sites, summary.units) == (1, 1, 2)
     assert len(store.state.sites) == 1
     assert len(store.state.customers) == 1
+
+
+@pytest.mark.parametrize("seed", range(1, 11))
+def test_units_join_day_by_day_before_the_history_so_each_calendar_starts_in_it(
+    seed: int,
+) -> None:
+    history_days = 365
+    begins = date.fromordinal(AS_OF.toordinal() - history_days)
+    plan = plan_fleet(load_definition(), 2_000, random.Random(seed), AS_OF, history_days)
+    units = [u for customer in plan for site in customer.sites for u in site.units]
+
+    for u in units:
+        assert u.installed < u.registered < begins
+        # the first visit falls due in the history's first interval: none is missed before it
+        assert begins <= u.first_pm_due < begins + timedelta(days=u.pm_interval_days)
+    # the route is spread over the month, not every unit due on the same day
+    assert len({u.first_pm_due for u in units if u.pm_interval_days == 30}) == 30
+
+
+@pytest.mark.parametrize(
+    ("seed", "units", "months"), [(1, 30, 4), (2, 30, 4), (3, 30, 4), (4, 30, 4), (9, 58, 12)]
+)
+async def test_the_demo_pm_compliance_is_realistic(seed: int, units: int, months: int) -> None:
+    store = await _generate(seed, units=units, months=months)
+    data = await q.load_fleet(store.unit_of_work)
+    rules = data.rules().for_unit
+
+    figures = fleet_metrics(data.records, q.trailing_period(AS_OF, 365), rules, AS_OF)
+    items = fleet_compliance_items(data.records, today=AS_OF, rules=rules)
+
+    # most visits on time, a few late or missed: PM compliance near the 90 % target
+    assert figures.pm_due >= units * (months - 1)  # about one a month each
+    assert 88 <= figures.pm_compliance_pct <= 97
+    overdue = {i.elevator_id for i in items if i.rule is PM and i.late}
+    assert len(overdue) <= units // 10  # a few overdue units, not the fleet
+    if months == 12:
+        assert overdue, "a year of a 58-unit route leaves a unit or two overdue"
