@@ -6,6 +6,7 @@ the site read them: a day is a day in the site's time zone.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Final
@@ -67,3 +68,20 @@ def check_not_before_installation(
             field=field,
             hint="Check the date, or correct the unit's installation date.",
         )
+
+
+def check_installed_before_records(
+    installed: date, records: Iterable[tuple[date, str]], *, unit: str
+) -> None:
+    """Raise if ``installed`` is after the unit's earliest dated record (``(day, what)``: a
+    visit's day at the site, an inspection's date): no work is done on a unit not installed."""
+    earliest = min(records, default=None)
+    if earliest is None or installed <= earliest[0]:
+        return
+    day, what = earliest
+    raise ValidationError(
+        f"The installation date {installed} is after the {what} of {day} on unit '{unit}': a "
+        "unit is installed before any work on it.",
+        field="installation_date",
+        hint=f"Enter {day} or an earlier day, or check the date of the {what} of {day}.",
+    )

@@ -7,8 +7,8 @@ from datetime import date
 from uuid import UUID
 
 from app.domain.commands import ChangeElevatorStatus, RegisterElevator, UpdateElevator
-from app.domain.dates import check_day_not_future, local_date
-from app.domain.entities import Site
+from app.domain.dates import check_day_not_future, check_installed_before_records, local_date
+from app.domain.entities import Elevator, Site
 from app.domain.enums import Role
 from app.domain.errors import AuthorizationError, ValidationError
 from app.domain.events import NewEvent
@@ -70,6 +70,16 @@ def _check_installation(installed: date | None, site: Site, ctx: ServiceContext)
         )
 
 
+async def _dated_records(uow: UnitOfWork, unit: Elevator, site: Site) -> list[tuple[date, str]]:
+    """The unit's visits (the day at the site they were made) and inspections, by date."""
+    records = [(i.performed_on, "inspection") for i in await uow.inspections.for_elevator(unit.id)]
+    for visit in await uow.visits.for_elevator(unit.id):
+        when = visit.arrived_at or visit.completed_at
+        if when is not None:
+            records.append((local_date(when, site.time_zone), f"{visit.type.value} visit"))
+    return records
+
+
 async def register_elevator(cmd: RegisterElevator, *, ctx: ServiceContext) -> Created:
     """Register a unit at a site; its number must be free there among active units."""
     elevator_id = ctx.ids.new_id()
@@ -93,8 +103,11 @@ async def update_elevator(cmd: UpdateElevator, *, ctx: ServiceContext) -> Change
     async def decide(uow: UnitOfWork) -> Sequence[NewEvent]:
         unit, site = await changeable_unit(uow, cmd.elevator_id)
         changes = changed_fields(unit, given_fields(cmd, key="elevator_id"))
-        if "installation_date" in changes:
-            _check_installation(changes["installation_date"], site, ctx)
+        installed = changes.get("installation_date")
+        if installed is not None:
+            _check_installation(installed, site, ctx)
+            records = await _dated_records(uow, unit, site)
+            check_installed_before_records(installed, records, unit=unit.unit_number)
         for required in ("manufacturer", "drive_type", "carries_passengers"):
             if required in changes and changes[required] is None:
                 raise ValidationError(

@@ -122,6 +122,52 @@ async def test_an_inspection_before_the_unit_was_installed_is_refused(
     assert error.hint == "Check the date, or correct the unit's installation date."
 
 
+async def test_an_installation_date_after_the_units_earliest_work_is_refused(
+    store: InMemoryStore,
+    ctx: ServiceContext,
+    templates: TemplateCatalog,
+    blobs: MemoryBlobStore,
+    fleet: Fleet,
+) -> None:
+    # The unit's earliest records: a preventive visit on 2025-02-10 and, on the other unit,
+    # an inspection on 2024-06-01. Neither can come before the unit was installed.
+    visit = RecordVisit(
+        elevator_id=fleet.traction_id,
+        type=VisitType.PREVENTIVE,
+        arrived_at=datetime(2025, 2, 10, 9, 0, tzinfo=UTC),
+        complete=False,
+    )
+    await record_visit(visit, ctx=ctx, templates=templates, blobs=blobs)
+    later = UpdateElevator(elevator_id=fleet.traction_id, installation_date=date(2025, 2, 11))
+    error = await refused(store, update_elevator(later, ctx=ctx), ValidationError)
+    assert error.message == (
+        "The installation date 2025-02-11 is after the preventive visit of 2025-02-10 on unit "
+        "'L1': a unit is installed before any work on it."
+    )
+    assert error.field == "installation_date"
+    assert error.hint == (
+        "Enter 2025-02-10 or an earlier day, or check the date of the preventive visit of "
+        "2025-02-10."
+    )
+    same_day = UpdateElevator(elevator_id=fleet.traction_id, installation_date=date(2025, 2, 10))
+    await update_elevator(same_day, ctx=ctx)
+    assert store.state.elevators[fleet.traction_id].installation_date == date(2025, 2, 10)
+
+    inspection = RecordInspection(
+        elevator_id=fleet.hydraulic_id,
+        type=InspectionType.CAT1,
+        performed_on=date(2024, 6, 1),
+        performed_by="J. Inspector",
+        result=InspectionResult.PASSED,
+    )
+    await record_inspection(inspection, ctx=ctx)
+    moved = UpdateElevator(elevator_id=fleet.hydraulic_id, installation_date=date(2024, 6, 2))
+    error = await refused(store, update_elevator(moved, ctx=ctx), ValidationError)
+    assert "after the inspection of 2024-06-01 on unit" in error.message
+    # other edits of the unit are not held up by its records
+    await update_elevator(UpdateElevator(elevator_id=fleet.hydraulic_id, model="LX"), ctx=ctx)
+
+
 async def test_the_future_and_the_day_of_a_visit_are_the_sites(
     store: InMemoryStore,
     ctx: ServiceContext,
