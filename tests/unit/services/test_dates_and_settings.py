@@ -10,12 +10,14 @@ import pytest
 from app.domain.checklists import TemplateCatalog
 from app.domain.commands import (
     ChangeOrganizationSettings,
+    CloseIncident,
     CreateSite,
     OpenIncident,
     RecordInspection,
     RecordVisit,
     RegisterElevator,
     UpdateElevator,
+    UpdateIncident,
     UpdateSite,
 )
 from app.domain.compliance import pm_item
@@ -35,7 +37,7 @@ from app.domain.rules import unit_rules
 from app.domain.settings import OperatingHours, OrganizationSettings
 from app.services.context import ServiceContext
 from app.services.elevators import register_elevator, update_elevator
-from app.services.incidents import open_incident
+from app.services.incidents import close_incident, open_incident, update_incident
 from app.services.inspections import record_inspection
 from app.services.organization import change_organization_settings, settings_overview
 from app.services.sites import create_site, update_site
@@ -101,6 +103,52 @@ async def test_callbacks_and_visits_in_the_future_are_refused_beyond_clock_skew(
     )
     assert error.field == "arrived_at"
     assert "is in the future" in error.message
+
+
+async def test_callback_arrival_release_and_back_in_service_times_in_the_future_are_refused(
+    store: InMemoryStore, tech_ctx: ServiceContext, fleet: Fleet
+) -> None:
+    reported = NOW - timedelta(hours=1)
+
+    def call(**times: datetime) -> OpenIncident:
+        return OpenIncident(
+            elevator_id=fleet.traction_id,
+            reported_at=reported,
+            channel=IncidentChannel.ALARM,
+            reported_trouble="Trapped between floors",
+            out_of_service=True,
+            entrapment=True,
+            persons_trapped=1,
+            **times,
+        )
+
+    soon = NOW + timedelta(minutes=20)  # past the five minutes of clock difference
+    for field in ("arrived_at", "release_at"):
+        error = await refused(
+            store, open_incident(call(**{field: soon}), ctx=tech_ctx), ValidationError
+        )
+        assert error.field == field
+        assert "2025-03-03 08:20 is in the future (it is now 2025-03-03 08:00" in error.message
+        assert error.hint is not None
+        assert "as it happened" in error.hint
+
+    made = await open_incident(call(), ctx=tech_ctx)  # logged now, times to follow
+    for field in ("arrived_at", "release_at"):
+        edit = UpdateIncident(incident_id=made.id, **{field: soon})
+        error = await refused(store, update_incident(edit, ctx=tech_ctx), ValidationError)
+        assert error.field == field
+    close = CloseIncident(
+        incident_id=made.id,
+        back_in_service=True,
+        back_in_service_at=soon,
+        corrective_action="Reset the door lock",
+    )
+    error = await refused(store, close_incident(close, ctx=tech_ctx), ValidationError)
+    assert "is in the future" in error.message
+    # the same times, now past, are taken
+    await update_incident(
+        UpdateIncident(incident_id=made.id, arrived_at=NOW, release_at=NOW), ctx=tech_ctx
+    )
 
 
 async def test_an_inspection_before_the_unit_was_installed_is_refused(
