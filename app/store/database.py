@@ -215,6 +215,31 @@ class Store(StoreReader):
             # fold the bulk of pages into the file now, not inside the next user's command
             await self._writer.db.fetchall("PRAGMA wal_checkpoint(PASSIVE)")
 
+    @asynccontextmanager
+    async def sync_transaction(self) -> AsyncIterator[Db]:
+        """Hold the writer and run one transaction on it (sync: events, projections, state).
+
+        Committed when the block ends; an exception rolls everything back. What the store
+        cached of committed state is dropped afterwards either way, as the block may rewrite
+        projections and heads directly.
+        """
+        if self._check is not None and self._check.damage is not None:
+            raise self._check.damage
+        async with self._writer.exclusive():
+            await self._writer.begin_fresh()
+            db = self._writer.db
+            try:
+                yield db
+            except BaseException:
+                await db.rollback()
+                self._writer.cache.clear()
+                raise
+            try:
+                await db.commit()
+            finally:
+                self._writer.cache.clear()
+            self._writer.after_commit()
+
     async def rebuild_projections(self, *, batch: int = 5000) -> int:
         """Delete every projection and fold the whole log again; returns the events folded."""
         async with self._writer.exclusive():
