@@ -297,6 +297,40 @@ async def _create_workspace(
         raise
 
 
+async def create_member_workspace(
+    path: Path,
+    *,
+    organization_id: UUID,
+    organization_name: str,
+    password: PasswordPrompt | None = None,
+) -> Workspace:
+    """Create an empty store for a server organization, with a new device key in secure storage.
+
+    Unlike ``create_workspace`` it records nothing: the organization, its users and its fleet
+    come from the server when the store joins it and syncs.
+    """
+    if await asyncio.to_thread(path.exists):
+        raise SiteSyncError(f"{path} already exists.", hint="Choose a new file name.")
+    mode, keys = new_key_store(path, password)
+    device_id = Uuid7Generator().new_id()
+    signer = Ed25519Signer.generate()
+    keys.set(device_key_name(device_id), signer.seed)
+    store = await open_store(path, create=True)
+    try:
+        await _initialise(
+            store,
+            organization_id=organization_id,
+            organization_name=organization_name,
+            device_id=device_id,
+            signer=signer,
+            key_storage=mode,
+        )
+        return await _workspace(path, store, signer)
+    except BaseException:
+        await store.close()
+        raise
+
+
 async def create_demo_store(
     path: Path,
     *,

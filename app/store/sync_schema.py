@@ -8,6 +8,7 @@
   (its own pushed events and those pulled), or the server's refusal of one of its own events.
   A local event without a row (or refused) is pending.
 - ``sync_conflicts``: conflict records, with both values, until a later event resolves them.
+- ``sync_bases``: entities as the bootstrap snapshot showed them (the fold starts there).
 - ``sync_runs``: a log of sync runs (start, end, outcome, counts, problem).
 """
 
@@ -75,6 +76,9 @@ class SyncStateRow(Base):
     checkpoint_root: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     checkpoint_note: Mapped[str | None] = mapped_column(Text, nullable=True)
     """The signed note of the last verified checkpoint, as the server sent it."""
+    frontier: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    """The roots of the perfect subtrees of the verified tree at ``cursor``, largest first
+    (32 bytes each): pulled entries are appended to it and must rebuild a signed root."""
     last_success_at: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
     problem: Mapped[str | None] = mapped_column(Text, nullable=True)
     problem_hint: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -118,6 +122,21 @@ class SyncConflictRow(Base):
     resolved_by: Mapped[str | None] = mapped_column(String(ID), nullable=True)
     """The event that resolved it (None: open, shown for review)."""
     recorded_at: Mapped[datetime] = mapped_column(UtcTimestamp)
+
+
+class SyncBaseRow(Base):
+    """An entity as the snapshot a store was bootstrapped from showed it.
+
+    Its earlier events are not in the store, so folding the entity again starts from here.
+    """
+
+    __tablename__ = "sync_bases"
+
+    entity_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    entity_type: Mapped[str] = mapped_column(String(CODE))
+    doc: Mapped[str] = mapped_column(Text)
+    heads: Mapped[str] = mapped_column(Text)
+    """A JSON list of the entity's head hashes at the snapshot."""
 
 
 class SyncRunRow(Base):

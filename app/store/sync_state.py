@@ -52,6 +52,7 @@ class SyncStateValues:
     checkpoint_size: int = 0
     checkpoint_root: bytes | None = None
     checkpoint_note: str | None = None
+    frontier: bytes | None = None
     last_success_at: datetime | None = None
     problem: str | None = None
     problem_hint: str | None = None
@@ -101,8 +102,8 @@ _ACCOUNT_COLUMNS: Final = (
     "ledger_public_key, joined_at"
 )
 _STATE_COLUMNS: Final = (
-    "cursor, checkpoint_size, checkpoint_root, checkpoint_note, last_success_at, problem, "
-    "problem_hint, problem_kind, clock_offset_seconds"
+    "cursor, checkpoint_size, checkpoint_root, checkpoint_note, frontier, last_success_at, "
+    "problem, problem_hint, problem_kind, clock_offset_seconds"
 )
 _SELECT_ACCOUNT = f"SELECT {_ACCOUNT_COLUMNS} FROM sync_account WHERE id = {SINGLETON}"
 _SELECT_STATE = f"SELECT {_STATE_COLUMNS} FROM sync_state WHERE id = {SINGLETON}"
@@ -166,12 +167,13 @@ def _account(row: Sequence[Any] | None) -> SyncAccount | None:
 def _state(row: Sequence[Any] | None) -> SyncStateValues:
     if row is None:
         return SyncStateValues()
-    cursor, size, root, note, success, problem, hint, kind, offset = row
+    cursor, size, root, note, frontier, success, problem, hint, kind, offset = row
     return SyncStateValues(
         int(cursor),
         int(size),
         None if root is None else bytes(root),
         note,
+        None if frontier is None else bytes(frontier),
         _when(success),
         problem,
         hint,
@@ -248,6 +250,7 @@ class SyncStateWriter:
             "checkpoint_size": current.checkpoint_size,
             "checkpoint_root": current.checkpoint_root,
             "checkpoint_note": current.checkpoint_note,
+            "frontier": current.frontier,
             "last_success_at": current.last_success_at,
             "problem": current.problem,
             "problem_hint": current.problem_hint,
@@ -262,7 +265,7 @@ class SyncStateWriter:
         merged["last_success_at"] = None if success is None else format_timestamp(success)
         await self.db.execute(
             f"INSERT OR REPLACE INTO sync_state (id, {_STATE_COLUMNS}) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (SINGLETON, *merged.values()),
         )
 

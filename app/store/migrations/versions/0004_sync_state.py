@@ -1,5 +1,5 @@
 """Sync state: the account the store is joined to, cursor and checkpoint, per-event answers,
-conflict records and the log of sync runs.
+conflict records, snapshot bases and the log of sync runs.
 
 Revision ID: 0004
 Revises: 0003
@@ -37,6 +37,7 @@ def upgrade() -> None:
     sa.Column('checkpoint_size', sa.Integer(), nullable=False),
     sa.Column('checkpoint_root', sa.LargeBinary(), nullable=True),
     sa.Column('checkpoint_note', sa.Text(), nullable=True),
+    sa.Column('frontier', sa.LargeBinary(), nullable=True),
     sa.Column('last_success_at', sa.String(length=27), nullable=True),
     sa.Column('problem', sa.Text(), nullable=True),
     sa.Column('problem_hint', sa.Text(), nullable=True),
@@ -72,6 +73,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('sync_conflicts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_sync_conflicts_entity_id'), ['entity_id'], unique=False)
+    op.create_table('sync_bases',
+    sa.Column('entity_id', sa.String(length=36), nullable=False),
+    sa.Column('entity_type', sa.String(length=40), nullable=False),
+    sa.Column('doc', sa.Text(), nullable=False),
+    sa.Column('heads', sa.Text(), nullable=False),
+    sa.PrimaryKeyConstraint('entity_id', name=op.f('pk_sync_bases'))
+    )
     op.create_table('sync_runs',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('started_at', sa.String(length=27), nullable=False),
@@ -88,6 +96,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('sync_runs')
+    op.drop_table('sync_bases')
     with op.batch_alter_table('sync_conflicts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sync_conflicts_entity_id'))
     op.drop_table('sync_conflicts')
