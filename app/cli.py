@@ -345,4 +345,11 @@ def gui_command(args: argparse.Namespace) -> int:
             "Choose a store to open.",
             hint="Run 'sitesync --demo' for the demo, or 'sitesync --db PATH' for a store.",
         )
-    return run_gui(opener, data_dir=settings.data_dir)
+    from app.desktop_sync import open_desktop_sync
+
+    stores = settings.data_dir / "stores"
+    return run_gui(
+        opener,
+        data_dir=settings.data_dir,
+        open_sync=lambda backend: open_desktop_sync(backend, stores_dir=stores),
+    )
