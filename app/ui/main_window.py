@@ -69,6 +69,9 @@ class MainWindow(QMainWindow):
         sync_page = SyncView(session, sync) if sync is not None else None
         if sync_page is not None:
             self.views["Sync"] = sync_page
+            audit = self.views["Audit"]
+            assert isinstance(audit, AuditView)
+            audit.sync = sync
         self.nav = QListWidget()
         self.nav.setObjectName("navigation")
         self.nav.setFixedWidth(160)

@@ -9,10 +9,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLabel, QMessageBox
 from pytestqt.qtbot import QtBot
@@ -21,8 +21,10 @@ from app.ui.main_window import MainWindow
 from app.ui.session import Session
 from app.ui.sync.bridge import SyncBridge
 from app.ui.sync.page import SyncView
+from app.ui.sync.port import AnchorState, EventAnchor
 from app.ui.sync.sign_in import SignInDialog, check_server_url
 from app.ui.sync.state import Level
+from app.ui.views.screens.audit import AuditView
 from tests.ui.factories import Fleet, one_event_changes
 from tests.ui.fake_sync import (
     PASSWORD,
@@ -328,3 +330,33 @@ def test_a_local_commit_asks_for_a_sync_and_closing_stops_it(
     assert port.started
     bridge.stop()
     assert port.stopped
+
+
+def test_the_audit_view_badges_each_event_against_the_ledger(
+    qtbot: QtBot, sync_window: MainWindow, port: FakeSyncPort, fleet: Fleet
+) -> None:
+    events = [event for _sealed, event in fleet.store.state.log]
+    anchored, refused = events[0].event_id, events[1].event_id
+    port.anchored = {
+        anchored: EventAnchor(AnchorState.ANCHORED, ledger_index=1, checkpoint_size=40),
+        refused: EventAnchor(AnchorState.BROKEN, reason="the unit is decommissioned"),
+    }
+    sync_window.go("Audit")
+    audit = sync_window.views["Audit"]
+    assert isinstance(audit, AuditView)
+    model = audit.model
+    column = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
+    ledger = column.index("Ledger")
+    qtbot.waitUntil(lambda: _badges(audit, ledger).get(anchored, "") != "", timeout=5000)
+    badges = _badges(audit, ledger)
+    assert badges[anchored] == "✔ Anchored #1"
+    assert badges[refused] == "✖ Broken: the unit is decommissioned"
+    assert badges[events[2].event_id] == "Local only"
+
+
+def _badges(audit: AuditView, column: int) -> dict[UUID, str]:
+    model = audit.model
+    return {
+        line.event.event_id: model.index(row, column).data()
+        for row, line in enumerate(model.rows())
+    }

@@ -8,7 +8,7 @@ thread. The bridge never waits: everything it asks of the port is a job on the w
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from uuid import UUID
 
@@ -19,6 +19,7 @@ from app.ui.runtime import Operation, Progress
 from app.ui.session import Session
 from app.ui.sync.port import (
     Choice,
+    EventAnchor,
     SignedIn,
     SyncPort,
     SyncProgressInfo,
@@ -181,10 +182,13 @@ class SyncBridge(QObject):
 
         return self._submit(resolve, resolved, "resolve the conflict")
 
-    def anchors(self, event_ids: Sequence[UUID], on_result: Callable[[object], None]) -> Operation:
+    def anchors(
+        self, event_ids: Sequence[UUID], on_result: Callable[[Mapping[UUID, EventAnchor]], None]
+    ) -> Operation:
+        """Where each event stands against the ledger (the audit view's badges)."""
         port, ids = self.port, list(event_ids)
 
-        async def read(_progress: Progress) -> object:
+        async def read(_progress: Progress) -> Mapping[UUID, EventAnchor]:
             return await port.anchors(ids)
 
         return self._submit(read, on_result, "read the ledger status of events")

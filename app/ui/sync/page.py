@@ -166,6 +166,8 @@ class SyncView(View):
         scroll.setWidget(holder)
         QVBoxLayout(self.conflict_box).addWidget(scroll)
         self.cards: list[ConflictCard] = []
+        self.resolving: set[str] = set()
+        """Conflicts resolved here whose resolution has not come back from the server yet."""
         top = QHBoxLayout()
         top.addWidget(heading("Sync"))
         top.addStretch(1)
@@ -244,19 +246,31 @@ class SyncView(View):
         for card in self.cards:
             card.setParent(None)
             card.deleteLater()
+        still_open = {c.conflict_id for c in status.open_conflicts}
+        self.resolving &= still_open
         self.cards = [
             ConflictCard(c, self._name(c.entity_type, c.entity_id), self)
             for c in status.open_conflicts
+            if c.conflict_id not in self.resolving
         ]
         for card in self.cards:
             self.conflict_list.addWidget(card)
         count = len(self.cards)
         self.conflict_box.setTitle(f"Conflicts to review ({count})")
+        waiting = (
+            f" {len(self.resolving)} choice(s) saved here are on their way to the server."
+            if self.resolving
+            else ""
+        )
         self.conflict_note.setText(
-            "Two people changed the same detail while offline. The server kept the later one in "
-            "its order; both values are here. Keep one: it is saved as a new change and synced."
-            if count
-            else "No conflicts to review."
+            (
+                "Two people changed the same detail while offline. The server kept the later "
+                "one in its order; both values are here. Keep one: it is saved as a new change "
+                "and synced."
+                if count
+                else "No conflicts to review."
+            )
+            + waiting
         )
 
     def resolve(self, card: ConflictCard, choose: Choice) -> None:
@@ -266,5 +280,6 @@ class SyncView(View):
         self.bridge.resolve(conflict_id, choose, lambda _changes: self._resolved(card))
 
     def _resolved(self, card: ConflictCard) -> None:
+        self.resolving.add(card.conflict.conflict_id)
         card.busy("Resolved: the choice is saved and syncs with the next run.")
         card.hide()
