@@ -34,7 +34,7 @@ from app.domain.errors import (
     StoreFullError,
     ValidationError,
 )
-from app.keystore import sealed_key_path
+from app.keystore import check_sealed_password, sealed_key_path
 from app.services.fleet_import import ImportRow, ImportSummary, import_fleet, parse_fleet_csv
 from app.store.database import rebuild_store
 from app.store.deep_check import deep_check
@@ -298,7 +298,7 @@ def _gui_password(path: Path) -> Callable[[], str] | Literal[False] | None:
     from app.ui.unlock import ask_unlock_password
 
     _ = QApplication.instance() or QApplication(sys.argv[:1])
-    typed = ask_unlock_password(path.name)
+    typed = ask_unlock_password(path.name, lambda pw: check_sealed_password(path, pw))
     if typed is None:
         return False
     return lambda: typed
