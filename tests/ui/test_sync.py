@@ -268,7 +268,7 @@ def test_a_supervisor_resolves_a_conflict_with_one_click(
     assert (kept.text(), other.text()) == ("MonoSpace 500", "MonoSpace 700")  # side by side
     qtbot.waitUntil(lambda: page.attention.rowCount() == 1, timeout=5000)
     record = page.attention.index(0, 0).data()
-    assert record == "Unit L1"
+    assert record == "Unit L1 at Harbour View"
     assert "decommissioned" in page.attention.index(0, 3).data()
 
     card.buttons["other"].click()
@@ -309,7 +309,7 @@ def test_changes_by_others_are_shown_once_after_a_pull(
     qtbot.waitUntil(lambda: banner.isVisible(), timeout=5000)
     assert "Changed while you were offline" in banner.text.text()
     assert "1 unit by others" in banner.text.text()
-    assert "Unit L2" in banner.text.text()
+    assert "Unit L2 at Quay House" in banner.text.text()
     banner.text.linkActivated.emit(str(unit))
     assert sync_window.current_view() == "Sites & Units"
     banner.dismiss.click()

@@ -142,6 +142,7 @@ class SyncView(View):
         self.runs_table, _ = make_table(self.runs, "syncRuns")
         self.attention = AttentionTableModel(self)
         self.attention_table, _ = make_table(self.attention, "needsAttention")
+        self.attention_table.setMaximumHeight(140)
         self.attention_box = QGroupBox("Needs attention")
         box = QVBoxLayout(self.attention_box)
         self.attention_note = QLabel(
@@ -179,8 +180,8 @@ class SyncView(View):
         layout.addLayout(top)
         layout.addWidget(self.state)
         layout.addWidget(runs_box, 2)
-        layout.addWidget(self.attention_box, 1)
-        layout.addWidget(self.conflict_box, 2)
+        layout.addWidget(self.attention_box)
+        layout.addWidget(self.conflict_box, 3)
         bridge.state_changed.connect(self.show_state)
         bridge.run_finished.connect(lambda _summary: self._load_runs())
         session.profile_changed.connect(lambda _actor: self.show_state(bridge.state))

@@ -27,7 +27,12 @@ class RecordName:
 async def _unit_title(uow: UnitOfWork, elevator_id: UUID, cache: dict[UUID, str]) -> str:
     if elevator_id not in cache:
         unit = await uow.elevators.get(elevator_id)
-        cache[elevator_id] = f"unit {unit.unit_number}" if unit else f"unit {str(elevator_id)[:8]}"
+        if unit is None:
+            cache[elevator_id] = f"unit {str(elevator_id)[:8]}"
+        else:
+            site = await uow.sites.get(unit.site_id)
+            where = f" at {site.name}" if site is not None else ""
+            cache[elevator_id] = f"unit {unit.unit_number}{where}"
     return cache[elevator_id]
 
 
