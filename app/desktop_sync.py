@@ -175,6 +175,10 @@ class DesktopSync:
         if self._scheduler is not None:
             self._scheduler.local_commit()
 
+    async def network_available(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.network_available()
+
     async def stop(self) -> None:
         scheduler, api = self._scheduler, self._api
         self._scheduler = None

@@ -98,6 +98,7 @@ class FakeSyncPort:
     resolved: list[tuple[str, Choice, UUID]] = field(default_factory=list)
     signed_out: int = 0
     local_commits: int = 0
+    network_back: int = 0
     started: bool = False
     stopped: bool = False
     anchored: dict[UUID, EventAnchor] = field(default_factory=dict)
@@ -118,6 +119,9 @@ class FakeSyncPort:
 
     async def local_commit(self) -> None:
         self.local_commits += 1
+
+    async def network_available(self) -> None:
+        self.network_back += 1
 
     async def run_now(self) -> None:
         if self._running or not self.status_now.joined:

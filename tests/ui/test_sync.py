@@ -20,6 +20,7 @@ from pytestqt.qtbot import QtBot
 from app.ui.main_window import MainWindow
 from app.ui.session import Session
 from app.ui.sync.bridge import SyncBridge
+from app.ui.sync.network import Reachability
 from app.ui.sync.page import SyncView
 from app.ui.sync.port import AnchorState, EventAnchor
 from app.ui.sync.sign_in import SignInDialog, check_server_url
@@ -330,6 +331,19 @@ def test_a_local_commit_asks_for_a_sync_and_closing_stops_it(
     assert port.started
     bridge.stop()
     assert port.stopped
+
+
+def test_the_network_coming_back_asks_for_a_sync(
+    qtbot: QtBot, sync_window: MainWindow, bridge: SyncBridge, port: FakeSyncPort
+) -> None:
+    watch = bridge.network
+    watch.changed(Reachability.Disconnected)
+    watch.changed(Reachability.Online)
+    qtbot.waitUntil(lambda: port.network_back == 1, timeout=5000)
+    watch.changed(Reachability.Online)  # no change: no second run
+    watch.changed(Reachability.Site)
+    QTest.qWait(100)
+    assert port.network_back == 1
 
 
 def test_the_audit_view_badges_each_event_against_the_ledger(

@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 from app.services.context import Changes
 from app.ui.runtime import Operation, Progress
 from app.ui.session import Session
+from app.ui.sync.network import NetworkWatch
 from app.ui.sync.port import (
     Choice,
     EventAnchor,
@@ -69,6 +70,8 @@ class SyncBridge(QObject):
         self._listener.progressed.connect(self._run_progressed, queued)
         self._listener.finished.connect(self._run_finished, queued)
         session.changed.connect(self._local_change)
+        self.network = NetworkWatch(self)
+        self.network.back_online.connect(self._network_back)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -82,6 +85,7 @@ class SyncBridge(QObject):
         self.started = True
         self._submit(start, lambda _none: None, "start background sync")
         self.refresh()
+        self.network.start()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop background sync and wait for it (at close, before the store closes)."""
@@ -212,6 +216,14 @@ class SyncBridge(QObject):
 
         self._submit(note, lambda _none: None, "schedule a sync")
         self.refresh()  # the pending count moved
+
+    def _network_back(self) -> None:
+        port = self.port
+
+        async def back(_progress: Progress) -> None:
+            await port.network_available()
+
+        self._submit(back, lambda _none: None, "sync after the network came back")
 
     @Slot()
     def _run_started(self) -> None:

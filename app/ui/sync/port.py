@@ -212,6 +212,10 @@ class SyncPort(Protocol):
         """Something was saved here: a run follows shortly (debounced)."""
         ...
 
+    async def network_available(self) -> None:
+        """The network came back: a run follows at once."""
+        ...
+
     async def sign_in(self, server_url: str, email: str, password: str) -> SignedIn:
         """Sign in online; joins the store to the organization, or starts a new store for it.
 
