@@ -100,7 +100,12 @@ async def sync_command(args: argparse.Namespace) -> int:
                 hint="Sign in with 'sitesync login --server URL --email EMAIL'.",
             )
         async with HttpSyncApi(status.server_url) as api:
-            tokens = _tokens(api, status.email, args.password_stdin)
+            try:
+                tokens = _tokens(api, status.email, args.password_stdin)
+            except AuthExpiredError as exc:  # the run cannot start: not bad input
+                print(f"problem: {exc.message}", file=sys.stderr)
+                print(f"next step: {exc.hint}", file=sys.stderr)
+                return EXIT_FAILED
             summary = await run_sync(store, api, tokens)
     finally:
         await store.close()
