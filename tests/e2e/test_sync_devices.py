@@ -148,6 +148,6 @@ async def test_three_devices_and_a_late_joiner_converge_in_any_order(
             assert await local_conflicts(laptop) == conflicts, laptop.name
             assert (await laptop.status()).open_conflicts == ()
     finally:
-        for laptop in (sam, tom, jo, late):
-            if laptop is not None:
-                await laptop.close()
+        for opened in (sam, tom, jo, late):
+            if opened is not None:
+                await opened.close()
