@@ -188,7 +188,8 @@ class SyncEngine:
         outcome, problem, hint, kind, retry = RunOutcome.OK, None, None, None, None
         try:
             report(SyncProgress(SyncPhase.CONNECT, 0, None))
-            self.api.set_access_token(self._token or await self.tokens.access_token())
+            self._token = await self.tokens.access_token()
+            self.api.set_access_token(self._token)
             await self._push(account, counts, report)
             await self._pull(account, counts, report)
             report(SyncProgress(SyncPhase.DONE, 1, 1))
@@ -261,8 +262,7 @@ class SyncEngine:
         try:
             return await request(*args, **kwargs)
         except AuthExpiredError:
-            rejected = self._token or ""
-            self._token = await self.tokens.after_rejection(rejected)
+            self._token = await self.tokens.after_rejection(self._token or "")
             self.api.set_access_token(self._token)
             return await request(*args, **kwargs)
 
