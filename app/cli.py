@@ -39,6 +39,7 @@ from app.services.fleet_import import ImportRow, ImportSummary, import_fleet, pa
 from app.store.database import rebuild_store
 from app.store.deep_check import deep_check
 from app.store.errors import CONCURRENT_HINT
+from app.sync_cli import signed_in_email
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -275,7 +276,9 @@ async def import_command(args: argparse.Namespace) -> int:
     else:
         ws = await create_workspace(args.db, organization_name=args.organization, password=password)
     try:
-        summary = await import_rows(ws, rows, as_user=args.as_user)
+        # on a store joined to a server, the work is the signed-in user's by default
+        as_user = args.as_user or await signed_in_email(ws.store)
+        summary = await import_rows(ws, rows, as_user=as_user)
     finally:
         await ws.close()
     _out(

@@ -29,6 +29,11 @@ class Settings(BaseSettings):
         return self.data_dir / "demo" / "sitesync-demo.sqlite"
 
     @property
+    def user_db(self) -> Path:
+        """The user's own store (the default of the commands' --db)."""
+        return self.data_dir / "sitesync.sqlite"
+
+    @property
     def log_file(self) -> Path:
         return self.data_dir / "logs" / "sitesync.log"
 

@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from app import cli
+from app import cli, sync_cli
 from app.domain.errors import SiteSyncError
 from app.version import build_info
 
@@ -119,6 +119,7 @@ def _parser() -> argparse.ArgumentParser:
         help="read the offline-unlock password from standard input (needed when "
         "no OS keyring is available)",
     )
+    sync_cli.add_parsers(sub)
     return parser
 
 
@@ -134,6 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "audit": cli.audit_command,
         "import": cli.import_command,
         "store": cli.store_command,
+        **sync_cli.COMMANDS,
     }
     try:
         if args.self_check:

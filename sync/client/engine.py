@@ -76,7 +76,7 @@ class AccessTokens(Protocol):
         """A valid access token (signing in or refreshing as needed)."""
         ...
 
-    async def refreshed_token(self, rejected: str) -> str:
+    async def after_rejection(self, rejected: str) -> str:
         """A new access token after the server refused ``rejected`` (one refresh at a time)."""
         ...
 
@@ -90,7 +90,7 @@ class FixedToken:
     async def access_token(self) -> str:
         return self.token
 
-    async def refreshed_token(self, rejected: str) -> str:
+    async def after_rejection(self, rejected: str) -> str:
         raise AuthExpiredError("The access token expired.", hint="Sign in again to sync.")
 
 
@@ -110,7 +110,7 @@ class PasswordTokens:
             self._access, self._refresh = pair.access_token, pair.refresh_token
         return self._access
 
-    async def refreshed_token(self, rejected: str) -> str:
+    async def after_rejection(self, rejected: str) -> str:
         if self._access != rejected:
             return await self.access_token()  # someone refreshed meanwhile
         if self._refresh is not None:
@@ -188,7 +188,8 @@ class SyncEngine:
         outcome, problem, hint, kind, retry = RunOutcome.OK, None, None, None, None
         try:
             report(SyncProgress(SyncPhase.CONNECT, 0, None))
-            self.api.set_access_token(self._token or await self.tokens.access_token())
+            self._token = await self.tokens.access_token()
+            self.api.set_access_token(self._token)
             await self._push(account, counts, report)
             await self._pull(account, counts, report)
             report(SyncProgress(SyncPhase.DONE, 1, 1))
@@ -261,8 +262,7 @@ class SyncEngine:
         try:
             return await request(*args, **kwargs)
         except AuthExpiredError:
-            rejected = self._token or ""
-            self._token = await self.tokens.refreshed_token(rejected)
+            self._token = await self.tokens.after_rejection(self._token or "")
             self.api.set_access_token(self._token)
             return await request(*args, **kwargs)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from app.bootstrap import Workspace, create_member_workspace
+from app.bootstrap import Workspace, create_member_workspace, open_workspace
 from app.demo.seeding import record
 from app.domain.events import EventPayload
 from app.services.context import Actor, Changes, ServiceContext
@@ -71,6 +71,17 @@ async def new_laptop(
     tokens = PasswordTokens(api, email, PASSWORD)
     api.set_access_token(await tokens.access_token())
     await join_store(ws.store, api, server_url=server_url, public_key=ws.device.signer.public_key)
+    me = await api.me()
+    actor = Actor(me.user_id, me.role, me.display_name)
+    return Laptop(name, ws, api, SyncEngine(ws.store, api, tokens), actor)
+
+
+async def open_laptop(name: str, folder: Path, server_url: str, email: str) -> Laptop:
+    """An existing (joined) store opened again, signed in as ``email``."""
+    ws = await open_workspace(folder / f"{name}.sqlite", password=lambda: KEY_PASSWORD)
+    api = HttpSyncApi(server_url)
+    tokens = PasswordTokens(api, email, PASSWORD)
+    api.set_access_token(await tokens.access_token())
     me = await api.me()
     actor = Actor(me.user_id, me.role, me.display_name)
     return Laptop(name, ws, api, SyncEngine(ws.store, api, tokens), actor)

@@ -99,3 +99,55 @@ async def test_two_devices_edit_one_unit_offline_and_converge(
     finally:
         await sam.close()
         await tom.close()
+
+
+async def test_three_devices_and_a_late_joiner_converge_in_any_order(
+    tmp_path: Path, server: ServerProcess, organization: Organization
+) -> None:
+    sam, tom, jo = await _laptops(
+        tmp_path,
+        server,
+        organization,
+        ["sam@example.com", "tom@example.com", "jo@example.com"],
+    )
+    late: Laptop | None = None
+    try:
+        customer, site = uuid4(), uuid4()
+        await tom.record(customer, p.CustomerCreated(name="Acme Towers", contact_name="Ann"))
+        await tom.record(site, p.SiteCreated(customer_id=customer, name="North", address="1 St"))
+        await sync_all([tom, jo, sam])
+
+        await sam.record(customer, p.CustomerUpdated(contact_name="Sam's"))
+        await tom.record(customer, p.CustomerUpdated(contact_name="Tom's"))
+        await jo.record(customer, p.CustomerUpdated(contact_name="Jo's"))
+        await jo.record(site, p.SiteUpdated(access_notes="Code 1234"))
+        await tom.record(site, p.SiteUpdated(address="2 St"))
+        # jo syncs first, then sam, then tom; then jo knows every value and settles it
+        for laptop in (jo, sam, tom):
+            assert (await laptop.sync()).ok
+        await sync_all([jo])
+        await jo.record(customer, p.CustomerUpdated(contact_name="Settled"))
+        await sync_all([jo, tom, sam])
+
+        late = await new_laptop("late", tmp_path, server.url, organization.id, "jo@example.com")
+        assert (await late.sync()).ok
+        server_view = await server_projections(organization.settings, organization.id)
+        assert server_view["customer"][str(customer)]["contact_name"] == "Settled"
+        assert server_view["site"][str(site)]["address"] == "2 St"
+        assert server_view["site"][str(site)]["access_notes"] == "Code 1234"
+        conflicts = await server_conflicts(organization.settings, organization.id)
+        # sam's write did not know jo's, tom's knew neither: two conflict records on the
+        # one field written concurrently, both resolved by the write that knew them all
+        assert sorted((c[2], c[3], c[4]) for c in conflicts) == [
+            ("contact_name", "Sam's", "Jo's"),
+            ("contact_name", "Tom's", "Sam's"),
+        ]
+        assert all(c[5] for c in conflicts)
+        for laptop in (sam, tom, jo, late):
+            assert await local_projections(laptop) == server_view, laptop.name
+            assert await local_conflicts(laptop) == conflicts, laptop.name
+            assert (await laptop.status()).open_conflicts == ()
+    finally:
+        for opened in (sam, tom, jo, late):
+            if opened is not None:
+                await opened.close()
