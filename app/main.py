@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from app import cli
+from app import cli, cli_account
 from app.domain.errors import SiteSyncError
 from app.version import build_info
 
@@ -119,6 +119,7 @@ def _parser() -> argparse.ArgumentParser:
         help="read the offline-unlock password from standard input (needed when "
         "no OS keyring is available)",
     )
+    cli_account.add_account_commands(sub)
     return parser
 
 
@@ -134,6 +135,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "audit": cli.audit_command,
         "import": cli.import_command,
         "store": cli.store_command,
+        "login": cli_account.login_command,
+        "logout": cli_account.logout_command,
     }
     try:
         if args.self_check:

@@ -125,7 +125,7 @@ class TokenManager:
             return access.token
         return await self._refresh(None if access is None else access.token)
 
-    async def after_rejection(self, rejected: str) -> str:
+    async def refreshed_token(self, rejected: str) -> str:
         """A fresh token after the server refused ``rejected`` (401): refresh once, retry once.
 
         Callers whose token was already replaced get the replacement without a new refresh.

@@ -90,12 +90,12 @@ async def test_a_rejected_token_is_refreshed_once_for_every_caller(
 ) -> None:
     rejected = await manager.access_token()
     server.gate = asyncio.Event()
-    first = asyncio.create_task(manager.after_rejection(rejected))
-    second = asyncio.create_task(manager.after_rejection(rejected))
+    first = asyncio.create_task(manager.refreshed_token(rejected))
+    second = asyncio.create_task(manager.refreshed_token(rejected))
     await asyncio.sleep(0.01)
     server.gate.set()
     assert list(await asyncio.gather(first, second)) == ["access-2", "access-2"]
-    assert await manager.after_rejection(rejected) == "access-2"  # already replaced
+    assert await manager.refreshed_token(rejected) == "access-2"  # already replaced
     assert server.refresh_calls == 1
 
 
