@@ -309,6 +309,13 @@ async def create_member_workspace(
     Unlike ``create_workspace`` it records nothing: the organization, its users and its fleet
     come from the server when the store joins it and syncs.
     """
+    async with _write_lock(path):
+        return await _create_member_workspace(path, organization_id, organization_name, password)
+
+
+async def _create_member_workspace(
+    path: Path, organization_id: UUID, organization_name: str, password: PasswordPrompt | None
+) -> Workspace:
     if await asyncio.to_thread(path.exists):
         raise SiteSyncError(f"{path} already exists.", hint="Choose a new file name.")
     mode, keys = new_key_store(path, password)

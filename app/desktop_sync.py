@@ -49,19 +49,6 @@ from sync.client.tokens import TokenManager
 SIGNED_OUT: Final = "Signed out of the server."
 
 
-class _EngineTokens:
-    """The token manager as the engine asks for tokens."""
-
-    def __init__(self, manager: TokenManager) -> None:
-        self._manager = manager
-
-    async def access_token(self) -> str:
-        return await self._manager.access_token()
-
-    async def refreshed_token(self, rejected: str) -> str:
-        return await self._manager.after_rejection(rejected)
-
-
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-")[:40] or "store"
 
@@ -150,7 +137,7 @@ class DesktopSync:
     def _connect(self, server_url: str, vault: TokenVault, api: SyncApi | None = None) -> None:
         self._api = api or HttpSyncApi(server_url)
         self._tokens = TokenManager(self._api, vault)
-        self._engine = SyncEngine(self.ws.store, self._api, _EngineTokens(self._tokens))
+        self._engine = SyncEngine(self.ws.store, self._api, self._tokens)
 
     def _start_scheduler(self) -> None:
         if self._scheduler is None and self._engine is not None:

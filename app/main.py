@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from app import cli, sync_cli
+from app import cli, cli_account, sync_cli
 from app.domain.errors import SiteSyncError
 from app.version import build_info
 
@@ -120,6 +120,7 @@ def _parser() -> argparse.ArgumentParser:
         "no OS keyring is available)",
     )
     sync_cli.add_parsers(sub)
+    cli_account.add_account_commands(sub)
     return parser
 
 
@@ -136,6 +137,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "import": cli.import_command,
         "store": cli.store_command,
         **sync_cli.COMMANDS,
+        "login": cli_account.login_command,
+        "logout": cli_account.logout_command,
     }
     try:
         if args.self_check:

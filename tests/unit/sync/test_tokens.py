@@ -8,6 +8,7 @@ import asyncio
 import pytest
 
 from sync.client.credentials import MemoryTokenVault
+from sync.client.engine import AccessTokens
 from sync.client.errors import TransientSyncError
 from sync.client.tokens import SessionState, SignInRequired, TokenManager, WrongCredentials
 from tests.fakes.auth import FakeAuthServer
@@ -163,4 +164,13 @@ async def test_a_cancelled_caller_does_not_cancel_the_shared_refresh(
     impatient.cancel()
     server.gate.set()
     assert await patient == "access-2"
+    assert server.refresh_calls == 1
+
+
+async def test_the_engine_takes_its_tokens_from_the_manager(
+    manager: TokenManager, server: FakeAuthServer
+) -> None:
+    tokens: AccessTokens = manager  # the engine's protocol (mypy checks the two fit)
+    first = await tokens.access_token()
+    assert await tokens.after_rejection(first) == "access-2"
     assert server.refresh_calls == 1
