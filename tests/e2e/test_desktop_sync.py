@@ -122,6 +122,8 @@ def test_sign_in_sync_and_resolve_a_conflict_from_the_window(
     sam = Actor(_user_id(runtime, ws), Role.SUPERVISOR, "Sam")
     session.switch_profile(sam)
     customer = uuid4()
+    runs: list[object] = []
+    bridge.run_finished.connect(runs.append)
     done: list[Changes] = []
     session.act(
         lambda ctx: _record(
@@ -131,12 +133,8 @@ def test_sign_in_sync_and_resolve_a_conflict_from_the_window(
         label="add a customer",
     )
     qtbot.waitUntil(lambda: bool(done), timeout=10000)
-    qtbot.waitUntil(
-        lambda: (
-            (s := bridge.state.status) is not None and s.pending == 0 and not bridge.state.running
-        ),
-        timeout=20000,
-    )
+    qtbot.waitUntil(lambda: any(getattr(r, "pushed", 0) for r in runs), timeout=20000)
+    qtbot.waitUntil(lambda: _settled(bridge), timeout=20000)
     assert account.joined
 
     # Its event is anchored in the ledger under the verified checkpoint.

@@ -142,7 +142,7 @@ class SyncBridge(QObject):
         password: str,
         on_result: Callable[[SignedIn], None],
         on_error: OnError,
-    ) -> Operation:
+    ) -> Operation | None:
         port = self.port
 
         async def sign_in(_progress: Progress) -> SignedIn:
@@ -157,7 +157,7 @@ class SyncBridge(QObject):
 
         return self._submit(sign_in, signed_in, "sign in to the server", on_error)
 
-    def sign_out(self, on_result: Callable[[int], None]) -> Operation:
+    def sign_out(self, on_result: Callable[[int], None]) -> Operation | None:
         port = self.port
 
         async def sign_out(_progress: Progress) -> int:
@@ -171,7 +171,7 @@ class SyncBridge(QObject):
 
     def resolve(
         self, conflict_id: str, choose: Choice, on_result: Callable[[Changes], None]
-    ) -> Operation:
+    ) -> Operation | None:
         """Keep one value of a conflict: a new event, which the next sync sends."""
         port, actor = self.port, self.session.actor
         if actor is None:
@@ -188,7 +188,7 @@ class SyncBridge(QObject):
 
     def anchors(
         self, event_ids: Sequence[UUID], on_result: Callable[[Mapping[UUID, EventAnchor]], None]
-    ) -> Operation:
+    ) -> Operation | None:
         """Where each event stands against the ledger (the audit view's badges)."""
         port, ids = self.port, list(event_ids)
 
@@ -250,7 +250,9 @@ class SyncBridge(QObject):
         on_result: Callable[[T], None],
         label: str,
         on_error: OnError | None = None,
-    ) -> Operation:
+    ) -> Operation | None:
+        if not self.session.runtime.running:
+            return None  # the app is closing: what the last run reported needs no answer
         operation = self.session.runtime.submit(job, label=label)
         operation.finished.connect(on_result)
         operation.failed.connect(
