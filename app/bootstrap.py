@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from collections.abc import Callable, Mapping
-from contextlib import suppress
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -43,6 +43,7 @@ from app.store import Store, open_store
 from app.store.blobs import FileBlobStore
 from app.store.database import IntegrityCheck
 from app.store.deep_check import deep_check
+from app.store.lock import acquire_store_lock
 from app.store.reading import peek_meta
 
 ADMIN_EMAIL = "admin@sitesync.local"
@@ -240,6 +241,29 @@ async def create_workspace(
     path: Path, *, organization_name: str, password: PasswordPrompt | None = None
 ) -> Workspace:
     """Create a new store with a new device key in secure storage and an administrator profile."""
+    async with _write_lock(path):
+        return await _create_workspace(path, organization_name, password)
+
+
+@asynccontextmanager
+async def _write_lock(path: Path) -> AsyncIterator[None]:
+    """Hold the store's write lock (``app.store.lock``) around a whole creation or rebuild.
+
+    Taken before anything is written, so a second program trying the same store at the same
+    time is refused with the name of the first and writes nothing; the store opened inside
+    shares this process's hold.
+    """
+    await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
+    lock = await asyncio.to_thread(acquire_store_lock, path)
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+async def _create_workspace(
+    path: Path, organization_name: str, password: PasswordPrompt | None
+) -> Workspace:
     if await asyncio.to_thread(path.exists):
         raise SiteSyncError(f"{path} already exists.", hint="Choose a new file name.")
     mode, keys = new_key_store(path, password)
@@ -273,6 +297,47 @@ async def create_workspace(
         raise
 
 
+async def create_member_workspace(
+    path: Path,
+    *,
+    organization_id: UUID,
+    organization_name: str,
+    password: PasswordPrompt | None = None,
+) -> Workspace:
+    """Create an empty store for a server organization, with a new device key in secure storage.
+
+    Unlike ``create_workspace`` it records nothing: the organization, its users and its fleet
+    come from the server when the store joins it and syncs.
+    """
+    async with _write_lock(path):
+        return await _create_member_workspace(path, organization_id, organization_name, password)
+
+
+async def _create_member_workspace(
+    path: Path, organization_id: UUID, organization_name: str, password: PasswordPrompt | None
+) -> Workspace:
+    if await asyncio.to_thread(path.exists):
+        raise SiteSyncError(f"{path} already exists.", hint="Choose a new file name.")
+    mode, keys = new_key_store(path, password)
+    device_id = Uuid7Generator().new_id()
+    signer = Ed25519Signer.generate()
+    keys.set(device_key_name(device_id), signer.seed)
+    store = await open_store(path, create=True)
+    try:
+        await _initialise(
+            store,
+            organization_id=organization_id,
+            organization_name=organization_name,
+            device_id=device_id,
+            signer=signer,
+            key_storage=mode,
+        )
+        return await _workspace(path, store, signer)
+    except BaseException:
+        await store.close()
+        raise
+
+
 async def create_demo_store(
     path: Path,
     *,
@@ -290,18 +355,18 @@ async def create_demo_store(
 
     The demo device key is kept in a plain file beside the store (demo stores only).
     """
-    if await asyncio.to_thread(path.exists):
-        raise SiteSyncError(f"{path} already exists.", hint="Delete it or choose another --db.")
-    await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
-    try:
-        return await _build_demo(
-            path, units=units, seed=seed, as_of=as_of, months=months, progress=progress, now=now
-        )
-    except BaseException:
-        # a failed build (a full disk, say) leaves nothing; a killed one leaves a store
-        # without its completion mark, which says so when it is opened
-        await asyncio.to_thread(discard_demo_store, path)
-        raise
+    async with _write_lock(path):
+        if await asyncio.to_thread(path.exists):
+            raise SiteSyncError(f"{path} already exists.", hint="Delete it or choose another --db.")
+        try:
+            return await _build_demo(
+                path, units=units, seed=seed, as_of=as_of, months=months, progress=progress, now=now
+            )
+        except BaseException:
+            # a failed build (a full disk, say) leaves nothing; a killed one leaves a store
+            # without its completion mark, which says so when it is opened
+            await asyncio.to_thread(discard_demo_store, path)
+            raise
 
 
 def discard_demo_store(path: Path) -> None:
@@ -383,15 +448,16 @@ async def open_demo_workspace(
     An unfinished demo store (its build was killed) is refused with IncompleteStoreError, or
     deleted and built again with ``rebuild_unfinished``. ``integrity``: see ``open_store``.
     """
-    if rebuild_unfinished and await asyncio.to_thread(demo_store_unfinished, path):
-        await asyncio.to_thread(discard_demo_store, path)
-    if not await asyncio.to_thread(path.exists):
-        partial = path.with_name(path.name + ".building")
-        await asyncio.to_thread(discard_demo_store, partial)  # what a killed build left
-        await create_demo_store(partial, units=units, seed=seed, as_of=date.today())
-        # the key file and blob folder follow the store's name: move them with it
-        for suffix in ("", *_COMPANION_SUFFIXES):
-            source = partial.with_name(partial.name + suffix)
-            if await asyncio.to_thread(source.exists):
-                await asyncio.to_thread(source.rename, path.with_name(path.name + suffix))
-    return await open_workspace(path, integrity=integrity)
+    async with _write_lock(path):
+        if rebuild_unfinished and await asyncio.to_thread(demo_store_unfinished, path):
+            await asyncio.to_thread(discard_demo_store, path)
+        if not await asyncio.to_thread(path.exists):
+            partial = path.with_name(path.name + ".building")
+            await asyncio.to_thread(discard_demo_store, partial)  # what a killed build left
+            await create_demo_store(partial, units=units, seed=seed, as_of=date.today())
+            # the key file and blob folder follow the store's name: move them with it
+            for suffix in ("", *_COMPANION_SUFFIXES):
+                source = partial.with_name(partial.name + suffix)
+                if await asyncio.to_thread(source.exists):
+                    await asyncio.to_thread(source.rename, path.with_name(path.name + suffix))
+        return await open_workspace(path, integrity=integrity)

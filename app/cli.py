@@ -34,11 +34,12 @@ from app.domain.errors import (
     StoreFullError,
     ValidationError,
 )
-from app.keystore import sealed_key_path
+from app.keystore import check_sealed_password, sealed_key_path
 from app.services.fleet_import import ImportRow, ImportSummary, import_fleet, parse_fleet_csv
 from app.store.database import rebuild_store
 from app.store.deep_check import deep_check
 from app.store.errors import CONCURRENT_HINT
+from app.sync_cli import signed_in_email
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -275,7 +276,9 @@ async def import_command(args: argparse.Namespace) -> int:
     else:
         ws = await create_workspace(args.db, organization_name=args.organization, password=password)
     try:
-        summary = await import_rows(ws, rows, as_user=args.as_user)
+        # on a store joined to a server, the work is the signed-in user's by default
+        as_user = args.as_user or await signed_in_email(ws.store)
+        summary = await import_rows(ws, rows, as_user=as_user)
     finally:
         await ws.close()
     _out(
@@ -298,7 +301,7 @@ def _gui_password(path: Path) -> Callable[[], str] | Literal[False] | None:
     from app.ui.unlock import ask_unlock_password
 
     _ = QApplication.instance() or QApplication(sys.argv[:1])
-    typed = ask_unlock_password(path.name)
+    typed = ask_unlock_password(path.name, lambda pw: check_sealed_password(path, pw))
     if typed is None:
         return False
     return lambda: typed
@@ -345,4 +348,11 @@ def gui_command(args: argparse.Namespace) -> int:
             "Choose a store to open.",
             hint="Run 'sitesync --demo' for the demo, or 'sitesync --db PATH' for a store.",
         )
-    return run_gui(opener, data_dir=settings.data_dir)
+    from app.desktop_sync import open_desktop_sync
+
+    stores = settings.data_dir / "stores"
+    return run_gui(
+        opener,
+        data_dir=settings.data_dir,
+        open_sync=lambda backend: open_desktop_sync(backend, stores_dir=stores),
+    )

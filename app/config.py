@@ -24,6 +24,11 @@ class Settings(BaseSettings):
     demo_units: int = 58
 
     @property
+    def user_db(self) -> Path:
+        """The user's own store: where commands work when no --db is given."""
+        return self.data_dir / "sitesync.sqlite"
+
+    @property
     def demo_db(self) -> Path:
         """The demo store, created on first use."""
         return self.data_dir / "demo" / "sitesync-demo.sqlite"

@@ -266,3 +266,11 @@ def new_sealed_key_store(path: Path, password: PasswordPrompt) -> PasswordFileKe
             hint="Choose a longer one: a few unrelated words make a good password.",
         )
     return PasswordFileKeyStore(sealed_key_path(path), chosen)
+
+
+def check_sealed_password(db_path: Path, password: str) -> None:
+    """Raise KeyStoreError unless ``password`` opens the store's sealed device key."""
+    doc = json.loads(sealed_key_path(db_path).read_text("utf-8"))
+    names = list(doc.get("secrets", {}))
+    if names:
+        PasswordFileKeyStore(sealed_key_path(db_path), password).get(names[0])

@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from app import cli
+from app import cli, cli_account, sync_cli
 from app.domain.errors import SiteSyncError
 from app.version import build_info
 
@@ -119,6 +119,8 @@ def _parser() -> argparse.ArgumentParser:
         help="read the offline-unlock password from standard input (needed when "
         "no OS keyring is available)",
     )
+    sync_cli.add_parsers(sub)
+    cli_account.add_account_commands(sub)
     return parser
 
 
@@ -134,6 +136,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "audit": cli.audit_command,
         "import": cli.import_command,
         "store": cli.store_command,
+        **sync_cli.COMMANDS,
+        "login": cli_account.login_command,
+        "logout": cli_account.logout_command,
     }
     try:
         if args.self_check:

@@ -101,6 +101,12 @@ class StoreBusyError(StoreError):
     code = "STORE_BUSY"
 
 
+class StoreInUseError(StoreBusyError):
+    """Another program has the store open for writing; nothing was written here."""
+
+    code = "STORE_IN_USE"
+
+
 class ConcurrentWriteError(StoreError):
     """Another program wrote to the store at the same time; the change was not saved."""
 

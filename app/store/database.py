@@ -22,8 +22,9 @@ from app.store.compiled_sql import Db, driver_of
 from app.store.engines import OpenConnections, reader_engine, writer_engine
 from app.store.errors import store_error
 from app.store.integrity import BackgroundCheck
+from app.store.lock import StoreLock, acquire_store_lock
 from app.store.opening import backup, backup_path
-from app.store.prepare import prepare_file
+from app.store.prepare import missing_store, prepare_file
 from app.store.reading import StoreReader
 from app.store.rebuild import rebuild_projections
 from app.store.uow import SqliteUnitOfWork
@@ -71,7 +72,9 @@ async def open_store(
 
     Raises StoreCorruptedError for a damaged or foreign file (left untouched), MigrationError
     when the schema cannot be brought up to date (the file stays at its previous schema and
-    the error names the backup taken first), StoreError when there is no store at ``path``.
+    the error names the backup taken first), StoreError when there is no store at ``path``,
+    StoreInUseError naming the program that has it open for writing elsewhere (the store's
+    write lock, ``app.store.lock``, is held until ``Store.close``).
 
     ``integrity="background"`` opens at once after the quick check (``opening.check_file``)
     and leaves the full check to ``Store.integrity``, which the desktop app starts once its
@@ -79,7 +82,12 @@ async def open_store(
     """
     path = Path(path)
     background = integrity == "background"
-    found = await asyncio.to_thread(prepare_file, path, create, full_check=not background)
+    lock = await asyncio.to_thread(_lock_for_writing, path, create)
+    try:
+        found = await asyncio.to_thread(prepare_file, path, create, full_check=not background)
+    except BaseException:
+        lock.release()
+        raise
     opened = OpenConnections()
     writer, reader = writer_engine(path), reader_engine(path, opened=opened)
     try:
@@ -88,14 +96,24 @@ async def open_store(
     except BaseException as exc:
         await writer.dispose()
         await reader.dispose()
+        lock.release()
         if isinstance(exc, DBAPIError):
             raise store_error(exc, path) from exc
         raise
     check = BackgroundCheck(path) if background else None
     db = Db(driver_of(raw), path)
-    store = Store(path, writer, reader, connection, db, opened, check=check)
+    store = Store(path, writer, reader, connection, db, opened, check=check, lock=lock)
     store.checked_at_open = found.full_check_seconds
     return store
+
+
+def _lock_for_writing(path: Path, create: bool) -> StoreLock:
+    """The store's write lock, taken before anything reads or writes the file (blocking)."""
+    if create:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    elif not path.exists():
+        raise missing_store(path)
+    return acquire_store_lock(path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,19 +131,23 @@ async def rebuild_store(path: Path) -> RebuildReport:
     that cannot be written stops it before anything changes.
     """
     path = Path(path)
-    target = backup_path(path, "before-rebuild")
+    lock = await asyncio.to_thread(_lock_for_writing, path, False)
     try:
-        await asyncio.to_thread(backup, path, target)
-    except (sqlite3.Error, OSError) as exc:
-        raise StoreError(
-            f"Could not back up {path} before rebuilding it ({exc}); nothing was changed.",
-            hint="Free some disk space beside the store and try again.",
-        ) from exc
-    store = await open_store(path)
-    try:
-        events = await store.rebuild_projections()
+        target = backup_path(path, "before-rebuild")
+        try:
+            await asyncio.to_thread(backup, path, target)
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(
+                f"Could not back up {path} before rebuilding it ({exc}); nothing was changed.",
+                hint="Free some disk space beside the store and try again.",
+            ) from exc
+        store = await open_store(path)
+        try:
+            events = await store.rebuild_projections()
+        finally:
+            await store.close()
     finally:
-        await store.close()
+        lock.release()
     return RebuildReport(events, target)
 
 
@@ -142,8 +164,10 @@ class Store(StoreReader):
         opened: OpenConnections | None = None,
         *,
         check: BackgroundCheck | None = None,
+        lock: StoreLock | None = None,
     ) -> None:
         super().__init__(path, reader, opened or OpenConnections())
+        self._lock = lock
         self._engine = writer
         self._connection = connection
         self._check = check
@@ -190,6 +214,31 @@ class Store(StoreReader):
             await txn.commit()
             # fold the bulk of pages into the file now, not inside the next user's command
             await self._writer.db.fetchall("PRAGMA wal_checkpoint(PASSIVE)")
+
+    @asynccontextmanager
+    async def sync_transaction(self) -> AsyncIterator[Db]:
+        """Hold the writer and run one transaction on it (sync: events, projections, state).
+
+        Committed when the block ends; an exception rolls everything back. What the store
+        cached of committed state is dropped afterwards either way, as the block may rewrite
+        projections and heads directly.
+        """
+        if self._check is not None and self._check.damage is not None:
+            raise self._check.damage
+        async with self._writer.exclusive():
+            await self._writer.begin_fresh()
+            db = self._writer.db
+            try:
+                yield db
+            except BaseException:
+                await db.rollback()
+                self._writer.cache.clear()
+                raise
+            try:
+                await db.commit()
+            finally:
+                self._writer.cache.clear()
+            self._writer.after_commit()
 
     async def rebuild_projections(self, *, batch: int = 5000) -> int:
         """Delete every projection and fold the whole log again; returns the events folded."""
@@ -310,7 +359,11 @@ class Store(StoreReader):
                     finally:
                         await self._engine.dispose()
         finally:
-            await self._opened.close_all()
+            try:
+                await self._opened.close_all()
+            finally:
+                if self._lock is not None:
+                    self._lock.release()
 
     async def __aenter__(self) -> Store:
         return self

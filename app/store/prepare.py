@@ -25,6 +25,14 @@ from app.store.opening import (
 )
 
 
+def missing_store(path: Path) -> StoreError:
+    """The error for opening a store that does not exist."""
+    return StoreError(
+        f"There is no SiteSync store at {path}.",
+        hint="Check the path, or create a new store there.",
+    )
+
+
 def prepare_file(path: Path, create: bool, *, full_check: bool = True) -> FileCheck:
     """Make ``path`` a checked store at the current schema, or raise saying why it is not.
 
@@ -33,10 +41,7 @@ def prepare_file(path: Path, create: bool, *, full_check: bool = True) -> FileCh
     """
     if not path.exists():
         if not create:
-            raise StoreError(
-                f"There is no SiteSync store at {path}.",
-                hint="Check the path, or create a new store there.",
-            )
+            raise missing_store(path)
         build_new(path)
     found = check_file(path, full=full_check)
     if found.revision not in (migrate.SCHEMA_HEAD, None) and not full_check:

@@ -90,6 +90,12 @@ class StoreReader:
             raw = await connection.get_raw_connection()
             yield Db(driver_of(raw), self.path, errors=read_error)
 
+    @asynccontextmanager
+    async def read_db(self) -> AsyncIterator[Db]:
+        """A read-only connection for plain SQL reads (committed data only)."""
+        async with self._read() as db:
+            yield db
+
     async def iter_stored_events(
         self, *, batch: int = 5000, content: bool = True
     ) -> AsyncGenerator[StoredEvent]:

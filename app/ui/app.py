@@ -22,6 +22,8 @@ from app.ui.integrity import IntegrityStatus
 from app.ui.main_window import MainWindow
 from app.ui.runtime import CoreRuntime, Progress
 from app.ui.session import Session
+from app.ui.sync.bridge import SyncBridge
+from app.ui.sync.port import SyncOpener, SyncPort
 from app.ui.views.dialogs.profile import ProfileDialog, actor_of
 
 log = logging.getLogger(__name__)
@@ -44,8 +46,11 @@ class Startup(QObject):
         settings: QSettings,
         clock: Clock,
         quit_app: Callable[[], None] | None = None,
+        open_sync: SyncOpener | None = None,
     ) -> None:
         super().__init__()
+        self.open_sync = open_sync
+        self.sync: SyncBridge | None = None
         self.quit = quit_app or app.quit
         self.app, self.settings, self.clock, self.data_dir = app, settings, clock, data_dir
         self.errors = ErrorPresenter(log_file=data_dir / "logs" / "sitesync.log")
@@ -82,6 +87,31 @@ class Startup(QObject):
         self.session = Session(
             self.runtime, backend, clock=self.clock, errors=self.errors, data_dir=self.data_dir
         )
+        if self.open_sync is None:
+            self._load_profiles()
+            return
+        open_sync = self.open_sync
+
+        async def sync_job(_progress: Progress) -> SyncPort | None:
+            return await open_sync(backend)
+
+        operation = self.runtime.submit(sync_job, label="set up sync")
+        operation.finished.connect(self._sync_opened)
+        operation.failed.connect(self._sync_failed)
+
+    def _sync_opened(self, port: SyncPort | None) -> None:
+        assert self.session is not None
+        if port is not None:
+            self.sync = SyncBridge(self.session, port, self)
+        self._load_profiles()
+
+    def _sync_failed(self, error: BaseException) -> None:
+        """Sync could not be set up: say so, and work on without it (nothing is lost)."""
+        self.errors.present(error, action="set up sync", parent=None)
+        self._load_profiles()
+
+    def _load_profiles(self) -> None:
+        assert self.session is not None
         self.session.read(
             profiles,
             self._choose_profile,
@@ -106,8 +136,10 @@ class Startup(QObject):
 
     def _show_window(self) -> None:
         assert self.session is not None
-        self.window = MainWindow(self.session, self.settings)
+        self.window = MainWindow(self.session, self.settings, sync=self.sync)
         self.window.show()
+        if self.sync is not None:
+            self.sync.start()
         self._check_integrity(self.session.backend, self.window)
 
     def _check_integrity(self, backend: Backend, window: MainWindow) -> None:
@@ -133,6 +165,8 @@ class Startup(QObject):
     def shutdown(self) -> None:
         """Close the store on the worker and stop it (at quit)."""
         self.closing = True
+        if self.sync is not None:
+            self.sync.stop()  # before the store closes: a run cut off loses nothing
         if self.session is not None:
             backend = self.session.backend
 
@@ -154,6 +188,7 @@ def start_gui(
     clock: Clock | None = None,
     settings_path: Path | None = None,
     quit_app: Callable[[], None] | None = None,
+    open_sync: SyncOpener | None = None,
 ) -> Startup:
     """Set up logging and settings and start opening the backend; the event loop shows the rest."""
     app.setOrganizationName("SiteSync")
@@ -171,6 +206,7 @@ def start_gui(
         settings=settings,
         clock=clock or SystemClock(),
         quit_app=quit_app,
+        open_sync=open_sync,
     )
     app.aboutToQuit.connect(startup.shutdown)
     return startup
@@ -197,17 +233,24 @@ def run_gui(
     argv: Sequence[str] | None = None,
     clock: Clock | None = None,
     settings_path: Path | None = None,
+    open_sync: SyncOpener | None = None,
 ) -> int:
     """Run the desktop application until its window closes; returns the process exit code.
 
-    ``open_backend`` is awaited on the core worker's loop (never on the Qt thread).
+    ``open_backend`` is awaited on the core worker's loop (never on the Qt thread), and so is
+    ``open_sync`` with the opened backend: the store's sync, whose scheduler runs on that loop.
     """
     existing = QApplication.instance()
     app = (
         existing if isinstance(existing, QApplication) else QApplication(list(argv or sys.argv[:1]))
     )
     startup = start_gui(
-        app, open_backend, data_dir=data_dir, clock=clock, settings_path=settings_path
+        app,
+        open_backend,
+        data_dir=data_dir,
+        clock=clock,
+        settings_path=settings_path,
+        open_sync=open_sync,
     )
     if os.environ.get(QUIT_AFTER_FIRST_PAINT):
         _quit_after_first_paint(startup)

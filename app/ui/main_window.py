@@ -22,6 +22,9 @@ from app.services.context import Actor
 from app.ui.actions import Actions
 from app.ui.format import label
 from app.ui.session import Session
+from app.ui.sync.bridge import SyncBridge
+from app.ui.sync.chrome import SyncChrome
+from app.ui.sync.page import SyncView
 from app.ui.views.dialogs.profile import ProfileDialog
 from app.ui.views.screens.audit import AuditView
 from app.ui.views.screens.base import View
@@ -40,7 +43,12 @@ class MainWindow(QMainWindow):
     """Thin shell: builds the screens, routes navigation, keeps the status bar current."""
 
     def __init__(
-        self, session: Session, settings: QSettings, parent: QWidget | None = None
+        self,
+        session: Session,
+        settings: QSettings,
+        parent: QWidget | None = None,
+        *,
+        sync: SyncBridge | None = None,
     ) -> None:
         super().__init__(parent)
         self.session, self.settings = session, settings
@@ -58,6 +66,12 @@ class MainWindow(QMainWindow):
             "Audit": AuditView(session, self.forms),
             "Settings": SettingsView(session),
         }
+        sync_page = SyncView(session, sync) if sync is not None else None
+        if sync_page is not None:
+            self.views["Sync"] = sync_page
+            audit = self.views["Audit"]
+            assert isinstance(audit, AuditView)
+            audit.sync = sync
         self.nav = QListWidget()
         self.nav.setObjectName("navigation")
         self.nav.setFixedWidth(160)
@@ -73,6 +87,9 @@ class MainWindow(QMainWindow):
         column = QVBoxLayout(central)
         column.setContentsMargins(4, 4, 4, 4)
         column.addWidget(self.drafts)
+        self.sync = SyncChrome(self, sync, sync_page) if sync and sync_page else None
+        if self.sync is not None:
+            column.addWidget(self.sync.banner)
         row = QHBoxLayout()
         row.addWidget(self.nav)
         row.addWidget(self.stack, 1)
@@ -125,7 +142,10 @@ class MainWindow(QMainWindow):
             self._action("&Refresh", QKeySequence.StandardKey.Refresh, self.refresh, "refresh")
         )
         file.addSeparator()
-        file.addAction(self._action("&Quit", QKeySequence.StandardKey.Quit, self.close, "quit"))
+        quit_action = self._action("&Quit", QKeySequence.StandardKey.Quit, self.close, "quit")
+        file.addAction(quit_action)
+        if self.sync is not None:
+            self.sync.add_to(file, quit_action)
         go = menus.addMenu("&Go")
         self.go_actions: dict[str, QAction] = {}
         for index, name in enumerate(self.views, start=1):

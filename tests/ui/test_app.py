@@ -85,3 +85,51 @@ def test_a_store_that_cannot_open_gives_a_clear_message_and_exit_code_1(
     box.done(0)
     qtbot.waitUntil(lambda: quits == [True], timeout=2000)
     startup.shutdown()
+
+
+def test_start_gui_starts_sync_with_the_window_and_stops_it_before_the_store_closes(
+    qtbot: QtBot, fleet: Fleet, tmp_path: Path
+) -> None:
+    from tests.ui.fake_sync import FakeSyncPort
+
+    ini = tmp_path / "settings.ini"
+    QSettings(str(ini), QSettings.Format.IniFormat).setValue(
+        "profile/user_id", str(TECHNICIAN.user_id)
+    )
+    backend = FakeBackend(fleet)
+    port = FakeSyncPort()
+    order: list[str] = []
+
+    async def open_backend() -> Backend:
+        return backend
+
+    async def open_sync(opened: object) -> FakeSyncPort:
+        assert opened is backend  # given the opened store, on the worker
+        return port
+
+    original_stop, original_close = port.stop, backend.aclose
+
+    async def stop() -> None:
+        order.append("sync stopped")
+        await original_stop()
+
+    async def aclose() -> None:
+        order.append("store closed")
+        await original_close()
+
+    port.stop = stop  # type: ignore[method-assign]
+    backend.aclose = aclose  # type: ignore[method-assign]
+    startup = start_gui(
+        _app(), open_backend, data_dir=tmp_path, settings_path=ini, open_sync=open_sync
+    )
+    qtbot.waitUntil(lambda: startup.window is not None, timeout=5000)
+    window = startup.window
+    assert window is not None
+    chrome = window.sync
+    assert chrome is not None
+    assert "Sync" in window.views
+    qtbot.waitUntil(lambda: port.started, timeout=5000)
+    qtbot.waitUntil(lambda: "Not signed in" in chrome.indicator.text(), timeout=5000)
+    window.close()
+    startup.shutdown()
+    assert order == ["sync stopped", "store closed"]

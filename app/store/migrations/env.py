@@ -13,7 +13,8 @@ from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.engine import Connection
 
-import app.store.projections  # noqa: F401  (registers the projection tables)
+import app.store.projections  # (registers the projection tables)
+import app.store.sync_schema  # noqa: F401  (registers the sync state tables)
 from app.store.schema import TIMESTAMP, Base, UtcTimestamp
 
 config = context.config

@@ -43,6 +43,10 @@ class AuditLine:
     event: Event
     actor: str
     summary: str
+    ledger: str = ""
+    """The ledger badge (local only, anchored, broken) when the store syncs."""
+    ledger_detail: str = ""
+    ledger_color: QColor | None = None
 
 
 class FleetTableModel(RowTableModel[FleetRow]):
@@ -245,6 +249,12 @@ class AuditTableModel(RowTableModel[AuditLine]):
                     sort=lambda r: (str(r.event.device_id), r.event.device_seq),
                 ),
                 Column("Event", lambda r: r.event.type),
+                Column(
+                    "Ledger",
+                    lambda r: r.ledger,
+                    color=lambda r: r.ledger_color,
+                    tooltip=lambda r: r.ledger_detail,
+                ),
                 Column("Summary", lambda r: r.summary, tooltip=lambda r: r.summary),
             ],
             parent,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
 from uuid import UUID
 
 from PySide6.QtWidgets import (
@@ -25,6 +27,9 @@ from app.ui.backend import Backend
 from app.ui.models.records import AuditLine, AuditTableModel
 from app.ui.runtime import Operation, Progress
 from app.ui.session import Session
+from app.ui.sync.badges import BADGE_COLORS, badge
+from app.ui.sync.bridge import SyncBridge
+from app.ui.sync.port import EventAnchor
 from app.ui.views.screens.base import View, fit_columns, heading, make_table
 
 RECENT = 500
@@ -43,6 +48,8 @@ class AuditView(View):
     def __init__(self, session: Session, actions: Actions, parent: QWidget | None = None) -> None:
         super().__init__(session, parent)
         self.forms = actions
+        self.sync: SyncBridge | None = None
+        """Set when the store syncs: each event gets its ledger badge."""
         self.model = AuditTableModel(self)
         self.table, self.proxy = make_table(self.model, "auditTable")
         self.scope = QComboBox()
@@ -102,11 +109,29 @@ class AuditView(View):
     def _loaded(self, found: tuple[list[Event], list[User]]) -> None:
         events, users = found
         names = {u.id: u.display_name for u in users}
-        self.model.set_rows(
-            [AuditLine(e, names.get(e.actor_id, str(e.actor_id)[:8]), summarize(e)) for e in events]
-        )
+        lines = [
+            AuditLine(e, names.get(e.actor_id, str(e.actor_id)[:8]), summarize(e)) for e in events
+        ]
+        self.model.set_rows(lines)
         fit_columns(self.table, 200)
         self.table.scrollToBottom()
+        if self.sync is not None and lines:
+            self.sync.anchors([e.event_id for e in events], lambda a: self._anchored(lines, a))
+
+    def _anchored(self, lines: list[AuditLine], anchors: Mapping[UUID, EventAnchor]) -> None:
+        badged = []
+        for line in lines:
+            anchor = anchors.get(line.event.event_id)
+            if anchor is None:
+                badged.append(line)
+                continue
+            text, detail = badge(anchor)
+            badged.append(
+                replace(
+                    line, ledger=text, ledger_detail=detail, ledger_color=BADGE_COLORS[anchor.state]
+                )
+            )
+        self.model.set_rows(badged)
 
     def start_verify(self, *, deep: bool = False) -> None:
         """Verify the local chain on the worker, with progress; the window stays usable.
