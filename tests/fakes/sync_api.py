@@ -18,6 +18,9 @@ from sync.client.api import ServerClock
 from sync.protocol import (
     BlobStatus,
     ConsistencyProof,
+    CosignatureResult,
+    CosignatureUpload,
+    CosignatureUploadResponse,
     Device,
     DeviceRegistration,
     EventResult,
@@ -44,6 +47,7 @@ class FakeSyncApi:
         self.signer = Ed25519Signer.generate()
         self.calls: list[str] = []
         self.pushed: list[PushRequest] = []
+        self.cosigned: list[str] = []
         self.tokens: list[str | None] = []
         self.failures: dict[str, deque[Exception]] = defaultdict(deque)
         self.rejected: dict[str, str] = {}
@@ -130,6 +134,13 @@ class FakeSyncApi:
         self, at: int | None = None, cursor: str | None = None, limit: int = 500
     ) -> SnapshotPage:
         raise NotImplementedError
+
+    async def upload_cosignatures(self, upload: CosignatureUpload) -> CosignatureUploadResponse:
+        self._enter("cosignatures")
+        self.cosigned.extend(upload.notes)
+        return CosignatureUploadResponse(
+            results=[CosignatureResult(tree_size=None, stored=True) for _ in upload.notes]
+        )
 
     async def blob_status(self, sha256: str) -> BlobStatus:
         raise NotImplementedError
