@@ -11,7 +11,13 @@ from app.store import Store
 from app.store.sync_state import SyncAccount, SyncStateWriter
 from sync.client.engine import SyncEngine
 from sync.client.errors import AuthExpiredError, TransientSyncError, UpdateRequiredError
-from sync.client.status import RunOutcome, SyncPhase, SyncProgress, read_sync_status
+from sync.client.status import (
+    RunOutcome,
+    SyncPhase,
+    SyncProgress,
+    read_recent_runs,
+    read_sync_status,
+)
 from sync.protocol import MAX_PUSH_EVENTS
 from tests.fakes.sync_api import KEY_NAME, ORIGIN, CountingTokens, FakeSyncApi
 from tests.integration.sync.support import record_unit
@@ -93,6 +99,12 @@ async def test_an_unreachable_server_fails_the_run_for_a_retry_and_keeps_the_que
     status = await read_sync_status(store)
     assert status.pending == 0
     assert status.problem is None
+    runs = await read_recent_runs(store)
+    assert [(r.outcome, r.pushed, r.problem) for r in runs] == [
+        ("ok", 1, None),
+        ("failed", 0, "Could not reach the server."),
+    ]
+    assert all(r.finished_at is not None for r in runs)
 
 
 async def test_an_expired_token_is_refreshed_once_and_the_request_sent_again(
