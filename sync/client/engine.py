@@ -26,12 +26,14 @@ from typing import Final, Protocol
 from uuid import UUID
 
 from app.audit.checkpoint import Checkpoint
+from app.store.blobs import FileBlobStore
 from app.store.compiled_sql import Db
 from app.store.database import Store
 from app.store.sync_fold import ForeignEventError, PulledEvent, refold_entities, store_pulled
 from app.store.sync_schema import PushStatus
 from app.store.sync_state import EventAnswer, SyncAccount, SyncStateWriter
 from sync.client.api import SyncApi
+from sync.client.blobs import move_blobs
 from sync.client.errors import (
     AuthExpiredError,
     IntegrityError,
@@ -133,6 +135,8 @@ class _Counts:
     conflicts: int = 0
     rejected: int = 0
     pulled: int = 0
+    blobs_up: int = 0
+    blobs_down: int = 0
     cursor: int = 0
     changed: set[tuple[str, str]] = field(default_factory=set)
 
@@ -162,11 +166,14 @@ class SyncEngine:
         api: SyncApi,
         tokens: AccessTokens,
         *,
+        blobs: FileBlobStore | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.store = store
         self.api = api
         self.tokens = tokens
+        self.blobs = blobs
+        """Where this store's photos and signatures are (None: blobs are not synced)."""
         self.now = now
         self._token: str | None = None
 
@@ -192,6 +199,12 @@ class SyncEngine:
             self.api.set_access_token(self._token)
             await self._push(account, counts, report)
             await self._pull(account, counts, report)
+            if self.blobs is not None:
+                report(SyncProgress(SyncPhase.BLOBS, 0, None))
+                moved = await self._call(
+                    move_blobs, self.store, self.blobs, self.api, account.device_id
+                )
+                counts.blobs_up, counts.blobs_down = moved.uploaded, moved.downloaded
             report(SyncProgress(SyncPhase.DONE, 1, 1))
         except TransientSyncError as exc:
             outcome, problem, hint, kind = RunOutcome.FAILED, exc.message, exc.hint, "transient"
@@ -214,6 +227,8 @@ class SyncEngine:
             conflicts=counts.conflicts,
             rejected=counts.rejected,
             pulled=counts.pulled,
+            blobs_up=counts.blobs_up,
+            blobs_down=counts.blobs_down,
             cursor=counts.cursor,
             problem=problem,
             hint=hint,

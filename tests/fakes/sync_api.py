@@ -53,6 +53,8 @@ class FakeSyncApi:
         self.rejected: dict[str, str] = {}
         """event_id -> reason for pushed events to answer rejected."""
         self.clock_offset = timedelta(0)
+        self.pull_answer: PullResponse | None = None
+        """What ``pull`` answers instead of an empty page (e.g. a forged history)."""
         self._clock: ServerClock | None = None
         self._token: str | None = None
         self._index = 0
@@ -69,9 +71,10 @@ class FakeSyncApi:
         if self.failures[method]:
             raise self.failures[method].popleft()
 
-    def checkpoint_model(self) -> SignedCheckpoint:
-        note = sign_checkpoint(Checkpoint(ORIGIN, 0, EMPTY_ROOT), KEY_NAME, self.signer)
-        return SignedCheckpoint(origin=ORIGIN, size=0, root_hash=EMPTY_ROOT, note=note)
+    def checkpoint_model(self, size: int = 0, root: bytes = EMPTY_ROOT) -> SignedCheckpoint:
+        """A checkpoint of ``size`` and ``root``, signed with this fake's ledger key."""
+        note = sign_checkpoint(Checkpoint(ORIGIN, size, root), KEY_NAME, self.signer)
+        return SignedCheckpoint(origin=ORIGIN, size=size, root_hash=root, note=note)
 
     @property
     def clock(self) -> ServerClock | None:
@@ -126,6 +129,8 @@ class FakeSyncApi:
 
     async def pull(self, after: int, limit: int, known_size: int | None) -> PullResponse:
         self._enter("pull")
+        if self.pull_answer is not None:
+            return self.pull_answer
         return PullResponse(
             entries=[], checkpoint=self.checkpoint_model(), next_after=after, more=False
         )
