@@ -175,13 +175,21 @@ def check_proved(views: Sequence[Witnessed], proofs: Mapping[tuple[int, int], li
 
 
 async def check_views(
-    checkpoint: Checkpoint, note: str, witnessed: Sequence[Witnessed], prove: ProveConsistency
+    checkpoint: Checkpoint,
+    note: str,
+    witnessed: Sequence[Witnessed],
+    prove: ProveConsistency,
+    *,
+    proved: Mapping[tuple[int, int], list[bytes]] | None = None,
 ) -> None:
     """Refuse ``checkpoint`` (signed ``note``) unless it and every cosigned checkpoint form
-    one history; ``ForkDetected`` names the two views that do not."""
+    one history; ``ForkDetected`` names the two views that do not. ``proved``: proofs in
+    hand (the pull's own consistency proof), fetched again only if they fail."""
     views = [Witnessed("", checkpoint, note), *witnessed]
-    proofs: dict[tuple[int, int], list[bytes]] = {}
+    proofs: dict[tuple[int, int], list[bytes]] = dict(proved or {})
     for old, new in proofs_needed(views):
+        if (old, new) in proofs:
+            continue
         try:
             proofs[(old, new)] = await prove(old, new)
         except PermanentSyncError:

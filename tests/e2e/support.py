@@ -73,7 +73,13 @@ async def new_laptop(
     await join_store(ws.store, api, server_url=server_url, public_key=ws.device.signer.public_key)
     me = await api.me()
     actor = Actor(me.user_id, me.role, me.display_name)
-    return Laptop(name, ws, api, SyncEngine(ws.store, api, tokens, blobs=ws.blobs), actor)
+    return Laptop(
+        name,
+        ws,
+        api,
+        SyncEngine(ws.store, api, tokens, blobs=ws.blobs, cosigner=ws.device.signer),
+        actor,
+    )
 
 
 async def open_laptop(name: str, folder: Path, server_url: str, email: str) -> Laptop:
@@ -84,7 +90,13 @@ async def open_laptop(name: str, folder: Path, server_url: str, email: str) -> L
     api.set_access_token(await tokens.access_token())
     me = await api.me()
     actor = Actor(me.user_id, me.role, me.display_name)
-    return Laptop(name, ws, api, SyncEngine(ws.store, api, tokens, blobs=ws.blobs), actor)
+    return Laptop(
+        name,
+        ws,
+        api,
+        SyncEngine(ws.store, api, tokens, blobs=ws.blobs, cosigner=ws.device.signer),
+        actor,
+    )
 
 
 def _normal(mapping: Any, doc: str) -> dict[str, Any]:
