@@ -14,8 +14,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
+from app.bootstrap import blob_dir
 from app.config import Settings
 from app.domain.errors import SiteSyncError, ValidationError
+from app.store.blobs import FileBlobStore
 from app.store.database import Store, open_store
 from sync.client.api import HttpSyncApi
 from sync.client.engine import AccessTokens, PasswordTokens, SyncEngine
@@ -106,7 +108,7 @@ async def sync_command(args: argparse.Namespace) -> int:
                 print(f"problem: {exc.message}", file=sys.stderr)
                 print(f"next step: {exc.hint}", file=sys.stderr)
                 return EXIT_FAILED
-            summary = await run_sync(store, api, tokens)
+            summary = await run_sync(store, api, tokens, FileBlobStore(blob_dir(path)))
     finally:
         await store.close()
     print(file=sys.stderr)
@@ -119,9 +121,11 @@ async def sync_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-async def run_sync(store: Store, api: HttpSyncApi, tokens: AccessTokens) -> SyncSummary:
+async def run_sync(
+    store: Store, api: HttpSyncApi, tokens: AccessTokens, blobs: FileBlobStore
+) -> SyncSummary:
     """One run of the engine on ``store``, progress to stderr."""
-    return await SyncEngine(store, api, tokens).run_once(_progress)
+    return await SyncEngine(store, api, tokens, blobs=blobs).run_once(_progress)
 
 
 def describe_summary(summary: SyncSummary) -> str:
@@ -131,7 +135,8 @@ def describe_summary(summary: SyncSummary) -> str:
         f"sync {state[summary.outcome.value]}:",
         f"pushed {summary.pushed} ({summary.accepted} accepted, {summary.duplicates} already "
         f"there, {summary.conflicts} with conflicts, {summary.rejected} rejected),",
-        f"pulled {summary.pulled}, ledger position {summary.cursor}",
+        f"pulled {summary.pulled}, ledger position {summary.cursor};",
+        f"photos and signatures: {summary.blobs_up} up, {summary.blobs_down} down",
     ]
     return " ".join(parts)
 

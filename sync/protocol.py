@@ -166,6 +166,21 @@ class Device(WireModel):
 # -- ledger ------------------------------------------------------------------------------------
 
 
+MAX_COSIGNED_NOTE_CHARS: Final = 4096
+"""Characters of one cosigned checkpoint note, at most."""
+MAX_COSIGNATURE_UPLOAD: Final = 16
+"""Cosigned notes in one upload, at most."""
+
+
+class CosignedNote(WireModel):
+    """A checkpoint a device verified and cosigned: the server's signed note with the device's
+    C2SP ``cosignature/v1`` line added (``app.audit.cosignature``)."""
+
+    device_id: UUID
+    tree_size: int
+    note: Annotated[str, Field(max_length=MAX_COSIGNED_NOTE_CHARS)]
+
+
 class SignedCheckpoint(WireModel):
     """A signed tree head of the organization's ledger (C2SP checkpoint in a signed note)."""
 
@@ -174,6 +189,32 @@ class SignedCheckpoint(WireModel):
     root_hash: Base64
     note: str
     """The signed note: verify it against the pinned server key before trusting size or root."""
+    cosignatures: list[CosignedNote] = []
+    """Witnesses: the newest checkpoint each device cosigned (on pull and checkpoint answers).
+    A device refuses a checkpoint that is not one history with all of them."""
+
+
+class CosignatureUpload(WireModel):
+    """Cosigned checkpoints of one device (its own cosignatures, newest last)."""
+
+    device_id: UUID
+    notes: Annotated[
+        list[Annotated[str, Field(max_length=MAX_COSIGNED_NOTE_CHARS)]],
+        Field(min_length=1, max_length=MAX_COSIGNATURE_UPLOAD),
+    ]
+
+
+class CosignatureResult(WireModel):
+    tree_size: int | None
+    """The size of the cosigned checkpoint (None: the note could not be read)."""
+    stored: bool
+    reason: str | None = None
+    """Why it was not stored (a cosignature that does not verify, an unknown checkpoint)."""
+
+
+class CosignatureUploadResponse(WireModel):
+    results: list[CosignatureResult]
+    """One per uploaded note, in order."""
 
 
 class LedgerKey(WireModel):

@@ -39,6 +39,9 @@ class Rule(StrEnum):
     TREE_GROWTH = "tree-growth"
     INCLUSION_PROOF = "inclusion-proof"
     CONSISTENCY_PROOF = "consistency-proof"
+    # witnesses: devices cosign the checkpoints they verified (C2SP cosignature/v1)
+    COSIGNATURE = "cosignature"
+    WITNESS_FORK = "witness-fork"
     # evidence bundle
     BUNDLE_FORMAT = "bundle-format"
     BUNDLE_LIMIT = "bundle-limit"

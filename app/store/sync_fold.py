@@ -33,7 +33,8 @@ _ENTITY_EVENTS = (
     "SELECT e.position, e.canonical, e.hash, s.ledger_index, s.status, s.reason "
     "FROM events e LEFT JOIN sync_events s ON s.event_id = e.event_id WHERE e.entity_id = ?"
 )
-_EXISTING = "SELECT event_id, hash FROM events WHERE event_id = ?"
+LOOKUP_BATCH: Final = 500
+"""Event ids looked up per query (SQLite allows 32766 parameters; this stays well below)."""
 _BASE = "SELECT entity_type, doc, heads FROM sync_bases WHERE entity_id = ?"
 
 
@@ -65,15 +66,24 @@ async def store_pulled(db: Db, pulled: Iterable[PulledEvent]) -> list[PulledEven
 
     An event already held (the device's own, pushed earlier) must be the same bytes.
     """
+    items = list(pulled)
+    held: dict[str, str] = {}
+    for start in range(0, len(items), LOOKUP_BATCH):
+        ids = [item.sealed.body.event_id for item in items[start : start + LOOKUP_BATCH]]
+        marks = ", ".join("?" for _ in ids)
+        rows = await db.fetchall(
+            f"SELECT event_id, hash FROM events WHERE event_id IN ({marks})", ids
+        )
+        held.update((str(event_id), str(digest)) for event_id, digest in rows)
     new: list[PulledEvent] = []
-    for item in pulled:
-        row = await db.fetchone(_EXISTING, (item.sealed.body.event_id,))
-        if row is None:
+    for item in items:
+        found = held.get(item.sealed.body.event_id)
+        if found is None:
             new.append(item)
-        elif str(row[1]) != item.sealed.hash:
+        elif found != item.sealed.hash:
             raise ForeignEventError(
                 f"The ledger holds event {item.sealed.body.event_id} with hash "
-                f"{item.sealed.hash}, but this store holds it with hash {row[1]}."
+                f"{item.sealed.hash}, but this store holds it with hash {found}."
             )
     if new:
         await db.executemany(INSERT_EVENT.text, [event_row(item.sealed) for item in new])

@@ -9,6 +9,7 @@
   A local event without a row (or refused) is pending.
 - ``sync_conflicts``: conflict records, with both values, until a later event resolves them.
 - ``sync_bases``: entities as the bootstrap snapshot showed them (the fold starts there).
+- ``sync_blobs``: blobs the queue has moved (the rest are still to move).
 - ``sync_runs``: a log of sync runs (start, end, outcome, counts, problem).
 """
 
@@ -137,6 +138,17 @@ class SyncBaseRow(Base):
     doc: Mapped[str] = mapped_column(Text)
     heads: Mapped[str] = mapped_column(Text)
     """A JSON list of the entity's head hashes at the snapshot."""
+
+
+class SyncBlobRow(Base):
+    """A blob (photo, signature) the blob queue moved: uploaded to or fetched from the server."""
+
+    __tablename__ = "sync_blobs"
+
+    sha256: Mapped[str] = mapped_column(String(HASH), primary_key=True)
+    direction: Mapped[str] = mapped_column(String(CODE))
+    """``up`` or ``down``."""
+    done_at: Mapped[datetime] = mapped_column(UtcTimestamp)
 
 
 class SyncRunRow(Base):

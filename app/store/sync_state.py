@@ -209,6 +209,17 @@ async def read_status_rows(store: StoreReader) -> StatusRows:
     return StatusRows(account, state, pending, attention, conflicts)  # type: ignore[arg-type]
 
 
+async def read_runs(store: StoreReader, limit: int) -> list[tuple[Any, ...]]:
+    """The newest ``limit`` sync runs, newest first (``sync_runs`` columns in table order)."""
+    async with store.read_db() as db:
+        rows = await db.fetchall(
+            "SELECT started_at, finished_at, outcome, pushed, pulled, rejected, conflicts, "
+            "problem FROM sync_runs ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
+    return [(_when(r[0]), _when(r[1]), *r[2:]) for r in rows]
+
+
 class SyncStateWriter:
     """The sync state, read and written inside a transaction the caller owns."""
 

@@ -35,6 +35,8 @@ from sync.protocol import (
     PROTOCOL_VERSION,
     BlobStatus,
     ConsistencyProof,
+    CosignatureUpload,
+    CosignatureUploadResponse,
     Device,
     DeviceRegistration,
     ErrorResponse,
@@ -106,6 +108,8 @@ class SyncApi(Protocol):
     async def snapshot(
         self, at: int | None = None, cursor: str | None = None, limit: int = 500
     ) -> SnapshotPage: ...
+
+    async def upload_cosignatures(self, upload: CosignatureUpload) -> CosignatureUploadResponse: ...
 
     async def blob_status(self, sha256: str) -> BlobStatus: ...
 
@@ -230,6 +234,12 @@ class HttpSyncApi:
         if cursor is not None:
             params["cursor"] = cursor
         return await self._json("GET", "/api/v1/sync/snapshot", SnapshotPage, params=params)
+
+    async def upload_cosignatures(self, upload: CosignatureUpload) -> CosignatureUploadResponse:
+        """Send checkpoints this device verified and cosigned (witnesses)."""
+        return await self._json(
+            "POST", "/api/v1/sync/cosignatures", CosignatureUploadResponse, body=upload
+        )
 
     # -- blobs ------------------------------------------------------------------------------
 

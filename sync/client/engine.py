@@ -26,12 +26,15 @@ from typing import Final, Protocol
 from uuid import UUID
 
 from app.audit.checkpoint import Checkpoint
+from app.audit.signing import Signer
+from app.store.blobs import FileBlobStore
 from app.store.compiled_sql import Db
 from app.store.database import Store
 from app.store.sync_fold import ForeignEventError, PulledEvent, refold_entities, store_pulled
 from app.store.sync_schema import PushStatus
 from app.store.sync_state import EventAnswer, SyncAccount, SyncStateWriter
 from sync.client.api import SyncApi
+from sync.client.blobs import move_blobs
 from sync.client.errors import (
     AuthExpiredError,
     IntegrityError,
@@ -50,6 +53,7 @@ from sync.client.verify import (
     verify_checkpoint,
     verify_growth,
 )
+from sync.client.witnessing import Witnessing
 from sync.protocol import (
     MAX_PULL_LIMIT,
     MAX_PUSH_BYTES,
@@ -133,6 +137,8 @@ class _Counts:
     conflicts: int = 0
     rejected: int = 0
     pulled: int = 0
+    blobs_up: int = 0
+    blobs_down: int = 0
     cursor: int = 0
     changed: set[tuple[str, str]] = field(default_factory=set)
 
@@ -162,11 +168,18 @@ class SyncEngine:
         api: SyncApi,
         tokens: AccessTokens,
         *,
+        blobs: FileBlobStore | None = None,
+        cosigner: Signer | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.store = store
         self.api = api
         self.tokens = tokens
+        self.blobs = blobs
+        """Where this store's photos and signatures are (None: blobs are not synced)."""
+        self.cosigner = cosigner
+        """The device key that cosigns verified checkpoints (None: this run checks the
+        cosignatures it sees but makes none)."""
         self.now = now
         self._token: str | None = None
 
@@ -190,8 +203,17 @@ class SyncEngine:
             report(SyncProgress(SyncPhase.CONNECT, 0, None))
             self._token = await self.tokens.access_token()
             self.api.set_access_token(self._token)
+            witness = Witnessing(self.store, self.api, account, self.cosigner, self._call)
+            await witness.load()
             await self._push(account, counts, report)
-            await self._pull(account, counts, report)
+            await self._pull(account, counts, report, witness)
+            await witness.cosign_and_upload()
+            if self.blobs is not None:
+                report(SyncProgress(SyncPhase.BLOBS, 0, None))
+                moved = await self._call(
+                    move_blobs, self.store, self.blobs, self.api, account.device_id
+                )
+                counts.blobs_up, counts.blobs_down = moved.uploaded, moved.downloaded
             report(SyncProgress(SyncPhase.DONE, 1, 1))
         except TransientSyncError as exc:
             outcome, problem, hint, kind = RunOutcome.FAILED, exc.message, exc.hint, "transient"
@@ -214,6 +236,8 @@ class SyncEngine:
             conflicts=counts.conflicts,
             rejected=counts.rejected,
             pulled=counts.pulled,
+            blobs_up=counts.blobs_up,
+            blobs_down=counts.blobs_down,
             cursor=counts.cursor,
             problem=problem,
             hint=hint,
@@ -334,13 +358,20 @@ class SyncEngine:
 
     # -- pull -------------------------------------------------------------------------------
 
-    async def _pull(self, account: SyncAccount, counts: _Counts, report: ProgressCallback) -> None:
+    async def _pull(
+        self, account: SyncAccount, counts: _Counts, report: ProgressCallback, witness: Witnessing
+    ) -> None:
         async with self.store.sync_transaction() as db:
             state = await SyncStateWriter(db).state()
             keys = await _device_keys(db)
             heads = await _ledger_heads(db, account.device_id, state.cursor)
         tree = tree_from_frontier(state.cursor, state.frontier)
         verifier = EntryVerifier(account.organization_id, keys, heads, tree)
+
+        async def learn(wanted: str) -> None:
+            await self._learn_devices(account, verifier, wanted)
+
+        witness.learn = learn
         old_size, old_root = state.checkpoint_size, state.checkpoint_root
         counts.cursor = tree.size
         report(SyncProgress(SyncPhase.PULL, 0, None))
@@ -351,10 +382,13 @@ class SyncEngine:
             )
             checkpoint = verify_checkpoint(account, page.checkpoint)
             verify_growth(old_size, old_root, checkpoint, page.consistency_proof)
+            proved = {(old_size, checkpoint.size): list(page.consistency_proof or [])}
             if not page.entries and tree.size == checkpoint.size:
                 verifier.check_root(checkpoint)
+                await witness.check(page.checkpoint, checkpoint, verifier.keys, proved)
                 return
             pulled = await self._verify_page(account, verifier, page.entries)
+            await witness.check(page.checkpoint, checkpoint, verifier.keys, proved)
             proof_note = await self._prove(account, verifier, checkpoint, more=page.more)
             await self._apply(pulled, verifier, proof_note or page.checkpoint.note, counts)
             old_size, old_root = tree.size, tree.root()

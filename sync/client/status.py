@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Final
 
 from app.store.reading import StoreReader
-from app.store.sync_state import read_status_rows
+from app.store.sync_state import read_runs, read_status_rows
 
 SKEW_LIMIT_SECONDS: Final = 300.0
 """A device clock further off the server's than this is reported (DESIGN.md 4)."""
@@ -171,3 +171,24 @@ async def read_sync_status(store: StoreReader) -> SyncStatus:
         needs_attention=tuple(AttentionItem(*item) for item in rows.attention),
         open_conflicts=tuple(ConflictItem(*item) for item in rows.conflicts),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class SyncRun:
+    """One run in the log (the Sync page lists the recent ones)."""
+
+    started_at: datetime | None
+    finished_at: datetime | None
+    """None while it runs (or if the program stopped during it)."""
+    outcome: str
+    """``ok``, ``failed``, ``stopped``, or ``running``."""
+    pushed: int
+    pulled: int
+    rejected: int
+    conflicts: int
+    problem: str | None
+
+
+async def read_recent_runs(store: StoreReader, limit: int = 20) -> list[SyncRun]:
+    """The newest ``limit`` sync runs, newest first."""
+    return [SyncRun(*row) for row in await read_runs(store, limit)]

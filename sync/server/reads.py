@@ -24,6 +24,7 @@ from sync.protocol import (
 from sync.server.errors import ApiError
 from sync.server.ledger import store as ledger
 from sync.server.state import ServerState
+from sync.server.witnesses import latest_cosignatures
 
 DEFAULT_PULL_LIMIT: Final = 500
 
@@ -73,10 +74,23 @@ async def _checkpoint(
     return ledger.SignedTreeHead(latest.origin, size, found[0], found[1])
 
 
+async def witnessed_checkpoint(
+    conn: asyncpg.Connection, head: ledger.SignedTreeHead
+) -> SignedCheckpoint:
+    """The checkpoint with each device's newest cosignature within its tree (witnesses)."""
+    return SignedCheckpoint(
+        origin=head.origin,
+        size=head.size,
+        root_hash=head.root,
+        note=head.note,
+        cosignatures=await latest_cosignatures(conn, head.size),
+    )
+
+
 async def current_checkpoint(
     conn: asyncpg.Connection, state: ServerState, org: UUID
 ) -> SignedCheckpoint:
-    return checkpoint_model(await _latest(conn, state, org))
+    return await witnessed_checkpoint(conn, await _latest(conn, state, org))
 
 
 async def inclusion(
@@ -159,7 +173,7 @@ async def pull(
     last = entries[-1].ledger_index if entries else after
     return PullResponse(
         entries=entries,
-        checkpoint=checkpoint_model(head),
+        checkpoint=await witnessed_checkpoint(conn, head),
         consistency_proof=proof,
         next_after=last,
         more=last < head.size,

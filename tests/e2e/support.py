@@ -13,7 +13,7 @@ from app.bootstrap import Workspace, create_member_workspace, open_workspace
 from app.demo.seeding import record
 from app.domain.events import EventPayload
 from app.services.context import Actor, Changes, ServiceContext
-from app.store.mapping import ENTITY_MAPPINGS
+from app.store.mapping import ENTITY_MAPPINGS, STATUS_CHANGES
 from sync.client.api import HttpSyncApi
 from sync.client.engine import PasswordTokens, SyncEngine
 from sync.client.join import join_store
@@ -73,7 +73,13 @@ async def new_laptop(
     await join_store(ws.store, api, server_url=server_url, public_key=ws.device.signer.public_key)
     me = await api.me()
     actor = Actor(me.user_id, me.role, me.display_name)
-    return Laptop(name, ws, api, SyncEngine(ws.store, api, tokens), actor)
+    return Laptop(
+        name,
+        ws,
+        api,
+        SyncEngine(ws.store, api, tokens, blobs=ws.blobs, cosigner=ws.device.signer),
+        actor,
+    )
 
 
 async def open_laptop(name: str, folder: Path, server_url: str, email: str) -> Laptop:
@@ -84,7 +90,13 @@ async def open_laptop(name: str, folder: Path, server_url: str, email: str) -> L
     api.set_access_token(await tokens.access_token())
     me = await api.me()
     actor = Actor(me.user_id, me.role, me.display_name)
-    return Laptop(name, ws, api, SyncEngine(ws.store, api, tokens), actor)
+    return Laptop(
+        name,
+        ws,
+        api,
+        SyncEngine(ws.store, api, tokens, blobs=ws.blobs, cosigner=ws.device.signer),
+        actor,
+    )
 
 
 def _normal(mapping: Any, doc: str) -> dict[str, Any]:
@@ -93,19 +105,21 @@ def _normal(mapping: Any, doc: str) -> dict[str, Any]:
 
 
 async def local_projections(laptop: Laptop) -> dict[str, dict[str, dict[str, Any]]]:
-    """Every entity projection of a laptop, by kind and id."""
+    """Every entity projection and status change of a laptop, by kind and id."""
     found: dict[str, dict[str, dict[str, Any]]] = {}
     async with laptop.ws.store.read_db() as db:
         for kind, mapping in ENTITY_MAPPINGS.items():
             rows = await db.fetchall(f"SELECT {mapping.key}, doc FROM {mapping.table_name}")
             found[kind] = {str(k): _normal(mapping, str(d)) for k, d in rows}
+        rows = await db.fetchall(f"SELECT event_id, doc FROM {STATUS_CHANGES.table_name}")
+        found["status_change"] = {str(k): _normal(STATUS_CHANGES, str(d)) for k, d in rows}
     return found
 
 
 async def server_projections(
     settings: ServerSettings, organization_id: UUID
 ) -> dict[str, dict[str, dict[str, Any]]]:
-    """Every entity projection of the organization on the server, by kind and id."""
+    """Every entity projection and status change of the organization on the server."""
     assert settings.database_url is not None
     engine = make_engine(settings.database_url, pool_size=1)
     found: dict[str, dict[str, dict[str, Any]]] = {}
@@ -117,6 +131,8 @@ async def server_projections(
                     f"SELECT {mapping.key_column}, doc::text FROM {mapping.table}"
                 )
                 found[kind] = {str(k): _normal(local, d) for k, d in rows}
+            rows = await conn.fetch(f"SELECT event_id, doc::text FROM {pg.STATUS_CHANGES.table}")
+            found["status_change"] = {str(k): _normal(STATUS_CHANGES, d) for k, d in rows}
     finally:
         await engine.dispose()
     return found

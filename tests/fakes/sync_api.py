@@ -18,6 +18,9 @@ from sync.client.api import ServerClock
 from sync.protocol import (
     BlobStatus,
     ConsistencyProof,
+    CosignatureResult,
+    CosignatureUpload,
+    CosignatureUploadResponse,
     Device,
     DeviceRegistration,
     EventResult,
@@ -44,11 +47,14 @@ class FakeSyncApi:
         self.signer = Ed25519Signer.generate()
         self.calls: list[str] = []
         self.pushed: list[PushRequest] = []
+        self.cosigned: list[str] = []
         self.tokens: list[str | None] = []
         self.failures: dict[str, deque[Exception]] = defaultdict(deque)
         self.rejected: dict[str, str] = {}
         """event_id -> reason for pushed events to answer rejected."""
         self.clock_offset = timedelta(0)
+        self.pull_answer: PullResponse | None = None
+        """What ``pull`` answers instead of an empty page (e.g. a forged history)."""
         self._clock: ServerClock | None = None
         self._token: str | None = None
         self._index = 0
@@ -65,9 +71,10 @@ class FakeSyncApi:
         if self.failures[method]:
             raise self.failures[method].popleft()
 
-    def checkpoint_model(self) -> SignedCheckpoint:
-        note = sign_checkpoint(Checkpoint(ORIGIN, 0, EMPTY_ROOT), KEY_NAME, self.signer)
-        return SignedCheckpoint(origin=ORIGIN, size=0, root_hash=EMPTY_ROOT, note=note)
+    def checkpoint_model(self, size: int = 0, root: bytes = EMPTY_ROOT) -> SignedCheckpoint:
+        """A checkpoint of ``size`` and ``root``, signed with this fake's ledger key."""
+        note = sign_checkpoint(Checkpoint(ORIGIN, size, root), KEY_NAME, self.signer)
+        return SignedCheckpoint(origin=ORIGIN, size=size, root_hash=root, note=note)
 
     @property
     def clock(self) -> ServerClock | None:
@@ -122,6 +129,8 @@ class FakeSyncApi:
 
     async def pull(self, after: int, limit: int, known_size: int | None) -> PullResponse:
         self._enter("pull")
+        if self.pull_answer is not None:
+            return self.pull_answer
         return PullResponse(
             entries=[], checkpoint=self.checkpoint_model(), next_after=after, more=False
         )
@@ -130,6 +139,13 @@ class FakeSyncApi:
         self, at: int | None = None, cursor: str | None = None, limit: int = 500
     ) -> SnapshotPage:
         raise NotImplementedError
+
+    async def upload_cosignatures(self, upload: CosignatureUpload) -> CosignatureUploadResponse:
+        self._enter("cosignatures")
+        self.cosigned.extend(upload.notes)
+        return CosignatureUploadResponse(
+            results=[CosignatureResult(tree_size=None, stored=True) for _ in upload.notes]
+        )
 
     async def blob_status(self, sha256: str) -> BlobStatus:
         raise NotImplementedError

@@ -204,6 +204,13 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     ("post", "/api/v1/sync/push"): _push(404),
     ("get", "/api/v1/sync/pull"): _lists("/api/v1/sync/pull"),
+    ("post", "/api/v1/sync/cosignatures"): _expect(
+        404,
+        "POST",
+        "/api/v1/sync/cosignatures",
+        json=lambda b: {"device_id": str(b.device.device_id), "notes": ["x\n\n— x AAAA\n"]},
+        headers=SYNC,
+    ),
     ("get", "/api/v1/sync/snapshot"): _lists("/api/v1/sync/snapshot"),
     ("get", "/api/v1/ledger/checkpoint"): _lists("/api/v1/ledger/checkpoint"),
     ("get", "/api/v1/ledger/keys"): _public,

@@ -14,7 +14,8 @@ from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.engine import Connection
 
 import app.store.projections  # (registers the projection tables)
-import app.store.sync_schema  # noqa: F401  (registers the sync state tables)
+import app.store.sync_schema  # (registers the sync state tables)
+import app.store.witness_schema  # noqa: F401  (registers the witness tables)
 from app.store.schema import TIMESTAMP, Base, UtcTimestamp
 
 config = context.config

@@ -228,6 +228,26 @@ class CheckpointRow(Base):
     signed_at: Mapped[datetime] = mapped_column(server_default=NOW)
 
 
+class CosignatureRow(Base):
+    """A checkpoint a device verified and cosigned (C2SP cosignature/v1): witnesses' evidence."""
+
+    __tablename__ = "cosignatures"
+    __table_args__ = (
+        PrimaryKeyConstraint("organization_id", "device_id", "tree_size"),
+        _org_fk("cosignatures"),
+    )
+
+    organization_id: Mapped[uuid.UUID]
+    device_id: Mapped[uuid.UUID]
+    tree_size: Mapped[int] = mapped_column(BigInteger)
+    root_hash: Mapped[bytes]
+    note: Mapped[str]
+    """The server's signed note with the device's cosignature line, as the device sent it."""
+    cosigned_at: Mapped[int] = mapped_column(BigInteger)
+    """The cosignature's timestamp (POSIX seconds, the device's clock)."""
+    received_at: Mapped[datetime] = mapped_column(server_default=NOW)
+
+
 class EventRow(Base):
     """One ledger entry: the exact signed bytes, key columns, and the outcome of applying it."""
 
@@ -479,5 +499,5 @@ GLOBAL_TABLES: Final = frozenset({"login_directory", "organization_directory", "
 """Tables without an organization: no tenant data, no row-level security."""
 TENANT_TABLES: Final = frozenset(Base.metadata.tables) - GLOBAL_TABLES - {"alembic_version"}
 """Every table holding an organization's rows: RLS ENABLE + FORCE and a tenant policy."""
-APPEND_ONLY_TABLES: Final = frozenset({"events", "ledger_nodes", "checkpoints"})
+APPEND_ONLY_TABLES: Final = frozenset({"events", "ledger_nodes", "checkpoints", "cosignatures"})
 """The runtime role may insert and read these, never change or delete a row."""

@@ -14,12 +14,14 @@ from sync.protocol import (
     MAX_PULL_LIMIT,
     PROTOCOL_HEADER,
     PROTOCOL_VERSION,
+    CosignatureUpload,
+    CosignatureUploadResponse,
     PullResponse,
     PushRequest,
     PushResponse,
     SnapshotPage,
 )
-from sync.server import ingest, reads, snapshot
+from sync.server import ingest, reads, snapshot, witnesses
 from sync.server.deps import ClaimsDep, ReadingDep, StateDep
 from sync.server.errors import ApiError, responses
 
@@ -107,3 +109,20 @@ async def get_snapshot(
 ) -> SnapshotPage:
     """The organization's projections at one ledger index, page by page."""
     return await snapshot.page(reading.conn, reading.state, reading.org, at, cursor, limit)
+
+
+@router.post(
+    "/cosignatures",
+    response_model=CosignatureUploadResponse,
+    responses=responses(400, 401, 403, 404, 413, 422, 426),
+)
+async def cosignatures(
+    upload: CosignatureUpload, claims: ClaimsDep, state: StateDep
+) -> CosignatureUploadResponse:
+    """Keep the checkpoints this device verified and cosigned (C2SP cosignature/v1).
+
+    Each note is the server's signed checkpoint with the device's cosignature line added; the
+    answer says, per note, whether it was kept and if not why. A cosigned root that differs
+    from the ledger's raises an alarm for the administrators.
+    """
+    return await witnesses.store_cosignatures(state, claims, upload)

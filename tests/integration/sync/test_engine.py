@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,8 +12,14 @@ from app.store import Store
 from app.store.sync_state import SyncAccount, SyncStateWriter
 from sync.client.engine import SyncEngine
 from sync.client.errors import AuthExpiredError, TransientSyncError, UpdateRequiredError
-from sync.client.status import RunOutcome, SyncPhase, SyncProgress, read_sync_status
-from sync.protocol import MAX_PUSH_EVENTS
+from sync.client.status import (
+    RunOutcome,
+    SyncPhase,
+    SyncProgress,
+    read_recent_runs,
+    read_sync_status,
+)
+from sync.protocol import MAX_PUSH_EVENTS, PullResponse
 from tests.fakes.sync_api import KEY_NAME, ORIGIN, CountingTokens, FakeSyncApi
 from tests.integration.sync.support import record_unit
 
@@ -93,6 +100,12 @@ async def test_an_unreachable_server_fails_the_run_for_a_retry_and_keeps_the_que
     status = await read_sync_status(store)
     assert status.pending == 0
     assert status.problem is None
+    runs = await read_recent_runs(store)
+    assert [(r.outcome, r.pushed, r.problem) for r in runs] == [
+        ("ok", 1, None),
+        ("failed", 0, "Could not reach the server."),
+    ]
+    assert all(r.finished_at is not None for r in runs)
 
 
 async def test_an_expired_token_is_refreshed_once_and_the_request_sent_again(
@@ -151,3 +164,42 @@ async def test_a_store_not_joined_does_not_sync(store: Store) -> None:
     assert summary.outcome is RunOutcome.STOPPED
     assert summary.hint is not None
     assert "sitesync login" in summary.hint
+
+
+async def test_a_checkpoint_inconsistent_with_the_verified_one_stops_sync(
+    store: Store, ctx: ServiceContext, api: FakeSyncApi
+) -> None:
+    leaf = hashlib.sha256(b"\x00first entry").digest()
+    async with store.sync_transaction() as db:
+        await SyncStateWriter(db).update_state(
+            cursor=1, checkpoint_size=1, checkpoint_root=leaf, frontier=leaf
+        )
+    await record_unit(ctx, "A")
+    forged_root = hashlib.sha256(b"another history").digest()
+    api.pull_answer = PullResponse(
+        entries=[],
+        checkpoint=api.checkpoint_model(2, forged_root),
+        consistency_proof=[hashlib.sha256(b"made up").digest()],
+        next_after=1,
+        more=True,
+    )
+    summary = await SyncEngine(store, api, CountingTokens()).run_once()
+    assert summary.outcome is RunOutcome.STOPPED
+    assert summary.problem is not None
+    assert "consistency proof from size 1 to 2" in summary.problem
+    status = await read_sync_status(store)
+    assert (status.problem_kind, status.cursor, status.checkpoint_size) == ("integrity", 1, 1)
+    assert status.pending == 0  # the push went through before the pull; nothing was lost
+
+
+async def test_a_checkpoint_signed_by_another_key_stops_sync(
+    store: Store, ctx: ServiceContext, api: FakeSyncApi
+) -> None:
+    impostor = FakeSyncApi()
+    api.pull_answer = PullResponse(
+        entries=[], checkpoint=impostor.checkpoint_model(), next_after=0, more=False
+    )
+    summary = await SyncEngine(store, api, CountingTokens()).run_once()
+    assert summary.outcome is RunOutcome.STOPPED
+    assert summary.problem is not None
+    assert "not signed by the pinned server key" in summary.problem
