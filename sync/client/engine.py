@@ -17,6 +17,7 @@ problem and its next step for the status. Local data is never dropped or rewritt
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from collections.abc import Awaitable, Callable, Sequence
@@ -182,11 +183,20 @@ class SyncEngine:
         cosignatures it sees but makes none)."""
         self.now = now
         self._token: str | None = None
+        self._running = asyncio.Lock()
 
     # -- one run ----------------------------------------------------------------------------
 
     async def run_once(self, progress: ProgressCallback | None = None) -> SyncSummary:
-        """Push, then pull; the summary of how it went (see the module's docstring)."""
+        """Push, then pull; the summary of how it went (see the module's docstring).
+
+        Runs never overlap: a run asked for while another is under way starts when it ends
+        (and finds only what is still to do).
+        """
+        async with self._running:
+            return await self._run(progress)
+
+    async def _run(self, progress: ProgressCallback | None) -> SyncSummary:
         report = progress or (lambda _: None)
         account = await self.account()
         if account is None:

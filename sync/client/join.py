@@ -64,6 +64,12 @@ async def join_store(
     meta = await store.meta()
     _check_store(store, meta, me)
     device_id = meta[StoreMeta.DEVICE_ID]
+    async with store.sync_transaction() as db:
+        state = SyncStateWriter(db)
+        joined = await state.account()
+        cursor = (await state.state()).cursor
+    if joined is not None:  # refused here, before the server hears of another identity
+        _check_same_account(joined, me, server_url)
     await api.register_device(
         DeviceRegistration(
             device_id=UUID(device_id),
@@ -72,12 +78,7 @@ async def join_store(
             app_version=app_version[:50],
         )
     )
-    async with store.sync_transaction() as db:
-        state = SyncStateWriter(db)
-        joined = await state.account()
-        cursor = (await state.state()).cursor
     if joined is not None:
-        _check_same_account(joined, me, server_url)
         return JoinResult(joined, cursor, 0)
     key = _current_key(await api.ledger_keys())
     first = await api.snapshot(limit=SNAPSHOT_PAGE)
