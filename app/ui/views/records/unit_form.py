@@ -92,8 +92,13 @@ class CertificateFields(QGroupBox):
         dialog.add_row(form, "Issued", self.issued, "certificate.issued_on")
         dialog.add_row(form, "Expires", self.expires, "certificate.expires_on")
 
+    @property
+    def given(self) -> bool:
+        """Whether a certificate is entered (a renewal always gives one)."""
+        return self.isChecked() or not self.isCheckable()
+
     def problems(self) -> list[Problem]:
-        if not self.isChecked():
+        if not self.given:
             return []
         found: list[Problem] = []
         if not self.number.text().strip():
@@ -110,7 +115,7 @@ class CertificateFields(QGroupBox):
         return found
 
     def value(self) -> Certificate | None:
-        if not self.isChecked():
+        if not self.given:
             return None
         return Certificate(
             number=self.number.text().strip(),
