@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from uuid import UUID
 
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QComboBox
@@ -94,16 +95,21 @@ class DeficienciesView(ListView):
     def refresh(self) -> None:
         today = self.session.today()
 
-        async def job(backend: Backend, _progress: Progress) -> list[DeficiencyLine]:
+        async def job(
+            backend: Backend, _progress: Progress
+        ) -> tuple[list[DeficiencyLine], list[tuple[str, UUID]]]:
             units = await backend.figures.every_row(today=today)
             found = await deficiency_log(backend.unit_of_work, units)
-            return [DeficiencyLine(d, u) for d, u in found]
+            sites = sorted({(u.site_name, u.site_id) for u in units.values()})
+            return [DeficiencyLine(d, u) for d, u in found], sites
 
-        self.session.work(job, self._loaded, label="load the deficiencies", parent=self)
+        self.session.work(
+            job, lambda found: self._loaded(*found), label="load the deficiencies", parent=self
+        )
 
-    def _loaded(self, rows: list[DeficiencyLine]) -> None:
+    def _loaded(self, rows: list[DeficiencyLine], sites: list[tuple[str, UUID]]) -> None:
+        """Show ``rows``; the site filter offers every site of the fleet."""
         chosen = self.site.currentData()
-        sites = sorted({(r.unit.site_name, r.unit.site_id) for r in rows})
         self.site.blockSignals(True)
         self.site.clear()
         self.site.addItem("All sites", None)

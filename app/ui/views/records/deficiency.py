@@ -113,7 +113,7 @@ class DeficiencyStatusDialog(RecordDialog):
         if status in (DeficiencyStatus.FIXED, DeficiencyStatus.INVALID) and not (
             self.resolution.toPlainText().strip()
         ):
-            verb = "was fixed" if status is DeficiencyStatus.FIXED else "is invalid"
+            verb = "was fixed" if status == DeficiencyStatus.FIXED else "is invalid"
             return [("resolution", f"Say how or why the deficiency {verb}.")]
         return []
 

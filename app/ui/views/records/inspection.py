@@ -98,7 +98,7 @@ class InspectionDialog(RecordDialog):
         self.resize(620, self.sizeHint().height())
 
     def _result_changed(self) -> None:
-        self.raised.setEnabled(self.outcome.currentData() is not InspectionResult.PASSED)
+        self.raised.setEnabled(self.outcome.currentData() != InspectionResult.PASSED)
 
     def defect_lines(self) -> tuple[str, ...]:
         return tuple(
@@ -112,7 +112,7 @@ class InspectionDialog(RecordDialog):
             found.append(("performed_on", "The inspection date is in the future."))
         if not self.performed_by.text().strip():
             found.append(("performed_by", "Who performed the inspection?"))
-        passed = self.outcome.currentData() is InspectionResult.PASSED
+        passed = self.outcome.currentData() == InspectionResult.PASSED
         if passed and self.defect_lines():
             message = "The inspection passed but defects are listed."
             found.append(("result", f"{message} Choose 'passed with defects', or remove them."))

@@ -42,7 +42,9 @@ class CancelVisitDialog(RecordDialog):
             if visit.scheduled_date
             else f"started {when(visit.arrived_at)}"
         )
-        form.addRow("Visit", QLabel(f"{label(visit.type)} visit, {planned}"))
+        self.summary = QLabel(f"{label(visit.type)} visit, {planned}")
+        self.summary.setObjectName("visitSummary")
+        form.addRow("Visit", self.summary)
         self.reason = text_box()
         self.reason.setObjectName("cancelReason")
         self.reason.setPlaceholderText("Why the visit will not take place")
