@@ -31,10 +31,10 @@ Modelling decisions (intervals and the rule set come from ``UnitRules``):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import Final, Protocol
 from uuid import UUID
 
 from app.domain.downtime import add_months
@@ -162,6 +162,12 @@ _TESTS = {
     InspectionType.LOLER: (ComplianceRule.LOLER_EXAMINATION, "LOLER thorough examination"),
     InspectionType.PERIODIC: (ComplianceRule.PERIODIC_INSPECTION, "periodic inspection"),
 }
+
+INSPECTION_NAMES: Final[Mapping[InspectionType, str]] = {
+    **{kind: name for kind, (_rule, name) in _TESTS.items()},
+    InspectionType.ACCEPTANCE: "acceptance test",
+}
+"""How each kind of inspection or test is named in sentences ("the Category 1 test")."""
 
 
 def _test_item(

@@ -15,6 +15,7 @@ from app.services.visits import lock_visit
 from app.ui.exports import Exporter
 from app.ui.session import Session
 from app.ui.views.dialogs.status_and_addendum import AddendumDialog, StatusDialog
+from app.ui.views.records.actions import RecordActions
 from app.ui.views.visit.plan import VisitPlan, plan_from_reference
 
 
@@ -41,6 +42,7 @@ class Actions:
         self.current_title = ""
         self.last_dialog: QDialog | None = None
         self.exports = Exporter(session, window)
+        self.records = RecordActions(session, window)
 
     def current(self) -> tuple[UUID, str] | None:
         """The unit open in Sites & Units (its id and title), if any."""

@@ -26,6 +26,8 @@ from app.ui.sync.bridge import SyncBridge
 from app.ui.sync.chrome import SyncChrome
 from app.ui.sync.page import SyncView
 from app.ui.views.dialogs.profile import ProfileDialog
+from app.ui.views.records.customers import CustomersView
+from app.ui.views.records.deficiencies import DeficienciesView
 from app.ui.views.screens.audit import AuditView
 from app.ui.views.screens.base import View
 from app.ui.views.screens.callbacks import CallbacksView
@@ -62,6 +64,8 @@ class MainWindow(QMainWindow):
             "Sites & Units": self.fleet,
             "Work": WorkView(session, self.forms),
             "Callbacks": CallbacksView(session, self.forms),
+            "Deficiencies": DeficienciesView(session, self.forms.records),
+            "Customers & Sites": CustomersView(session, self.forms.records),
             "Compliance": ComplianceView(session),
             "Audit": AuditView(session, self.forms),
             "Settings": SettingsView(session),

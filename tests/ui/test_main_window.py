@@ -17,7 +17,7 @@ from tests.ui.factories import TECHNICIAN, Fleet
 def test_supervisor_sees_every_screen_and_the_status_bar(qtbot: QtBot, window: MainWindow) -> None:
     assert window.current_view() == "Dashboard"
     hidden = [window.nav.item(r).isHidden() for r in range(window.nav.count())]
-    assert hidden == [False] * 7
+    assert hidden == [False] * 9
     assert "Sam Super (Supervisor)" in window.profile_label.text()
     assert window.store_label.text() == "Test store (memory)"
 
@@ -31,7 +31,15 @@ def test_technician_does_not_see_dashboard_or_compliance(
     visible = [
         main.nav.item(r).text() for r in range(main.nav.count()) if not main.nav.item(r).isHidden()
     ]
-    assert visible == ["Sites & Units", "Work", "Callbacks", "Audit", "Settings"]
+    assert visible == [
+        "Sites & Units",
+        "Work",
+        "Callbacks",
+        "Deficiencies",
+        "Customers & Sites",
+        "Audit",
+        "Settings",
+    ]
     assert main.current_view() == "Sites & Units"
     main.go("Dashboard")
     assert main.current_view() == "Sites & Units"

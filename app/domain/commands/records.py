@@ -152,10 +152,20 @@ class RecordInspection(Command):
     result: InspectionResult
     defects: tuple[Text, ...] = ()
     next_due: date | None = None
+    deficiency_severity: DeficiencySeverity | None = None
+    """When given, each defect also opens a deficiency of this severity, in the same action."""
+    deficiencies_due: date | None = None
+    """The day the deficiencies it opens must be corrected by, if the report sets one."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         defects = [d for d in self.defects if d]
+        if self.deficiencies_due is not None and self.deficiency_severity is None:
+            raise FormError(
+                "A correct-by date applies only to the deficiencies the defects open.",
+                field="deficiencies_due",
+                hint="Choose a severity to open deficiencies, or clear the date.",
+            )
         if self.result is InspectionResult.PASSED and defects:
             raise FormError(
                 "The inspection passed but defects are listed.",

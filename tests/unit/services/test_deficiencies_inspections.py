@@ -95,3 +95,65 @@ async def test_a_future_inspection_is_refused(
     )
     error = await refused(store, record_inspection(cmd, ctx=ctx), ValidationError)
     assert error.message == "The inspection date 2025-03-04 is in the future (today is 2025-03-03)."
+
+
+async def test_an_inspection_opens_a_deficiency_for_each_defect_in_one_action(
+    store: InMemoryStore, ctx: ServiceContext, fleet: Fleet
+) -> None:
+    before = len(store.events)
+    created = await record_inspection(
+        RecordInspection(
+            elevator_id=fleet.traction_id,
+            type=InspectionType.CAT1,
+            performed_on=date(2025, 3, 1),
+            performed_by="J. Inspector",
+            witnessed_by="Tia Tech",
+            result=InspectionResult.FAILED,
+            defects=("Pit light missing", "", "Governor seal broken"),
+            deficiency_severity=DeficiencySeverity.DEFICIENT,
+            deficiencies_due=date(2025, 4, 1),
+        ),
+        ctx=ctx,
+    )
+    opened = [d for d in store.state.deficiencies.values() if d.elevator_id == fleet.traction_id]
+    assert sorted(d.description for d in opened) == [
+        "Governor seal broken (found by the Category 1 test on 2025-03-01)",
+        "Pit light missing (found by the Category 1 test on 2025-03-01)",
+    ]
+    assert {(d.severity, d.status, d.due_date) for d in opened} == {
+        (DeficiencySeverity.DEFICIENT, DeficiencyStatus.OPEN, date(2025, 4, 1))
+    }
+    assert len(store.events) == before + 3
+    assert len(created.changes.events) == 3  # one transaction: the inspection and both
+    assert_chain(store, ctx)
+
+
+async def test_an_inspection_without_a_severity_opens_no_deficiency(
+    store: InMemoryStore, ctx: ServiceContext, fleet: Fleet
+) -> None:
+    await record_inspection(
+        RecordInspection(
+            elevator_id=fleet.traction_id,
+            type=InspectionType.CAT1,
+            performed_on=date(2025, 3, 1),
+            performed_by="J. Inspector",
+            result=InspectionResult.PASSED_WITH_DEFECTS,
+            defects=("Pit light missing",),
+        ),
+        ctx=ctx,
+    )
+    assert not [d for d in store.state.deficiencies.values() if d.elevator_id == fleet.traction_id]
+
+
+def test_a_correct_by_date_needs_a_severity() -> None:
+    with pytest.raises(ValidationError) as caught:
+        RecordInspection(
+            elevator_id=UUID(int=1),
+            type=InspectionType.CAT1,
+            performed_on=date(2025, 3, 1),
+            performed_by="J. Inspector",
+            result=InspectionResult.FAILED,
+            defects=("Pit light missing",),
+            deficiencies_due=date(2025, 4, 1),
+        )
+    assert caught.value.field == "deficiencies_due"

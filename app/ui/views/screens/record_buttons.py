@@ -36,7 +36,11 @@ class VisitButtons(QWidget):
         self.addendum = _button(
             "Add &addendum…", "addAddendum", lambda: self._act(actions.add_addendum)
         )
+        self.cancel = _button(
+            "Cancel visi&t…", "cancelVisit", lambda: self._act(actions.records.cancel_visit)
+        )
         self.wanted = {
+            self.cancel: {VisitStatus.SCHEDULED, VisitStatus.IN_PROGRESS},
             self.start: {VisitStatus.SCHEDULED},
             self.resume: {VisitStatus.IN_PROGRESS},
             self.lock: {VisitStatus.COMPLETED},
@@ -77,9 +81,13 @@ class CallbackButtons(QWidget):
         self.close_button = _button(
             "&Close callback…", "closeCallback", lambda: self._act(actions.close_callback)
         )
+        self.edit = _button(
+            "&Edit callback…", "editCallback", lambda: self._act(actions.records.edit_callback)
+        )
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.addStretch(1)
+        row.addWidget(self.edit)
         row.addWidget(self.attend)
         row.addWidget(self.close_button)
 
@@ -88,6 +96,7 @@ class CallbackButtons(QWidget):
         open_call = incident is not None and incident.status is IncidentStatus.OPEN
         self.attend.setEnabled(open_call)
         self.close_button.setEnabled(open_call)
+        self.edit.setEnabled(open_call)
 
     def _act(self, action: Callable[[Incident], object]) -> None:
         incident = self.selected()

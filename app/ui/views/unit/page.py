@@ -19,6 +19,7 @@ from app.services.queries import FleetRow, UnitDetail, unit_detail
 from app.ui.actions import Actions
 from app.ui.format import STATUS_COLORS, at_site, day, label
 from app.ui.session import Session
+from app.ui.views.records.unit_bar import UnitRecordBar
 from app.ui.views.screens.base import heading
 from app.ui.views.unit.health import HealthPanel
 from app.ui.views.unit.tabs import UnitTabs
@@ -79,6 +80,8 @@ class UnitPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(buttons)
+        self.records = UnitRecordBar(actions.records)
+        layout.addWidget(self.records)
         layout.addWidget(self.health)
         layout.addWidget(self.tabs, 1)
         session.changed.connect(self._on_changed)
@@ -136,6 +139,7 @@ class UnitPage(QWidget):
         )
         self.health.show_score(detail.health)
         self.tabs.show_detail(detail)
+        self.records.show_detail(detail, self.title.text())
         active = unit.active
         for button in (self.record_visit, self.log_callback, self.change_status, self.schedule):
             button.setEnabled(active)

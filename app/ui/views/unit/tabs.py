@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QTableView, QTabWidget, QVBoxLayout, QWidget
 
-from app.domain.work import Incident, Visit
+from app.domain.work import Deficiency, Incident, Visit
 from app.services.queries import ComplianceRow, UnitDetail
 from app.ui.actions import Actions
 from app.ui.models.records import (
@@ -19,6 +19,7 @@ from app.ui.models.records import (
     VisitTableModel,
 )
 from app.ui.models.table import RowFilterProxy
+from app.ui.views.records.unit_bar import DeficiencyButtons
 from app.ui.views.screens.base import fit_columns, make_table, selected_row
 from app.ui.views.screens.record_buttons import CallbackButtons, VisitButtons
 
@@ -57,8 +58,15 @@ class UnitTabs(QTabWidget):
         self.tables: dict[str, tuple[QTableView, RowFilterProxy]] = {}
         self.addTab(_tab(self.visit_table, self.visit_buttons), "Visits")
         self.addTab(_tab(self.callback_table, self.callback_buttons), "Callbacks")
+        self.forms = actions
+        table, proxy = make_table(self.deficiencies, "unitDeficiencies")
+        self.tables["unitDeficiencies"] = (table, proxy)
+        self.deficiency_buttons = DeficiencyButtons(actions.records, self.selected_deficiency)
+        table.selectionModel().currentRowChanged.connect(
+            lambda *_: self.deficiency_buttons.update_state()
+        )
+        self.addTab(_tab(table, self.deficiency_buttons), "Deficiencies")
         for title, model, name in (
-            ("Deficiencies", self.deficiencies, "unitDeficiencies"),
             ("Inspections && tests", self.inspections, "unitInspections"),
             ("Compliance", self.compliance, "unitCompliance"),
             ("Status history", self.history, "unitHistory"),
@@ -97,6 +105,7 @@ class UnitTabs(QTabWidget):
             fit_columns(table)
         self.visit_buttons.update_state()
         self.callback_buttons.update_state()
+        self.deficiency_buttons.update_state()
 
     def selected_visit(self) -> Visit | None:
         line = selected_row(self.visit_table, self._visit_proxy)
@@ -105,3 +114,9 @@ class UnitTabs(QTabWidget):
     def selected_incident(self) -> Incident | None:
         line = selected_row(self.callback_table, self._callback_proxy)
         return line.incident if isinstance(line, CallbackLine) else None
+
+    def selected_deficiency(self) -> tuple[Deficiency, str] | None:
+        """The selected deficiency and the unit's title."""
+        table, proxy = self.tables["unitDeficiencies"]
+        found = selected_row(table, proxy)
+        return (found, self.forms.current_title) if isinstance(found, Deficiency) else None
