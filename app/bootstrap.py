@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import shutil
 from collections.abc import Callable, Mapping
 from contextlib import suppress
@@ -97,8 +98,12 @@ class Workspace:
     templates: TemplateCatalog = field(default_factory=load_catalog)
     figures: FleetFigures = field(init=False)
     """The fleet's figures, kept for this store (saved in it) between sessions."""
+    store_key: str = field(init=False)
+    """Tells this store from any other on the computer: its full path and its device."""
 
     def __post_init__(self) -> None:
+        where = f"{self.path.resolve()}|{self.device.device_id}"
+        self.store_key = hashlib.sha256(where.encode()).hexdigest()[:16]
         self.figures = FleetFigures(
             self.store.unit_of_work, self.store, runner=BackgroundCompute(), clock=self.clock
         )

@@ -32,6 +32,11 @@ class Backend(Protocol):
         ...
 
     @property
+    def store_key(self) -> str:
+        """Tells this store from every other one on the computer (drafts are kept per store)."""
+        ...
+
+    @property
     def organization_name(self) -> str:
         """The organization the store belongs to (recorded with its settings if not yet)."""
         ...

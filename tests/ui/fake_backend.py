@@ -32,8 +32,10 @@ class FakeBackend:
         verify_delay: float = 0.0,
         integrity_error: BaseException | None = None,
         clock: Clock | None = None,
+        store_key: str = "test-store",
     ) -> None:
         self.fleet = fleet
+        self._store_key = store_key
         self.verify_delay = verify_delay
         self.integrity_error = integrity_error
         self.projection_difference: str | None = None
@@ -47,6 +49,10 @@ class FakeBackend:
     @property
     def store_label(self) -> str:
         return "Test store (memory)"
+
+    @property
+    def store_key(self) -> str:
+        return self._store_key
 
     @property
     def organization_name(self) -> str:

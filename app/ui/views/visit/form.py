@@ -20,7 +20,6 @@ from app.services.common import Created
 from app.services.context import Changes, ServiceContext
 from app.services.visit_forms import continue_visit, record_visit
 from app.ui.backend import Backend
-from app.ui.drafts import visit_drafts
 from app.ui.runtime import Progress
 from app.ui.session import Session
 from app.ui.views.dialogs.base import FormDialog
@@ -47,7 +46,7 @@ class VisitForm(FormDialog):
         self.extras = ExtrasSection(self.errors)
         self.signoff = SignOffSection(session, self.errors)
         self.completion = CompletionRow()
-        drafts = visit_drafts(session.data_dir)
+        drafts = session.visit_drafts()
         self.draft = DraftKeeper(session, drafts, plan.draft_key, self.state, self)
         checklist_box = QGroupBox("Checklist (* mandatory)")
         checklist_column = QVBoxLayout(checklist_box)
