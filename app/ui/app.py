@@ -22,6 +22,8 @@ from app.ui.integrity import IntegrityStatus
 from app.ui.main_window import MainWindow
 from app.ui.runtime import CoreRuntime, Progress
 from app.ui.session import Session
+from app.ui.store_menu import StoreMenu
+from app.ui.stores import RecentStores, StoreFiles, StoreOpener
 from app.ui.views.dialogs.profile import ProfileDialog, actor_of
 
 log = logging.getLogger(__name__)
@@ -33,17 +35,23 @@ APP_ICON = Path(__file__).resolve().parents[2] / "resources" / "icons" / "sitesy
 
 
 class Startup(QObject):
-    """Opens the backend on the worker, signs a profile in, then shows the main window."""
+    """Opens the backend on the worker, signs a profile in, then shows the main window.
+
+    ``open_backend`` is an opener, or the path of a store to open through ``stores`` (which
+    asks for its offline-unlock password, again if it is wrong). With ``stores``, the File menu
+    opens and creates other stores: the window is handed over to each store opened.
+    """
 
     def __init__(
         self,
         app: QApplication,
-        open_backend: BackendOpener,
+        open_backend: BackendOpener | Path,
         *,
         data_dir: Path,
         settings: QSettings,
         clock: Clock,
         quit_app: Callable[[], None] | None = None,
+        stores: StoreFiles | None = None,
     ) -> None:
         super().__init__()
         self.quit = quit_app or app.quit
@@ -60,6 +68,19 @@ class Startup(QObject):
         self.splash.setMinimumSize(320, 80)
         self.splash.setWindowTitle("SiteSync")
         self.splash.show()
+        self.recent = RecentStores(settings)
+        self.store_path: Path | None = None
+        self.store_menu: StoreMenu | None = None
+        self.opener = StoreOpener(self.runtime, stores, self.errors, self) if stores else None
+        if self.opener is not None:
+            self.opener.opened.connect(self._store_opened)
+            self.opener.cancelled.connect(self._gave_up)
+            self.opener.failed.connect(self._gave_up)
+        if isinstance(open_backend, Path):
+            if self.opener is None:
+                raise ValueError("opening a store by its path needs the store files")
+            self.opener.open(open_backend)
+            return
 
         async def open_job(_progress: Progress) -> Backend:
             return await open_backend()
@@ -67,6 +88,35 @@ class Startup(QObject):
         operation = self.runtime.submit(open_job, label="open the store")
         operation.finished.connect(self._opened)
         operation.failed.connect(lambda error: self._fatal(error, "open the store"))
+
+    def _gave_up(self, *_error: object) -> None:
+        """No store was opened (password not given, or the store failed to open)."""
+        if self.window is None:  # nothing to go back to: leave (the message was shown)
+            self.splash.hide()
+            self.exit_code = 1
+            box = self.errors.open_box
+            if _error and isinstance(box, QDialog) and box.isVisible():
+                box.finished.connect(self.quit)
+            else:
+                QTimer.singleShot(0, self.quit)
+
+    def _store_opened(self, backend: Backend, path: Path) -> None:
+        """A store opened (at start, or from the File menu): the window moves to it."""
+        self.recent.add(path)
+        self.store_path = path
+        old_session, old_window = self.session, self.window
+        if old_window is not None:
+            old_window.close()
+            old_window.deleteLater()
+            self.window = None
+        if old_session is not None:
+            old = old_session.backend
+
+            async def close(_progress: Progress) -> None:
+                await old.aclose()
+
+            self.runtime.submit(close, label="close the store")
+        self._opened(backend)
 
     def _fatal(self, error: BaseException, action: str) -> None:
         self.splash.hide()
@@ -107,6 +157,11 @@ class Startup(QObject):
     def _show_window(self) -> None:
         assert self.session is not None
         self.window = MainWindow(self.session, self.settings)
+        if self.opener is not None:
+            self.opener.window = self.window
+            self.store_menu = StoreMenu(
+                self.window, self.session, self.opener, self.recent, current=self.store_path
+            )
         self.window.show()
         self._check_integrity(self.session.backend, self.window)
 
@@ -148,12 +203,13 @@ class Startup(QObject):
 
 def start_gui(
     app: QApplication,
-    open_backend: BackendOpener,
+    open_backend: BackendOpener | Path,
     *,
     data_dir: Path,
     clock: Clock | None = None,
     settings_path: Path | None = None,
     quit_app: Callable[[], None] | None = None,
+    stores: StoreFiles | None = None,
 ) -> Startup:
     """Set up logging and settings and start opening the backend; the event loop shows the rest."""
     app.setOrganizationName("SiteSync")
@@ -171,6 +227,7 @@ def start_gui(
         settings=settings,
         clock=clock or SystemClock(),
         quit_app=quit_app,
+        stores=stores,
     )
     app.aboutToQuit.connect(startup.shutdown)
     return startup
@@ -191,23 +248,30 @@ def _quit_after_first_paint(startup: Startup) -> None:
 
 
 def run_gui(
-    open_backend: BackendOpener,
+    open_backend: BackendOpener | Path,
     *,
     data_dir: Path,
     argv: Sequence[str] | None = None,
     clock: Clock | None = None,
     settings_path: Path | None = None,
+    stores: StoreFiles | None = None,
 ) -> int:
     """Run the desktop application until its window closes; returns the process exit code.
 
-    ``open_backend`` is awaited on the core worker's loop (never on the Qt thread).
+    ``open_backend`` is awaited on the core worker's loop (never on the Qt thread), or is the
+    path of a store ``stores`` opens.
     """
     existing = QApplication.instance()
     app = (
         existing if isinstance(existing, QApplication) else QApplication(list(argv or sys.argv[:1]))
     )
     startup = start_gui(
-        app, open_backend, data_dir=data_dir, clock=clock, settings_path=settings_path
+        app,
+        open_backend,
+        data_dir=data_dir,
+        clock=clock,
+        settings_path=settings_path,
+        stores=stores,
     )
     if os.environ.get(QUIT_AFTER_FIRST_PAINT):
         _quit_after_first_paint(startup)
