@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QLabel
 
 from app.domain.entities import User
 from app.ids import SystemClock
+from app.services.context import Actor
 from app.services.ports import Clock
 from app.services.queries import profiles
 from app.ui.backend import Backend, BackendOpener
@@ -24,7 +25,8 @@ from app.ui.runtime import CoreRuntime, Progress
 from app.ui.session import Session
 from app.ui.store_menu import StoreMenu
 from app.ui.stores import RecentStores, StoreFiles, StoreOpener
-from app.ui.views.dialogs.profile import ProfileDialog, actor_of
+from app.ui.views.dialogs.pin import PinGate
+from app.ui.views.dialogs.profile import ProfileDialog
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +73,7 @@ class Startup(QObject):
         self.recent = RecentStores(settings)
         self.store_path: Path | None = None
         self.store_menu: StoreMenu | None = None
+        self.gate: PinGate | None = None
         self.opener = StoreOpener(self.runtime, stores, self.errors, self) if stores else None
         if self.opener is not None:
             self.opener.opened.connect(self._store_opened)
@@ -145,10 +148,22 @@ class Startup(QObject):
         remembered = str(self.settings.value("profile/user_id", ""))
         known = {str(u.id): u for u in users}
         if remembered in known or len(users) == 1:
-            user = known.get(remembered) or users[0]
-            self.session.switch_profile(actor_of(user))
-            self._show_window()
+            # a supervisor's or administrator's profile asks for its PIN, if it has one
+            self.gate = PinGate(self.session, known.get(remembered) or users[0], None)
+            self.gate.passed.connect(self._signed_in)
+            self.gate.cancelled.connect(self._profile_dialog)
+            self.gate.choose_if_missing = False
+            self.gate.start()
             return
+        self._profile_dialog()
+
+    def _signed_in(self, actor: Actor) -> None:
+        assert self.session is not None
+        self.session.switch_profile(actor)
+        self._show_window()
+
+    def _profile_dialog(self) -> None:
+        assert self.session is not None
         dialog = ProfileDialog(self.session)
         dialog.chosen.connect(lambda _actor: self._show_window())
         dialog.rejected.connect(self.quit)

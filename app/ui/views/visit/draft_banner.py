@@ -46,7 +46,7 @@ class DraftBanner(QFrame):
         row.addWidget(self.discard)
         self.hide()
         session.changed.connect(self._changed)
-        session.profile_changed.connect(lambda _actor: self.scan())
+        session.profile_changed.connect(self._changed)
         self.scan()
 
     def scan(self) -> None:
@@ -61,7 +61,8 @@ class DraftBanner(QFrame):
 
         self.session.work(job, self._found, label="look for unsaved drafts", parent=self)
 
-    def _changed(self, _changes: Changes) -> None:
+    def _changed(self, _what: Changes | object) -> None:
+        """Something changed, or another profile signed in: their drafts differ."""
         self.scan()
 
     def _found(self, drafts: Drafts) -> None:
