@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import shutil
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager, suppress
@@ -21,7 +22,16 @@ from app.demo.generator import demo_ids
 from app.domain.checklists import TemplateCatalog
 from app.domain.commands import ChangeOrganizationSettings, RegisterUser
 from app.domain.enums import Role
-from app.domain.errors import IncompleteStoreError, KeyStoreError, NotFoundError, SiteSyncError
+from app.domain.errors import (
+    ChainContinuityError,
+    ConcurrentWriteError,
+    IncompleteStoreError,
+    KeyStoreError,
+    NotFoundError,
+    SiteSyncError,
+    StoreBusyError,
+    StoreFullError,
+)
 from app.domain.events import Event
 from app.files import write_atomically
 from app.ids import SystemClock, Uuid7Generator
@@ -32,8 +42,10 @@ from app.keystore import (
     demo_key_path,
     key_store_for,
     new_key_store,
+    sealed_key_path,
 )
 from app.services.context import Actor, DeviceIdentity, ServiceContext
+from app.services.fleet_import import ImportRow, ImportSummary, import_fleet, parse_fleet_csv
 from app.services.organization import change_organization_settings
 from app.services.ports import Clock, IdGenerator, UnitOfWorkFactory
 from app.services.queries import DEFAULT_DAYS, FleetFigures, trailing_period
@@ -43,6 +55,7 @@ from app.store import Store, open_store
 from app.store.blobs import FileBlobStore
 from app.store.database import IntegrityCheck
 from app.store.deep_check import deep_check
+from app.store.errors import CONCURRENT_HINT
 from app.store.lock import acquire_store_lock
 from app.store.reading import peek_meta
 
@@ -98,8 +111,12 @@ class Workspace:
     templates: TemplateCatalog = field(default_factory=load_catalog)
     figures: FleetFigures = field(init=False)
     """The fleet's figures, kept for this store (saved in it) between sessions."""
+    store_key: str = field(init=False)
+    """Tells this store from any other on the computer: its full path and its device."""
 
     def __post_init__(self) -> None:
+        where = f"{self.path.resolve()}|{self.device.device_id}"
+        self.store_key = hashlib.sha256(where.encode()).hexdigest()[:16]
         self.figures = FleetFigures(
             self.store.unit_of_work, self.store, runner=BackgroundCompute(), clock=self.clock
         )
@@ -138,6 +155,46 @@ class Workspace:
         bundle = await export_open_store(self.store, unit_id)
         await asyncio.to_thread(write_atomically, out, bundle.data)
         return bundle.events
+
+    async def import_rows(self, rows: list[ImportRow], actor: Actor) -> ImportSummary:
+        """Import checked rows in one transaction: all of them, or none.
+
+        A store that fills up, is locked, or is written by another program at the same time
+        raises its own error, each saying that nothing was imported and what to do.
+        """
+        path = self.path
+        try:
+            async with self.store.batch(commit_every=None) as batch:
+                return await import_fleet(rows, ctx=self.context(actor, batch))
+        except StoreFullError as exc:
+            raise StoreFullError(
+                f"The disk holding {path} filled up during the import, so nothing was "
+                "imported; the store is as it was.",
+                hint="Free some disk space (or move the store to a larger disk), then run the "
+                "import again.",
+            ) from exc
+        except StoreBusyError as exc:
+            raise StoreBusyError(
+                f"{path} is locked by another program, so nothing was imported.",
+                hint="Close SiteSync (or any other program) using this store, then run the "
+                "import again.",
+            ) from exc
+        except (ConcurrentWriteError, ChainContinuityError) as exc:
+            raise ConcurrentWriteError(
+                f"Another program wrote to {path} during the import, so nothing was imported.",
+                hint=CONCURRENT_HINT,
+            ) from exc
+
+    async def import_fleet_file(self, csv_file: Path, actor: Actor) -> ImportSummary:
+        """Check a fleet CSV file line by line, then import it all or nothing (as the command)."""
+        try:
+            data = await asyncio.to_thread(csv_file.read_bytes)
+        except OSError as exc:
+            raise SiteSyncError(
+                f"Cannot read {csv_file}: {exc.strerror or exc}.",
+                hint="Check the file name and that the file can be read.",
+            ) from None
+        return await self.import_rows(parse_fleet_csv(data), actor)
 
     async def check_integrity(self) -> float:
         """Wait for the store's full integrity check; the seconds it took (``Store.integrity``)."""
@@ -461,3 +518,31 @@ async def open_demo_workspace(
                 if await asyncio.to_thread(source.exists):
                     await asyncio.to_thread(source.rename, path.with_name(path.name + suffix))
         return await open_workspace(path, integrity=integrity)
+
+
+class StoreFiles:
+    """Opens and creates stores for the desktop app's File menu (``app.ui.stores.StoreFiles``)."""
+
+    def sealed(self, path: Path) -> bool:
+        """Whether the store's device key is sealed under an offline-unlock password."""
+        return sealed_key_path(path).exists()
+
+    async def open(self, path: Path, password: str | None) -> Workspace:
+        """Open an existing store (its integrity is checked in the background)."""
+        if not await asyncio.to_thread(path.is_file):
+            raise NotFoundError(
+                f"There is no store at {path}.",
+                hint="Choose another file, or create a store with File → New store.",
+            )
+        prompt = None if password is None else (lambda: password)
+        return await open_workspace(path, password=prompt, integrity="background")
+
+    async def create(self, path: Path, organization: str, password: str | None) -> Workspace:
+        """Create an empty store with its administrator profile."""
+        if not await asyncio.to_thread(path.parent.is_dir):
+            raise NotFoundError(
+                f"The folder {path.parent} does not exist.",
+                hint="Choose a folder that exists (or create it first).",
+            )
+        prompt = None if password is None else (lambda: password)
+        return await create_workspace(path, organization_name=organization, password=prompt)

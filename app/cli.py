@@ -6,10 +6,8 @@ import argparse
 import re
 import sys
 import time
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Literal
 from uuid import UUID
 
 from app.audit.bundle import CANNOT_PROVE, PROVES, verify_bundle
@@ -18,6 +16,7 @@ from app.audit.chain import ChainReport
 from app.audit.errors import AuditError, ChainBroken, Rule
 from app.audit_trail import export_unit_bundle, verify_store
 from app.bootstrap import (
+    StoreFiles,
     Workspace,
     create_demo_store,
     create_workspace,
@@ -27,18 +26,13 @@ from app.bootstrap import (
 )
 from app.config import Settings
 from app.domain.errors import (
-    ChainContinuityError,
-    ConcurrentWriteError,
     SiteSyncError,
-    StoreBusyError,
     StoreFullError,
     ValidationError,
 )
-from app.keystore import check_sealed_password, sealed_key_path
-from app.services.fleet_import import ImportRow, ImportSummary, import_fleet, parse_fleet_csv
+from app.services.fleet_import import ImportRow, ImportSummary, parse_fleet_csv
 from app.store.database import rebuild_store
 from app.store.deep_check import deep_check
-from app.store.errors import CONCURRENT_HINT
 from app.sync_cli import signed_in_email
 
 EXIT_OK, EXIT_FAILED = 0, 1
@@ -237,34 +231,8 @@ def _read_bundle(path: Path) -> bytes:
 async def import_rows(
     ws: Workspace, rows: list[ImportRow], *, as_user: str | None
 ) -> ImportSummary:
-    """Import checked rows into an open workspace in one transaction: all of them, or none.
-
-    A store that fills up, is locked, or is written by another program at the same time
-    raises its own error, each saying that nothing was imported and what to do.
-    """
-    actor = await ws.actor(as_user)
-    path = ws.path
-    try:
-        async with ws.store.batch(commit_every=None) as batch:
-            return await import_fleet(rows, ctx=ws.context(actor, batch))
-    except StoreFullError as exc:
-        raise StoreFullError(
-            f"The disk holding {path} filled up during the import, so nothing was imported; "
-            "the store is as it was.",
-            hint="Free some disk space (or move the store to a larger disk), then run the "
-            "import again.",
-        ) from exc
-    except StoreBusyError as exc:
-        raise StoreBusyError(
-            f"{path} is locked by another program, so nothing was imported.",
-            hint="Close SiteSync (or any other program) using this store, then run the import "
-            "again.",
-        ) from exc
-    except (ConcurrentWriteError, ChainContinuityError) as exc:
-        raise ConcurrentWriteError(
-            f"Another program wrote to {path} during the import, so nothing was imported.",
-            hint=CONCURRENT_HINT,
-        ) from exc
+    """Import checked rows into an open workspace as ``as_user`` (default: the administrator)."""
+    return await ws.import_rows(rows, await ws.actor(as_user))
 
 
 async def import_command(args: argparse.Namespace) -> int:
@@ -288,25 +256,6 @@ async def import_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _gui_password(path: Path) -> Callable[[], str] | Literal[False] | None:
-    """For a password-sealed store, ask for the password before the window opens.
-
-    Returns the prompt's answer as a callable, None when no password is needed, or False when
-    the person cancelled.
-    """
-    if not sealed_key_path(path).exists():
-        return None
-    from PySide6.QtWidgets import QApplication
-
-    from app.ui.unlock import ask_unlock_password
-
-    _ = QApplication.instance() or QApplication(sys.argv[:1])
-    typed = ask_unlock_password(path.name, lambda pw: check_sealed_password(path, pw))
-    if typed is None:
-        return False
-    return lambda: typed
-
-
 def _gui_rebuild_demo(path: Path) -> bool | None:
     """For an unfinished demo store, ask whether to rebuild it before the window opens.
 
@@ -324,9 +273,13 @@ def _gui_rebuild_demo(path: Path) -> bool | None:
 
 def gui_command(args: argparse.Namespace) -> int:
     """Open the desktop app: on the demo store with ``--demo``, else on ``--db``."""
+    from app.desktop_sync import open_desktop_sync
     from app.ui.app import run_gui  # Qt is imported only when a window is wanted
 
     settings = Settings()
+    stores = settings.data_dir / "stores"
+    open_sync = lambda backend: open_desktop_sync(backend, stores_dir=stores)  # noqa: E731
+
     if args.demo:
         path = settings.demo_db
         rebuild = _gui_rebuild_demo(path)
@@ -335,24 +288,12 @@ def gui_command(args: argparse.Namespace) -> int:
         opener = lambda: open_demo_workspace(  # noqa: E731
             path, seed=settings.demo_seed, rebuild_unfinished=rebuild, integrity="background"
         )
-    elif args.db is not None:
-        path = args.db
-        password = _gui_password(path)
-        if password is False:
-            return EXIT_FAILED
-        opener = lambda: open_workspace(  # noqa: E731
-            path, password=password or None, integrity="background"
+        return run_gui(opener, data_dir=settings.data_dir, stores=StoreFiles(), open_sync=open_sync)
+    if args.db is not None:  # the window asks for its password, again if it is wrong
+        return run_gui(
+            args.db, data_dir=settings.data_dir, stores=StoreFiles(), open_sync=open_sync
         )
-    else:
-        raise ValidationError(
-            "Choose a store to open.",
-            hint="Run 'sitesync --demo' for the demo, or 'sitesync --db PATH' for a store.",
-        )
-    from app.desktop_sync import open_desktop_sync
-
-    stores = settings.data_dir / "stores"
-    return run_gui(
-        opener,
-        data_dir=settings.data_dir,
-        open_sync=lambda backend: open_desktop_sync(backend, stores_dir=stores),
+    raise ValidationError(
+        "Choose a store to open.",
+        hint="Run 'sitesync --demo' for the demo, or 'sitesync --db PATH' for a store.",
     )

@@ -24,7 +24,7 @@ import nacl.pwhash
 import nacl.secret
 import nacl.utils
 
-from app.domain.errors import KeyStoreError
+from app.domain.errors import KeyStoreError, WrongPasswordError
 from app.services.ports import KeyStore
 
 SERVICE_NAME = "SiteSync"
@@ -171,7 +171,7 @@ class PasswordFileKeyStore:
         try:
             return self._box(doc).decrypt(b64decode(sealed))
         except nacl.exceptions.CryptoError:
-            raise KeyStoreError(
+            raise WrongPasswordError(
                 "The offline-unlock password is wrong.", hint="Enter it again."
             ) from None
 

@@ -131,6 +131,12 @@ class KeyStoreError(SiteSyncError):
     code = "KEYSTORE_ERROR"
 
 
+class WrongPasswordError(KeyStoreError):
+    """The offline-unlock password typed does not open the sealed device key."""
+
+    code = "WRONG_PASSWORD"
+
+
 class ImportFileError(ValidationError):
     """A fleet import file has bad lines; ``problems`` lists every one of them."""
 

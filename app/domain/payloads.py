@@ -83,6 +83,19 @@ class UserUpdated(PartialPayload):
     active: bool | None = None
 
 
+class UserPinSet(EventPayload):
+    """A supervisor's or administrator's local profile got its PIN (or a new one).
+
+    ``verifier`` is an argon2id hash of the PIN, never the PIN: switching to the profile on a
+    store that is not signed in to a server asks for it. Being an event, it is signed and
+    chained: editing or removing it by hand breaks the chain, which verification reports.
+    """
+
+    TYPE = "user.pin_set"
+    ENTITY = "user"
+    verifier: str
+
+
 class CustomerCreated(EventPayload):
     TYPE = "customer.created"
     ENTITY = "customer"

@@ -103,6 +103,8 @@ def reduce_user(current: User | None, event: Event) -> User:
         _create_guard(current, event)
         at = event.occurred_at
         return User(**_base(event), **pl.model_dump(), created_at=at, updated_at=at)
+    if isinstance(pl, p.UserPinSet):  # kept in the log only: read from there when switching
+        return _require(current, event).model_copy(update={"updated_at": event.occurred_at})
     return _edit(current, event)
 
 

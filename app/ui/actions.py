@@ -57,7 +57,8 @@ class Actions:
         return dialog
 
     def change_status(self, unit: Elevator) -> QDialog:
-        return self._open(StatusDialog(self.session, unit, self.window))
+        title = self.current_title if unit.id == self.current_unit else ""
+        return self._open(StatusDialog(self.session, unit, self.window, title=title))
 
     def add_addendum(self, visit: Visit) -> QDialog:
         return self._open(AddendumDialog(self.session, visit, self.window))

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QLabel
 
 from app.domain.entities import User
 from app.ids import SystemClock
+from app.services.context import Actor
 from app.services.ports import Clock
 from app.services.queries import profiles
 from app.ui.backend import Backend, BackendOpener
@@ -22,9 +23,12 @@ from app.ui.integrity import IntegrityStatus
 from app.ui.main_window import MainWindow
 from app.ui.runtime import CoreRuntime, Progress
 from app.ui.session import Session
+from app.ui.store_menu import StoreMenu
+from app.ui.stores import RecentStores, StoreFiles, StoreOpener
 from app.ui.sync.bridge import SyncBridge
 from app.ui.sync.port import SyncOpener, SyncPort
-from app.ui.views.dialogs.profile import ProfileDialog, actor_of
+from app.ui.views.dialogs.pin import PinGate
+from app.ui.views.dialogs.profile import ProfileDialog
 
 log = logging.getLogger(__name__)
 
@@ -35,18 +39,24 @@ APP_ICON = Path(__file__).resolve().parents[2] / "resources" / "icons" / "sitesy
 
 
 class Startup(QObject):
-    """Opens the backend on the worker, signs a profile in, then shows the main window."""
+    """Opens the backend on the worker, signs a profile in, then shows the main window.
+
+    ``open_backend`` is an opener, or the path of a store to open through ``stores`` (which
+    asks for its offline-unlock password, again if it is wrong). With ``stores``, the File menu
+    opens and creates other stores: the window is handed over to each store opened.
+    """
 
     def __init__(
         self,
         app: QApplication,
-        open_backend: BackendOpener,
+        open_backend: BackendOpener | Path,
         *,
         data_dir: Path,
         settings: QSettings,
         clock: Clock,
         quit_app: Callable[[], None] | None = None,
         open_sync: SyncOpener | None = None,
+        stores: StoreFiles | None = None,
     ) -> None:
         super().__init__()
         self.open_sync = open_sync
@@ -65,6 +75,20 @@ class Startup(QObject):
         self.splash.setMinimumSize(320, 80)
         self.splash.setWindowTitle("SiteSync")
         self.splash.show()
+        self.recent = RecentStores(settings)
+        self.store_path: Path | None = None
+        self.store_menu: StoreMenu | None = None
+        self.gate: PinGate | None = None
+        self.opener = StoreOpener(self.runtime, stores, self.errors, self) if stores else None
+        if self.opener is not None:
+            self.opener.opened.connect(self._store_opened)
+            self.opener.cancelled.connect(self._gave_up)
+            self.opener.failed.connect(self._gave_up)
+        if isinstance(open_backend, Path):
+            if self.opener is None:
+                raise ValueError("opening a store by its path needs the store files")
+            self.opener.open(open_backend)
+            return
 
         async def open_job(_progress: Progress) -> Backend:
             return await open_backend()
@@ -72,6 +96,38 @@ class Startup(QObject):
         operation = self.runtime.submit(open_job, label="open the store")
         operation.finished.connect(self._opened)
         operation.failed.connect(lambda error: self._fatal(error, "open the store"))
+
+    def _gave_up(self, *_error: object) -> None:
+        """No store was opened (password not given, or the store failed to open)."""
+        if self.window is None:  # nothing to go back to: leave (the message was shown)
+            self.splash.hide()
+            self.exit_code = 1
+            box = self.errors.open_box
+            if _error and isinstance(box, QDialog) and box.isVisible():
+                box.finished.connect(self.quit)
+            else:
+                QTimer.singleShot(0, self.quit)
+
+    def _store_opened(self, backend: Backend, path: Path) -> None:
+        """A store opened (at start, or from the File menu): the window moves to it."""
+        self.recent.add(path)
+        self.store_path = path
+        old_session, old_window = self.session, self.window
+        if old_window is not None:
+            old_window.close()
+            old_window.deleteLater()
+            self.window = None
+        if self.sync is not None:  # the old store's sync stops before that store closes
+            self.sync.stop()
+            self.sync = None
+        if old_session is not None:
+            old = old_session.backend
+
+            async def close(_progress: Progress) -> None:
+                await old.aclose()
+
+            self.runtime.submit(close, label="close the store")
+        self._opened(backend)
 
     def _fatal(self, error: BaseException, action: str) -> None:
         self.splash.hide()
@@ -125,10 +181,22 @@ class Startup(QObject):
         remembered = str(self.settings.value("profile/user_id", ""))
         known = {str(u.id): u for u in users}
         if remembered in known or len(users) == 1:
-            user = known.get(remembered) or users[0]
-            self.session.switch_profile(actor_of(user))
-            self._show_window()
+            # a supervisor's or administrator's profile asks for its PIN, if it has one
+            self.gate = PinGate(self.session, known.get(remembered) or users[0], None)
+            self.gate.passed.connect(self._signed_in)
+            self.gate.cancelled.connect(self._profile_dialog)
+            self.gate.choose_if_missing = False
+            self.gate.start()
             return
+        self._profile_dialog()
+
+    def _signed_in(self, actor: Actor) -> None:
+        assert self.session is not None
+        self.session.switch_profile(actor)
+        self._show_window()
+
+    def _profile_dialog(self) -> None:
+        assert self.session is not None
         dialog = ProfileDialog(self.session)
         dialog.chosen.connect(lambda _actor: self._show_window())
         dialog.rejected.connect(self.quit)
@@ -137,6 +205,11 @@ class Startup(QObject):
     def _show_window(self) -> None:
         assert self.session is not None
         self.window = MainWindow(self.session, self.settings, sync=self.sync)
+        if self.opener is not None:
+            self.opener.window = self.window
+            self.store_menu = StoreMenu(
+                self.window, self.session, self.opener, self.recent, current=self.store_path
+            )
         self.window.show()
         if self.sync is not None:
             self.sync.start()
@@ -182,13 +255,14 @@ class Startup(QObject):
 
 def start_gui(
     app: QApplication,
-    open_backend: BackendOpener,
+    open_backend: BackendOpener | Path,
     *,
     data_dir: Path,
     clock: Clock | None = None,
     settings_path: Path | None = None,
     quit_app: Callable[[], None] | None = None,
     open_sync: SyncOpener | None = None,
+    stores: StoreFiles | None = None,
 ) -> Startup:
     """Set up logging and settings and start opening the backend; the event loop shows the rest."""
     app.setOrganizationName("SiteSync")
@@ -207,6 +281,7 @@ def start_gui(
         clock=clock or SystemClock(),
         quit_app=quit_app,
         open_sync=open_sync,
+        stores=stores,
     )
     app.aboutToQuit.connect(startup.shutdown)
     return startup
@@ -227,18 +302,20 @@ def _quit_after_first_paint(startup: Startup) -> None:
 
 
 def run_gui(
-    open_backend: BackendOpener,
+    open_backend: BackendOpener | Path,
     *,
     data_dir: Path,
     argv: Sequence[str] | None = None,
     clock: Clock | None = None,
     settings_path: Path | None = None,
     open_sync: SyncOpener | None = None,
+    stores: StoreFiles | None = None,
 ) -> int:
     """Run the desktop application until its window closes; returns the process exit code.
 
-    ``open_backend`` is awaited on the core worker's loop (never on the Qt thread), and so is
-    ``open_sync`` with the opened backend: the store's sync, whose scheduler runs on that loop.
+    ``open_backend`` is awaited on the core worker's loop (never on the Qt thread), or is the
+    path of a store ``stores`` opens. ``open_sync`` is awaited on that loop too, with each
+    opened backend: the store's sync, whose scheduler runs on that loop.
     """
     existing = QApplication.instance()
     app = (
@@ -251,6 +328,7 @@ def run_gui(
         clock=clock,
         settings_path=settings_path,
         open_sync=open_sync,
+        stores=stores,
     )
     if os.environ.get(QUIT_AFTER_FIRST_PAINT):
         _quit_after_first_paint(startup)

@@ -16,6 +16,7 @@ from app.audit.chain import ChainReport
 from app.domain.checklists import TemplateCatalog
 from app.domain.events import Event
 from app.services.context import Actor, ServiceContext
+from app.services.fleet_import import ImportSummary
 from app.services.ports import BlobStore, UnitOfWorkFactory
 from app.services.queries import FleetFigures
 
@@ -29,6 +30,11 @@ class Backend(Protocol):
     @property
     def store_label(self) -> str:
         """Where the data lives, for the status bar, e.g. ``Demo store (~/.local/...)``."""
+        ...
+
+    @property
+    def store_key(self) -> str:
+        """Tells this store from every other one on the computer (drafts are kept per store)."""
         ...
 
     @property
@@ -86,6 +92,13 @@ class Backend(Protocol):
         """Write the unit's evidence bundle to ``out``; return how many events it holds.
 
         The bundle is what ``sitesync audit verify --bundle FILE`` checks offline.
+        """
+        ...
+
+    async def import_fleet_file(self, csv_file: Path, actor: Actor) -> ImportSummary:
+        """Check a fleet CSV file line by line and import it all or nothing, as ``actor``.
+
+        Raises ``ImportFileError`` listing every bad line (nothing is imported then).
         """
         ...
 

@@ -54,6 +54,11 @@ class DraftStore:
         return sorted(p.stem for p in self.folder.glob("*.json")) if self.folder.exists() else []
 
 
-def visit_drafts(data_dir: Path) -> DraftStore:
-    """The drafts of the visit form, in the data folder."""
-    return DraftStore(data_dir / "drafts")
+def visit_drafts(data_dir: Path, store_key: str, profile: str) -> DraftStore:
+    """The visit form drafts made in one store by one profile, in the data folder.
+
+    A draft names units, visits and callbacks of the store it was made in (demo stores built
+    from the same seed even share their ids), so it is offered only in that store, and only
+    to the profile that typed it.
+    """
+    return DraftStore(data_dir / "drafts" / _SAFE.sub("_", store_key) / _SAFE.sub("_", profile))

@@ -42,6 +42,14 @@ def when(moment: datetime | None) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
+def saved_when(text: object, *, fallback: str = "an earlier session") -> str:
+    """A stored ISO moment (a draft's ``saved_at``) as ``when`` shows it, or ``fallback``."""
+    try:
+        return when(datetime.fromisoformat(str(text)))
+    except ValueError:
+        return fallback
+
+
 def at_site(moment: datetime | None, time_zone: str) -> str:
     """``2025-06-02 09:30`` as the clock at the site reads it (``when`` with no time zone)."""
     if moment is None:

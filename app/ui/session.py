@@ -20,6 +20,7 @@ from app.domain.enums import Role
 from app.services.context import Actor, ServiceContext
 from app.services.ports import Clock, UnitOfWorkFactory
 from app.ui.backend import Backend
+from app.ui.drafts import DraftStore, visit_drafts
 from app.ui.errors import ErrorPresenter
 from app.ui.runtime import CoreRuntime, Operation, Progress
 
@@ -60,6 +61,11 @@ class Session(QObject):
     @property
     def is_supervisor(self) -> bool:
         return self.actor is not None and self.actor.role in (Role.SUPERVISOR, Role.ADMIN)
+
+    def visit_drafts(self) -> DraftStore:
+        """The visit drafts of this store made by the profile signed in now."""
+        profile = str(self.actor.user_id) if self.actor is not None else "nobody"
+        return visit_drafts(self.data_dir, self.backend.store_key, profile)
 
     def now(self) -> datetime:
         return self.clock.now()

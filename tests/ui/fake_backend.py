@@ -15,6 +15,7 @@ from app.compute import BackgroundCompute
 from app.domain.checklists import TemplateCatalog
 from app.domain.events import Event
 from app.services.context import Actor, ServiceContext
+from app.services.fleet_import import ImportSummary, import_fleet, parse_fleet_csv
 from app.services.ports import BlobStore, Clock, UnitOfWorkFactory
 from app.services.queries import FleetFigures
 from app.ui.backend import VerifyProgress
@@ -32,8 +33,10 @@ class FakeBackend:
         verify_delay: float = 0.0,
         integrity_error: BaseException | None = None,
         clock: Clock | None = None,
+        store_key: str = "test-store",
     ) -> None:
         self.fleet = fleet
+        self._store_key = store_key
         self.verify_delay = verify_delay
         self.integrity_error = integrity_error
         self.projection_difference: str | None = None
@@ -47,6 +50,10 @@ class FakeBackend:
     @property
     def store_label(self) -> str:
         return "Test store (memory)"
+
+    @property
+    def store_key(self) -> str:
+        return self._store_key
 
     @property
     def organization_name(self) -> str:
@@ -110,6 +117,10 @@ class FakeBackend:
         )
         await asyncio.to_thread(out.write_bytes, bundle.data)
         return bundle.events
+
+    async def import_fleet_file(self, csv_file: Path, actor: Actor) -> ImportSummary:
+        rows = parse_fleet_csv(await asyncio.to_thread(csv_file.read_bytes))
+        return await import_fleet(rows, ctx=self.fleet.context(actor))
 
     async def aclose(self) -> None:
         self.closed = True

@@ -17,7 +17,7 @@ from app.ui.runtime import CoreRuntime
 from app.ui.session import Session
 from app.ui.views.visit.form import VisitForm
 from tests.ui.conftest import make_session
-from tests.ui.factories import PNG_1PX, TECHNICIAN, Fleet
+from tests.ui.factories import PNG_1PX, SUPERVISOR, Fleet
 from tests.ui.helpers import answer_checklist, draw_signature, tick
 
 
@@ -148,7 +148,7 @@ def test_after_a_crash_a_new_window_offers_to_restore_the_draft(
     before = len(fleet.store.events)
     # The crash: no save, no close event; a new session and window start on the same folder.
     restarted = MainWindow(
-        make_session(runtime, fleet, tmp_path, TECHNICIAN, shown_errors), settings
+        make_session(runtime, fleet, tmp_path, SUPERVISOR, shown_errors), settings
     )
     qtbot.addWidget(restarted)
     restarted.show()

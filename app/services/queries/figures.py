@@ -324,8 +324,8 @@ class FleetFigures:
             parts.append(await self._runner.run(partial(_consume, fleet, work)))
         order = [u.id for u in units]
         if keep is not None:
-            return keep.with_tallies(assemble(parts, order)[1])
-        return snapshot_of(parts, order, names, mark, today, at)
+            return keep.with_tallies(assemble(parts, order, periods)[1])
+        return snapshot_of(parts, order, names, mark, today, at, periods=periods)
 
     def _keep(self, snapshot: FleetSnapshot) -> FleetSnapshot:
         """Remember ``snapshot`` unless a newer one is known; returns the one kept."""

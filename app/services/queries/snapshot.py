@@ -241,11 +241,14 @@ def compute_part(
 
 
 def assemble(
-    parts: Iterable[FleetPart], order: Iterable[UUID]
+    parts: Iterable[FleetPart], order: Iterable[UUID], periods: Iterable[Period] = ()
 ) -> tuple[tuple[UnitFigures, ...], dict[Period, tuple[MetricTally, ...]]]:
-    """The parts' figures and tallies as one fleet's, in ``order`` (the fleet order)."""
+    """The parts' figures and tallies as one fleet's, in ``order`` (the fleet order).
+
+    Every one of ``periods`` has its tallies, empty for a fleet without units (a new store).
+    """
     figures: dict[UUID, UnitFigures] = {}
-    tallies: dict[Period, dict[UUID, MetricTally]] = {}
+    tallies: dict[Period, dict[UUID, MetricTally]] = {period: {} for period in periods}
     for part in parts:
         figures.update(part.figures)
         for period, found in part.tallies.items():
@@ -267,8 +270,10 @@ def compute_snapshot(
     """Every unit's figures, and tallies for ``periods``, up to ``now`` (pure: runs on a worker
     thread)."""
     at = moment_in(today, now)
-    part = compute_part(data, today, at, periods)
-    return snapshot_of([part], [r.elevator.id for r in data.records], data, mark, today, at)
+    wanted = list(periods)
+    part = compute_part(data, today, at, wanted)
+    order = [r.elevator.id for r in data.records]
+    return snapshot_of([part], order, data, mark, today, at, periods=wanted)
 
 
 def snapshot_of(
@@ -278,9 +283,11 @@ def snapshot_of(
     mark: LogMark,
     today: date,
     at: datetime,
+    *,
+    periods: Iterable[Period] = (),
 ) -> FleetSnapshot:
     """The snapshot the parts make, units in ``order``, names and settings from ``data``."""
-    units, tallies = assemble(parts, order)
+    units, tallies = assemble(parts, order, periods)
     return FleetSnapshot(
         mark=mark,
         today=today,

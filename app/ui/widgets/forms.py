@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QLabel,
     QPlainTextEdit,
+    QScrollArea,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
@@ -49,6 +51,7 @@ class FormErrors:
     def __init__(self, banner: QLabel | None = None) -> None:
         self.banner = banner or error_label("formError")
         self._lines: dict[str, QLabel] = {}
+        self._names: dict[str, str] = {}
 
     def add_row(self, form: QFormLayout, text: str, field: QWidget, key: str) -> QLabel:
         """Add ``field`` to ``form`` with its error line below it; returns the error line."""
@@ -62,7 +65,13 @@ class FormErrors:
         line = self.line(key)
         column.addWidget(line)
         form.addRow(text, holder)
+        if text:
+            self._names[key] = text.rstrip(":")
         return line
+
+    def name(self, key: str, text: str) -> None:
+        """What the summary calls the field ``key`` (rows added with ``add_row`` have one)."""
+        self._names[key] = text
 
     def line(self, key: str) -> QLabel:
         """The error line for ``key`` (created on first use)."""
@@ -95,6 +104,31 @@ class FormErrors:
         if not self.banner.isHidden() and self.banner.text():
             shown[""] = self.banner.text()
         return shown
+
+    def summarize(self, scroll: QScrollArea | None = None) -> list[str]:
+        """List the fields in error on the banner, top to bottom, and scroll to the first.
+
+        Returns their names; nothing changes when no field is in error.
+        """
+        shown = [k for k, line in self._lines.items() if not line.isHidden() and line.text()]
+        if not shown:
+            return []
+        content = scroll.widget() if scroll is not None else None
+        if content is not None:
+            shown.sort(key=lambda k: self._place(self._lines[k], content))
+        names = [self._names.get(k, k.replace("_", " ").capitalize()) for k in shown]
+        count = "1 field needs" if len(names) == 1 else f"{len(names)} fields need"
+        self.banner.setText(f"{count} correcting: {', '.join(names)}.")
+        self.banner.show()
+        if scroll is not None and content is not None:
+            first = self._lines[shown[0]]
+            scroll.ensureWidgetVisible(first.parentWidget() or first, 50, 80)
+        return names
+
+    @staticmethod
+    def _place(line: QLabel, content: QWidget) -> int:
+        holder = line.parentWidget() or line
+        return holder.mapTo(content, QPoint(0, 0)).y() if content.isAncestorOf(holder) else 0
 
     @property
     def any(self) -> bool:

@@ -435,3 +435,15 @@ async def test_the_collector_pauses_only_while_a_fleet_is_computed(
     assert figures.computed == 1
     assert seen == [False]
     assert gc.isenabled()
+
+
+async def test_the_dashboard_of_a_store_without_units_shows_empty_figures() -> None:
+    """A company's new store has no units yet: its dashboard opens, with nothing to count."""
+    store = InMemoryStore()
+    figures = q.FleetFigures(store.unit_of_work, MemorySnapshotStore(), clock=CLOCK)
+    board = await figures.dashboard(q.DashboardFilter(period=YEAR), now=NOW)
+    assert board is not None
+    assert board.rows == ()
+    assert sum(board.by_status.values()) == 0
+    empty = compute_snapshot(q.FleetData((), {}, {}), await figures.mark(), AS_OF, NOW, [YEAR])
+    assert empty.tallies == {YEAR: ()}

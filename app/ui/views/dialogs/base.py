@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QMainWindow,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.domain.errors import SiteSyncError, ValidationError
 from app.services.context import ServiceContext
@@ -34,6 +41,8 @@ class FormDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         self.result_value: object = None
         self._label = "save"
+        self.scroll_area: QScrollArea | None = None
+        """The scroll area of a long form: Save with errors scrolls to the first one."""
 
     def finish_layout(self) -> None:
         """Put the buttons last (call at the end of the subclass's ``__init__``)."""
@@ -46,6 +55,11 @@ class FormDialog(QDialog):
             self.submit()
         except ValidationError as error:
             self.errors.show_error(error)
+        self.errors.summarize(self.scroll_area)
+
+    def done_text(self, result: object) -> str:
+        """What the status bar says once saved (empty: nothing)."""
+        return ""
 
     def submit(self) -> None:
         raise NotImplementedError
@@ -61,7 +75,14 @@ class FormDialog(QDialog):
         self.result_value = result
         self.saved.emit(result)
         self.on_saved(result)
+        self._announce(self.done_text(result))
         self.accept()
+
+    def _announce(self, text: str) -> None:
+        parent = self.parentWidget()
+        window = parent.window() if parent is not None else None
+        if text and isinstance(window, QMainWindow):
+            window.statusBar().showMessage(text, 15000)
 
     def on_saved(self, result: object) -> None:
         """Hook after a successful save (e.g. drop the draft)."""

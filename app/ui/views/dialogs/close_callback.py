@@ -77,3 +77,7 @@ class CloseCallbackDialog(FormDialog):
             root_cause=self.root_cause.text(),
         )
         self.run(lambda ctx: close_incident(cmd, ctx=ctx), label="close the callback")
+
+    def done_text(self, result: object) -> str:
+        back = "; the unit is back in service" if self.back.isChecked() else ""
+        return f"Callback closed ({self.incident.reported_trouble}){back}."

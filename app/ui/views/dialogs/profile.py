@@ -16,10 +16,19 @@ from PySide6.QtWidgets import (
 from app.domain.entities import User
 from app.domain.enums import Role
 from app.services.context import Actor
+from app.services.profiles import PIN_ROLES
 from app.services.queries import profiles
 from app.ui.format import label
 from app.ui.session import Session
+from app.ui.views.dialogs.pin import PinGate, actor_of
 
+__all__ = ["ProfileDialog", "actor_of", "describe_role"]
+
+ROLE_NAMES = {
+    Role.TECHNICIAN: "A technician",
+    Role.SUPERVISOR: "A supervisor",
+    Role.ADMIN: "An administrator",
+}
 ROLE_SCREENS = {
     Role.TECHNICIAN: "Sites & Units, Work, Callbacks, Audit",
     Role.SUPERVISOR: "every screen, including Dashboard and Compliance",
@@ -27,8 +36,10 @@ ROLE_SCREENS = {
 }
 
 
-def actor_of(user: User) -> Actor:
-    return Actor(user.id, user.role, user.display_name)
+def describe_role(role: Role) -> str:
+    """What a profile of ``role`` sees, and whether switching to it asks for a PIN."""
+    pin = " Switching to it asks for its PIN." if role in PIN_ROLES else ""
+    return f"{ROLE_NAMES[role]} sees {ROLE_SCREENS[role]}.{pin}"
 
 
 class ProfileDialog(QDialog):
@@ -52,6 +63,7 @@ class ProfileDialog(QDialog):
         buttons.rejected.connect(self.reject)
         self.list.itemActivated.connect(lambda _item: self._choose())
         self.list.currentItemChanged.connect(self._describe)
+        self.gate: PinGate | None = None
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Who is working on this computer?"))
         layout.addWidget(self.list)
@@ -75,13 +87,17 @@ class ProfileDialog(QDialog):
     def _describe(self, item: QListWidgetItem | None) -> None:
         if item is not None:
             user: User = item.data(Qt.ItemDataRole.UserRole)
-            self.hint.setText(f"A {label(user.role).lower()} sees {ROLE_SCREENS[user.role]}.")
+            self.hint.setText(describe_role(user.role))
 
     def _choose(self) -> None:
         item = self.list.currentItem()
         if item is None:
             return
-        actor = actor_of(item.data(Qt.ItemDataRole.UserRole))
+        self.gate = PinGate(self.session, item.data(Qt.ItemDataRole.UserRole), self)
+        self.gate.passed.connect(self._switch)
+        self.gate.start()
+
+    def _switch(self, actor: Actor) -> None:
         self.session.switch_profile(actor)
         self.chosen.emit(actor)
         self.accept()

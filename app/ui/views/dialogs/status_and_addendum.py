@@ -25,9 +25,12 @@ class StatusDialog(FormDialog):
     really changed (not in the future, not before the unit's previous change).
     """
 
-    def __init__(self, session: Session, unit: Elevator, parent: QWidget | None = None) -> None:
-        super().__init__(session, f"Change status of unit {unit.unit_number}", parent)
-        self.unit = unit
+    def __init__(
+        self, session: Session, unit: Elevator, parent: QWidget | None = None, *, title: str = ""
+    ) -> None:
+        where = title or f"unit {unit.unit_number}"
+        super().__init__(session, f"Change the status of {where}", parent)
+        self.title, self.unit = where, unit
         form = QFormLayout()
         form.addRow("Current status", QLabel(label(unit.status)))
         self.status = QComboBox()
@@ -80,6 +83,9 @@ class StatusDialog(FormDialog):
         )
         self.run(lambda ctx: change_elevator_status(cmd, ctx=ctx), label="change the status")
 
+    def done_text(self, result: object) -> str:
+        return f"{self.title}: status changed to {self.status.currentText().lower()}."
+
 
 class AddendumDialog(FormDialog):
     """Append a correction to a locked visit."""
@@ -99,3 +105,6 @@ class AddendumDialog(FormDialog):
     def submit(self) -> None:
         cmd = AddAddendum(visit_id=self.visit.id, text=self.text.toPlainText())
         self.run(lambda ctx: add_addendum(cmd, ctx=ctx), label="add the addendum")
+
+    def done_text(self, result: object) -> str:
+        return "Addendum added to the visit."

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QLabel
 
 from app.ui.backend import Backend
 from app.ui.drafts import DraftStore
+from app.ui.format import saved_when
 from app.ui.runtime import Progress
 from app.ui.session import Session
 
@@ -71,4 +72,5 @@ class DraftKeeper(QObject):
 
     def restored(self, draft: dict[str, Any]) -> None:
         """Say that the form shows a draft saved earlier."""
-        self.status.setText(f"Restored your unsaved draft from {draft.get('saved_at', '')[:16]}.")
+        saved = saved_when(draft.get("saved_at"), fallback="earlier")
+        self.status.setText(f"Restored your unsaved draft from {saved}.")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMessageBox, QPushButton, QWidget
@@ -10,7 +9,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMessageBox, QPushBut
 from app.services.context import Changes
 from app.ui.actions import Actions, confirm
 from app.ui.backend import Backend
-from app.ui.drafts import visit_drafts
+from app.ui.format import saved_when
 from app.ui.runtime import Progress
 from app.ui.session import Session
 
@@ -18,10 +17,7 @@ type Drafts = list[tuple[str, dict[str, Any]]]
 
 
 def _saved_at(draft: dict[str, Any]) -> str:
-    try:
-        return f"{datetime.fromisoformat(str(draft.get('saved_at'))).astimezone():%Y-%m-%d %H:%M}"
-    except ValueError:
-        return "an earlier session"
+    return saved_when(draft.get("saved_at"))
 
 
 class DraftBanner(QFrame):
@@ -50,11 +46,12 @@ class DraftBanner(QFrame):
         row.addWidget(self.discard)
         self.hide()
         session.changed.connect(self._changed)
+        session.profile_changed.connect(self._changed)
         self.scan()
 
     def scan(self) -> None:
         """Look for drafts (on the worker: the Qt thread never reads the disk)."""
-        store = visit_drafts(self.session.data_dir)
+        store = self.session.visit_drafts()
 
         async def job(_backend: Backend, _progress: Progress) -> Drafts:
             keys = store.keys()
@@ -64,7 +61,8 @@ class DraftBanner(QFrame):
 
         self.session.work(job, self._found, label="look for unsaved drafts", parent=self)
 
-    def _changed(self, _changes: Changes) -> None:
+    def _changed(self, _what: Changes | object) -> None:
+        """Something changed, or another profile signed in: their drafts differ."""
         self.scan()
 
     def _found(self, drafts: Drafts) -> None:
@@ -92,7 +90,7 @@ class DraftBanner(QFrame):
         if not self.drafts:
             return
         key, _draft = self.drafts[0]
-        store = visit_drafts(self.session.data_dir)
+        store = self.session.visit_drafts()
 
         def discard() -> None:
             async def job(_backend: Backend, _progress: Progress) -> None:

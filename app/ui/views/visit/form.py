@@ -20,7 +20,7 @@ from app.services.common import Created
 from app.services.context import Changes, ServiceContext
 from app.services.visit_forms import continue_visit, record_visit
 from app.ui.backend import Backend
-from app.ui.drafts import visit_drafts
+from app.ui.format import label
 from app.ui.runtime import Progress
 from app.ui.session import Session
 from app.ui.views.dialogs.base import FormDialog
@@ -47,7 +47,7 @@ class VisitForm(FormDialog):
         self.extras = ExtrasSection(self.errors)
         self.signoff = SignOffSection(session, self.errors)
         self.completion = CompletionRow()
-        drafts = visit_drafts(session.data_dir)
+        drafts = session.visit_drafts()
         self.draft = DraftKeeper(session, drafts, plan.draft_key, self.state, self)
         checklist_box = QGroupBox("Checklist (* mandatory)")
         checklist_column = QVBoxLayout(checklist_box)
@@ -60,6 +60,8 @@ class VisitForm(FormDialog):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(content)
+        self.scroll_area = scroll
+        self.errors.name("items", "Checklist")
         self.body.addWidget(scroll, 1)
         self.body.addWidget(self.completion)
         self.body.addWidget(self.draft.status)
@@ -121,6 +123,13 @@ class VisitForm(FormDialog):
         self.extras.restore(draft)
         self.signoff.restore(draft)
         self.draft.restored(draft)
+
+    def done_text(self, result: object) -> str:
+        row = self.header.units.get(self.header.unit_id())
+        where = f" at {row.title}" if row is not None else ""
+        locked = self.completion.lock.isChecked() and self.completion.complete.isChecked()
+        what = "completed and locked" if locked else "saved"
+        return f"{label(self.header.visit_type())} visit{where} {what}."
 
     def on_failed(self, error: BaseException) -> None:
         self.draft.resume()  # nothing was stored: typing saves drafts again

@@ -69,6 +69,8 @@ class VisitHeader(QGroupBox):
         self.unit.addItem("Choose a unit…", None)
         for row in units:
             self.unit.addItem(f"{row.title} ({row.customer_name})", row.elevator_id)
+        if plan.incident is not None:
+            self._after_report(plan.incident.reported_at)
         kind = plan.visit_type
         if kind is not None:
             self.type.setCurrentIndex(find_data(self.type, kind))
@@ -78,6 +80,16 @@ class VisitHeader(QGroupBox):
         self.unit.setCurrentIndex(max(index, 0))
         # A visit, scheduled or started, and a callback belong to their unit; a new visit does not.
         self.unit.setEnabled(plan.visit is None and plan.incident is None)
+
+    def _after_report(self, reported_at: datetime) -> None:
+        """A callback visit arrives after the callback was reported (an hour ago at most)."""
+        now = self.session.now()
+        first_minute = reported_at.replace(second=0, microsecond=0)
+        if first_minute < reported_at:
+            first_minute += timedelta(minutes=1)
+        arrived = max(now - timedelta(hours=1), first_minute)
+        self.arrived.setDateTime(to_qt(arrived))
+        self.departed.setDateTime(to_qt(max(now, arrived)))
 
     def show_stored(self, visit: Visit) -> None:
         """A visit in progress keeps its checklist and arrival."""
@@ -98,7 +110,11 @@ class VisitHeader(QGroupBox):
             self.template.addItem(
                 f"{template.name} (v{template.version})", (template.template_id, template.version)
             )
-        # Preventive visits default to the monthly PM checklist, other visits to the first one.
+        # Preventive visits default to the monthly PM checklist, callbacks to none (a callback
+        # is a fault to find, not an examination), other visits to the first other checklist.
+        if self.type.currentData() == VisitType.CALLBACK:
+            self.template.setCurrentIndex(0)
+            return
         preventive = self.type.currentData() == VisitType.PREVENTIVE
         wanted = [
             i

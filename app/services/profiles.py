@@ -1,0 +1,103 @@
+"""PINs of local supervisor and administrator profiles: set once, asked at every switch.
+
+On a store that is not signed in to a server, anyone at the computer could otherwise act as
+its administrator. A PIN (or password) guards the profiles that can do more than a technician.
+Its argon2id verifier is recorded as a ``user.pin_set`` event, so it is signed and chained like
+every other record: removing or editing it by hand breaks the chain, and verification says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from uuid import UUID
+
+import nacl.exceptions
+import nacl.pwhash
+
+from app.domain.enums import Role
+from app.domain.errors import AuthorizationError, NotFoundError, ValidationError
+from app.domain.events import NewEvent
+from app.domain.payloads import UserPinSet
+from app.services.common import run
+from app.services.context import Changes, ServiceContext
+from app.services.ports import UnitOfWork, UnitOfWorkFactory
+
+PIN_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN})
+"""The roles whose local profiles need a PIN."""
+MIN_PIN_LENGTH = 4
+MAX_PIN_LENGTH = 64
+
+
+def _hash(pin: str) -> str:
+    return nacl.pwhash.argon2id.str(
+        pin.encode(),
+        opslimit=nacl.pwhash.argon2id.OPSLIMIT_INTERACTIVE,
+        memlimit=nacl.pwhash.argon2id.MEMLIMIT_INTERACTIVE,
+    ).decode()
+
+
+def _matches(verifier: str, pin: str) -> bool:
+    try:
+        return bool(nacl.pwhash.verify(verifier.encode(), pin.encode()))
+    except (nacl.exceptions.InvalidkeyError, nacl.exceptions.CryptoError, ValueError):
+        return False
+
+
+def check_pin_text(pin: str) -> None:
+    """Raise ValidationError unless ``pin`` can be a PIN."""
+    if len(pin) < MIN_PIN_LENGTH or len(pin) > MAX_PIN_LENGTH:
+        raise ValidationError(
+            f"A PIN needs {MIN_PIN_LENGTH} to {MAX_PIN_LENGTH} characters "
+            f"(this one has {len(pin)}).",
+            field="pin",
+            hint="Choose a longer one that colleagues cannot guess.",
+        )
+    if any(not ch.isprintable() for ch in pin):
+        raise ValidationError("A PIN holds letters, digits and signs only.", field="pin")
+
+
+async def _verifier(uow: UnitOfWork, user_id: UUID) -> str | None:
+    found = None
+    for event in await uow.events.for_entity(user_id):
+        if isinstance(event.payload, UserPinSet):
+            found = event.payload.verifier
+    return found
+
+
+async def has_pin(uow_factory: UnitOfWorkFactory, user_id: UUID) -> bool:
+    """Whether the profile has a PIN set."""
+    async with uow_factory() as uow:
+        return await _verifier(uow, user_id) is not None
+
+
+async def pin_matches(uow_factory: UnitOfWorkFactory, user_id: UUID, pin: str) -> bool:
+    """Whether ``pin`` is the profile's PIN (False when it has none)."""
+    async with uow_factory() as uow:
+        verifier = await _verifier(uow, user_id)
+    if verifier is None:
+        return False
+    return await asyncio.to_thread(_matches, verifier, pin)
+
+
+async def set_profile_pin(user_id: UUID, pin: str, *, ctx: ServiceContext) -> Changes:
+    """Record a supervisor's or administrator's PIN (the profile itself, or an administrator)."""
+    check_pin_text(pin)
+    if ctx.actor.user_id != user_id and ctx.actor.role is not Role.ADMIN:
+        raise AuthorizationError(
+            "Only the profile itself or an administrator can set its PIN.",
+            hint="Switch to that profile first.",
+        )
+    verifier = await asyncio.to_thread(_hash, pin)
+
+    async def decide(uow: UnitOfWork) -> Sequence[NewEvent]:
+        user = await uow.users.get(user_id)
+        if user is None:
+            raise NotFoundError("The profile was not found.", hint="Refresh and try again.")
+        if user.role not in PIN_ROLES:
+            raise ValidationError(
+                "Only supervisor and administrator profiles have a PIN.", field="pin"
+            )
+        return [NewEvent(user_id, UserPinSet(verifier=verifier))]
+
+    return await run(ctx, decide)

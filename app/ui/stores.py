@@ -1,0 +1,190 @@
+"""Opening and creating stores from the app: the offline-unlock password (asked again when it
+is wrong), the list of recent stores, and the hand-over from one store to the next.
+
+The composition root provides :class:`StoreFiles`; the Qt thread never touches the files: every
+step runs on the core worker and answers by signal.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from PySide6.QtCore import QObject, QSettings, QStandardPaths, Signal
+from PySide6.QtWidgets import QInputDialog, QLineEdit, QWidget
+
+from app.domain.errors import WrongPasswordError
+from app.ui.backend import Backend
+from app.ui.errors import ErrorPresenter
+from app.ui.runtime import CoreRuntime, Progress
+
+RECENT_KEY = "stores/recent"
+RECENT_LIMIT = 8
+NO_KEYRING = "SECURE_STORAGE_UNAVAILABLE"
+"""The error code of a computer without a secure OS keyring (``app.keystore``)."""
+
+
+class StoreFiles(Protocol):
+    """Opens and creates stores (``app.bootstrap.StoreFiles``); every method runs on the worker."""
+
+    def sealed(self, path: Path) -> bool:
+        """Whether the store's device key is sealed under an offline-unlock password."""
+        ...
+
+    async def open(self, path: Path, password: str | None) -> Backend:
+        """Open an existing store; raise ``WrongPasswordError`` for a wrong password."""
+        ...
+
+    async def create(self, path: Path, organization: str, password: str | None) -> Backend:
+        """Create a new, empty store with its administrator profile.
+
+        Without a secure OS keyring and without ``password``, raise the error coded
+        ``SECURE_STORAGE_UNAVAILABLE``: the caller then asks for an offline-unlock password.
+        """
+        ...
+
+
+def documents_folder() -> str:
+    """Where file dialogs open: the user's documents folder (their home if there is none)."""
+    for location in (
+        QStandardPaths.StandardLocation.DocumentsLocation,
+        QStandardPaths.StandardLocation.HomeLocation,
+    ):
+        folder = QStandardPaths.writableLocation(location)
+        if folder:
+            return folder
+    return ""
+
+
+class RecentStores:
+    """The stores opened lately, newest first, kept in the app's settings."""
+
+    def __init__(self, settings: QSettings) -> None:
+        self.settings = settings
+
+    def paths(self) -> list[Path]:
+        value = self.settings.value(RECENT_KEY, [])
+        items: list[object] = [value] if isinstance(value, str) else list(value or [])  # type: ignore[call-overload]
+        return [Path(str(item)) for item in items if str(item)]
+
+    def add(self, path: Path) -> None:
+        """Put ``path`` first (once)."""
+        kept = [p for p in self.paths() if p != path]
+        self.settings.setValue(RECENT_KEY, [str(p) for p in [path, *kept][:RECENT_LIMIT]])
+        self.settings.sync()
+
+    def forget(self, path: Path) -> None:
+        self.settings.setValue(RECENT_KEY, [str(p) for p in self.paths() if p != path])
+        self.settings.sync()
+
+
+def _password_dialog(parent: QWidget | None, text: str, *, title: str) -> QInputDialog:
+    dialog = QInputDialog(parent)
+    dialog.setObjectName("unlockDialog")
+    dialog.setWindowTitle(title)
+    dialog.setLabelText(text)
+    dialog.setTextEchoMode(QLineEdit.EchoMode.Password)
+    return dialog
+
+
+class StoreOpener(QObject):
+    """Opens or creates one store at a time on the worker; asks for passwords as needed.
+
+    ``opened`` carries the backend and its path; ``cancelled`` means the person gave up (no
+    password); ``failed`` carries an error already shown to them.
+    """
+
+    opened = Signal(object, object)  # Backend, Path
+    cancelled = Signal()
+    failed = Signal(object)  # BaseException
+
+    def __init__(
+        self,
+        runtime: CoreRuntime,
+        files: StoreFiles,
+        errors: ErrorPresenter,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.runtime, self.files, self.errors = runtime, files, errors
+        self.window: QWidget | None = None
+        """The window dialogs and messages belong to (None before the first one opens)."""
+        self.dialog: QInputDialog | None = None
+
+    # -- open ----------------------------------------------------------------------------------
+
+    def open(self, path: Path) -> None:
+        """Open ``path``, asking for its offline-unlock password first if it has one."""
+        files, self.dialog = self.files, None
+
+        async def sealed(_progress: Progress) -> bool:
+            return files.sealed(path)
+
+        check = self.runtime.submit(sealed, label="open the store")
+        check.finished.connect(
+            lambda is_sealed: self._ask(path, retry=False) if is_sealed else self._open(path, None)
+        )
+        check.failed.connect(lambda error: self._failed(error, "open the store"))
+
+    def _ask(self, path: Path, *, retry: bool) -> None:
+        first = "That password is wrong. Try again.\n\n" if retry else ""
+        self.dialog = _password_dialog(
+            self.window,
+            f"{first}The device key of {path.name} is protected by your offline-unlock "
+            "password.\nEnter it to open the store:",
+            title="Unlock SiteSync",
+        )
+        self.dialog.setOkButtonText("Unlock")
+        dialog = self.dialog
+        dialog.accepted.connect(lambda: self._open(path, dialog.textValue()))
+        dialog.rejected.connect(self.cancelled)
+        dialog.open()
+
+    def _open(self, path: Path, password: str | None) -> None:
+        files = self.files
+
+        async def job(_progress: Progress) -> Backend:
+            return await files.open(path, password)
+
+        operation = self.runtime.submit(job, label="open the store")
+        operation.finished.connect(lambda backend: self.opened.emit(backend, path))
+        operation.failed.connect(lambda error: self._open_failed(path, error))
+
+    def _open_failed(self, path: Path, error: BaseException) -> None:
+        if isinstance(error, WrongPasswordError):
+            self._ask(path, retry=True)
+            return
+        self._failed(error, "open the store")
+
+    # -- create --------------------------------------------------------------------------------
+
+    def create(self, path: Path, organization: str, password: str | None = None) -> None:
+        """Create a new store; without a secure keyring, ask for an offline-unlock password."""
+        files, self.dialog = self.files, None
+
+        async def job(_progress: Progress) -> Backend:
+            return await files.create(path, organization, password)
+
+        operation = self.runtime.submit(job, label="create the store")
+        operation.finished.connect(lambda backend: self.opened.emit(backend, path))
+        operation.failed.connect(lambda error: self._create_failed(path, organization, error))
+
+    def _create_failed(self, path: Path, organization: str, error: BaseException) -> None:
+        if getattr(error, "code", "") == NO_KEYRING:
+            self.dialog = _password_dialog(
+                self.window,
+                "This computer has no secure keyring, so the new store's device key will be "
+                "protected by an offline-unlock password (at least 10 characters).\n"
+                "Choose one; you will type it each time you open this store:",
+                title="Protect the new store",
+            )
+            dialog = self.dialog
+            dialog.accepted.connect(lambda: self.create(path, organization, dialog.textValue()))
+            dialog.rejected.connect(self.cancelled)
+            dialog.open()
+            return
+        self._failed(error, "create the store")
+
+    def _failed(self, error: BaseException, action: str) -> None:
+        self.errors.present(error, action=action, parent=self.window)
+        self.failed.emit(error)
