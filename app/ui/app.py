@@ -64,7 +64,9 @@ class Startup(QObject):
         self.quit = quit_app or app.quit
         self.app, self.settings, self.clock, self.data_dir = app, settings, clock, data_dir
         self.errors = ErrorPresenter(log_file=data_dir / "logs" / "sitesync.log")
-        self.runtime = CoreRuntime(self)
+        # not a child: the runtime and its operations must outlive this object's deletion,
+        # which may come from a slot of one of those operations
+        self.runtime = CoreRuntime()
         self.runtime.start()
         self.session: Session | None = None
         self.window: MainWindow | None = None

@@ -13,10 +13,11 @@ import concurrent.futures
 import logging
 import sys
 import threading
+import warnings
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from app.services.context import Changes
 
@@ -88,6 +89,18 @@ class Operation(QObject):
         self.progress = Progress(lambda d, t, s: runtime._progressed.emit(self, d, t, s))
         self.future: concurrent.futures.Future[Any] | None = None
         self.running = True
+
+    def release_listeners(self) -> None:
+        """Disconnect every slot, on the Qt thread, before the operation is deleted.
+
+        Slots are often lambdas holding their view or window. Were they let go only by the
+        operation's destructor, the last reference to an owner of the runtime could go with them,
+        and that owner's deletion would delete this operation a second time, mid-destructor.
+        """
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a signal nobody listened to
+            for signal in (self.finished, self.failed, self.progressed, self.cancelled, self.done):
+                signal.disconnect()
 
     def cancel(self) -> None:
         """Ask the job to stop: its task is cancelled and ``progress.cancelled`` turns True."""
@@ -210,9 +223,15 @@ class CoreRuntime(QObject):
 
     def _retire(self, operation: Operation) -> None:
         self._active.discard(operation)
-        operation.deleteLater()
+        # once every slot of ``done`` has run (this is one of them), on the next loop turn
+        QTimer.singleShot(0, self, lambda: self._dispose(operation))
         if not self._active:
             self.busy_changed.emit(False)
+
+    @staticmethod
+    def _dispose(operation: Operation) -> None:
+        operation.release_listeners()
+        operation.deleteLater()
 
     def run_sync[T](self, job: Job[T], timeout: float = 30.0) -> T:
         """Run ``job`` and wait for it: only for start-up and shut-down, never from a view."""
