@@ -264,6 +264,12 @@ def _wait_settled(qtbot: QtBot, startup: Startup, timeout: int = 60000) -> None:
     qtbot.waitUntil(settled, timeout=timeout)
 
 
+def _wait_offline(qtbot: QtBot, startup: Startup) -> None:
+    """The indicator says offline, with the edits waiting."""
+    qtbot.waitUntil(lambda: "Offline" in _indicator(startup), timeout=60000)
+    assert "waiting" in _indicator(startup)
+
+
 def _sync_now(qtbot: QtBot, startup: Startup) -> None:
     """F9, and wait for that run to end up to date."""
     bridge = startup.sync
@@ -371,8 +377,7 @@ def test_the_readme_sync_walkthrough(qtbot: QtBot, shell: Shell, no_keyring: Non
         assert startup.sync is not None
         startup.sync.sync_now()
     for startup in windows.values():
-        qtbot.waitUntil(lambda s=startup: "Offline" in _indicator(s), timeout=60000)
-        assert "waiting" in _indicator(startup)
+        _wait_offline(qtbot, startup)
 
     # Reconnect: each syncs (F9) and both end with the same fleet.
     shell.serve()
