@@ -17,10 +17,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import re
 import shlex
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -176,15 +178,16 @@ class Shell:
 
 
 @pytest.fixture
-def shell(tmp_path: Path) -> Iterator[Shell]:
-    folder = tmp_path / "walkthrough"
-    folder.mkdir()
+def shell() -> Iterator[Shell]:
+    """A folder of its own (not pytest's, which concurrent sessions prune while this runs)."""
+    folder = Path(tempfile.mkdtemp(prefix="sitesync-walkthrough-"))
     here = Shell(folder)
     try:
         yield here
     finally:
         here.stop_server()
         here.stop_postgres()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
@@ -311,10 +314,15 @@ def _units(store: Path) -> dict[str, UUID]:
         }
 
 
-def _close(startup: Startup) -> None:
+def _close(qtbot: QtBot, startup: Startup) -> None:
+    """Close the window and the store, and let Qt delete what the app made before the next test."""
     if startup.window is not None:
         startup.window.close()
+        startup.window.deleteLater()
     startup.shutdown()
+    startup.splash.deleteLater()
+    startup.deleteLater()
+    qtbot.wait(200)
 
 
 def test_the_readme_sync_walkthrough(qtbot: QtBot, shell: Shell, no_keyring: None) -> None:
@@ -358,7 +366,9 @@ def test_the_readme_sync_walkthrough(qtbot: QtBot, shell: Shell, no_keyring: Non
     sync_admin[sync_admin.index("--db") + 1] = "admin.sqlite"
     shell.run(sync_admin, stdin=PASSWORD + "\n")
 
-    # Two app windows, one per laptop; each signs in from File → Sign in to server….
+    # Two app windows, one per laptop (the README's 'sitesync --db'); each signs in from
+    # File → Sign in to server….
+    assert readme_command("sitesync", "--db")
     windows = {email: _open_app(qtbot, shell, store, email) for email, store in laptops.items()}
     for email, startup in windows.items():
         assert startup.session is not None
@@ -400,7 +410,7 @@ def test_the_readme_sync_walkthrough(qtbot: QtBot, shell: Shell, no_keyring: Non
     assert {conflict.kept_value, conflict.other_value} == {'"MonoSpace 500"', '"MonoSpace 700"'}
 
     for startup in windows.values():
-        _close(startup)
+        _close(qtbot, startup)
 
     # ``sitesync status`` says both are up to date.
     status = readme_command("sitesync", "status")
