@@ -273,12 +273,14 @@ def _gui_rebuild_demo(path: Path) -> bool | None:
 
 def gui_command(args: argparse.Namespace) -> int:
     """Open the desktop app: on the demo store with ``--demo``, else on ``--db``."""
-    from app.desktop_sync import open_desktop_sync
+    from app.desktop_sync import SessionVaults, open_desktop_sync
     from app.ui.app import run_gui  # Qt is imported only when a window is wanted
 
     settings = Settings()
-    stores = settings.data_dir / "stores"
-    open_sync = lambda backend: open_desktop_sync(backend, stores_dir=stores)  # noqa: E731
+    stores, vaults = settings.data_dir / "stores", SessionVaults()
+    open_sync = lambda backend: open_desktop_sync(  # noqa: E731
+        backend, stores_dir=stores, vaults=vaults
+    )
 
     if args.demo:
         path = settings.demo_db

@@ -122,7 +122,7 @@ async def login_command(args: argparse.Namespace) -> int:
             ws = await create_member_workspace(
                 path,
                 organization_id=me.organization_id,
-                organization_name="",
+                organization_name=me.organization_name,
                 password=lambda: password,
             )
         else:

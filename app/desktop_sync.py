@@ -20,7 +20,7 @@ from uuid import UUID
 
 from app.bootstrap import Workspace, create_member_workspace, open_workspace
 from app.domain.errors import NotFoundError, SiteSyncError
-from app.keystore import KEY_STORAGE_DEMO
+from app.keystore import KEY_STORAGE_DEMO, KEY_STORAGE_PASSWORD
 from app.services.conflict_resolution import KeepValue, keep_value
 from app.services.context import Actor, Changes
 from app.services.ports import KeyStore
@@ -45,8 +45,24 @@ from sync.client.offline_unlock import KnownUser, OfflineUnlock
 from sync.client.scheduler import ScheduleSettings, SyncScheduler
 from sync.client.status import SyncStatus, SyncSummary, read_sync_status
 from sync.client.tokens import TokenManager
+from sync.protocol import Me
 
 SIGNED_OUT: Final = "Signed out of the server."
+
+
+class SessionVaults:
+    """Refresh tokens of stores without a secure keyring, kept in memory for this process.
+
+    Such a store never writes its token anywhere; keeping it here for the life of the app means a
+    store reopened in the same window (or opened by a sign-in) goes on syncing without asking for
+    the password again.
+    """
+
+    def __init__(self) -> None:
+        self._vaults: dict[str, MemoryTokenVault] = {}
+
+    def vault(self, device_id: object) -> MemoryTokenVault:
+        return self._vaults.setdefault(str(device_id), MemoryTokenVault())
 
 
 def _slug(text: str) -> str:
@@ -64,8 +80,10 @@ class DesktopSync:
         demo: bool,
         keyring: KeyStore | None = None,
         schedule: ScheduleSettings | None = None,
+        vaults: SessionVaults | None = None,
     ) -> None:
         self.ws = workspace
+        self._vaults = vaults or SessionVaults()
         self.stores_dir = stores_dir
         self._demo = demo
         self._keyring = keyring
@@ -132,7 +150,12 @@ class DesktopSync:
         self._start_scheduler()
 
     def _vault(self, key_storage: str) -> TokenVault:
-        return token_vault_for(key_storage, self.ws.device.device_id, keyring=self._keyring)
+        return self._vault_of(key_storage, self.ws.device.device_id)
+
+    def _vault_of(self, key_storage: str, device_id: UUID) -> TokenVault:
+        if key_storage == KEY_STORAGE_PASSWORD:
+            return self._vaults.vault(device_id)
+        return token_vault_for(key_storage, device_id, keyring=self._keyring)
 
     def _connect(self, server_url: str, vault: TokenVault, api: SyncApi | None = None) -> None:
         self._api = api or HttpSyncApi(server_url)
@@ -192,11 +215,11 @@ class DesktopSync:
             status = await self.status()
             mine = meta.get(StoreMeta.ORGANIZATION_ID) == str(me.organization_id)
             if self._demo or (not status.joined and not mine):
-                path = await self._new_store(
-                    api, server_url, me.organization_id, known, password, pair.refresh_token
+                path, opened = await self._new_store(
+                    api, server_url, me, known, password, pair.refresh_token
                 )
                 await api.aclose()
-                return SignedIn(me.email, "", new_store=path)
+                return SignedIn(me.email, me.organization_name, new_store=path, opened=opened)
             await join_store(
                 self.ws.store,
                 api,
@@ -226,13 +249,16 @@ class DesktopSync:
         self,
         api: SyncApi,
         server_url: str,
-        organization_id: UUID,
+        me: Me,
         user: KnownUser,
         password: str,
         refresh_token: str,
-    ) -> Path:
-        """The organization's store for this user: created (or reused), joined, signed in."""
-        name = f"{_slug(user.email)}-{str(organization_id)[:8]}.sqlite"
+    ) -> tuple[Path, Workspace]:
+        """The organization's store for this user: created (or reused), joined, signed in.
+
+        It is returned open (the window moves to it); each user gets a store of their own.
+        """
+        name = f"{_slug(user.email)}-{str(me.organization_id)[:8]}.sqlite"
         path = self.stores_dir / name
         await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
         if await asyncio.to_thread(path.exists):
@@ -240,8 +266,8 @@ class DesktopSync:
         else:
             ws = await create_member_workspace(
                 path,
-                organization_id=organization_id,
-                organization_name="",
+                organization_id=me.organization_id,
+                organization_name=me.organization_name,
                 password=lambda: password,
             )
         try:
@@ -254,12 +280,12 @@ class DesktopSync:
                 app_version=build_info().version,
             )
             key_storage = (await ws.store.meta())[StoreMeta.KEY_STORAGE]
-            vault = token_vault_for(key_storage, ws.device.device_id, keyring=self._keyring)
-            vault.save(refresh_token)
+            self._vault_of(key_storage, ws.device.device_id).save(refresh_token)
             await OfflineUnlock(ws.store).remember(user, password)
-        finally:
+        except BaseException:
             await ws.close()
-        return path
+            raise
+        return path, ws
 
     async def sign_out(self) -> int:
         """End the sign-in here (and on the server when reachable); pending events stay."""
@@ -309,10 +335,12 @@ def _device_label() -> str:
     return f"{getpass.getuser()} on {platform.node() or 'this computer'}"[:200]
 
 
-async def open_desktop_sync(backend: object, *, stores_dir: Path) -> DesktopSync:
+async def open_desktop_sync(
+    backend: object, *, stores_dir: Path, vaults: SessionVaults | None = None
+) -> DesktopSync:
     """The sync of the app's open workspace (``run_gui``'s ``open_sync``)."""
     if not isinstance(backend, Workspace):
         raise SiteSyncError("Sync needs a SiteSync store opened by this app.")
     meta = await backend.store.meta()
     demo = meta.get(StoreMeta.KEY_STORAGE) == KEY_STORAGE_DEMO
-    return DesktopSync(backend, stores_dir=stores_dir, demo=demo)
+    return DesktopSync(backend, stores_dir=stores_dir, demo=demo, vaults=vaults)

@@ -133,6 +133,8 @@ class Me(WireModel):
     email: str
     display_name: str
     role: Role
+    organization_name: str = ""
+    """The organization's name (a new store for it takes this name)."""
 
 
 # -- devices -----------------------------------------------------------------------------------

@@ -7,10 +7,11 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import cast
 
 from PySide6.QtCore import QObject, QSettings, QTimer
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication, QDialog, QLabel
+from PySide6.QtWidgets import QApplication, QDialog, QLabel, QMessageBox
 
 from app.domain.entities import User
 from app.ids import SystemClock
@@ -26,7 +27,8 @@ from app.ui.session import Session
 from app.ui.store_menu import StoreMenu
 from app.ui.stores import RecentStores, StoreFiles, StoreOpener
 from app.ui.sync.bridge import SyncBridge
-from app.ui.sync.port import SyncOpener, SyncPort
+from app.ui.sync.port import SignedIn, SyncOpener, SyncPort, SyncStatusInfo
+from app.ui.sync.sign_in import signed_in_message
 from app.ui.views.dialogs.pin import PinGate
 from app.ui.views.dialogs.profile import ProfileDialog
 
@@ -81,6 +83,9 @@ class Startup(QObject):
         self.store_path: Path | None = None
         self.store_menu: StoreMenu | None = None
         self.gate: PinGate | None = None
+        self.welcome: SignedIn | None = None
+        """A sign-in that started the store being opened (said once its window shows)."""
+        self.message: QMessageBox | None = None
         self.opener = StoreOpener(self.runtime, stores, self.errors, self) if stores else None
         if self.opener is not None:
             self.opener.opened.connect(self._store_opened)
@@ -161,7 +166,15 @@ class Startup(QObject):
         assert self.session is not None
         if port is not None:
             self.sync = SyncBridge(self.session, port, self)
+            self.sync.store_started.connect(self._signed_in_to_new_store)
         self._load_profiles()
+
+    def _signed_in_to_new_store(self, result: SignedIn) -> None:
+        """A sign-in started a new store for the organization: the window moves to it."""
+        if result.opened is None or result.new_store is None:
+            return
+        self.welcome = result
+        self._store_opened(cast(Backend, result.opened), result.new_store)
 
     def _sync_failed(self, error: BaseException) -> None:
         """Sync could not be set up: say so, and work on without it (nothing is lost)."""
@@ -172,16 +185,36 @@ class Startup(QObject):
         assert self.session is not None
         self.session.read(
             profiles,
-            self._choose_profile,
+            self._profiles_read,
             label="load the profiles",
             on_error=lambda e: self._fatal(e, "load the profiles"),
         )
 
-    def _choose_profile(self, users: list[User]) -> None:
+    def _profiles_read(self, users: list[User]) -> None:
+        """A store signed in to a server works as its signed-in user; others ask for a profile."""
+        if self.sync is None:
+            self._choose_profile(users)
+            return
+
+        def status_read(status: SyncStatusInfo) -> None:
+            email = (status.email or "").casefold() if status.joined else ""
+            member = [u for u in users if email and u.email.casefold() == email]
+            self._choose_profile(member or users, signed_in=bool(member))
+
+        self.sync.refresh(status_read)
+
+    def _choose_profile(self, users: list[User], *, signed_in: bool = False) -> None:
         assert self.session is not None
         self.splash.hide()
         remembered = str(self.settings.value("profile/user_id", ""))
         known = {str(u.id): u for u in users}
+        if signed_in:  # the account's own profile, and no other (its PIN, if it has one)
+            self.gate = PinGate(self.session, users[0], None)
+            self.gate.passed.connect(self._signed_in)
+            self.gate.cancelled.connect(self.quit)
+            self.gate.choose_if_missing = False
+            self.gate.start()
+            return
         if remembered in known or len(users) == 1:
             # a supervisor's or administrator's profile asks for its PIN, if it has one
             self.gate = PinGate(self.session, known.get(remembered) or users[0], None)
@@ -213,6 +246,9 @@ class Startup(QObject):
                 self.window, self.session, self.opener, self.recent, current=self.store_path
             )
         self.window.show()
+        if self.welcome is not None:
+            self.message = signed_in_message(self.welcome, self.window)
+            self.welcome = None
         if self.sync is not None:
             self.sync.start()
         self._check_integrity(self.session.backend, self.window)

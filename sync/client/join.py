@@ -79,6 +79,7 @@ async def join_store(
         )
     )
     if joined is not None:
+        await _name_organization(store, meta, me)
         return JoinResult(joined, cursor, 0)
     key = _current_key(await api.ledger_keys())
     first = await api.snapshot(limit=SNAPSHOT_PAGE)
@@ -123,7 +124,14 @@ async def join_store(
         )
         await refold_entities(db, [str(row[0]) for row in pending])
     await store.set_meta({StoreMeta.ORGANIZATION_ID: str(me.organization_id)})
+    await _name_organization(store, meta, me)
     return JoinResult(account, tree.size, len(items))
+
+
+async def _name_organization(store: Store, meta: dict[str, str], me: Me) -> None:
+    """Give a store that has no organization name yet the server's name for it."""
+    if me.organization_name and not meta.get(StoreMeta.ORGANIZATION_NAME):
+        await store.set_meta({StoreMeta.ORGANIZATION_NAME: me.organization_name})
 
 
 def _check_store(store: Store, meta: dict[str, str], me: Me) -> None:

@@ -58,6 +58,7 @@ class SyncBridge(QObject):
     state_changed = Signal(object)  # SyncState
     run_finished = Signal(object)  # the run's summary
     changed_offline = Signal(object)  # tuple of (entity_type, entity_id) others changed
+    store_started = Signal(object)  # SignedIn with the new store, open: the window moves to it
 
     def __init__(self, session: Session, port: SyncPort, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -154,6 +155,8 @@ class SyncBridge(QObject):
             on_result(result)
             if result.new_store is None:
                 self.sync_now()
+            elif result.opened is not None:
+                self.store_started.emit(result)
 
         return self._submit(sign_in, signed_in, "sign in to the server", on_error)
 

@@ -66,7 +66,8 @@ class SyncChrome:
         return dialog
 
     def _signed_in(self, result: SignedIn) -> None:
-        self.message = signed_in_message(result, self.window)
+        if result.opened is None:  # else the window moves to the new store and says so there
+            self.message = signed_in_message(result, self.window)
 
     def sign_out(self) -> None:
         sign_out(self.bridge, self._parent())

@@ -170,6 +170,8 @@ class SignedIn:
     organization_name: str
     new_store: Path | None = None
     """Set when the sign-in started a new store for the organization (this one stays as it is)."""
+    opened: object | None = None
+    """That new store, open and signed in: the window moves to it."""
 
 
 class SyncListener(Protocol):

@@ -147,9 +147,9 @@ def signed_in_message(result: SignedIn, parent: QWidget) -> QMessageBox | None:
         QMessageBox.Icon.Information,
         "New store for your organization",
         f"Signed in as {result.email}. SiteSync started a new store for "
-        f"{result.organization_name} at\n{result.new_store}\n\n"
-        f"Open it with: sitesync --db {result.new_store}\n"
-        "This store stays as it was and is not synced.",
+        f"{result.organization_name} at\n{result.new_store}\nand opened it; it syncs from now "
+        f"on. Open it later with File → Open recent, or: sitesync --db {result.new_store}\n\n"
+        "The store you signed in from stays as it was and is not synced.",
         parent=parent,
     )
     box.setObjectName("newStoreBox")

@@ -6,7 +6,8 @@ from fastapi import APIRouter, Request, Response
 
 from sync.protocol import Me, RefreshRequest, TokenPair, TokenRequest
 from sync.server.auth import service
-from sync.server.deps import PrincipalDep, StateDep, client_address
+from sync.server.db.engine import transaction
+from sync.server.deps import ClaimsDep, StateDep, client_address, principal_of
 from sync.server.errors import responses
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -32,12 +33,18 @@ async def logout(body: RefreshRequest, state: StateDep) -> Response:
 
 
 @router.get("/me", response_model=Me, responses=responses(401))
-async def me(principal: PrincipalDep) -> Me:
-    """The signed-in user."""
+async def me(claims: ClaimsDep, state: StateDep) -> Me:
+    """The signed-in user and the name of their organization."""
+    async with transaction(state.engine, claims.organization_id) as conn:
+        principal = await principal_of(conn, claims)
+        name = await conn.fetchval(
+            "SELECT name FROM organizations WHERE organization_id = $1", claims.organization_id
+        )
     return Me(
         user_id=principal.user_id,
         organization_id=principal.organization_id,
         email=principal.email,
         display_name=principal.display_name,
         role=principal.role,
+        organization_name=name or "",
     )
