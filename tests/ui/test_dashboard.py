@@ -106,7 +106,10 @@ def test_a_slow_store_never_freezes_the_window(
     assert elapsed > 0.3
     gaps = [b - a for a, b in itertools.pairwise(ticks)]
     assert len(ticks) > elapsed / 0.05  # the Qt loop kept ticking
-    assert max(gaps) < 0.5  # never blocked for long
+    # Never blocked for long: recomputing on the Qt thread would stop it for the whole refresh.
+    # Half of it is the bound, so a loaded machine that deschedules the process for a
+    # moment is not mistaken for a frozen window.
+    assert max(gaps) < max(0.5, elapsed / 2)
     assert window.fleet.search.text() == "harbour"
     assert view.board is not None
     assert not view.board.stale
