@@ -18,7 +18,7 @@ from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter, QTextDocument
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QProgressDialog, QWidget
 
 from app.audit.errors import AuditError
-from app.files import write_atomically
+from app.files import check_folder, write_atomically
 from app.services.reports import (
     CALLBACK_COLUMNS,
     VISIT_COLUMNS,
@@ -145,6 +145,7 @@ class Exporter(QObject):
             return None
 
         async def job(backend: Backend, _progress: Progress) -> int:
+            await asyncio.to_thread(check_folder, out)
             return await backend.export_evidence_bundle(unit_id, out)
 
         def done(events: int) -> None:
@@ -165,6 +166,8 @@ class Exporter(QObject):
         now = self.session.now()
 
         async def job(backend: Backend, progress: Progress) -> Prepared:
+            await asyncio.to_thread(check_folder, out)  # before the slow verification
+
             def verifying(done: int, total: int) -> None:
                 progress.check()
                 progress.report(done, total, "verifying the audit chain")
