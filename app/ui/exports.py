@@ -33,6 +33,7 @@ from app.services.reports import (
 from app.ui.backend import Backend
 from app.ui.runtime import Operation, Progress
 from app.ui.session import Session
+from app.ui.stores import documents_folder
 
 type Kind = Literal["record", "callbacks"]
 type Format = Literal["pdf", "csv"]
@@ -135,7 +136,8 @@ class Exporter(QObject):
 
     def _path(self, caption: str, title: str, suffix: str, file_filter: str) -> Path | None:
         safe = "".join(c if c.isalnum() else "-" for c in title).strip("-").lower()
-        chosen = self.ask_path(self.window, caption, f"{safe}-{suffix}", file_filter)
+        suggested = Path(documents_folder()) / f"{safe}-{suffix}"
+        chosen = self.ask_path(self.window, caption, str(suggested), file_filter)
         return Path(chosen) if chosen else None
 
     def evidence_bundle(self, unit_id: UUID, title: str) -> Operation | None:

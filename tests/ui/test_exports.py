@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from PySide6.QtCore import QStandardPaths
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtWidgets import QMenu, QWidget
 from pytestqt.qtbot import QtBot
@@ -185,3 +186,23 @@ def test_an_export_to_a_missing_folder_names_the_folder_and_the_next_step(
         assert "unexpected" not in report.message
         assert shown == []  # no "exported" message
     assert not missing.exists()
+
+
+def test_the_export_dialog_opens_in_the_documents_folder(
+    qtbot: QtBot, window: MainWindow, fleet: Fleet
+) -> None:
+    exporter = _unit_page(qtbot, window, fleet)
+    asked: list[str] = []
+
+    def cancel(_parent: QWidget, _caption: str, suggested: str, _filter: str) -> str:
+        asked.append(suggested)
+        return ""  # the person cancels
+
+    exporter.ask_path = cancel
+    _choose(window.fleet.page.export, "Export evidence bundle…")
+    _choose(window.fleet.page.export, "Export callback log (CSV)…")
+    documents = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    assert documents
+    assert [Path(path).parent for path in asked] == [Path(documents)] * 2
+    assert Path(asked[0]).name.endswith("-evidence.json")
+    assert Path(asked[1]).name.endswith("-callbacks.csv")
