@@ -30,9 +30,11 @@ from app.domain.errors import (
     StoreFullError,
     ValidationError,
 )
+from app.files import check_folder
 from app.services.fleet_import import ImportRow, ImportSummary, parse_fleet_csv
 from app.store.database import rebuild_store
 from app.store.deep_check import deep_check
+from app.store.unit_directory import list_units, site_names
 from app.sync_cli import signed_in_email
 
 EXIT_OK, EXIT_FAILED = 0, 1
@@ -137,6 +139,7 @@ async def audit_command(args: argparse.Namespace) -> int:
                 field="unit",
                 hint="Copy the unit id from the unit page.",
             ) from None
+        check_folder(args.out)  # a mistyped folder is told before the store is read
         try:
             result = await export_unit_bundle(args.db, unit_id, args.out)
         except AuditError as exc:  # the store's log cannot be read: verify it
@@ -252,6 +255,39 @@ async def import_command(args: argparse.Namespace) -> int:
     _out(
         f"Imported {summary.units} unit(s); created {summary.customers} customer(s) and "
         f"{summary.sites} site(s) in {args.db}"
+    )
+    return EXIT_OK
+
+
+async def units_command(args: argparse.Namespace) -> int:
+    """``sitesync units``: every unit with its id, for the commands that take one."""
+    db = args.db or Settings().user_db
+    if not db.exists():
+        raise ValidationError(
+            f"There is no store at {db}.",
+            field="db",
+            hint="Give the store with --db PATH (the demo store: sitesync units --db "
+            f"{Settings().demo_db}).",
+        )
+    units = await list_units(db, site=args.site)
+    if not units and args.site is not None:
+        known = ", ".join(await site_names(db)) or "none yet"
+        raise ValidationError(
+            f"No units at a site named '{args.site}' in {db}.",
+            field="site",
+            hint=f"Use one of the store's sites: {known}.",
+        )
+    if not units:
+        _out(f"No units in {db} yet; add them in the app or with 'sitesync import'.")
+        return EXIT_OK
+    header = ("Site", "Unit", "Id", "Status")
+    rows = [(u.site, u.unit_number, u.unit_id, u.status.replace("_", " ")) for u in units]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        _out("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    _out(
+        f"{len(units)} unit(s). Use an id with: "
+        f"sitesync audit export --db {db} --unit ID --out FILE"
     )
     return EXIT_OK
 

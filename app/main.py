@@ -119,6 +119,15 @@ def _parser() -> argparse.ArgumentParser:
         help="read the offline-unlock password from standard input (needed when "
         "no OS keyring is available)",
     )
+    units = sub.add_parser(
+        "units",
+        help="list units with their ids (for the commands that take --unit)",
+        description="List every unit of a store: its site, unit number, id and status, "
+        "sorted by site. Exit codes: 0 listed (also when the store has no units yet), "
+        "2 no such store, no such site, or the store cannot be read.",
+    )
+    units.add_argument("--db", type=Path, help="the store (default: your own store)")
+    units.add_argument("--site", help="only the units of this site (its name, any case)")
     sync_cli.add_parsers(sub)
     cli_account.add_account_commands(sub)
     return parser
@@ -136,6 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "audit": cli.audit_command,
         "import": cli.import_command,
         "store": cli.store_command,
+        "units": cli.units_command,
         **sync_cli.COMMANDS,
         "login": cli_account.login_command,
         "logout": cli_account.logout_command,

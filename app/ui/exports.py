@@ -18,7 +18,7 @@ from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter, QTextDocument
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QProgressDialog, QWidget
 
 from app.audit.errors import AuditError
-from app.files import write_atomically
+from app.files import check_folder, write_atomically
 from app.services.reports import (
     CALLBACK_COLUMNS,
     VISIT_COLUMNS,
@@ -33,6 +33,7 @@ from app.services.reports import (
 from app.ui.backend import Backend
 from app.ui.runtime import Operation, Progress
 from app.ui.session import Session
+from app.ui.stores import documents_folder
 
 type Kind = Literal["record", "callbacks"]
 type Format = Literal["pdf", "csv"]
@@ -135,7 +136,8 @@ class Exporter(QObject):
 
     def _path(self, caption: str, title: str, suffix: str, file_filter: str) -> Path | None:
         safe = "".join(c if c.isalnum() else "-" for c in title).strip("-").lower()
-        chosen = self.ask_path(self.window, caption, f"{safe}-{suffix}", file_filter)
+        suggested = Path(documents_folder()) / f"{safe}-{suffix}"
+        chosen = self.ask_path(self.window, caption, str(suggested), file_filter)
         return Path(chosen) if chosen else None
 
     def evidence_bundle(self, unit_id: UUID, title: str) -> Operation | None:
@@ -145,6 +147,7 @@ class Exporter(QObject):
             return None
 
         async def job(backend: Backend, _progress: Progress) -> int:
+            await asyncio.to_thread(check_folder, out)
             return await backend.export_evidence_bundle(unit_id, out)
 
         def done(events: int) -> None:
@@ -165,6 +168,8 @@ class Exporter(QObject):
         now = self.session.now()
 
         async def job(backend: Backend, progress: Progress) -> Prepared:
+            await asyncio.to_thread(check_folder, out)  # before the slow verification
+
             def verifying(done: int, total: int) -> None:
                 progress.check()
                 progress.report(done, total, "verifying the audit chain")

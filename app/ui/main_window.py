@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from app.services.context import Actor
 from app.ui.actions import Actions
 from app.ui.format import label
+from app.ui.help import HelpWindows
 from app.ui.session import Session
 from app.ui.sync.bridge import SyncBridge
 from app.ui.sync.chrome import SyncChrome
@@ -169,6 +170,13 @@ class MainWindow(QMainWindow):
             self._action("Log &callback…", "Ctrl+L", self.forms.log_callback, "logCallback")
         )
         help_menu = menus.addMenu("&Help")
+        self.help = HelpWindows(self.session, self)
+        guide = self.help.show_user_guide
+        keys = self.help.show_shortcuts
+        help_menu.addAction(
+            self._action("&User guide", QKeySequence.StandardKey.HelpContents, guide, "userGuide")
+        )
+        help_menu.addAction(self._action("&Keyboard shortcuts", "Ctrl+/", keys, "shortcuts"))
         help_menu.addAction(self._action("&About SiteSync", "", self.about, "about"))
 
     # -- behaviour ---------------------------------------------------------------------------

@@ -160,6 +160,7 @@ def test_the_tree_holds_the_data_and_no_server_or_unused_qt(bundle: dict[str, ob
         "app/build-info.json",
         "resources/icons/sitesync.png",
         "resources/demo/organization.json",
+        "docs/USER-GUIDE.md",
     ):
         assert (inside / needed).is_file(), needed
     assert list((inside / "resources" / "checklists").glob("*.json"))

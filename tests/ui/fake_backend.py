@@ -14,6 +14,7 @@ from app.audit_export import export_record
 from app.compute import BackgroundCompute
 from app.domain.checklists import TemplateCatalog
 from app.domain.events import Event
+from app.files import write_atomically
 from app.services.context import Actor, ServiceContext
 from app.services.fleet_import import ImportSummary, import_fleet, parse_fleet_csv
 from app.services.ports import BlobStore, Clock, UnitOfWorkFactory
@@ -115,7 +116,7 @@ class FakeBackend:
         bundle = await export_record(
             read, keys, unit_id, generated_at=format_timestamp(self.fleet.clock.current)
         )
-        await asyncio.to_thread(out.write_bytes, bundle.data)
+        await asyncio.to_thread(write_atomically, out, bundle.data)
         return bundle.events
 
     async def import_fleet_file(self, csv_file: Path, actor: Actor) -> ImportSummary:

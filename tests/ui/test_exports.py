@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from PySide6.QtCore import QStandardPaths
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtWidgets import QMenu, QWidget
 from pytestqt.qtbot import QtBot
 
 from app.audit.bundle import verify_bundle
 from app.services.reports import CALLBACK_COLUMNS, VISIT_COLUMNS
+from app.ui.errors import ErrorReport
 from app.ui.exports import Exporter
 from app.ui.main_window import MainWindow
 from app.ui.views.screens.audit import AuditView
@@ -153,3 +155,54 @@ def test_exporting_without_a_unit_says_what_to_do(
     _choose(audit.export, "Export evidence bundle…")
     assert "Open the unit in Sites & Units" in shown[0]
     assert not (tmp_path / "x.json").exists()
+
+
+def test_an_export_to_a_missing_folder_names_the_folder_and_the_next_step(
+    qtbot: QtBot,
+    window: MainWindow,
+    fleet: Fleet,
+    tmp_path: Path,
+    shown_errors: list[ErrorReport],
+) -> None:
+    exporter = _unit_page(qtbot, window, fleet)
+    missing = tmp_path / "no-such-folder"
+    for text in (
+        "Export evidence bundle…",
+        "Export maintenance record (CSV)…",
+        "Export maintenance record (PDF)…",
+        "Export callback log (CSV)…",
+    ):
+        shown = _answering(exporter, missing / "out.file")
+        before = len(shown_errors)
+        _choose(window.fleet.page.export, text)
+
+        def reported(count: int = before) -> bool:
+            return len(shown_errors) > count
+
+        qtbot.waitUntil(reported, timeout=5000)
+        report = shown_errors[-1]
+        assert f"The folder {missing} does not exist" in report.message, text
+        assert "Create the folder or choose an existing one" in report.hint
+        assert "unexpected" not in report.message
+        assert shown == []  # no "exported" message
+    assert not missing.exists()
+
+
+def test_the_export_dialog_opens_in_the_documents_folder(
+    qtbot: QtBot, window: MainWindow, fleet: Fleet
+) -> None:
+    exporter = _unit_page(qtbot, window, fleet)
+    asked: list[str] = []
+
+    def cancel(_parent: QWidget, _caption: str, suggested: str, _filter: str) -> str:
+        asked.append(suggested)
+        return ""  # the person cancels
+
+    exporter.ask_path = cancel
+    _choose(window.fleet.page.export, "Export evidence bundle…")
+    _choose(window.fleet.page.export, "Export callback log (CSV)…")
+    documents = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    assert documents
+    assert [Path(path).parent for path in asked] == [Path(documents)] * 2
+    assert Path(asked[0]).name.endswith("-evidence.json")
+    assert Path(asked[1]).name.endswith("-callbacks.csv")

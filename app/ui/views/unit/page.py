@@ -23,6 +23,7 @@ from app.ui.views.records.unit_bar import UnitRecordBar
 from app.ui.views.screens.base import heading
 from app.ui.views.unit.health import HealthPanel
 from app.ui.views.unit.tabs import UnitTabs
+from app.ui.views.unit.unit_id import UnitIdLine
 
 
 class UnitPage(QWidget):
@@ -43,6 +44,7 @@ class UnitPage(QWidget):
         self.facts = QLabel()
         self.facts.setObjectName("unitFacts")
         self.facts.setWordWrap(True)
+        self.unit_id = UnitIdLine()
         self.health = HealthPanel()
         self.tabs = UnitTabs(actions)
         self.record_visit = QPushButton("&Record visit…")
@@ -76,6 +78,7 @@ class UnitPage(QWidget):
         top.addWidget(self.status, 0, 1)
         top.addWidget(self.subtitle, 1, 0, 1, 2)
         top.addWidget(self.facts, 2, 0, 1, 2)
+        top.addWidget(self.unit_id, 3, 0, 1, 2)
         top.setColumnStretch(0, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -108,6 +111,7 @@ class UnitPage(QWidget):
         self.detail = detail
         unit, site = detail.elevator, detail.site
         self.title.setText(f"{site.name} / {unit.unit_number}")
+        self.unit_id.show_id(unit.id)
         self.forms.current_title = self.title.text()
         customer = detail.customer.name if detail.customer else ""
         self.subtitle.setText(f"{customer} — {site.address}")

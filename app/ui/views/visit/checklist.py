@@ -24,6 +24,7 @@ from app.domain.entities import ChecklistItem, ChecklistTemplate
 from app.domain.enums import ItemKind, ItemOutcome
 from app.domain.errors import ValidationError
 from app.domain.work import ItemResult
+from app.ui.stores import documents_folder
 from app.ui.widgets.forms import error_label
 
 OUT_OF_BAND = "background: #ffd7d7; color: #8b0000;"
@@ -134,7 +135,7 @@ class ItemRow(QWidget):
 
     def _add_photo(self) -> None:
         files, _filter = QFileDialog.getOpenFileNames(
-            self, "Photos for this item", "", "Images (*.png *.jpg *.jpeg)"
+            self, "Photos for this item", documents_folder(), "Images (*.png *.jpg *.jpeg)"
         )
         self.photos += files
         self._show_photo_count()

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from app.domain.commands import PhotoInput, VisitEntries
 from app.domain.errors import ValidationError
 from app.domain.work import PartUsed
+from app.ui.stores import documents_folder
 
 _PART_COLUMNS = ("Part number", "Description", "Qty", "Serials (comma separated)")
 THUMB = 72
@@ -146,7 +147,7 @@ class PhotoStrip(QWidget):
 
     def _choose(self) -> None:
         files, _filter = QFileDialog.getOpenFileNames(
-            self, "Add photos", "", "Images (*.png *.jpg *.jpeg *.heic)"
+            self, "Add photos", documents_folder(), "Images (*.png *.jpg *.jpeg *.heic)"
         )
         self.add_files(files)
 
