@@ -8,11 +8,12 @@ the unit, once to pick their events and note every device's chain.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
 from uuid import UUID
 
+from app.audit.anchor import LedgerAnchor, unverified_checkpoint
 from app.audit.bundle import build_bundle
 from app.audit.bundle_document import SUBJECT_TYPE
 from app.audit.canonical import parse_canonical
@@ -25,6 +26,9 @@ from app.domain.errors import NotFoundError, SiteSyncError
 type EventReader = Callable[[], AsyncGenerator[StoredEvent]]
 """Starts a new read of the whole log, in the order the store applied it."""
 
+type Anchor = Callable[[Sequence[StoredEvent]], Awaitable[LedgerAnchor | None]]
+"""The ledger's checkpoint and inclusion proofs of a bundle's events (None: none anchored)."""
+
 
 @dataclass(frozen=True, slots=True)
 class ExportedBundle:
@@ -34,6 +38,12 @@ class ExportedBundle:
     data: bytes
     events: int
     devices: int
+    anchored: int = 0
+    """Events with a ledger inclusion proof in the bundle."""
+    checkpoint_size: int | None = None
+    """The size of the ledger checkpoint the bundle carries (None: not anchored)."""
+    anchorable: int = 0
+    """Events the store knows are in the ledger under its verified checkpoint."""
 
 
 def signed_body(stored: StoredEvent, position: int) -> EventBody:
@@ -69,9 +79,15 @@ async def _tied_records(read: EventReader, unit: str) -> set[str]:
 
 
 async def export_record(
-    read: EventReader, device_keys: Mapping[str, bytes], unit_id: UUID, *, generated_at: str
+    read: EventReader,
+    device_keys: Mapping[str, bytes],
+    unit_id: UUID,
+    *,
+    generated_at: str,
+    anchor: Anchor | None = None,
 ) -> ExportedBundle:
-    """Build the evidence bundle of a unit: its record's events and their devices' chains."""
+    """Build the evidence bundle of a unit: its record's events and their devices' chains,
+    and (with ``anchor``) the ledger's checkpoint and the proofs of its anchored events."""
     unit = str(unit_id)
     members = await _tied_records(read, unit)
     name = UnitName(unit)
@@ -95,11 +111,16 @@ async def export_record(
             f"unit {unit}.",
             hint="Run 'sitesync audit verify' on the store to find out what happened to it.",
         )
+    ledger = None if anchor is None else await anchor(picked)
     data = build_bundle(
         subject={"entity_type": SUBJECT_TYPE, "entity_id": unit, "name": name.name},
         events=picked,
         chains={device: chains[device][: 64 * seq].decode() for device, seq in newest.items()},
         device_keys={device: device_keys[device] for device in newest},
         generated_at=generated_at,
+        ledger=ledger,
     )
-    return ExportedBundle(name.name, data, len(picked), len(newest))
+    if ledger is None:
+        return ExportedBundle(name.name, data, len(picked), len(newest))
+    size = unverified_checkpoint(ledger.checkpoint).size
+    return ExportedBundle(name.name, data, len(picked), len(newest), len(ledger.proofs), size)

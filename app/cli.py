@@ -10,11 +10,11 @@ from datetime import date
 from pathlib import Path
 from uuid import UUID
 
-from app.audit.bundle import CANNOT_PROVE, PROVES, verify_bundle
+from app.audit.bundle import verify_bundle
 from app.audit.bundle_document import MAX_BUNDLE_BYTES
 from app.audit.chain import ChainReport
 from app.audit.errors import AuditError, ChainBroken, Rule
-from app.audit_trail import export_unit_bundle, verify_store
+from app.audit_trail import verify_store
 from app.bootstrap import (
     StoreFiles,
     Workspace,
@@ -30,6 +30,7 @@ from app.domain.errors import (
     StoreFullError,
     ValidationError,
 )
+from app.evidence_cli import bundle_lines, export_bundle, export_lines, server_key
 from app.services.fleet_import import ImportRow, ImportSummary, parse_fleet_csv
 from app.store.database import rebuild_store
 from app.store.deep_check import deep_check
@@ -138,24 +139,23 @@ async def audit_command(args: argparse.Namespace) -> int:
                 hint="Copy the unit id from the unit page.",
             ) from None
         try:
-            result = await export_unit_bundle(args.db, unit_id, args.out)
-        except AuditError as exc:  # the store's log cannot be read: verify it
+            result = await export_bundle(args, unit_id)
+        except AuditError as exc:  # the store's log (or the server's proof) fails: verify it
             return _report_broken(exc)
         _out(
             f"Evidence bundle written to {args.out}: {result.events} events of "
             f"{result.subject}, {result.devices} device(s)"
         )
+        for line in export_lines(result, args.out, asked=args.password_stdin):
+            _out(line)
         _out(f"Check it anywhere with: sitesync audit verify --bundle {args.out}")
         return EXIT_OK
+    key = server_key(args)
     try:
         if args.bundle is not None:
-            report = verify_bundle(_read_bundle(args.bundle))
-            _out(
-                f"Bundle intact: {report.events} events of {report.name} "
-                f"({report.records} record(s)) from {report.devices} device(s)"
-            )
-            _out(f"  proven: {PROVES}")
-            _out(f"  not provable from the bundle alone: {CANNOT_PROVE}")
+            report = verify_bundle(_read_bundle(args.bundle), key)
+            for line in bundle_lines(report):
+                _out(line)
             return EXIT_OK
         started = time.perf_counter()
         chain = await verify_store(args.db, full=not args.links_only)
