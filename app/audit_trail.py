@@ -35,7 +35,13 @@ TRUNCATED_RULE = "device-head-mismatch"
 async def verify_open_store(
     store: StoreReader, *, full: bool = True, progress: Progress | None = None
 ) -> ChainReport:
-    """Verify every event of an open store; raise ChainBroken at the first bad one."""
+    """Verify every event of an open store; raise ChainBroken at the first bad one.
+
+    A store joined from a snapshot holds no events of other devices from before it: their
+    chains start at the positions the snapshot stated (``ChainReport.from_snapshot``), and
+    every event the store holds is checked from there; each device's recorded head must be
+    where its checked chain ends (or, with no later event, the snapshot's position).
+    """
     total = await store.count_events()
     organization = (await store.meta()).get(StoreMeta.ORGANIZATION_ID)
     if organization is None and total and full:
@@ -44,7 +50,8 @@ async def verify_open_store(
             "the store records no organization, so its events cannot be checked against it",
         )
     keys = StaticDeviceKeys(await store.device_keys())
-    verifier = ChainVerifier(keys, full=full, organization_id=organization)
+    starts = await store.snapshot_heads()
+    verifier = ChainVerifier(keys, full=full, organization_id=organization, starts=starts)
     done = 0
     async with aclosing(store.iter_stored_events(content=full)) as events:
         async for event in events:
@@ -67,7 +74,7 @@ async def verify_open_store(
             )
     if progress is not None:
         progress(done, total)
-    return report
+    return replace(report, snapshot_at=await store.snapshot_at()) if starts else report
 
 
 async def verify_store(

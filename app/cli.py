@@ -30,7 +30,13 @@ from app.domain.errors import (
     StoreFullError,
     ValidationError,
 )
-from app.evidence_cli import bundle_lines, export_bundle, export_lines, server_key
+from app.evidence_cli import (
+    bundle_lines,
+    chain_lines,
+    export_bundle,
+    export_lines,
+    server_key,
+)
 from app.services.fleet_import import ImportRow, ImportSummary, parse_fleet_csv
 from app.store.database import rebuild_store
 from app.store.deep_check import deep_check
@@ -185,8 +191,8 @@ def _report_intact(chain: ChainReport, *, links_only: bool, elapsed: float) -> N
         f"in {elapsed:.1f} s"
     )
     _out(f"  head hash: {chain.head_hash}")
-    for device, head in sorted(chain.heads.items()):
-        _out(f"  device {device}: {head.seq} events, head {head.hash}")
+    for line in chain_lines(chain):
+        _out(line)
 
 
 async def store_command(args: argparse.Namespace) -> int:

@@ -15,6 +15,7 @@ from uuid import UUID
 
 from app.audit.anchor import ServerKey, parse_server_key
 from app.audit.bundle import CANNOT_PROVE, PROVES, BundleReport, ledger_claims
+from app.audit.chain import ChainReport
 from app.audit_export import ExportedBundle
 from app.audit_trail import export_unit_bundle
 from app.domain.errors import SiteSyncError, ValidationError
@@ -121,4 +122,33 @@ def bundle_lines(report: BundleReport) -> list[str]:
     proven, unproven = ledger_claims(report.ledger)
     lines.append(f"  ledger: {proven}")
     lines.append(f"  not proven: {unproven}")
+    return lines
+
+
+def chain_lines(chain: ChainReport) -> list[str]:
+    """Each device's verified head, and what a store joined from a snapshot took from it."""
+    lines = []
+    for device, head in sorted(chain.heads.items()):
+        start = chain.from_snapshot.get(device)
+        if start is None:
+            lines.append(f"  device {device}: {head.seq} events, head {head.hash}")
+        elif head == start:
+            lines.append(
+                f"  device {device}: from the snapshot at seq {start.seq}, head {head.hash} "
+                "(no later event in this store)"
+            )
+        else:
+            lines.append(
+                f"  device {device}: from the snapshot at seq {start.seq}, checked up to seq "
+                f"{head.seq}, head {head.hash}"
+            )
+    if chain.from_snapshot:
+        at = "" if chain.snapshot_at is None else f" at ledger index {chain.snapshot_at}"
+        lines.append(
+            f"  taken from the snapshot{at}: this store was joined from the server's snapshot, "
+            "so the events before it are not here; the records' state at that point and the "
+            f"{len(chain.from_snapshot)} device position(s) marked 'from the snapshot' are the "
+            "snapshot's word (its checkpoint was verified when the store joined); every event "
+            "after it was checked in full"
+        )
     return lines
