@@ -30,6 +30,27 @@ type Anchor = Callable[[Sequence[StoredEvent]], Awaitable[LedgerAnchor | None]]
 """The ledger's checkpoint and inclusion proofs of a bundle's events (None: none anchored)."""
 
 
+def _check_whole(unit: str, incomplete: set[str], partial: Mapping[str, int]) -> None:
+    """Refuse to write a bundle that could not verify: part of the history is not here.
+
+    A store joined from the server's snapshot holds no events from before it: the records
+    begun earlier, and the chains of the devices that wrote then, are the snapshot's word.
+    """
+    if not incomplete and not partial:
+        return
+    what = (
+        f"the earlier events of record {sorted(incomplete)[0]}"
+        if incomplete
+        else f"the events of device {min(partial)} before seq {partial[min(partial)]}"
+    )
+    raise SiteSyncError(
+        f"This store does not hold {what}, which the evidence bundle of unit {unit} needs "
+        "(they came to it in the server's snapshot when it joined), so no bundle was written.",
+        hint="Export the bundle from a store that holds the unit's whole history, such as one "
+        "that has synced from the start.",
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class ExportedBundle:
     """A unit's evidence bundle and what it holds."""
@@ -85,25 +106,40 @@ async def export_record(
     *,
     generated_at: str,
     anchor: Anchor | None = None,
+    from_snapshot: bool = False,
 ) -> ExportedBundle:
     """Build the evidence bundle of a unit: its record's events and their devices' chains,
-    and (with ``anchor``) the ledger's checkpoint and the proofs of its anchored events."""
+    and (with ``anchor``) the ledger's checkpoint and the proofs of its anchored events.
+
+    ``from_snapshot``: the store was joined from the server's snapshot, so part of a record's
+    history may not be in it; such a bundle could not verify and is refused.
+    """
     unit = str(unit_id)
     members = await _tied_records(read, unit)
     name = UnitName(unit)
     picked: list[StoredEvent] = []
     chains: dict[str, bytearray] = {}
+    first: dict[str, int] = {}
     newest: dict[str, int] = {}
+    known: dict[str, set[str]] = {}
+    incomplete: set[str] = set()
     position = 0
     async with aclosing(read()) as events:
         async for stored in events:
             position += 1
+            first.setdefault(stored.device_id, stored.device_seq)
             chains.setdefault(stored.device_id, bytearray()).extend(stored.hash.encode())
             body = signed_body(stored, position)
             if body.entity_id in members:
                 picked.append(stored)
                 name.note(body)
                 newest[body.device_id] = body.device_seq
+                seen = known.setdefault(body.entity_id, set())
+                if any(parent not in seen for parent in body.entity_parents):
+                    incomplete.add(body.entity_id)
+                seen.add(stored.hash)
+    if from_snapshot:
+        _check_whole(unit, incomplete, {d: first[d] for d in newest if first[d] != 1})
     missing = sorted(newest.keys() - device_keys.keys())
     if missing:
         raise SiteSyncError(

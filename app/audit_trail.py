@@ -185,6 +185,7 @@ async def export_open_store(
         unit_id,
         generated_at=format_timestamp(datetime.now(UTC)),
         anchor=anchoring,
+        from_snapshot=await store.snapshot_at() is not None,
     )
     return replace(bundle, anchorable=anchoring.anchorable)
 

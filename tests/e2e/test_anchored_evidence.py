@@ -245,6 +245,21 @@ async def test_a_store_joined_from_a_snapshot_verifies_and_says_what_it_took_fro
     assert "taken from the snapshot" in shown.stdout
     assert f"device {jo_id}: from the snapshot at seq 1" in shown.stdout
 
+    out = tmp_path / "evidence.json"
+    export = await _sitesync(
+        "audit",
+        "export",
+        "--db",
+        str(tmp_path / "tom.sqlite"),
+        "--unit",
+        str(unit),
+        "--out",
+        str(out),
+    )
+    assert export.returncode == 2, export.stderr
+    assert "came to it in the server's snapshot" in export.stderr
+    assert not out.exists()  # never a bundle that cannot verify
+
     # the snapshot's stated position is part of what is checked: change it and the next
     # event of that device no longer links to it
     with sqlite3.connect(tmp_path / "tom.sqlite") as conn:
