@@ -106,7 +106,12 @@ def export_lines(bundle: ExportedBundle, out: Path, *, asked: bool) -> list[str]
             f"  not anchored: {bundle.anchorable} of its events are in the server's ledger; "
             "export again with --password-stdin to add the ledger's checkpoint and proofs",
         ]
-    return ["  not anchored: none of its events is in the server's ledger yet"]
+    if asked:
+        return [
+            "  not anchored: none of its events is under the checkpoint this store verified "
+            "yet; run 'sitesync sync' first"
+        ]
+    return []
 
 
 def bundle_lines(report: BundleReport) -> list[str]:

@@ -204,6 +204,9 @@ async def test_an_inspector_checks_an_anchored_bundle_with_the_server_key(
     mistyped = await _sitesync("audit", "verify", "--bundle", str(out), "--server-key", "x+y+z")
     assert mistyped.returncode == 2
     assert "--server-key is not a server verifier key" in mistyped.stderr
+    with_store = await _sitesync("audit", "verify", "--db", str(db), "--server-key", key)
+    assert with_store.returncode == 2
+    assert "Use it with --bundle FILE" in with_store.stderr
 
 
 async def test_a_store_joined_from_a_snapshot_verifies_and_says_what_it_took_from_it(
