@@ -263,6 +263,17 @@ async def test_a_store_joined_from_a_snapshot_verifies_and_says_what_it_took_fro
     assert "came to it in the server's snapshot" in export.stderr
     assert not out.exists()  # never a bundle that cannot verify
 
+    # refolding from the log alone would lose the snapshot's records: refused, nothing changed
+    tom_db = str(tmp_path / "tom.sqlite")
+    rebuild = await _sitesync("store", "rebuild", "--db", tom_db)
+    assert rebuild.returncode == 2, rebuild.stderr
+    assert "joined from the server's snapshot" in rebuild.stderr
+    backups = await asyncio.to_thread(lambda: list(tmp_path.glob("*before-rebuild*")))
+    assert not backups  # not even a backup was taken
+    deep = await _sitesync("audit", "verify", "--db", tom_db, "--deep")
+    assert deep.returncode == 2, deep.stderr
+    assert "joined from the server's snapshot" in deep.stderr
+
     # the snapshot's stated position is part of what is checked: change it and the next
     # event of that device no longer links to it
     with sqlite3.connect(tmp_path / "tom.sqlite") as conn:
