@@ -357,6 +357,8 @@ def load_document(data: bytes) -> BundleDocument:
 
 
 def _ledger(ledger: dict[str, Any]) -> LedgerAnchor:
+    if not ledger["proofs"]:
+        raise format_error("the ledger part proves no event; leave it out of an unanchored bundle")
     proofs = []
     for entry in ledger["proofs"]:
         event_id, index = entry["event_id"], entry["ledger_index"]

@@ -262,6 +262,8 @@ def test_the_ledger_part_has_exactly_its_members() -> None:
     assert _failure(lacking).rule == Rule.BUNDLE_FORMAT
     other = _edit(_export(log, Ledger(log)), lambda d: d.update(witness={}))
     assert _failure(other).rule == Rule.BUNDLE_FORMAT
+    empty = _edit(_export(log, Ledger(log)), lambda d: d["ledger"].update(proofs=[]))
+    assert _failure(empty).rule == Rule.BUNDLE_FORMAT
 
 
 def test_records_rules_still_hold_in_an_anchored_bundle() -> None:
