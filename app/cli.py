@@ -10,11 +10,11 @@ from datetime import date
 from pathlib import Path
 from uuid import UUID
 
-from app.audit.bundle import CANNOT_PROVE, PROVES, verify_bundle
+from app.audit.bundle import verify_bundle
 from app.audit.bundle_document import MAX_BUNDLE_BYTES
 from app.audit.chain import ChainReport
 from app.audit.errors import AuditError, ChainBroken, Rule
-from app.audit_trail import export_unit_bundle, verify_store
+from app.audit_trail import verify_store
 from app.bootstrap import (
     StoreFiles,
     Workspace,
@@ -31,6 +31,13 @@ from app.domain.errors import (
     ValidationError,
 )
 from app.files import check_folder
+from app.evidence_cli import (
+    bundle_lines,
+    chain_lines,
+    export_bundle,
+    export_lines,
+    server_key,
+)
 from app.services.fleet_import import ImportRow, ImportSummary, parse_fleet_csv
 from app.store.database import rebuild_store
 from app.store.deep_check import deep_check
@@ -141,24 +148,23 @@ async def audit_command(args: argparse.Namespace) -> int:
             ) from None
         check_folder(args.out)  # a mistyped folder is told before the store is read
         try:
-            result = await export_unit_bundle(args.db, unit_id, args.out)
-        except AuditError as exc:  # the store's log cannot be read: verify it
+            result = await export_bundle(args, unit_id)
+        except AuditError as exc:  # the store's log (or the server's proof) fails: verify it
             return _report_broken(exc)
         _out(
             f"Evidence bundle written to {args.out}: {result.events} events of "
             f"{result.subject}, {result.devices} device(s)"
         )
+        for line in export_lines(result, args.out, asked=args.password_stdin):
+            _out(line)
         _out(f"Check it anywhere with: sitesync audit verify --bundle {args.out}")
         return EXIT_OK
+    key = server_key(args)
     try:
         if args.bundle is not None:
-            report = verify_bundle(_read_bundle(args.bundle))
-            _out(
-                f"Bundle intact: {report.events} events of {report.name} "
-                f"({report.records} record(s)) from {report.devices} device(s)"
-            )
-            _out(f"  proven: {PROVES}")
-            _out(f"  not provable from the bundle alone: {CANNOT_PROVE}")
+            report = verify_bundle(_read_bundle(args.bundle), key)
+            for line in bundle_lines(report):
+                _out(line)
             return EXIT_OK
         started = time.perf_counter()
         chain = await verify_store(args.db, full=not args.links_only)
@@ -188,8 +194,8 @@ def _report_intact(chain: ChainReport, *, links_only: bool, elapsed: float) -> N
         f"in {elapsed:.1f} s"
     )
     _out(f"  head hash: {chain.head_hash}")
-    for device, head in sorted(chain.heads.items()):
-        _out(f"  device {device}: {head.seq} events, head {head.hash}")
+    for line in chain_lines(chain):
+        _out(line)
 
 
 async def store_command(args: argparse.Namespace) -> int:

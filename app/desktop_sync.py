@@ -160,7 +160,9 @@ class DesktopSync:
     def _connect(self, server_url: str, vault: TokenVault, api: SyncApi | None = None) -> None:
         self._api = api or HttpSyncApi(server_url)
         self._tokens = TokenManager(self._api, vault)
-        self._engine = SyncEngine(self.ws.store, self._api, self._tokens)
+        self._engine = SyncEngine(
+            self.ws.store, self._api, self._tokens, cosigner=self.ws.device.signer
+        )
 
     def _start_scheduler(self) -> None:
         if self._scheduler is None and self._engine is not None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from app import cli, cli_account, sync_cli
 from app.domain.errors import SiteSyncError
+from app.evidence_cli import add_evidence_arguments
 from app.version import build_info
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -86,6 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--db", type=Path, required=True, help="the store")
     export.add_argument("--unit", required=True, help="the unit's id (UUID)")
     export.add_argument("--out", type=Path, required=True, help="the bundle file to write")
+    add_evidence_arguments(verify, export)
 
     store = sub.add_parser("store", help="support commands for a local store")
     store_sub = store.add_subparsers(dest="store_command", metavar="ACTION", required=True)

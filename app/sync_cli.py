@@ -13,12 +13,15 @@ from collections.abc import Callable, Coroutine
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
+from uuid import UUID
 
-from app.bootstrap import blob_dir
+from app.audit.signing import Ed25519Signer, Signer
+from app.bootstrap import blob_dir, device_key_name
 from app.config import Settings
 from app.domain.errors import SiteSyncError, ValidationError
+from app.keystore import key_store_for
 from app.store.blobs import FileBlobStore
-from app.store.database import Store, open_store
+from app.store.database import Store, StoreMeta, open_store
 from sync.client.api import HttpSyncApi
 from sync.client.engine import AccessTokens, PasswordTokens, SyncEngine
 from sync.client.errors import AuthExpiredError
@@ -77,7 +80,7 @@ def _progress(update: SyncProgress) -> None:
     print(f"\r{update.phase.value}: {update.done}/{total}   ", end="", file=sys.stderr, flush=True)
 
 
-def _tokens(api: HttpSyncApi, email: str, password_stdin: bool) -> AccessTokens:
+def _password(password_stdin: bool) -> str:
     if not password_stdin:
         raise AuthExpiredError(
             "No saved sign-in for this store.",
@@ -87,7 +90,32 @@ def _tokens(api: HttpSyncApi, email: str, password_stdin: bool) -> AccessTokens:
     password = sys.stdin.readline().rstrip("\r\n")
     if not password:
         raise ValidationError("No password on standard input.", hint="Type your password.")
-    return PasswordTokens(api, email, password)
+    return password
+
+
+async def device_cosigner(store: Store, password: str | None) -> Signer | None:
+    """This device's key, to cosign the checkpoints a run verifies (None: it cannot be read).
+
+    A store created by ``sitesync login`` keeps its key in the OS keyring or sealed under the
+    account password; any other key is refused, as is a key that is not the device's
+    registered one.
+    """
+    meta = await store.meta()
+    device = meta.get(StoreMeta.DEVICE_ID)
+    if device is None:
+        return None
+    prompt = None if password is None else (lambda: password)
+    try:
+        keys = key_store_for(store.path, meta.get(StoreMeta.KEY_STORAGE, ""), prompt)
+        seed = keys.get(device_key_name(UUID(device)))
+    except (SiteSyncError, ValueError):  # a missing keyring, a wrong password
+        return None
+    if seed is None:
+        return None
+    signer = Ed25519Signer(seed)
+    if (await store.device_keys()).get(device) != signer.public_key:
+        return None
+    return signer
 
 
 async def sync_command(args: argparse.Namespace) -> int:
@@ -103,12 +131,22 @@ async def sync_command(args: argparse.Namespace) -> int:
             )
         async with HttpSyncApi(status.server_url) as api:
             try:
-                tokens = _tokens(api, status.email, args.password_stdin)
+                password = _password(args.password_stdin)
             except AuthExpiredError as exc:  # the run cannot start: not bad input
                 print(f"problem: {exc.message}", file=sys.stderr)
                 print(f"next step: {exc.hint}", file=sys.stderr)
                 return EXIT_FAILED
-            summary = await run_sync(store, api, tokens, FileBlobStore(blob_dir(path)))
+            tokens = PasswordTokens(api, status.email, password)
+            cosigner = await device_cosigner(store, password)
+            if cosigner is None:
+                print(
+                    "note: the device key could not be read, so this run checks the ledger "
+                    "but does not cosign its checkpoint",
+                    file=sys.stderr,
+                )
+            summary = await run_sync(
+                store, api, tokens, FileBlobStore(blob_dir(path)), cosigner=cosigner
+            )
     finally:
         await store.close()
     print(file=sys.stderr)
@@ -122,10 +160,16 @@ async def sync_command(args: argparse.Namespace) -> int:
 
 
 async def run_sync(
-    store: Store, api: HttpSyncApi, tokens: AccessTokens, blobs: FileBlobStore
+    store: Store,
+    api: HttpSyncApi,
+    tokens: AccessTokens,
+    blobs: FileBlobStore,
+    *,
+    cosigner: Signer | None = None,
 ) -> SyncSummary:
-    """One run of the engine on ``store``, progress to stderr."""
-    return await SyncEngine(store, api, tokens, blobs=blobs).run_once(_progress)
+    """One run of the engine on ``store``, progress to stderr; ``cosigner`` witnesses."""
+    engine = SyncEngine(store, api, tokens, blobs=blobs, cosigner=cosigner)
+    return await engine.run_once(_progress)
 
 
 def describe_summary(summary: SyncSummary) -> str:

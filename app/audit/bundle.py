@@ -8,7 +8,8 @@ A bundle is a UTF-8 JSON document::
      "device_keys": {device_id: base64 Ed25519 public key},
      "events": [{"event_id", "device_id", "device_seq", "hash", "signature" (base64),
                  "canonical" (the exact canonical bytes as text)}, ...],
-     "chains": {device_id: "hex hashes of the device's events, seq 1 to its newest bundled"}}
+     "chains": {device_id: "hex hashes of the device's events, seq 1 to its newest bundled"},
+     "ledger": {...}}  (optional: the server's checkpoint and inclusion proofs, app.audit.anchor)
 
 The events are the unit's record (``app.audit.record``) in the order the exporting store
 applied them. Verification checks, and names the first event and rule that fails:
@@ -25,6 +26,10 @@ applied them. Verification checks, and names the first event and rule that fails
 What a bundle cannot prove on its own is in ``CANNOT_PROVE``: the chain hashes between bundled
 events are the exporter's word, so cutting off a record's newest events (or leaving out a whole
 record) and re-signing everything under a new key both need the server's ledger to detect.
+
+With a ``ledger`` member, every inclusion proof is checked against the bundled checkpoint, and
+with the server's key (``server_key``) the checkpoint's signature and origin too: then the
+anchored events are proven to be in the server's ledger exactly as bundled (``ledger_claims``).
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Final
 
+from app.audit.anchor import AnchorReport, LedgerAnchor, ServerKey, check_anchor
 from app.audit.bundle_document import (
     BUNDLE_FORMAT,
     SUBJECT_TYPE,
@@ -61,6 +67,7 @@ __all__ = [
     "PROVES",
     "BundleReport",
     "build_bundle",
+    "ledger_claims",
     "verify_bundle",
 ]
 
@@ -85,11 +92,40 @@ class BundleReport:
     records: int
     devices: int
     heads: dict[str, DeviceHead]
+    ledger: AnchorReport | None = None
+    """The ledger part, when the bundle carries one."""
 
     @property
     def name(self) -> str:
         """The subject's name, as its signed events give it."""
         return self.subject["name"]
+
+
+def ledger_claims(ledger: AnchorReport) -> tuple[str, str]:
+    """What the ledger part of a verified bundle proves, and what it does not."""
+    under = f"the server's checkpoint of {ledger.size} ledger entries ({ledger.origin})"
+    later = (
+        f"; {ledger.unanchored} bundled event(s) are not under the checkpoint (recorded after "
+        "it, or not synced yet): for them only their devices' signatures speak"
+        if ledger.unanchored
+        else ""
+    )
+    if not ledger.signature_checked:
+        return (
+            f"the {ledger.anchored} ledger proof(s) agree with the bundled checkpoint",
+            "anything about the server's ledger: the checkpoint's signature was not checked; "
+            "run again with --server-key and the server's verifier key (from "
+            "'sitesync-server status' or GET /api/v1/ledger/keys)" + later,
+        )
+    return (
+        f"{under}, signed by the server key {ledger.key_name}, holds each of the "
+        f"{ledger.anchored} anchored event(s) with exactly these bytes and this signature: "
+        "none was altered or re-signed under another key, no event inside a record's history "
+        "up to its newest anchored event was removed, and none can be removed from the ledger "
+        "later without breaking its signed, append-only history",
+        "that the ledger holds no event of these records newer than the newest bundled one "
+        "(a proof shows what the ledger holds, not what it lacks)" + later,
+    )
 
 
 def build_bundle(
@@ -99,13 +135,15 @@ def build_bundle(
     chains: Mapping[str, str],
     device_keys: Mapping[str, bytes],
     generated_at: str,
+    ledger: LedgerAnchor | None = None,
 ) -> bytes:
-    """Return the bundle document (UTF-8 JSON) for a record's events and their devices' chains."""
+    """Return the bundle document (UTF-8 JSON) for a record's events and their devices' chains
+    (and the ledger's checkpoint and proofs of them, when anchored)."""
     parse_timestamp(generated_at)
     for ev in events:
         if not ev.canonical:
             raise ValueError(f"event {ev.event_id} has no canonical bytes to export")
-    document = {
+    document: dict[str, object] = {
         "format": BUNDLE_FORMAT,
         "subject": dict(subject),
         "generated_at": generated_at,
@@ -125,6 +163,8 @@ def build_bundle(
         ],
         "chains": dict(sorted(chains.items())),
     }
+    if ledger is not None:
+        document["ledger"] = ledger.to_json()
     return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode()
 
 
@@ -141,6 +181,8 @@ class _Check:
         self.record = UnitRecord(document.subject_id)
         self.name = UnitName(document.subject_id)
         self.about: list[EventBody] = []
+        self.signed: dict[str, tuple[str, bytes]] = {}
+        """Each event's hash and signature, kept when the ledger part must be checked."""
 
     def broken(self, rule: str, detail: str) -> ChainBroken:
         seq = self.entry.get("device_seq")
@@ -215,6 +257,8 @@ class _Check:
             raise self.broken(Rule.UNKNOWN_DEVICE, "the bundle holds no key for this device")
         if not verify_signature(key, signature_message(digest), signature):
             raise self.broken(Rule.SIGNATURE, "signature does not verify with the bundled key")
+        if self.document.ledger is not None:
+            self.signed[body.event_id] = (digest, signature)
         return body, digest
 
     def _in_chain(self, body: EventBody, digest: str) -> None:
@@ -304,10 +348,28 @@ def _without_payload(body: EventBody) -> EventBody:
     return replace(body, payload={}, entity_parents=[])
 
 
-def verify_bundle(data: bytes) -> BundleReport:
-    """Verify an evidence bundle offline; raise AuditError/ChainBroken at the first failure."""
+def verify_bundle(data: bytes, server_key: ServerKey | None = None) -> BundleReport:
+    """Verify an evidence bundle offline; raise AuditError/ChainBroken at the first failure.
+
+    With ``server_key``, the bundle must carry the server's checkpoint, signed by that key
+    for this organization's ledger (else rule ``ledger-missing``, ``checkpoint-signature`` or
+    ``checkpoint-origin``).
+    """
     document = load_document(data)
     check = _Check(document)
     for entry in document.events:
         check.event(entry)
-    return check.finish()
+    report = check.finish()
+    if document.ledger is None:
+        if server_key is not None:
+            raise AuditError(
+                Rule.LEDGER_MISSING,
+                "the bundle carries no ledger checkpoint, so the server key can prove nothing "
+                "about it; export it again after the unit's events have synced",
+            )
+        return report
+    assert check.organization is not None  # a bundle with events has one
+    ledger = check_anchor(
+        document.ledger, check.signed, organization=check.organization, server_key=server_key
+    )
+    return replace(report, ledger=ledger)

@@ -11,7 +11,10 @@ where it starts, with rule ``bundle-format``, or ``bundle-limit`` for a size pas
 - events: at most ``MAX_EVENTS``, each of at most ``MAX_EVENT_BYTES`` canonical bytes;
 - devices: at most ``MAX_DEVICES``, each chain of at most ``MAX_CHAIN`` events;
 - any other string: at most ``MAX_TEXT`` characters (the subject's name at most ``MAX_NAME``);
-  ids, hashes, keys and signatures have their exact lengths.
+  ids, hashes, keys and signatures have their exact lengths;
+- the optional ``ledger`` member (``app.audit.anchor``): its checkpoint note at most
+  ``MAX_CHECKPOINT_CHARS`` characters, at most one proof per event, each path at most
+  ``MAX_PATH_HASHES`` hashes.
 
 Memory therefore stays within a small multiple of the file's size, and time is linear in it.
 """
@@ -26,6 +29,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
+from app.audit.anchor import (
+    LEDGER_KEYS,
+    MAX_CHECKPOINT_CHARS,
+    MAX_PATH_HASHES,
+    PROOF_KEYS,
+    LedgerAnchor,
+    LedgerProof,
+    path_from_hex,
+)
 from app.audit.envelope import UUID_PATTERN, parse_timestamp
 from app.audit.errors import AuditError, ProfileViolation, Rule
 
@@ -42,6 +54,7 @@ MAX_TEXT: Final = 200
 """Every string not listed above: ids (36), hashes (64), keys (44), signatures (88), format."""
 
 DOC_KEYS: Final = ("format", "subject", "generated_at", "device_keys", "events", "chains")
+OPTIONAL_KEYS: Final = ("ledger",)
 SUBJECT_KEYS: Final = ("entity_type", "entity_id", "name")
 EVENT_KEYS: Final = ("event_id", "device_id", "device_seq", "hash", "signature", "canonical")
 
@@ -77,6 +90,8 @@ class BundleDocument:
     """Per device: the hex hashes of its events from seq 1, 64 characters each."""
     events: list[dict[str, str | int]]
     """The event entries (exactly ``EVENT_KEYS``), each to be checked by the verifier."""
+    ledger: LedgerAnchor | None = None
+    """The server's checkpoint and the events' inclusion proofs (None: not anchored)."""
 
 
 class _Reader:
@@ -125,9 +140,16 @@ class _Reader:
         return int(match.group())
 
     def members[T](
-        self, read: Callable[[str], T], *, limit: int, what: str, keys: tuple[str, ...] | None
+        self,
+        read: Callable[[str], T],
+        *,
+        limit: int,
+        what: str,
+        keys: tuple[str, ...] | None,
+        optional: tuple[str, ...] = (),
     ) -> dict[str, T]:
-        """An object: each member's value read by ``read(key)``; exactly ``keys`` if given."""
+        """An object: each member's value read by ``read(key)``; exactly ``keys`` if given
+        (and any of ``optional``)."""
         if not self.take("{"):
             raise self.fail(f"{what} must be an object")
         found: dict[str, T] = {}
@@ -136,7 +158,7 @@ class _Reader:
                 key = self.string(MAX_TEXT, f"a key of {what}")
                 if key in found:
                     raise self.fail(f"{what} repeats the key {key!r}")
-                if keys is not None and key not in keys:
+                if keys is not None and key not in keys and key not in optional:
                     raise self.fail(f"{what} has an unexpected member {key!r}")
                 if len(found) == limit:
                     raise limit_error(f"{what} has more than {limit:,} members")
@@ -145,8 +167,8 @@ class _Reader:
                 if self.take("}"):
                     break
                 self.expect(",")
-        if keys is not None and len(found) != len(keys):
-            missing = [key for key in keys if key not in found]
+        missing = [key for key in keys or () if key not in found]
+        if missing:
             raise self.fail(f"{what} lacks {missing}")
         return found
 
@@ -241,9 +263,35 @@ def _read(text: str) -> dict[str, Any]:
                 what="chains",
                 keys=None,
             )
+        if key == "ledger":
+            return reader.members(
+                ledger, limit=len(LEDGER_KEYS), what="the ledger part", keys=LEDGER_KEYS
+            )
         return reader.items(reader.event, limit=MAX_EVENTS, what="events")
 
-    document = reader.members(member, limit=len(DOC_KEYS), what="the bundle", keys=DOC_KEYS)
+    def ledger(key: str) -> Any:
+        if key == "checkpoint":
+            return reader.string(MAX_CHECKPOINT_CHARS, "the ledger checkpoint")
+        return reader.items(
+            lambda: reader.members(proof, limit=len(PROOF_KEYS), what="a proof", keys=PROOF_KEYS),
+            limit=MAX_EVENTS,
+            what="the ledger proofs",
+        )
+
+    def proof(key: str) -> Any:
+        if key == "ledger_index":
+            return reader.integer("a proof's ledger_index")
+        if key == "path":
+            return reader.string(2 * 32 * MAX_PATH_HASHES, "a proof's path")
+        return reader.string(MAX_TEXT, f"a proof's {key}")
+
+    document = reader.members(
+        member,
+        limit=len(DOC_KEYS) + len(OPTIONAL_KEYS),
+        what="the bundle",
+        keys=DOC_KEYS,
+        optional=OPTIONAL_KEYS,
+    )
     reader.end()
     return document
 
@@ -304,4 +352,24 @@ def load_document(data: bytes) -> BundleDocument:
             for device, hashes in document["chains"].items()
         },
         document["events"],
+        None if "ledger" not in document else _ledger(document["ledger"]),
     )
+
+
+def _ledger(ledger: dict[str, Any]) -> LedgerAnchor:
+    if not ledger["proofs"]:
+        raise format_error("the ledger part proves no event; leave it out of an unanchored bundle")
+    proofs = []
+    for entry in ledger["proofs"]:
+        event_id, index = entry["event_id"], entry["ledger_index"]
+        if not UUID_PATTERN.fullmatch(event_id):
+            raise format_error(f"a ledger proof names event {event_id!r}, not an event id")
+        if index < 1:
+            raise format_error(f"ledger index {index} of event {event_id} must be at least 1")
+        try:
+            parse_timestamp(entry["received_at"])
+            path = path_from_hex(entry["path"])
+        except (ProfileViolation, ValueError) as exc:
+            raise format_error(f"the ledger proof of event {event_id}: {exc}") from None
+        proofs.append(LedgerProof(event_id, index, entry["received_at"], path))
+    return LedgerAnchor(ledger["checkpoint"], tuple(proofs))

@@ -9,8 +9,8 @@ needs the server ledger (inclusion of the device head under a signed checkpoint)
 """
 
 from collections import deque
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Final, NamedTuple, NoReturn, Protocol
 
 from app.audit.canonical import parse_canonical
@@ -92,6 +92,11 @@ class ChainReport:
     devices: int
     heads: dict[str, DeviceHead]
     head_hash: str | None
+    from_snapshot: dict[str, DeviceHead] = field(default_factory=dict)
+    """Devices whose chains start at a snapshot's stated position, not at their genesis: their
+    earlier events are not in the stream (a store joined from a snapshot)."""
+    snapshot_at: int | None = None
+    """The ledger index of that snapshot, when the stream's source knows it."""
 
 
 class _Device:
@@ -111,9 +116,15 @@ class ChainVerifier:
     """
 
     def __init__(
-        self, keys: DeviceKeys, *, full: bool = True, organization_id: str | None = None
+        self,
+        keys: DeviceKeys,
+        *,
+        full: bool = True,
+        organization_id: str | None = None,
+        starts: Mapping[str, DeviceHead] | None = None,
     ) -> None:
         self._keys = keys
+        self._starts = dict(starts or {})
         self._full = full
         self._organization = organization_id
         self._devices: dict[str, _Device] = {}
@@ -177,6 +188,10 @@ class ChainVerifier:
             device = self._devices.get(ev.device_id)
             if device is None:
                 device = self._devices[ev.device_id] = _Device()
+                start = self._starts.get(ev.device_id)
+                if start is not None:  # its events up to here came only in a snapshot
+                    device.seq, device.hash = start.seq, start.hash
+                    device.recent.append(start.hash)
             seq = ev.device_seq
             if seq != device.seq + 1:
                 self._out_of_sequence(ev, device)
@@ -222,11 +237,13 @@ class ChainVerifier:
         """Return the report of everything fed so far; re-raise if the stream broke."""
         if self._error is not None:
             raise self._error
+        heads = {d: DeviceHead(s.seq, s.hash) for d, s in self._devices.items() if s.seq}
         return ChainReport(
             events=self._position,
             devices=len(self._devices),
-            heads={d: DeviceHead(s.seq, s.hash) for d, s in self._devices.items() if s.seq},
+            heads={**self._starts, **heads},
             head_hash=self._head_hash,
+            from_snapshot=dict(self._starts),
         )
 
 

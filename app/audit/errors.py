@@ -39,6 +39,8 @@ class Rule(StrEnum):
     TREE_GROWTH = "tree-growth"
     INCLUSION_PROOF = "inclusion-proof"
     CONSISTENCY_PROOF = "consistency-proof"
+    CHECKPOINT_ORIGIN = "checkpoint-origin"
+    LEDGER_MISSING = "ledger-missing"
     # witnesses: devices cosign the checkpoints they verified (C2SP cosignature/v1)
     COSIGNATURE = "cosignature"
     WITNESS_FORK = "witness-fork"

@@ -25,8 +25,9 @@ from app.store.integrity import BackgroundCheck
 from app.store.lock import StoreLock, acquire_store_lock
 from app.store.opening import backup, backup_path
 from app.store.prepare import missing_store, prepare_file
-from app.store.reading import StoreReader
+from app.store.reading import StoreReader, open_store_for_reading
 from app.store.rebuild import rebuild_projections
+from app.store.snapshot_guard import refuse_if_from_snapshot
 from app.store.uow import SqliteUnitOfWork
 from app.store.write_behind import Transaction
 from app.store.writer_connection import Writer
@@ -133,6 +134,12 @@ async def rebuild_store(path: Path) -> RebuildReport:
     path = Path(path)
     lock = await asyncio.to_thread(_lock_for_writing, path, False)
     try:
+        reader = await open_store_for_reading(path)
+        try:
+            async with reader.read_db() as db:
+                await refuse_if_from_snapshot(db, "rebuilding its projections")
+        finally:
+            await reader.close()
         target = backup_path(path, "before-rebuild")
         try:
             await asyncio.to_thread(backup, path, target)

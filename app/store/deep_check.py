@@ -26,6 +26,7 @@ from app.store.errors import is_disk_full, read_error
 from app.store.mapping import ALL_MAPPINGS
 from app.store.opening import backup, reading_uri
 from app.store.schema import Base, EntityHeadRow
+from app.store.snapshot_guard import refuse_if_from_snapshot
 
 type Stage = Callable[[int, int], None]
 """Called with (stages done, stages) as the check copies, rebuilds and compares."""
@@ -125,6 +126,8 @@ async def deep_check(path: Path, *, progress: Stage | None = None) -> DeepCheckR
         stage(1)
         store = await open_store(copy)
         try:
+            async with store.read_db() as db:
+                await refuse_if_from_snapshot(db, "comparing the projections with a refold")
             await store.rebuild_projections()
         finally:
             await store.close()

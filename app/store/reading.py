@@ -136,6 +136,22 @@ class StoreReader:
             rows = await db.fetchall("SELECT device_id, device_seq, hash FROM device_heads")
         return {str(device): DeviceHead(int(seq), str(digest)) for device, seq, digest in rows}
 
+    async def snapshot_heads(self) -> dict[str, DeviceHead]:
+        """Where each device's chain stood in the snapshot this store was joined from.
+
+        Those devices' earlier events are not in the store: verification starts their chains
+        at these positions. Empty for a store that holds every event it shows.
+        """
+        async with self._read() as db:
+            rows = await db.fetchall("SELECT device_id, device_seq, hash FROM sync_snapshot_heads")
+        return {str(device): DeviceHead(int(seq), str(digest)) for device, seq, digest in rows}
+
+    async def snapshot_at(self) -> int | None:
+        """The ledger index of the snapshot this store was joined from (None: not joined so)."""
+        async with self._read() as db:
+            row = await db.fetchone("SELECT max(ledger_index) FROM sync_snapshot_heads")
+        return None if row is None or row[0] is None else int(row[0])
+
     async def device_keys(self) -> dict[str, bytes]:
         """The public key of every known device, by device id."""
         async with self._read() as db:

@@ -9,6 +9,8 @@
   A local event without a row (or refused) is pending.
 - ``sync_conflicts``: conflict records, with both values, until a later event resolves them.
 - ``sync_bases``: entities as the bootstrap snapshot showed them (the fold starts there).
+- ``sync_snapshot_heads``: where each other device's chain stood in that snapshot (its earlier
+  events are not in the store, so verification starts its chain there).
 - ``sync_blobs``: blobs the queue has moved (the rest are still to move).
 - ``sync_runs``: a log of sync runs (start, end, outcome, counts, problem).
 """
@@ -138,6 +140,22 @@ class SyncBaseRow(Base):
     doc: Mapped[str] = mapped_column(Text)
     heads: Mapped[str] = mapped_column(Text)
     """A JSON list of the entity's head hashes at the snapshot."""
+
+
+class SyncSnapshotHeadRow(Base):
+    """A device's chain head as the bootstrap snapshot stated it.
+
+    The device's events up to here came only through the snapshot; verification starts its
+    chain at this position, and its next event in the store must link to this hash.
+    """
+
+    __tablename__ = "sync_snapshot_heads"
+
+    device_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    device_seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(HASH))
+    ledger_index: Mapped[int] = mapped_column(Integer)
+    """The ledger index the snapshot showed (its ``at``)."""
 
 
 class SyncBlobRow(Base):

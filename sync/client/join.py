@@ -111,7 +111,7 @@ async def join_store(
     async with store.sync_transaction() as db:
         state = SyncStateWriter(db)
         await state.set_account(account)
-        await _write_snapshot(db, account, items)
+        await _write_snapshot(db, account, items, first.at)
         await state.update_state(
             cursor=tree.size,
             checkpoint_size=tree.size,
@@ -189,7 +189,7 @@ def _verify(page: SnapshotPage, key: LedgerKey) -> Checkpoint:
     return checkpoint
 
 
-async def _write_snapshot(db: Db, account: SyncAccount, items: list[SnapshotItem]) -> None:
+async def _write_snapshot(db: Db, account: SyncAccount, items: list[SnapshotItem], at: int) -> None:
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     devices: list[tuple[Any, ...]] = []
     heads: list[tuple[str, int, str]] = []
@@ -232,6 +232,11 @@ async def _write_snapshot(db: Db, account: SyncAccount, items: list[SnapshotItem
         "ON CONFLICT (device_id) DO UPDATE SET device_seq = excluded.device_seq, "
         "hash = excluded.hash",
         heads,
+    )
+    await db.executemany(  # where verification starts each chain: see sync_snapshot_heads
+        "INSERT OR REPLACE INTO sync_snapshot_heads (device_id, device_seq, hash, ledger_index) "
+        "VALUES (?, ?, ?, ?)",
+        [(device, seq, digest, at) for device, seq, digest in heads],
     )
     for kind, rows in by_mapping.items():
         await db.executemany(ENTITY_MAPPINGS[kind].upsert.text, rows)

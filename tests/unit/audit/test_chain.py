@@ -15,7 +15,7 @@ from app.audit import (
     event_hash,
     verify_events,
 )
-from app.audit.chain import FORK_WINDOW
+from app.audit.chain import FORK_WINDOW, DeviceHead
 from tests.unit.audit.factory import ORG, make_device, make_world, reseal, stored
 
 OTHER_ORG = "0190a1b2-0000-7000-8000-0000000000ff"
@@ -307,3 +307,54 @@ def test_key_rotation_through_device_keys() -> None:
     static = StaticDeviceKeys({old.device_id: make_device(4).signer.public_key})
     error = _broken(events, static)
     assert (error.rule, error.position) == (Rule.SIGNATURE, 4)
+
+
+def _snapshot_joined() -> tuple[list[StoredEvent], StaticDeviceKeys, dict[str, DeviceHead]]:
+    """A device's events after seq 3, as a store joined from a snapshot at seq 3 holds them."""
+    device = make_device(7)
+    for n in range(6):
+        device.append({"n": n})
+    start = {device.device_id: DeviceHead(3, device.sealed[2].hash)}
+    keys = StaticDeviceKeys({device.device_id: device.signer.public_key})
+    return [stored(s) for s in device.sealed[3:]], keys, start
+
+
+def test_a_chain_starts_at_the_snapshots_stated_position() -> None:
+    events, keys, start = _snapshot_joined()
+    (device,) = start
+    verifier = ChainVerifier(keys, starts=start)
+    for ev in events:
+        verifier.feed(ev)
+    report = verifier.finish()
+    assert report.events == 3
+    assert report.heads[device] == (6, events[-1].hash)
+    assert report.from_snapshot == start
+    with pytest.raises(ChainBroken) as caught:  # without the snapshot's position: a gap
+        verify_events(events, keys)
+    assert caught.value.rule == Rule.DEVICE_SEQ_CONTIGUOUS
+
+
+def test_a_snapshot_device_without_later_events_keeps_its_stated_head() -> None:
+    _, keys, start = _snapshot_joined()
+    report = ChainVerifier(keys, starts=start).finish()
+    assert report.heads == start
+    assert report.events == 0
+
+
+@pytest.mark.parametrize(
+    ("shift", "rule"),
+    [(0, Rule.PREV_HASH_LINK), (1, Rule.DEVICE_FORK), (-1, Rule.DEVICE_SEQ_CONTIGUOUS)],
+)
+def test_a_wrong_snapshot_position_is_named(shift: int, rule: Rule) -> None:
+    events, keys, start = _snapshot_joined()
+    (device,) = start
+    wrong = DeviceHead(3, "0" * 64) if shift == 0 else DeviceHead(3 + shift, start[device].hash)
+    verifier = ChainVerifier(keys, starts={device: wrong})
+    with pytest.raises(ChainBroken) as caught:
+        _feed(verifier, events)
+    assert caught.value.rule == rule
+
+
+def _feed(verifier: ChainVerifier, events: list[StoredEvent]) -> None:
+    for ev in events:
+        verifier.feed(ev)
