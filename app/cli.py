@@ -30,7 +30,6 @@ from app.domain.errors import (
     StoreFullError,
     ValidationError,
 )
-from app.files import check_folder
 from app.evidence_cli import (
     bundle_lines,
     chain_lines,
@@ -38,6 +37,7 @@ from app.evidence_cli import (
     export_lines,
     server_key,
 )
+from app.files import check_folder
 from app.services.fleet_import import ImportRow, ImportSummary, parse_fleet_csv
 from app.store.database import rebuild_store
 from app.store.deep_check import deep_check
