@@ -21,39 +21,40 @@ Each round, in an organization of its own:
   they are acknowledged, and the whole run.
 
 Then an organization of ``--units`` units (imported as ``sitesync import`` does, and synced)
-is bootstrapped on a new device, in a process of its own, ``--rounds`` times: join (snapshot
-at a signed ledger index, proved by an inclusion proof), the first sync run, then the
-dashboard's figures answered. Timed to that answer; the process's peak resident memory.
+is bootstrapped on a new device ``--rounds`` times, each in a process of its own that loads
+only the app and the sync client (``bench.sync_bootstrap``).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
 import os
+import pstats
 import random
 import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 from app.domain.commands import ChangeElevatorStatus, CreateCustomer, CreateSite, RegisterElevator
-from app.domain.downtime import Period
 from app.domain.enums import ElevatorStatus, Role
 from app.services.customers import create_customer
 from app.services.elevators import change_elevator_status, register_elevator
 from app.services.fleet_import import parse_fleet_csv
-from app.services.queries.dashboard import DashboardFilter, trailing_period
 from app.services.sites import create_site
-from bench.common import RESULTS, machine, median, peak_rss_mb, run_child
+from bench.common import RESULTS, machine, median, run_child
 from bench.server_sync import _peer, cpu_seconds
 from sync.client.status import SyncPhase, SyncProgress
-from tests.e2e.support import Laptop, new_laptop
+from tests.e2e.support import PASSWORD, Laptop, new_laptop
 from tests.postgres import ServerProcess, settings_for, start_cluster, stop_cluster
 from tests.server.conftest import add_user, make_org
 
@@ -133,8 +134,30 @@ async def _canonical_bytes(laptop: Laptop) -> int:
     return round(float(row[0]))
 
 
+@contextmanager
+def _profiled(folder: Path | None, name: str) -> Iterator[None]:
+    """Profile the block into ``folder/NAME.prof`` (cProfile) when ``folder`` is given."""
+    if folder is None:
+        yield
+        return
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        yield
+    finally:
+        profiler.disable()
+        folder.mkdir(parents=True, exist_ok=True)
+        profiler.dump_stats(folder / f"{name}.prof")
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(25)
+
+
 async def one_round(
-    server: ServerProcess, settings: Any, folder: Path, number: int, events: int
+    server: ServerProcess,
+    settings: Any,
+    folder: Path,
+    number: int,
+    events: int,
+    profile: Path | None = None,
 ) -> dict[str, Any]:
     """Push, pull and reconnect of ``events`` events in an organization of its own."""
     org, writer, reader = await _org(settings, f"Round {number}")
@@ -147,13 +170,15 @@ async def one_round(
         record_s = time.perf_counter() - began
         canonical = await _canonical_bytes(first)
         clock, cpu = PushClock(), cpu_seconds(server.pid)
-        summary = await first.engine.run_once(clock)
+        with _profiled(profile, "push"):
+            summary = await first.engine.run_once(clock)
         push_run_s = time.perf_counter() - clock.began
         server_cpu = cpu_seconds(server.pid) - cpu
         if not summary.ok or summary.accepted != events:
             raise RuntimeError(f"push run: {summary}")
         began = time.perf_counter()
-        pulled = await second.engine.run_once()
+        with _profiled(profile, "pull"):
+            pulled = await second.engine.run_once()
         pull_s = time.perf_counter() - began
         if not pulled.ok or pulled.pulled != events:
             raise RuntimeError(f"pull run: {pulled}")
@@ -223,39 +248,6 @@ async def _fleet_org(server: ServerProcess, settings: Any, folder: Path, units: 
     return org, reader, {"events": events, "import_s": round(imported_s, 1), "sync_s": synced_s}
 
 
-async def _bootstrap(url: str, folder: Path, org: UUID, email: str) -> dict[str, Any]:
-    """A new device: join (snapshot), first sync, dashboard figures. Run in its own process."""
-    began = time.perf_counter()
-    laptop = await new_laptop("fresh", folder, url, org, email)
-    try:
-        joined_s = time.perf_counter() - began
-        summary = await laptop.engine.run_once()
-        if not summary.ok:
-            raise RuntimeError(f"first sync: {summary}")
-        synced_s = time.perf_counter() - began
-        now = datetime.now(UTC)
-        period: Period = trailing_period(now.date(), 30)
-        board = await laptop.ws.figures.dashboard(DashboardFilter(period), now=now)
-        seconds = time.perf_counter() - began
-        assert board is not None
-        units = sum(board.by_status.values())
-    finally:
-        await laptop.close()
-    return {
-        "seconds": round(seconds, 2),
-        "join_s": round(joined_s, 2),
-        "first_sync_s": round(synced_s - joined_s, 2),
-        "dashboard_s": round(seconds - synced_s, 2),
-        "units_on_dashboard": units,
-        "peak_rss_mb": round(peak_rss_mb()),
-    }
-
-
-def _bootstrap_child(args: argparse.Namespace) -> None:
-    url, folder, org, email = args.bootstrap_step
-    print(json.dumps(asyncio.run(_bootstrap(url, Path(folder), UUID(org), email))))
-
-
 def _median_of(runs: list[dict[str, Any]], key: str) -> float:
     return median([float(r[key]) for r in runs])
 
@@ -266,16 +258,19 @@ def main() -> None:
     parser.add_argument("--units", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--no-peer", action="store_true")
-    parser.add_argument("--bootstrap-step", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="profile the first round's push and pull runs (cProfile) into this folder",
+    )
+    parser.add_argument("--skip-bootstrap", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.bootstrap_step:
-        _bootstrap_child(args)
-        return
     scratch = Path(tempfile.mkdtemp(prefix="sitesync-syncbench-"))
     cluster = start_cluster(scratch, durable=True)
     rounds: list[dict[str, Any]] = []
     peers: list[dict[str, Any]] = []
     boots: list[dict[str, Any]] = []
+    fleet: dict[str, Any] = {}
     try:
         _name, urls = cluster.create_database()
         settings = settings_for(urls, scratch / "keys", pool_size=10)
@@ -284,7 +279,10 @@ def main() -> None:
             for number in range(1, args.rounds + 1):
                 folder = scratch / f"round{number}"
                 folder.mkdir()
-                ours = asyncio.run(one_round(server, settings, folder, number, args.events))
+                profile = args.profile if number == 1 else None
+                ours = asyncio.run(
+                    one_round(server, settings, folder, number, args.events, profile)
+                )
                 rounds.append(ours)
                 peer = None if args.no_peer else _peer(args.events, ours["canonical_bytes"])
                 if peer:
@@ -292,16 +290,19 @@ def main() -> None:
                     print(json.dumps(peer), flush=True)
                 ours["peer_push_per_s"] = round(peer["push_per_s"]) if peer else None
                 ours["peer_pull_per_s"] = round(peer["pull_per_s"]) if peer else None
-            fleet_dir = scratch / "fleet"
-            fleet_dir.mkdir()
-            org, reader, fleet = asyncio.run(_fleet_org(server, settings, fleet_dir, args.units))
-            print(json.dumps(fleet), flush=True)
-            for number in range(args.rounds):
-                folder = scratch / f"fresh{number}"
-                folder.mkdir()
-                step = ["-m", "bench.sync_bench", "--bootstrap-step"]
-                boots.append(run_child([*step, server.url, str(folder), str(org), reader]))
-                print(json.dumps(boots[-1]), flush=True)
+            if not args.skip_bootstrap:
+                fleet_dir = scratch / "fleet"
+                fleet_dir.mkdir()
+                org, reader, fleet = asyncio.run(
+                    _fleet_org(server, settings, fleet_dir, args.units)
+                )
+                print(json.dumps(fleet), flush=True)
+                for number in range(args.rounds):
+                    folder = scratch / f"fresh{number}"
+                    folder.mkdir()
+                    step = ["-m", "bench.sync_bootstrap", server.url, str(folder), str(org)]
+                    boots.append(run_child([*step, reader, PASSWORD]))
+                    print(json.dumps(boots[-1]), flush=True)
         finally:
             server.stop()
     finally:
@@ -325,13 +326,17 @@ def main() -> None:
         summary["peer_pull_per_s"] = median([p["pull_per_s"] for p in peers])
         summary["push_ratio"] = round(summary["push_per_s"] / summary["peer_push_per_s"], 2)
         summary["pull_ratio"] = round(summary["pull_per_s"] / summary["peer_pull_per_s"], 2)
-    bootstrap = {
-        "units": args.units,
-        "fleet": fleet,
-        "seconds": _median_of(boots, "seconds"),
-        "peak_rss_mb": _median_of(boots, "peak_rss_mb"),
-        "runs": boots,
-    }
+    bootstrap = (
+        {
+            "units": args.units,
+            "fleet": fleet,
+            "seconds": _median_of(boots, "seconds"),
+            "peak_rss_mb": _median_of(boots, "peak_rss_mb"),
+            "runs": boots,
+        }
+        if boots
+        else None
+    )
     command = "uv run python -m bench.sync_bench" + " ".join(
         f" {a}" for a in sys.argv[1:] if a != "--no-peer"
     )
@@ -348,6 +353,9 @@ def main() -> None:
         "bootstrap": bootstrap,
         "load_average": os.getloadavg(),
     }
+    if args.skip_bootstrap or args.profile:
+        print(json.dumps(result, indent=2))
+        return  # a partial or profiled run: not a result to publish
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "sync_e2e.json").write_text(json.dumps(result, indent=2) + "\n", "utf-8")
     print(json.dumps(result, indent=2))
