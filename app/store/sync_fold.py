@@ -20,7 +20,7 @@ from app.audit.envelope import SealedEvent
 from app.domain import fold
 from app.domain.events import Event, Rejection
 from app.store.compiled_sql import Db, Row
-from app.store.eventlog import decode_event, event_row
+from app.store.eventlog import event_of_body, event_row
 from app.store.mapping import ENTITY_MAPPINGS, REJECTIONS, STATUS_CHANGES
 from app.store.sync_schema import PushStatus
 from app.store.sync_state import ConflictValues, conflict_json
@@ -90,10 +90,6 @@ async def store_pulled(db: Db, pulled: Iterable[PulledEvent]) -> list[PulledEven
     return new
 
 
-def _parents(canonical: bytes) -> list[str]:
-    return list(json.loads(canonical)["entity_parents"])
-
-
 @dataclass(slots=True)
 class _Folded:
     """An entity folded through the ledger up to ``upto``: where the next page continues."""
@@ -103,6 +99,9 @@ class _Folded:
     current: Any
     state: fold.EntityState
     graph: fold.EventGraph
+    unwritten: tuple[list[Any], list[Rejection], list[str]]
+    """Status changes, rejections and event ids folded but not stored yet (the entity's
+    write waits for its own events further on in the ledger)."""
 
 
 class FoldCache:
@@ -140,13 +139,13 @@ async def refold_entities(
     rows = await _grouped(db, _ENTITY_EVENTS, wanted)
     fresh = [e for e in wanted if cache is None or cache.get(e) is None]
     bases = {e: found[0] for e, found in (await _grouped(db, _BASES, fresh)).items()}
-    folds = [
-        (
-            entity_id,
-            _refold(entity_id, rows.get(entity_id, []), bases.get(entity_id), result, cache, upto),
+    folds = []
+    for entity_id in wanted:
+        work = _refold(
+            entity_id, rows.get(entity_id, []), bases.get(entity_id), result, cache, upto
         )
-        for entity_id in wanted
-    ]
+        if work is not None:
+            folds.append((entity_id, work))
     await _write(db, folds)
     return result
 
@@ -181,11 +180,11 @@ class _Fold:
         entry before it is in the store, so it meets the state the server's fold met.
         """
         position, canonical, digest, index, status, reason = row
-        canonical = bytes(canonical)
-        event = decode_event(canonical, str(digest))
+        body = json.loads(bytes(canonical))
+        event = event_of_body(body, str(digest))
         self.kind = event.entity_type
         self.event_ids.append(str(event.event_id))
-        parents = _parents(canonical)
+        parents = list(body["entity_parents"])
         in_ledger = index is not None and status != PushStatus.REFUSED.value
         order = int(index) if in_ledger else PENDING_ORDER + int(position)
         state = self.state
@@ -225,7 +224,7 @@ def _refold(
     result: FoldResult,
     cache: FoldCache | None,
     upto: int,
-) -> _Fold:
+) -> _Fold | None:
     ledgered = sorted(
         (r for r in rows if r[3] is not None and r[4] != PushStatus.REFUSED.value),
         key=lambda r: int(r[3]),
@@ -244,15 +243,26 @@ def _refold(
         work, done = _start(base), 0
     else:
         graph = fold.EventGraph(known.graph.nodes)
-        work, done = _Fold(known.kind, known.current, known.state, graph), known.upto
-    settled = [r for r in ledgered if done < int(r[3]) <= upto]
-    for row in settled:
-        work.step(row, result)
-    cache.keep(entity_id, _Folded(upto, work.kind, work.current, work.state, work.graph))
-    work.graph = fold.EventGraph(dict(work.graph.nodes))  # what follows may still change
-    # This device's events that its push placed further on in the ledger than the pages so
-    # far: folded on top like pending ones, their conflicts decided when their page comes.
-    for row in (*(r for r in ledgered if int(r[3]) > upto), *pending):
+        work = _Fold(known.kind, known.current, known.state, graph, *known.unwritten)
+        done = known.upto
+    for row in ledgered:
+        if done < int(row[3]) <= upto:
+            work.step(row, result)
+    if any(int(r[3]) > upto for r in ledgered):
+        # This device's own events, placed further on in the ledger by its push: the entity
+        # is folded and stored when their page comes (a later page of this run, or of the
+        # next run if this one stops first); its stored projection, which has them, stays.
+        # Folding them on top at every page would fold the rest of the push again each time.
+        unwritten = (work.status_changes, work.rejections, work.event_ids)
+        cache.keep(
+            entity_id, _Folded(upto, work.kind, work.current, work.state, work.graph, unwritten)
+        )
+        return None
+    cache.keep(
+        entity_id, _Folded(upto, work.kind, work.current, work.state, work.graph, ([], [], []))
+    )
+    work.graph = fold.EventGraph(dict(work.graph.nodes))  # pending events may still change
+    for row in pending:
         work.step(row, result, settled=False)
     return work
 
