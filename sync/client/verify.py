@@ -180,24 +180,33 @@ class SignatureChecks:
 
     def __init__(self) -> None:
         self._chunk: list[_Signed] = []
-        self._jobs: list[Future[str | None]] = []
+        self._jobs: list[tuple[Future[str | None], list[_Signed]]] = []
 
     def add(self, key: bytes, message: bytes, signature: bytes, refusal: str) -> None:
         self._chunk.append((key, message, signature, refusal))
         if len(self._chunk) >= SIGNATURE_CHUNK:
-            self._submit()
-
-    def _submit(self) -> None:
-        if self._chunk:
-            self._jobs.append(_signature_pool().submit(_first_bad, self._chunk))
+            self._jobs.append((_signature_pool().submit(_first_bad, self._chunk), self._chunk))
             self._chunk = []
 
     def settle(self) -> None:
-        """Wait for every signature handed in; refuse the first that does not verify."""
-        self._submit()
-        jobs, self._jobs = self._jobs, []
-        bad = [job.result() for job in jobs]
-        for refusal in bad:
+        """Verify every signature handed in; refuse the first that does not verify.
+
+        This thread has nothing else to do by now, so it takes the chunks no verification
+        thread has started, from the last one back, while those threads go on from the first.
+        """
+        jobs, last = self._jobs, self._chunk
+        self._jobs, self._chunk = [], []
+        found: list[str | None] = [None] * len(jobs)
+        taken = [False] * len(jobs)
+        tail = _first_bad(last)
+        for index in reversed(range(len(jobs))):
+            job, chunk = jobs[index]
+            if job.cancel():
+                found[index], taken[index] = _first_bad(chunk), True
+        for index, (job, _chunk) in enumerate(jobs):
+            if not taken[index]:
+                found[index] = job.result()
+        for refusal in (*found, tail):
             if refusal is not None:
                 raise refused(refusal)
 
