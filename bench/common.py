@@ -48,7 +48,18 @@ def median(values: list[float]) -> float:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident set size of this process, in MB."""
+    """Peak resident set size of this process, in MB.
+
+    Read from ``VmHWM`` on Linux: ``ru_maxrss`` of a process started by a large one keeps the
+    parent's resident size from before ``exec`` (the kernel carries it over), so a child step
+    would report its parent's memory rather than its own.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from bench.common import RESULTS, ROOT
 from bench.report_release import bundle, store_open
 from bench.report_server import server_sync
+from bench.report_sync import sync_e2e
 
 DEFAULT_COMMANDS = {
     "ui_startup": "uv run python -m bench.ui_startup --runs 5",
@@ -310,6 +311,9 @@ def main() -> None:
     server = _load("server_sync")
     if server:
         parts += server_sync(server)
+    synced = _load("sync_e2e")
+    if synced:
+        parts += sync_e2e(synced)
     extra = ROOT / "bench" / "NOTES.md"
     if extra.exists():
         parts += [extra.read_text("utf-8")]

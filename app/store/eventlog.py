@@ -84,6 +84,11 @@ def decode_event(canonical: bytes, hash: str) -> Event:
     return _event(json.loads(canonical), hash)
 
 
+def event_of_body(body: dict[str, Any], hash: str) -> Event:
+    """The domain event in canonical bytes already parsed as JSON (``decode_event``)."""
+    return _event(body, hash)
+
+
 def _event(body: dict[str, Any], hash: str) -> Event:
     return Event(
         event_id=UUID(body["event_id"]),

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from app.audit.envelope import SealedEvent
 from app.domain import fold
 from app.domain.events import Event, Rejection
-from app.store.compiled_sql import Db
-from app.store.eventlog import decode_event, event_row
+from app.store.compiled_sql import Db, Row
+from app.store.eventlog import event_of_body, event_row
 from app.store.mapping import ENTITY_MAPPINGS, REJECTIONS, STATUS_CHANGES
 from app.store.sync_schema import PushStatus
 from app.store.sync_state import ConflictValues, conflict_json
@@ -30,12 +30,12 @@ PENDING_ORDER: Final = 2**53
 """Pending events fold after every ledger entry: their order is this plus their position."""
 
 _ENTITY_EVENTS = (
-    "SELECT e.position, e.canonical, e.hash, s.ledger_index, s.status, s.reason "
-    "FROM events e LEFT JOIN sync_events s ON s.event_id = e.event_id WHERE e.entity_id = ?"
+    "SELECT e.entity_id, e.position, e.canonical, e.hash, s.ledger_index, s.status, s.reason "
+    "FROM events e LEFT JOIN sync_events s ON s.event_id = e.event_id WHERE e.entity_id IN "
 )
 LOOKUP_BATCH: Final = 500
 """Event ids looked up per query (SQLite allows 32766 parameters; this stays well below)."""
-_BASE = "SELECT entity_type, doc, heads FROM sync_bases WHERE entity_id = ?"
+_BASES = "SELECT entity_id, entity_type, doc, heads FROM sync_bases WHERE entity_id IN "
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,20 +90,141 @@ async def store_pulled(db: Db, pulled: Iterable[PulledEvent]) -> list[PulledEven
     return new
 
 
-def _parents(canonical: bytes) -> list[str]:
-    return list(json.loads(canonical)["entity_parents"])
+@dataclass(slots=True)
+class _Folded:
+    """An entity folded through the ledger up to ``upto``: where the next page continues."""
+
+    upto: int
+    kind: str | None
+    current: Any
+    state: fold.EntityState
+    graph: fold.EventGraph
+    unwritten: tuple[list[Any], list[Rejection], list[str]]
+    """Status changes, rejections and event ids folded but not stored yet (the entity's
+    write waits for its own events further on in the ledger)."""
 
 
-async def refold_entities(db: Db, entities: Iterable[str]) -> FoldResult:
-    """Fold each entity again from its events (ledger order, then pending) and store it."""
+class FoldCache:
+    """Entities folded through the verified ledger so far, kept for the rest of one pull run.
+
+    A pull run folds each page's touched entities; without this each page folds them again
+    from their first event, so a long pull does work that grows with the square of the
+    entities' histories. With it, a page folds only the entries it brings on top of what the
+    pages before folded (then the device's pending events, as always): the same decisions in
+    the same order. Valid only while the ledger prefix it holds cannot change, that is for the
+    pages of one run applied in order; a failed page ends the run and the cache with it.
+    """
+
+    def __init__(self) -> None:
+        self._entities: dict[str, _Folded] = {}
+
+    def get(self, entity_id: str) -> _Folded | None:
+        return self._entities.get(entity_id)
+
+    def keep(self, entity_id: str, folded: _Folded) -> None:
+        self._entities[entity_id] = folded
+
+
+async def refold_entities(
+    db: Db, entities: Iterable[str], *, cache: FoldCache | None = None, upto: int = 0
+) -> FoldResult:
+    """Fold each entity again from its events (ledger order, then pending) and store it.
+
+    With ``cache``, every ledger entry up to ``upto`` is held in the store (a verified pull
+    page ends there) and each entity continues from where ``cache`` left it. The events and
+    bases are read, and the results written, a few statements for all the entities at once.
+    """
     result = FoldResult([], [])
-    for entity_id in sorted(set(entities)):
-        await _refold(db, entity_id, result)
+    wanted = sorted(set(entities))
+    rows = await _grouped(db, _ENTITY_EVENTS, wanted)
+    fresh = [e for e in wanted if cache is None or cache.get(e) is None]
+    bases = {e: found[0] for e, found in (await _grouped(db, _BASES, fresh)).items()}
+    folds = []
+    for entity_id in wanted:
+        work = _refold(
+            entity_id, rows.get(entity_id, []), bases.get(entity_id), result, cache, upto
+        )
+        if work is not None:
+            folds.append((entity_id, work))
+    await _write(db, folds)
     return result
 
 
-async def _refold(db: Db, entity_id: str, result: FoldResult) -> None:
-    rows = await db.fetchall(_ENTITY_EVENTS, (entity_id,))
+async def _grouped(db: Db, query: str, entity_ids: list[str]) -> dict[str, list[Row]]:
+    """The rows of ``query`` (its first column an entity id) for ``entity_ids``, by entity."""
+    found: dict[str, list[Row]] = {}
+    for start in range(0, len(entity_ids), LOOKUP_BATCH):
+        ids = entity_ids[start : start + LOOKUP_BATCH]
+        marks = ", ".join("?" for _ in ids)
+        for row in await db.fetchall(f"{query}({marks})", ids):
+            found.setdefault(str(row[0]), []).append(row[1:])
+    return found
+
+
+@dataclass(slots=True)
+class _Fold:
+    """An entity's fold under way."""
+
+    kind: str | None
+    current: Any
+    state: fold.EntityState
+    graph: fold.EventGraph
+    status_changes: list[Any] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+    event_ids: list[str] = field(default_factory=list)
+
+    def step(self, row: Any, result: FoldResult, *, settled: bool = True) -> None:
+        """Fold one stored event (a row of ``_ENTITY_EVENTS``).
+
+        The conflicts a ledger entry decides are reported only when it is ``settled``: every
+        entry before it is in the store, so it meets the state the server's fold met.
+        """
+        position, canonical, digest, index, status, reason = row
+        body = json.loads(bytes(canonical))
+        event = event_of_body(body, str(digest))
+        self.kind = event.entity_type
+        self.event_ids.append(str(event.event_id))
+        parents = list(body["entity_parents"])
+        in_ledger = index is not None and status != PushStatus.REFUSED.value
+        order = int(index) if in_ledger else PENDING_ORDER + int(position)
+        state = self.state
+        if in_ledger and status == PushStatus.REJECTED.value:
+            # the server refused it against the ledger state: it folds into nothing
+            self.state = fold.EntityState(
+                fold.next_heads(state, parents, event.hash), state.writers, state.open
+            )
+            self.rejections.append(Rejection.of(event, str(reason or "rejected by the server")))
+        else:
+            decision = fold.decide(self.current, state, event, parents, order, self.graph)
+            self.current, self.state = decision.projection, decision.state
+            if decision.outcome == "rejected":
+                self.rejections.append(Rejection.of(event, decision.reason or "rejected"))
+            elif decision.status_change is not None:
+                self.status_changes.append(decision.status_change)
+            if in_ledger and settled:
+                result.conflicts.extend(_conflict(event, c) for c in decision.conflicts)
+                result.resolved.extend((c, str(event.event_id)) for c in decision.resolved)
+        self.graph.add(event.hash, parents, order)
+
+
+def _start(base: Row | None) -> _Fold:
+    """The fold of an entity before its first event (or from its snapshot ``base``)."""
+    if base is None:
+        return _Fold(None, None, fold.EntityState(), fold.EventGraph())
+    kind = str(base[0])
+    mapping = ENTITY_MAPPINGS.get(kind)
+    current = None if mapping is None else mapping.load(str(base[1]))
+    return _Fold(kind, current, fold.EntityState(tuple(json.loads(base[2]))), fold.EventGraph())
+
+
+def _refold(
+    entity_id: str,
+    rows: list[Row],
+    base: Row | None,
+    result: FoldResult,
+    cache: FoldCache | None,
+    upto: int,
+) -> _Fold | None:
     ledgered = sorted(
         (r for r in rows if r[3] is not None and r[4] != PushStatus.REFUSED.value),
         key=lambda r: int(r[3]),
@@ -112,45 +233,38 @@ async def _refold(db: Db, entity_id: str, result: FoldResult) -> None:
         (r for r in rows if r[3] is None or r[4] == PushStatus.REFUSED.value),
         key=lambda r: int(r[0]),
     )
-    current: Any = None
-    state = fold.EntityState()
-    kind: str | None = None
-    base = await db.fetchone(_BASE, (entity_id,))
-    if base is not None:
-        kind = str(base[0])
-        mapping = ENTITY_MAPPINGS.get(kind)
-        current = None if mapping is None else mapping.load(str(base[1]))
-        state = fold.EntityState(tuple(json.loads(base[2])))
-    graph = fold.EventGraph()
-    status_changes: list[Any] = []
-    rejections: list[Rejection] = []
-    event_ids: list[str] = []
-    for position, canonical, digest, index, status, reason in (*ledgered, *pending):
-        canonical = bytes(canonical)
-        event = decode_event(canonical, str(digest))
-        kind = event.entity_type
-        event_ids.append(str(event.event_id))
-        parents = _parents(canonical)
-        in_ledger = index is not None and status != PushStatus.REFUSED.value
-        order = int(index) if in_ledger else PENDING_ORDER + int(position)
-        if in_ledger and status == PushStatus.REJECTED.value:
-            # the server refused it against the ledger state: it folds into nothing
-            state = fold.EntityState(
-                fold.next_heads(state, parents, event.hash), state.writers, state.open
-            )
-            rejections.append(Rejection.of(event, str(reason or "rejected by the server")))
-        else:
-            decision = fold.decide(current, state, event, parents, order, graph)
-            current, state = decision.projection, decision.state
-            if decision.outcome == "rejected":
-                rejections.append(Rejection.of(event, decision.reason or "rejected"))
-            elif decision.status_change is not None:
-                status_changes.append(decision.status_change)
-            if in_ledger:
-                result.conflicts.extend(_conflict(event, c) for c in decision.conflicts)
-                result.resolved.extend((c, str(event.event_id)) for c in decision.resolved)
-        graph.add(event.hash, parents, order)
-    await _write(db, entity_id, kind, current, state, event_ids, status_changes, rejections)
+    if cache is None:
+        work = _start(base)
+        for row in (*ledgered, *pending):
+            work.step(row, result)
+        return work
+    known = cache.get(entity_id)
+    if known is None:
+        work, done = _start(base), 0
+    else:
+        graph = fold.EventGraph(known.graph.nodes)
+        work = _Fold(known.kind, known.current, known.state, graph, *known.unwritten)
+        done = known.upto
+    for row in ledgered:
+        if done < int(row[3]) <= upto:
+            work.step(row, result)
+    if any(int(r[3]) > upto for r in ledgered):
+        # This device's own events, placed further on in the ledger by its push: the entity
+        # is folded and stored when their page comes (a later page of this run, or of the
+        # next run if this one stops first); its stored projection, which has them, stays.
+        # Folding them on top at every page would fold the rest of the push again each time.
+        unwritten = (work.status_changes, work.rejections, work.event_ids)
+        cache.keep(
+            entity_id, _Folded(upto, work.kind, work.current, work.state, work.graph, unwritten)
+        )
+        return None
+    cache.keep(
+        entity_id, _Folded(upto, work.kind, work.current, work.state, work.graph, ([], [], []))
+    )
+    work.graph = fold.EventGraph(dict(work.graph.nodes))  # pending events may still change
+    for row in pending:
+        work.step(row, result, settled=False)
+    return work
 
 
 def _conflict(event: Event, record: fold.ConflictRecord) -> ConflictValues:
@@ -168,29 +282,41 @@ def _conflict(event: Event, record: fold.ConflictRecord) -> ConflictValues:
     )
 
 
-async def _write(
-    db: Db,
-    entity_id: str,
-    kind: str | None,
-    current: Any,
-    state: fold.EntityState,
-    event_ids: list[str],
-    status_changes: list[Any],
-    rejections: list[Rejection],
-) -> None:
-    mapping = None if kind is None else ENTITY_MAPPINGS.get(kind)
-    if mapping is not None:
-        await db.execute(f"DELETE FROM {mapping.table_name} WHERE {mapping.key} = ?", (entity_id,))
-        if current is not None:
-            await db.execute(mapping.upsert.text, mapping.values(current))
+async def _write(db: Db, folds: list[tuple[str, _Fold]]) -> None:
+    """Store the entities' projections and heads, and their events' status changes and
+    rejections: one statement of each kind for them all.
+
+    Only the events folded in ``folds`` are written: with a fold cache, the events folded by
+    earlier pages keep the rows those pages wrote.
+    """
+    deleted: dict[str, list[tuple[str]]] = {}
+    kept: dict[str, list[tuple[Any, ...]]] = {}
+    event_ids: list[tuple[str]] = []
+    status_changes: list[tuple[Any, ...]] = []
+    rejections: list[tuple[Any, ...]] = []
+    heads: list[tuple[str, str]] = []
+    for entity_id, work in folds:
+        mapping = None if work.kind is None else ENTITY_MAPPINGS.get(work.kind)
+        if mapping is not None:
+            deleted.setdefault(mapping.table_name, []).append((entity_id,))
+            if work.current is not None:
+                kept.setdefault(mapping.table_name, []).append(mapping.values(work.current))
+        event_ids.extend((event_id,) for event_id in work.event_ids)
+        status_changes.extend(STATUS_CHANGES.values(c) for c in work.status_changes)
+        rejections.extend(REJECTIONS.values(r) for r in work.rejections)
+        heads.append((entity_id, json.dumps(sorted(work.state.heads))))
+    for mapping in ENTITY_MAPPINGS.values():
+        table = mapping.table_name
+        if table in deleted:
+            await db.executemany(f"DELETE FROM {table} WHERE {mapping.key} = ?", deleted[table])
+        if table in kept:
+            await db.executemany(mapping.upsert.text, kept[table])
     if event_ids:
-        marks = ", ".join("?" for _ in event_ids)
         for table in (STATUS_CHANGES.table_name, REJECTIONS.table_name):
-            await db.execute(f"DELETE FROM {table} WHERE event_id IN ({marks})", event_ids)
+            await db.executemany(f"DELETE FROM {table} WHERE event_id = ?", event_ids)
     if status_changes:
-        await db.executemany(
-            STATUS_CHANGES.upsert.text, [STATUS_CHANGES.values(c) for c in status_changes]
-        )
+        await db.executemany(STATUS_CHANGES.upsert.text, status_changes)
     if rejections:
-        await db.executemany(REJECTIONS.upsert.text, [REJECTIONS.values(r) for r in rejections])
-    await db.execute(UPSERT_ENTITY_HEAD.text, (entity_id, json.dumps(sorted(state.heads))))
+        await db.executemany(REJECTIONS.upsert.text, rejections)
+    if heads:
+        await db.executemany(UPSERT_ENTITY_HEAD.text, heads)

@@ -31,7 +31,13 @@ from app.audit.signing import Signer
 from app.store.blobs import FileBlobStore
 from app.store.compiled_sql import Db
 from app.store.database import Store
-from app.store.sync_fold import ForeignEventError, PulledEvent, refold_entities, store_pulled
+from app.store.sync_fold import (
+    FoldCache,
+    ForeignEventError,
+    PulledEvent,
+    refold_entities,
+    store_pulled,
+)
 from app.store.sync_schema import PushStatus
 from app.store.sync_state import EventAnswer, SyncAccount, SyncStateWriter
 from sync.client.api import SyncApi
@@ -47,6 +53,7 @@ from sync.client.status import RunOutcome, SyncPhase, SyncProgress, SyncSummary
 from sync.client.verify import (
     ChainHead,
     EntryVerifier,
+    SignatureChecks,
     UnknownDevice,
     frontier_bytes,
     refused,
@@ -383,6 +390,7 @@ class SyncEngine:
 
         witness.learn = learn
         old_size, old_root = state.checkpoint_size, state.checkpoint_root
+        folded = FoldCache()
         counts.cursor = tree.size
         report(SyncProgress(SyncPhase.PULL, 0, None))
         while True:
@@ -400,7 +408,8 @@ class SyncEngine:
             pulled = await self._verify_page(account, verifier, page.entries)
             await witness.check(page.checkpoint, checkpoint, verifier.keys, proved)
             proof_note = await self._prove(account, verifier, checkpoint, more=page.more)
-            await self._apply(pulled, verifier, proof_note or page.checkpoint.note, counts)
+            note = proof_note or page.checkpoint.note
+            await self._apply(pulled, verifier, note, counts, folded)
             old_size, old_root = tree.size, tree.root()
             counts.cursor = tree.size
             report(SyncProgress(SyncPhase.PULL, counts.pulled, checkpoint.size - cursor))
@@ -410,16 +419,27 @@ class SyncEngine:
     async def _verify_page(
         self, account: SyncAccount, verifier: EntryVerifier, entries: list[LedgerEntry]
     ) -> list[PulledEvent]:
+        """Every entry of a page checked; signatures on the verification threads meanwhile.
+
+        A refusal names the first bad entry: a bad signature before an entry that fails
+        another check is reported first, as checking the entries one by one would.
+        """
         pulled: list[PulledEvent] = []
-        for entry in entries:
-            try:
-                sealed = verifier.check(entry)
-            except UnknownDevice as unknown:
-                await self._learn_devices(account, verifier, unknown.device_id)
-                sealed = verifier.check(entry)
-            pulled.append(
-                PulledEvent(sealed, entry.ledger_index, _entry_status(entry), entry.reason)
-            )
+        signatures = SignatureChecks()
+        try:
+            for entry in entries:
+                try:
+                    sealed = verifier.check(entry, signatures)
+                except UnknownDevice as unknown:
+                    await self._learn_devices(account, verifier, unknown.device_id)
+                    sealed = verifier.check(entry, signatures)
+                pulled.append(
+                    PulledEvent(sealed, entry.ledger_index, _entry_status(entry), entry.reason)
+                )
+        except IntegrityError:
+            signatures.settle()
+            raise
+        signatures.settle()
         return pulled
 
     async def _prove(
@@ -468,8 +488,13 @@ class SyncEngine:
         verifier: EntryVerifier,
         note: str,
         counts: _Counts,
+        folded: FoldCache,
     ) -> None:
-        """Fold a verified page, record the answers and move the cursor: one transaction."""
+        """Fold a verified page, record the answers and move the cursor: one transaction.
+
+        ``folded`` carries the entities folded by the run's earlier pages, so each page folds
+        only the entries it brings.
+        """
         tree = verifier.tree
         try:
             async with self.store.sync_transaction() as db:
@@ -480,9 +505,9 @@ class SyncEngine:
                     for p in pulled
                 )
                 touched = {p.sealed.body.entity_id for p in pulled}
-                folded = await refold_entities(db, touched)
-                counts.conflicts += await state.record_conflicts(folded.conflicts)
-                await state.resolve_conflicts(folded.resolved)
+                fold = await refold_entities(db, touched, cache=folded, upto=tree.size)
+                counts.conflicts += await state.record_conflicts(fold.conflicts)
+                await state.resolve_conflicts(fold.resolved)
                 await state.update_state(
                     cursor=tree.size,
                     checkpoint_size=tree.size,

@@ -13,8 +13,12 @@ Every failure is an ``IntegrityError`` naming the first bad item and the rule it
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Final
 
 from app.audit.canonical import parse_canonical
 from app.audit.checkpoint import Checkpoint, parse_and_verify_checkpoint
@@ -138,6 +142,75 @@ def tree_from_last_leaf(
     return tree
 
 
+SIGNATURE_CHUNK: Final = 64
+"""Signatures verified per job on the verification threads."""
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _signature_pool() -> ThreadPoolExecutor:
+    """Threads for Ed25519 verification (libsodium releases the GIL): the other cores' share."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            workers = max(1, min(4, (os.cpu_count() or 2) - 1))
+            _pool = ThreadPoolExecutor(workers, thread_name_prefix="sitesync-verify")
+        return _pool
+
+
+type _Signed = tuple[bytes, bytes, bytes, str]
+"""``(public key, signed message, signature, the refusal if it does not verify)``."""
+
+
+def _first_bad(chunk: list[_Signed]) -> str | None:
+    for key, message, signature, refusal in chunk:
+        if not verify_signature(key, message, signature):
+            return refusal
+    return None
+
+
+class SignatureChecks:
+    """Signatures of a page's entries, verified on other threads while the page is checked.
+
+    ``EntryVerifier.check`` hands each entry's signature here instead of verifying it on the
+    spot; ``settle`` waits for them all and raises the refusal of the first that does not
+    verify, in entry order, as checking them one by one would.
+    """
+
+    def __init__(self) -> None:
+        self._chunk: list[_Signed] = []
+        self._jobs: list[tuple[Future[str | None], list[_Signed]]] = []
+
+    def add(self, key: bytes, message: bytes, signature: bytes, refusal: str) -> None:
+        self._chunk.append((key, message, signature, refusal))
+        if len(self._chunk) >= SIGNATURE_CHUNK:
+            self._jobs.append((_signature_pool().submit(_first_bad, self._chunk), self._chunk))
+            self._chunk = []
+
+    def settle(self) -> None:
+        """Verify every signature handed in; refuse the first that does not verify.
+
+        This thread has nothing else to do by now, so it takes the chunks no verification
+        thread has started, from the last one back, while those threads go on from the first.
+        """
+        jobs, last = self._jobs, self._chunk
+        self._jobs, self._chunk = [], []
+        found: list[str | None] = [None] * len(jobs)
+        taken = [False] * len(jobs)
+        tail = _first_bad(last)
+        for index in reversed(range(len(jobs))):
+            job, chunk = jobs[index]
+            if job.cancel():
+                found[index], taken[index] = _first_bad(chunk), True
+        for index, (job, _chunk) in enumerate(jobs):
+            if not taken[index]:
+                found[index] = job.result()
+        for refusal in (*found, tail):
+            if refusal is not None:
+                raise refused(refusal)
+
+
 class EntryVerifier:
     """Checks pulled entries one by one against the device keys and the chain heads."""
 
@@ -153,8 +226,12 @@ class EntryVerifier:
         self.heads = heads
         self.tree = tree
 
-    def check(self, entry: LedgerEntry) -> SealedEvent:
-        """Verify the next entry and add its leaf to the tree; the sealed event it carries."""
+    def check(self, entry: LedgerEntry, signatures: SignatureChecks | None = None) -> SealedEvent:
+        """Verify the next entry and add its leaf to the tree; the sealed event it carries.
+
+        With ``signatures``, its signature is verified there (``SignatureChecks.settle``
+        refuses it), not before this returns.
+        """
         expected_index = self.tree.size + 1
         if entry.ledger_index != expected_index:
             raise refused(f"entry {entry.ledger_index} came where entry {expected_index} belongs")
@@ -170,8 +247,11 @@ class EntryVerifier:
         key = self.keys.get(body.device_id)
         if key is None:
             raise UnknownDevice(body.device_id)
-        if not verify_signature(key, signature_message(entry.hash), entry.signature):
-            raise refused(f"{where}: the signature does not verify with device {body.device_id}")
+        refusal = f"{where}: the signature does not verify with device {body.device_id}"
+        if signatures is not None:
+            signatures.add(key, signature_message(entry.hash), entry.signature, refusal)
+        elif not verify_signature(key, signature_message(entry.hash), entry.signature):
+            raise refused(refusal)
         head = self.heads.get(body.device_id) or ChainHead(0, genesis_hash(body.device_id))
         if body.device_seq != head.seq + 1 or body.prev_hash != head.hash:
             rule = Rule.DEVICE_FORK if body.device_seq <= head.seq else Rule.PREV_HASH_LINK

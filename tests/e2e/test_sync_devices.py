@@ -9,6 +9,7 @@ import pytest
 
 from app.domain import payloads as p
 from app.domain.enums import ElevatorStatus
+from sync.client import engine
 from tests.e2e.conftest import Organization
 from tests.e2e.support import (
     Laptop,
@@ -24,6 +25,15 @@ from tests.postgres import ServerProcess
 pytestmark = pytest.mark.timeout(90)
 
 
+@pytest.fixture(params=["pages of 1000", "pages of 1"])
+def pull_page(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pull in the engine's pages, or one entry a page: each page then folds only its entries
+    on top of the pages before it (the run's fold cache), with the device's own events that
+    the push just placed further on in the ledger folded on top; the result must not differ."""
+    if request.param == "pages of 1":
+        monkeypatch.setattr(engine, "PULL_LIMIT", 1)
+
+
 async def _laptops(
     tmp_path: Path, server: ServerProcess, org: Organization, emails: list[str]
 ) -> list[Laptop]:
@@ -34,7 +44,7 @@ async def _laptops(
 
 
 async def test_two_devices_edit_one_unit_offline_and_converge(
-    tmp_path: Path, server: ServerProcess, organization: Organization
+    tmp_path: Path, server: ServerProcess, organization: Organization, pull_page: None
 ) -> None:
     sam, tom = await _laptops(
         tmp_path, server, organization, ["sam@example.com", "tom@example.com"]
@@ -102,7 +112,7 @@ async def test_two_devices_edit_one_unit_offline_and_converge(
 
 
 async def test_three_devices_and_a_late_joiner_converge_in_any_order(
-    tmp_path: Path, server: ServerProcess, organization: Organization
+    tmp_path: Path, server: ServerProcess, organization: Organization, pull_page: None
 ) -> None:
     sam, tom, jo = await _laptops(
         tmp_path,
