@@ -30,6 +30,7 @@ from app.domain.errors import (
     StoreFullError,
     ValidationError,
 )
+from app.domain.wording import plural
 from app.services.fleet_import import ImportRow, ImportSummary, parse_fleet_csv
 from app.store.database import rebuild_store
 from app.store.deep_check import deep_check
@@ -142,8 +143,8 @@ async def audit_command(args: argparse.Namespace) -> int:
         except AuditError as exc:  # the store's log cannot be read: verify it
             return _report_broken(exc)
         _out(
-            f"Evidence bundle written to {args.out}: {result.events} events of "
-            f"{result.subject}, {result.devices} device(s)"
+            f"Evidence bundle written to {args.out}: {plural(result.events, 'event')} of "
+            f"{result.subject}, {plural(result.devices, 'device')}"
         )
         _out(f"Check it anywhere with: sitesync audit verify --bundle {args.out}")
         return EXIT_OK
@@ -151,8 +152,8 @@ async def audit_command(args: argparse.Namespace) -> int:
         if args.bundle is not None:
             report = verify_bundle(_read_bundle(args.bundle))
             _out(
-                f"Bundle intact: {report.events} events of {report.name} "
-                f"({report.records} record(s)) from {report.devices} device(s)"
+                f"Bundle intact: {plural(report.events, 'event')} of {report.name} "
+                f"({plural(report.records, 'record')}) from {plural(report.devices, 'device')}"
             )
             _out(f"  proven: {PROVES}")
             _out(f"  not provable from the bundle alone: {CANNOT_PROVE}")
@@ -172,7 +173,7 @@ async def audit_command(args: argparse.Namespace) -> int:
                     Rule.PROJECTION_MISMATCH,
                     f"the stored projections differ from the log: {deep.difference}",
                 )
-            _out(f"Projections match the log: {deep.records} records compared")
+            _out(f"Projections match the log: {plural(deep.records, 'record')} compared")
     except AuditError as exc:
         return _report_broken(exc)
     return EXIT_OK
@@ -181,12 +182,13 @@ async def audit_command(args: argparse.Namespace) -> int:
 def _report_intact(chain: ChainReport, *, links_only: bool, elapsed: float) -> None:
     mode = "links only" if links_only else "hashes, signatures and links"
     _out(
-        f"Chain intact ({mode}): {chain.events} events from {chain.devices} device(s) "
+        f"Chain intact ({mode}): {plural(chain.events, 'event')} from "
+        f"{plural(chain.devices, 'device')} "
         f"in {elapsed:.1f} s"
     )
     _out(f"  head hash: {chain.head_hash}")
     for device, head in sorted(chain.heads.items()):
-        _out(f"  device {device}: {head.seq} events, head {head.hash}")
+        _out(f"  device {device}: {plural(head.seq, 'event')}, head {head.hash}")
 
 
 async def store_command(args: argparse.Namespace) -> int:
@@ -196,10 +198,10 @@ async def store_command(args: argparse.Namespace) -> int:
     except AuditError as exc:
         _err("The store was not rebuilt: its chain failed verification.")
         return _report_broken(exc)
-    _out(f"Chain intact: {chain.events} events")
+    _out(f"Chain intact: {plural(chain.events, 'event')}")
     rebuilt = await rebuild_store(args.db)
     _out(f"Backup taken first: {rebuilt.backup}")
-    _out(f"Projections rebuilt from {rebuilt.events} events in {args.db}")
+    _out(f"Projections rebuilt from {plural(rebuilt.events, 'event')} in {args.db}")
     return EXIT_OK
 
 
@@ -250,8 +252,9 @@ async def import_command(args: argparse.Namespace) -> int:
     finally:
         await ws.close()
     _out(
-        f"Imported {summary.units} unit(s); created {summary.customers} customer(s) and "
-        f"{summary.sites} site(s) in {args.db}"
+        f"Imported {plural(summary.units, 'unit')}; "
+        f"created {plural(summary.customers, 'customer')} and "
+        f"{plural(summary.sites, 'site')} in {args.db}"
     )
     return EXIT_OK
 

@@ -56,7 +56,7 @@ class MainWindow(QMainWindow):
         self.session, self.settings = session, settings
         self.setWindowTitle("SiteSync")
         self.setObjectName("mainWindow")
-        self.setMinimumSize(1000, 640)
+        self.setMinimumSize(800, 480)  # a 1024x600 netbook screen, less its title bar
         self.forms = Actions(session, self)
         self.fleet = FleetView(session, self.forms)
         self.views: dict[str, View] = {

@@ -8,6 +8,7 @@ from uuid import UUID
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import QLabel, QLineEdit, QSplitter, QVBoxLayout, QWidget
 
+from app.domain.wording import plural
 from app.services.queries import FleetList, FleetRow, matches
 from app.ui.actions import Actions
 from app.ui.backend import Backend
@@ -81,7 +82,7 @@ class FleetView(View):
 
     def _filter(self, text: str) -> None:
         self.proxy.set_predicate((lambda row: matches(row, text)) if text.strip() else None)
-        self.count.setText(f"{self.proxy.rowCount()} of {self.model.rowCount()} units")
+        self.count.setText(f"{self.proxy.rowCount()} of {plural(self.model.rowCount(), 'unit')}")
 
     def _open_first(self) -> None:
         if self.proxy.rowCount():

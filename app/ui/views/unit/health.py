@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QWidget
 
-from app.domain.health import HealthScore
+from app.domain.health import HealthScore, caps_text
 from app.ui.format import BAND_COLORS, label
 
 _NAMES = {
@@ -58,8 +58,7 @@ class HealthPanel(QGroupBox):
                 self._grid.addWidget(cell, row, column)
                 self._rows.append(cell)
         if health.caps:
-            text = "; ".join(f"capped at {c.limit}: {c.reason}" for c in health.caps)
-            self.caps.setText(f"⚠ {text}")
+            self.caps.setText(f"⚠ {caps_text(health.caps)}")
             self.caps.setStyleSheet("color: #c62828;")
         else:
             self.caps.setText("No caps applied.")

@@ -79,12 +79,14 @@ class UnitTabs(QTabWidget):
         record = detail.record
         names = detail.names
         zone = detail.site.time_zone
+        templates = self.forms.session.templates
         self.visits.set_rows(
             [
                 VisitLine(
                     v,
                     technician=names.get(v.technician_id, "") if v.technician_id else "",
                     time_zone=zone,
+                    checklist=templates.title(v.template_id, v.template_version),
                 )
                 for v in reversed(detail.visits)
             ]
