@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import date, timedelta
 from uuid import UUID
 
 import pytest
+from PySide6.QtCharts import QAbstractBarSeries, QBarCategoryAxis, QBarSeries, QValueAxis
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from app.domain.commands import RecordVisit, Signature
 from app.domain.downtime import Period
-from app.domain.enums import VisitStatus, VisitType
+from app.domain.enums import ElevatorStatus, VisitStatus, VisitType
 from app.domain.metrics import fleet_metrics
 from app.domain.payloads import DeficiencyOpened
 from app.services import queries as q
+from app.services.queries import MonthCount
 from app.services.visit_forms import record_visit
 from app.ui.audit_text import summarize
 from app.ui.main_window import MainWindow
 from app.ui.models.records import FleetTableModel, VisitLine
 from app.ui.views.screens.dashboard import tile_texts
+from app.ui.views.screens.dashboard_charts import CallbackChart, StatusChart
 from app.ui.views.screens.work import WorkView
 from tests.ui.conftest import NOW
 from tests.ui.factories import PNG_1PX, TECHNICIAN, Fleet, full_answers, seed_fleet
@@ -143,3 +146,21 @@ async def test_the_lowest_health_list_says_why_a_score_was_held_down(qtbot: QtBo
     assert model.index(0, header.index("Health")).data(Qt.ItemDataRole.ToolTipRole) == (
         "capped at 30: 1 open inoperable deficiency"
     )
+
+
+def test_the_dashboard_charts_label_their_values(qtbot: QtBot) -> None:
+    status = StatusChart()
+    qtbot.addWidget(status.view)
+    status.show({ElevatorStatus.OPERATIONAL: 5, ElevatorStatus.OUT_OF_SERVICE: 1})
+    (names,) = [a for a in status.view.chart().axes() if isinstance(a, QBarCategoryAxis)]
+    assert names.categories() == ["Operational (5)", "Out of service (1)"]
+
+    calls = CallbackChart()
+    qtbot.addWidget(calls.view)
+    calls.show([MonthCount(date(2025, 1, 1), 3, 1), MonthCount(date(2025, 2, 1), 0, 0)])
+    (series,) = calls.view.chart().series()
+    assert isinstance(series, QBarSeries)
+    assert series.isLabelsVisible()
+    assert series.labelsPosition() is QAbstractBarSeries.LabelsPosition.LabelsOutsideEnd
+    (counts,) = [a for a in calls.view.chart().axes() if isinstance(a, QValueAxis)]
+    assert counts.max() > 3  # the tallest bar's label stays inside the chart

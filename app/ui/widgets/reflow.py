@@ -63,13 +63,30 @@ class TileGrid(QWidget):
         self._place(self.fitting(event.size().width()))
 
 
-def scrolling(content: QWidget, *, sideways: bool = False) -> QScrollArea:
-    """``content`` in a frameless scroll area that scrolls up and down (and sideways only if
-    asked): a screen or form taller than a small screen stays whole."""
-    area = QScrollArea()
-    area.setWidget(content)
-    area.setWidgetResizable(True)
-    area.setFrameShape(QFrame.Shape.NoFrame)
-    if not sideways:
-        area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    return area
+class VerticalScroll(QScrollArea):
+    """A frameless scroll area that scrolls up and down, never sideways: it is as wide as its
+    content needs at the least, and as short as the screen makes it."""
+
+    def __init__(self, content: QWidget, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWidget(content)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+    def minimumSizeHint(self) -> QSize:
+        content = self.widget()
+        bar = self.verticalScrollBar().sizeHint().width()
+        width = content.minimumSizeHint().width() if content is not None else 0
+        return QSize(width + bar, super().minimumSizeHint().height())
+
+    def sizeHint(self) -> QSize:
+        content = self.widget()
+        hint = content.sizeHint() if content is not None else super().sizeHint()
+        return QSize(hint.width() + self.verticalScrollBar().sizeHint().width(), hint.height())
+
+
+def scrolling(content: QWidget) -> VerticalScroll:
+    """``content`` in a :class:`VerticalScroll`: a screen or form taller than a small screen
+    stays whole and scrolls."""
+    return VerticalScroll(content)

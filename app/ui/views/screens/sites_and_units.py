@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from uuid import UUID
 
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt
 from PySide6.QtWidgets import QLabel, QLineEdit, QSplitter, QVBoxLayout, QWidget
 
 from app.domain.wording import plural
@@ -17,6 +17,12 @@ from app.ui.runtime import Progress
 from app.ui.session import Session
 from app.ui.views.screens.base import View, fit_columns, make_table
 from app.ui.views.unit.page import UnitPage
+from app.ui.widgets.reflow import scrolling
+
+COLUMN_WIDTH = 180
+"""The widest a column of the unit list gets."""
+OPTIONAL_COLUMNS = (5, 4, 2)
+"""Make, customer, then status: what the unit list leaves out, in turn, when it is narrow."""
 
 
 class FleetView(View):
@@ -47,12 +53,13 @@ class FleetView(View):
         column.addWidget(self.count)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(finder)
-        splitter.addWidget(self.page)
+        splitter.addWidget(scrolling(self.page))  # a short screen scrolls the unit page
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
         splitter.setSizes([440, 660])
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
+        self.table.viewport().installEventFilter(self)
         self.table.activated.connect(self._open_index)
         self.table.selectionModel().currentRowChanged.connect(
             lambda current, _prev: self._open_index(current)
@@ -75,10 +82,36 @@ class FleetView(View):
 
     def _loaded(self, rows: list[FleetRow]) -> None:
         self.model.set_rows(rows)
-        fit_columns(self.table, 180)
+        fit_columns(self.table, COLUMN_WIDTH)
+        self._fit_columns()
         self._filter(self.search.text())
         if self.page.elevator_id is not None:
             self._select(self.page.elevator_id)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize and watched is self.table.viewport():
+            self._fit_columns()
+        return super().eventFilter(watched, event)
+
+    def _fit_columns(self) -> None:
+        """Leave out the make, the customer, then the status while the list is too narrow for
+        every column: the finder still matches them, and the unit page shows them."""
+        header = self.table.horizontalHeader()
+        natural = [
+            min(
+                COLUMN_WIDTH,
+                max(self.table.sizeHintForColumn(c), header.sectionSizeHint(c)),
+            )
+            for c in range(self.model.columnCount())
+        ]
+        room = self.table.viewport().width()
+        shown = set(range(len(natural)))
+        for column in OPTIONAL_COLUMNS:
+            if sum(natural[c] for c in shown) <= room:
+                break
+            shown.discard(column)
+        for column in range(len(natural)):
+            header.setSectionHidden(column, column not in shown)
 
     def _filter(self, text: str) -> None:
         self.proxy.set_predicate((lambda row: matches(row, text)) if text.strip() else None)

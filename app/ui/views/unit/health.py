@@ -54,6 +54,7 @@ class HealthPanel(QGroupBox):
                 QLabel(f"{part.score:.0f} × {part.weight:.1f}"),
                 QLabel(part.detail),
             ]
+            cells[2].setWordWrap(True)  # a narrow page wraps the detail rather than clip it
             for column, cell in enumerate(cells, start=1):
                 self._grid.addWidget(cell, row, column)
                 self._rows.append(cell)

@@ -66,14 +66,14 @@ class UnitTabs(QTabWidget):
             lambda *_: self.deficiency_buttons.update_state()
         )
         self.addTab(_tab(table, self.deficiency_buttons), "Deficiencies")
-        for title, model, name in (
-            ("Inspections && tests", self.inspections, "unitInspections"),
-            ("Compliance", self.compliance, "unitCompliance"),
-            ("Status history", self.history, "unitHistory"),
+        for title, tip, model, name in (  # short titles: every tab in view on a small screen
+            ("Tests", "Inspections and tests", self.inspections, "unitInspections"),
+            ("Compliance", "", self.compliance, "unitCompliance"),
+            ("History", "Status history", self.history, "unitHistory"),
         ):
             table, proxy = make_table(model, name)
             self.tables[name] = (table, proxy)
-            self.addTab(_tab(table), title)
+            self.setTabToolTip(self.addTab(_tab(table), title), tip)
 
     def show_detail(self, detail: UnitDetail) -> None:
         record = detail.record
