@@ -33,6 +33,7 @@ from app.ui.runtime import CoreRuntime
 from app.ui.session import Session
 from app.ui.sync.bridge import SyncBridge
 from app.ui.views.screens.dashboard import DashboardView
+from app.ui.views.screens.work import WorkView
 from app.ui.views.visit.form import VisitForm
 from tests.ui.factories import SUPERVISOR, Fleet, seed_fleet
 from tests.ui.fake_backend import FakeBackend
@@ -85,6 +86,9 @@ def shoot(app: QApplication, window: MainWindow, fleet: Fleet, screen: QSize) ->
         shown = window.views[view]
         if isinstance(shown, DashboardView):
             wait(app, lambda d=shown: d.board is not None)  # type: ignore[misc]
+        elif isinstance(shown, WorkView):  # the seeded visits are all locked: show them
+            shown.scope.setCurrentText("All open and recent visits")
+            wait(app, lambda w=shown: w.proxy.rowCount() > 0)  # type: ignore[misc]
         else:
             wait(app, lambda: True)
         save(window, name, screen)
