@@ -28,8 +28,11 @@ from pytestqt.qtbot import QtBot
 
 from app.ui.main_window import MainWindow
 from app.ui.session import Session
+from app.ui.store_menu import NewStoreDialog
 from app.ui.sync.bridge import SyncBridge
 from app.ui.sync.sign_in import SignInDialog
+from app.ui.views.dialogs.pin import ChoosePinDialog
+from app.ui.views.dialogs.profile import ProfileDialog
 from app.ui.views.screens.sites_and_units import FleetView
 from app.ui.views.visit.form import VisitForm
 from tests.ui.factories import Fleet
@@ -97,7 +100,7 @@ def show_in(qtbot: QtBot, window: QWidget, room: QSize) -> None:
     window.resize(opening_size(window).boundedTo(room))
     window.show()
     qtbot.waitExposed(window)
-    QApplication.processEvents()
+    qtbot.wait(250)  # what the form loads on the worker arrives, then its layout settles
 
 
 def report(problems: dict[str, list[str]]) -> str:
@@ -196,6 +199,9 @@ def _dialogs(main: MainWindow, fleet: Fleet) -> dict[str, Callable[[], QDialog |
         "customer": records.add_customer,
         "certificate": lambda: records.renew_certificate(unit, title),
         "deficiency": lambda: records.open_deficiency(unit, title),
+        "switch profile": lambda: ProfileDialog(main.session, main),
+        "new store": lambda: NewStoreDialog(main),
+        "choose PIN": lambda: ChoosePinDialog("Sam Super", main),
     }
 
 
@@ -217,10 +223,12 @@ def test_every_form_fits(qtbot: QtBot, main: MainWindow, fleet: Fleet, screen: Q
             dialog.draft.pause()  # no autosave once this test's core worker has stopped
         dialog.reject()
     incident = next(iter(fleet.store.state.incidents.values()))
+    visit = next(iter(fleet.store.state.visits.values()))
     loading: tuple[tuple[str, Callable[[], None]], ...] = (
         ("site", lambda: main.forms.records.add_site(None)),
         ("unit", lambda: main.forms.records.add_unit(None)),
         ("edit callback", lambda: main.forms.records.edit_callback(incident)),
+        ("cancel visit", lambda: main.forms.records.cancel_visit(visit)),
     )
     for name, later in loading:
         main.forms.records.last_dialog = None
