@@ -35,6 +35,7 @@ from app.ui.views.dialogs.pin import ChoosePinDialog
 from app.ui.views.dialogs.profile import ProfileDialog
 from app.ui.views.screens.sites_and_units import FleetView
 from app.ui.views.visit.form import VisitForm
+from app.ui.widgets.reflow import TITLE_BAR
 from tests.ui.factories import Fleet
 from tests.ui.fake_sync import FakeSyncPort
 
@@ -43,6 +44,8 @@ DECORATION = QSize(0, 64)
 """What the window's title bar and the desktop's task bar take from the screen's height."""
 
 
+VISIT_FORM_SIZE = QSize(1000, 700)
+"""The size the visit form asks for when it opens."""
 MANAGED = (QHeaderView, QScrollBar, QSplitterHandle)
 """Parts a view or splitter sizes itself (a header's size hint is not its minimum)."""
 
@@ -260,3 +263,20 @@ def test_every_form_fits(qtbot: QtBot, main: MainWindow, fleet: Fleet, screen: Q
         problems["sign in"] = found
     sign_in.reject()
     assert not problems, report(problems)
+
+
+def test_a_form_opens_no_larger_than_the_screen(
+    qtbot: QtBot, main: MainWindow, fleet: Fleet
+) -> None:
+    free = QApplication.primaryScreen().availableGeometry().size() - QSize(0, TITLE_BAR)
+    assert free.width() < VISIT_FORM_SIZE.width()  # the test screen is narrower than the form
+    form = main.forms.record_visit(fleet.units["Harbour View/L1"])
+    assert isinstance(form, VisitForm)
+    qtbot.addWidget(form)
+    qtbot.waitUntil(lambda: len(form.checklist.rows) > 5, timeout=5000)
+    assert form.isVisible()
+    assert form.width() <= free.width()
+    assert form.height() <= free.height()
+    assert form.save_button.geometry().bottom() < form.height()  # Save stays in view
+    form.draft.pause()
+    form.reject()

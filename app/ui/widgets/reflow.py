@@ -8,6 +8,19 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QFrame, QGridLayout, QScrollArea, QWidget
 
+TITLE_BAR = 40
+"""What a window's title bar and frame take from the screen's free height."""
+
+
+def fit_on_screen(window: QWidget, size: QSize | None = None) -> None:
+    """Size ``window`` to ``size`` (its own by default), no larger than its screen's free area
+    less the title bar, never smaller than its minimum: a small screen shows all of it."""
+    wanted = size or window.size()
+    screen = window.screen()
+    if screen is not None:
+        wanted = wanted.boundedTo(screen.availableGeometry().size() - QSize(0, TITLE_BAR))
+    window.resize(wanted.expandedTo(window.minimumSizeHint()))
+
 
 class TileGrid(QWidget):
     """Tiles in rows of at most ``columns``, fewer when the width holds fewer: on a small
