@@ -34,6 +34,7 @@ from app.ui.sync.sign_in import SignInDialog
 from app.ui.views.dialogs.pin import ChoosePinDialog
 from app.ui.views.dialogs.profile import ProfileDialog
 from app.ui.views.screens.sites_and_units import FleetView
+from app.ui.views.screens.work import WorkView
 from app.ui.views.visit.form import VisitForm
 from app.ui.widgets.reflow import TITLE_BAR
 from tests.ui.factories import Fleet
@@ -98,6 +99,19 @@ def fits(window: QWidget, room: QSize) -> list[str]:
     return problems + clipped(window)
 
 
+def settled(qtbot: QtBot, window: QWidget, room: QSize, tries: int = 5) -> list[str]:
+    """What ``fits`` finds once the screen has loaded and laid out what it shows: a screen
+    that is still filling in (figures arriving, rows wrapping) is measured again a little
+    later, so only what stays clipped is reported."""
+    found: list[str] = []
+    for _ in range(tries):
+        qtbot.wait(200)
+        found = fits(window, room)
+        if not found:
+            break
+    return found
+
+
 def show_in(qtbot: QtBot, window: QWidget, room: QSize) -> None:
     """Show ``window`` at the size it asks for, no larger than ``room`` (as a window manager)."""
     window.resize(opening_size(window).boundedTo(room))
@@ -151,21 +165,18 @@ def test_every_screen_fits(qtbot: QtBot, main: MainWindow, fleet: Fleet, screen:
     problems: dict[str, list[str]] = {}
     for name in main.views:
         main.go(name)
-        qtbot.wait(200)  # the screen loads, then lays out its rows
-        found = fits(main, room)
-        if found:
+        if found := settled(qtbot, main, room):
             problems[name] = found
     main.open_unit(fleet.units["Harbour View/L1"])
     page = main.fleet.page
     qtbot.waitUntil(lambda: page.detail is not None, timeout=5000)
-    qtbot.wait(200)
-    if found := fits(main, room):
+    if found := settled(qtbot, main, room):
         problems["unit page"] = found
     assert not problems, report(problems)
 
 
 @pytest.mark.parametrize("screen", SCREENS, ids=lambda s: f"{s.width()}x{s.height()}")
-def test_the_unit_list_shows_every_column(
+def test_the_unit_and_work_lists_need_no_sideways_scrolling(
     qtbot: QtBot, main: MainWindow, fleet: Fleet, screen: QSize
 ) -> None:
     main.resize(usable(screen))
@@ -180,6 +191,13 @@ def test_the_unit_list_shows_every_column(
     qtbot.waitUntil(lambda: view.page.detail is not None, timeout=5000)
     qtbot.wait(200)  # the page lays out what it shows, the list gets what is left
     assert columns_fit(view.table)
+    main.go("Work")
+    work = main.views["Work"]
+    assert isinstance(work, WorkView)
+    work.scope.setCurrentText("All open and recent visits")
+    qtbot.waitUntil(lambda: work.proxy.rowCount() > 0, timeout=5000)
+    qtbot.wait(100)
+    assert columns_fit(work.table)
 
 
 def _dialogs(main: MainWindow, fleet: Fleet) -> dict[str, Callable[[], QDialog | None]]:
@@ -220,7 +238,7 @@ def test_every_form_fits(qtbot: QtBot, main: MainWindow, fleet: Fleet, screen: Q
         qtbot.addWidget(dialog)
         qtbot.wait(100)
         show_in(qtbot, dialog, room)
-        if found := fits(dialog, room):
+        if found := settled(qtbot, dialog, room):
             problems[name] = found
         if isinstance(dialog, VisitForm):
             dialog.draft.pause()  # no autosave once this test's core worker has stopped
@@ -241,7 +259,7 @@ def test_every_form_fits(qtbot: QtBot, main: MainWindow, fleet: Fleet, screen: Q
         assert dialog is not None
         qtbot.addWidget(dialog)
         show_in(qtbot, dialog, room)
-        if found := fits(dialog, room):
+        if found := settled(qtbot, dialog, room):
             problems[name] = found
         dialog.reject()
     main.open_unit(fleet.units["Harbour View/L1"])
@@ -251,7 +269,7 @@ def test_every_form_fits(qtbot: QtBot, main: MainWindow, fleet: Fleet, screen: Q
     inspection = main.forms.records.record_inspection(detail.detail, "Harbour View / L1")
     qtbot.addWidget(inspection)
     show_in(qtbot, inspection, room)
-    if found := fits(inspection, room):
+    if found := settled(qtbot, inspection, room):
         problems["inspection"] = found
     inspection.reject()
     assert main.sync is not None
@@ -259,7 +277,7 @@ def test_every_form_fits(qtbot: QtBot, main: MainWindow, fleet: Fleet, screen: Q
     sign_in = main.sync.dialog
     assert isinstance(sign_in, SignInDialog)
     show_in(qtbot, sign_in, room)
-    if found := fits(sign_in, room):
+    if found := settled(qtbot, sign_in, room):
         problems["sign in"] = found
     sign_in.reject()
     assert not problems, report(problems)

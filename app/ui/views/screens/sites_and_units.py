@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from uuid import UUID
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import QLabel, QLineEdit, QSplitter, QVBoxLayout, QWidget
 
 from app.domain.wording import plural
@@ -15,14 +15,15 @@ from app.ui.backend import Backend
 from app.ui.models.records import FleetTableModel
 from app.ui.runtime import Progress
 from app.ui.session import Session
-from app.ui.views.screens.base import View, fit_columns, make_table
+from app.ui.views.screens.base import ColumnFitter, View, fit_columns, make_table
 from app.ui.views.unit.page import UnitPage
 from app.ui.widgets.reflow import scrolling
 
 COLUMN_WIDTH = 180
 """The widest a column of the unit list gets."""
-OPTIONAL_COLUMNS = (5, 4, 2)
-"""Make, customer, then status: what the unit list leaves out, in turn, when it is narrow."""
+OPTIONAL_COLUMNS = ("Make", "Customer", "Status")
+"""What the unit list leaves out, in turn, when it is narrow: the finder still matches them,
+and the unit page shows them."""
 
 
 class FleetView(View):
@@ -59,7 +60,7 @@ class FleetView(View):
         splitter.setSizes([440, 660])
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
-        self.table.viewport().installEventFilter(self)
+        self.columns = ColumnFitter(self.table, OPTIONAL_COLUMNS, COLUMN_WIDTH)
         self.table.activated.connect(self._open_index)
         self.table.selectionModel().currentRowChanged.connect(
             lambda current, _prev: self._open_index(current)
@@ -83,35 +84,10 @@ class FleetView(View):
     def _loaded(self, rows: list[FleetRow]) -> None:
         self.model.set_rows(rows)
         fit_columns(self.table, COLUMN_WIDTH)
-        self._fit_columns()
+        self.columns.fit()
         self._filter(self.search.text())
         if self.page.elevator_id is not None:
             self._select(self.page.elevator_id)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Resize and watched is self.table.viewport():
-            self._fit_columns()
-        return super().eventFilter(watched, event)
-
-    def _fit_columns(self) -> None:
-        """Leave out the make, the customer, then the status while the list is too narrow for
-        every column: the finder still matches them, and the unit page shows them."""
-        header = self.table.horizontalHeader()
-        natural = [
-            min(
-                COLUMN_WIDTH,
-                max(self.table.sizeHintForColumn(c), header.sectionSizeHint(c)),
-            )
-            for c in range(self.model.columnCount())
-        ]
-        room = self.table.viewport().width()
-        shown = set(range(len(natural)))
-        for column in OPTIONAL_COLUMNS:
-            if sum(natural[c] for c in shown) <= room:
-                break
-            shown.discard(column)
-        for column in range(len(natural)):
-            header.setSectionHidden(column, column not in shown)
 
     def _filter(self, text: str) -> None:
         self.proxy.set_predicate((lambda row: matches(row, text)) if text.strip() else None)

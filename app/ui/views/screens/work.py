@@ -44,6 +44,7 @@ class WorkView(ListView):
         for text, statuses in SCOPES:
             self.scope.addItem(text, statuses)
         self.scope.currentIndexChanged.connect(self.apply_filter)
+        self.leave_out_when_narrow("Addenda", "Customer sign-off", "Items")
         self.tools.insertWidget(2, self.scope)
         self.add_button("&Record visit…", "recordVisit", actions.record_visit)
         self.schedule = self.add_button("Sc&hedule visit…", "scheduleVisit", actions.schedule_visit)
