@@ -103,6 +103,7 @@ class VisitTableModel(RowTableModel[VisitLine]):
             Column(
                 "Checklist",
                 lambda r: r.checklist or _template_key(r.visit),
+                tooltip=lambda r: r.checklist or _template_key(r.visit),  # when elided
             ),
             Column(
                 "Items",
