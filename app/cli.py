@@ -30,6 +30,7 @@ from app.domain.errors import (
     StoreFullError,
     ValidationError,
 )
+from app.domain.wording import plural
 from app.evidence_cli import (
     bundle_lines,
     chain_lines,
@@ -152,8 +153,8 @@ async def audit_command(args: argparse.Namespace) -> int:
         except AuditError as exc:  # the store's log (or the server's proof) fails: verify it
             return _report_broken(exc)
         _out(
-            f"Evidence bundle written to {args.out}: {result.events} events of "
-            f"{result.subject}, {result.devices} device(s)"
+            f"Evidence bundle written to {args.out}: {plural(result.events, 'event')} of "
+            f"{result.subject}, {plural(result.devices, 'device')}"
         )
         for line in export_lines(result, args.out, asked=args.password_stdin):
             _out(line)
@@ -181,7 +182,7 @@ async def audit_command(args: argparse.Namespace) -> int:
                     Rule.PROJECTION_MISMATCH,
                     f"the stored projections differ from the log: {deep.difference}",
                 )
-            _out(f"Projections match the log: {deep.records} records compared")
+            _out(f"Projections match the log: {plural(deep.records, 'record')} compared")
     except AuditError as exc:
         return _report_broken(exc)
     return EXIT_OK
@@ -190,7 +191,8 @@ async def audit_command(args: argparse.Namespace) -> int:
 def _report_intact(chain: ChainReport, *, links_only: bool, elapsed: float) -> None:
     mode = "links only" if links_only else "hashes, signatures and links"
     _out(
-        f"Chain intact ({mode}): {chain.events} events from {chain.devices} device(s) "
+        f"Chain intact ({mode}): {plural(chain.events, 'event')} from "
+        f"{plural(chain.devices, 'device')} "
         f"in {elapsed:.1f} s"
     )
     _out(f"  head hash: {chain.head_hash}")
@@ -205,10 +207,10 @@ async def store_command(args: argparse.Namespace) -> int:
     except AuditError as exc:
         _err("The store was not rebuilt: its chain failed verification.")
         return _report_broken(exc)
-    _out(f"Chain intact: {chain.events} events")
+    _out(f"Chain intact: {plural(chain.events, 'event')}")
     rebuilt = await rebuild_store(args.db)
     _out(f"Backup taken first: {rebuilt.backup}")
-    _out(f"Projections rebuilt from {rebuilt.events} events in {args.db}")
+    _out(f"Projections rebuilt from {plural(rebuilt.events, 'event')} in {args.db}")
     return EXIT_OK
 
 
@@ -259,8 +261,9 @@ async def import_command(args: argparse.Namespace) -> int:
     finally:
         await ws.close()
     _out(
-        f"Imported {summary.units} unit(s); created {summary.customers} customer(s) and "
-        f"{summary.sites} site(s) in {args.db}"
+        f"Imported {plural(summary.units, 'unit')}; "
+        f"created {plural(summary.customers, 'customer')} and "
+        f"{plural(summary.sites, 'site')} in {args.db}"
     )
     return EXIT_OK
 
@@ -292,7 +295,7 @@ async def units_command(args: argparse.Namespace) -> int:
     for row in [header, *rows]:
         _out("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
     _out(
-        f"{len(units)} unit(s). Use an id with: "
+        f"{plural(len(units), 'unit')}. Use an id with: "
         f"sitesync audit export --db {db} --unit ID --out FILE"
     )
     return EXIT_OK

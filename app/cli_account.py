@@ -27,6 +27,7 @@ from app.bootstrap import (
 from app.cli import printable
 from app.config import Settings
 from app.domain.errors import SiteSyncError, ValidationError
+from app.domain.wording import agreeing, plural
 from app.keystore import KEY_STORAGE_DEMO, key_store_for, sealed_key_path
 from app.store import StoreMeta
 from app.version import build_info
@@ -157,7 +158,10 @@ async def login_command(args: argparse.Namespace) -> int:
     _out(f"  store: {path}" + (" (new)" if created else ""))
     _out(f"  device {ws.device.device_id} registered; organization {me.organization_id}")
     if joined.snapshot_items:
-        _out(f"  copied {joined.snapshot_items} records at ledger index {joined.snapshot_at}")
+        _out(
+            f"  copied {plural(joined.snapshot_items, 'record')} "
+            f"at ledger index {joined.snapshot_at}"
+        )
     if vault.persistent:
         _out("  sign-in kept in the OS keyring; the store unlocks offline with your password")
     else:
@@ -187,7 +191,8 @@ async def logout_command(args: argparse.Namespace) -> int:
             return EXIT_OK
         if status.pending and not args.force:
             raise SiteSyncError(
-                f"{status.pending} event(s) in {path} have not been synced yet, so "
+                f"{plural(status.pending, 'event')} in {path} "
+                f"{agreeing(status.pending, 'has', 'have')} not been synced yet, so "
                 f"{status.email} was not signed out.",
                 hint="Run 'sitesync sync' first; or sign out anyway with --force: the events "
                 "stay in this store and upload when you sign in again.",
@@ -204,7 +209,8 @@ async def logout_command(args: argparse.Namespace) -> int:
         _out("  the server could not be reached: the sign-in there ends when it expires")
     if status.pending:
         _out(
-            f"  {status.pending} event(s) stay in this store, waiting to upload at "
+            f"  {plural(status.pending, 'event')} {agreeing(status.pending, 'stays', 'stay')} "
+            "in this store, waiting to upload at "
             f"{status.email}'s next sign-in"
         )
     return EXIT_OK
@@ -217,7 +223,7 @@ def _check_same_user(path: Path, status: SyncStatus, email: str, server: str) ->
     same_server = (status.server_url or "").rstrip("/") == server
     if status.email.casefold() == email.casefold() and same_server:
         return
-    waiting = f" ({status.pending} event(s) waiting to sync)" if status.pending else ""
+    waiting = f" ({plural(status.pending, 'event')} waiting to sync)" if status.pending else ""
     raise SiteSyncError(
         f"{path} is joined to {status.email} on {status.server_url}{waiting}; {email} cannot "
         f"sign in to it, so that {status.email}'s events are never sent under another identity. "

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import getpass
 import platform
-import re
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from pathlib import Path
@@ -20,6 +19,7 @@ from uuid import UUID
 
 from app.bootstrap import Workspace, create_member_workspace, open_workspace
 from app.domain.errors import NotFoundError, SiteSyncError
+from app.domain.wording import slug
 from app.keystore import KEY_STORAGE_DEMO, KEY_STORAGE_PASSWORD
 from app.services.conflict_resolution import KeepValue, keep_value
 from app.services.context import Actor, Changes
@@ -66,7 +66,7 @@ class SessionVaults:
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-")[:40] or "store"
+    return slug(text)[:40].strip("-") or "store"
 
 
 class DesktopSync:

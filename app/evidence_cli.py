@@ -19,6 +19,7 @@ from app.audit.chain import ChainReport
 from app.audit_export import ExportedBundle
 from app.audit_trail import export_unit_bundle
 from app.domain.errors import SiteSyncError, ValidationError
+from app.domain.wording import plural
 from app.store import open_store_for_reading
 from sync.client.api import HttpSyncApi
 from sync.client.engine import PasswordTokens
@@ -117,8 +118,8 @@ def export_lines(bundle: ExportedBundle, out: Path, *, asked: bool) -> list[str]
 def bundle_lines(report: BundleReport) -> list[str]:
     """What ``audit verify --bundle`` says about a bundle that verified."""
     lines = [
-        f"Bundle intact: {report.events} events of {report.name} "
-        f"({report.records} record(s)) from {report.devices} device(s)",
+        f"Bundle intact: {plural(report.events, 'event')} of {report.name} "
+        f"({plural(report.records, 'record')}) from {plural(report.devices, 'device')}",
         f"  proven: {PROVES}",
     ]
     if report.ledger is None:
@@ -136,7 +137,7 @@ def chain_lines(chain: ChainReport) -> list[str]:
     for device, head in sorted(chain.heads.items()):
         start = chain.from_snapshot.get(device)
         if start is None:
-            lines.append(f"  device {device}: {head.seq} events, head {head.hash}")
+            lines.append(f"  device {device}: {plural(head.seq, 'event')}, head {head.hash}")
         elif head == start:
             lines.append(
                 f"  device {device}: from the snapshot at seq {start.seq}, head {head.hash} "
@@ -152,8 +153,8 @@ def chain_lines(chain: ChainReport) -> list[str]:
         lines.append(
             f"  taken from the snapshot{at}: this store was joined from the server's snapshot, "
             "so the events before it are not here; the records' state at that point and the "
-            f"{len(chain.from_snapshot)} device position(s) marked 'from the snapshot' are the "
-            "snapshot's word (its checkpoint was verified when the store joined); every event "
+            f"{plural(len(chain.from_snapshot), 'device position')} marked 'from the snapshot' are "
+            "the snapshot's word (its checkpoint was verified when the store joined); every event "
             "after it was checked in full"
         )
     return lines

@@ -105,21 +105,21 @@ def ledger_claims(ledger: AnchorReport) -> tuple[str, str]:
     """What the ledger part of a verified bundle proves, and what it does not."""
     under = f"the server's checkpoint of {ledger.size} ledger entries ({ledger.origin})"
     later = (
-        f"; {ledger.unanchored} bundled event(s) are not under the checkpoint (recorded after "
-        "it, or not synced yet): for them only their devices' signatures speak"
+        f"; bundled events not under the checkpoint: {ledger.unanchored} (recorded after it, "
+        "or not synced yet): for them only their devices' signatures speak"
         if ledger.unanchored
         else ""
     )
     if not ledger.signature_checked:
         return (
-            f"the {ledger.anchored} ledger proof(s) agree with the bundled checkpoint",
+            f"every ledger proof ({ledger.anchored}) agrees with the bundled checkpoint",
             "anything about the server's ledger: the checkpoint's signature was not checked; "
             "run again with --server-key and the server's verifier key (from "
             "'sitesync-server status' or GET /api/v1/ledger/keys)" + later,
         )
     return (
-        f"{under}, signed by the server key {ledger.key_name}, holds each of the "
-        f"{ledger.anchored} anchored event(s) with exactly these bytes and this signature: "
+        f"{under}, signed by the server key {ledger.key_name}, holds each "
+        f"anchored event ({ledger.anchored}) with exactly these bytes and this signature: "
         "none was altered or re-signed under another key, no event inside a record's history "
         "up to its newest anchored event was removed, and none can be removed from the ledger "
         "later without breaking its signed, append-only history",

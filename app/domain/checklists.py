@@ -239,6 +239,17 @@ class TemplateCatalog:
             )
         return found
 
+    def title(self, template_id: str | None, version: int | None = None) -> str:
+        """The template's name as people read it (its id and version if it is not installed)."""
+        if not template_id:
+            return ""
+        found = self._by_key.get((template_id, version or 0)) if version else None
+        if found is None and version is None:
+            found = next((t for (tid, _v), t in self._by_key.items() if tid == template_id), None)
+        if found is not None:
+            return found.name
+        return f"{template_id} v{version}" if version else template_id
+
     def all(self) -> list[ChecklistTemplate]:
         """Every template, sorted by id and version."""
         return [self._by_key[key] for key in sorted(self._by_key)]

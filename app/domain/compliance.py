@@ -43,6 +43,7 @@ from app.domain.enums import InspectionResult, InspectionType
 from app.domain.pm import match_visits, pm_calendar, preventive_visit_days
 from app.domain.rules import UnitRules
 from app.domain.values import DomainModel
+from app.domain.wording import plural
 from app.domain.work import Inspection, VisitSummary
 
 TEST_DUE_SOON_DAYS = 30
@@ -114,6 +115,17 @@ def _status(today: date, *, soon_from: date, late_after: date, never: bool) -> C
     return ComplianceStatus.DUE_SOON if today >= soon_from else ComplianceStatus.OK
 
 
+def status_text(item: ComplianceItem) -> str:
+    """How the item's status reads: ``Overdue``, ``Due soon``, ``Ok``; a visit or test never
+    recorded says so rather than ``Ok``."""
+    never = item.last_done_on is None and item.rule is not ComplianceRule.CERTIFICATE
+    if item.status is ComplianceStatus.OK:
+        return "Not recorded (not due yet)" if never else "Ok"
+    if item.status is ComplianceStatus.DUE_SOON:
+        return "Due soon, never recorded" if never else "Due soon"
+    return "Missing" if item.status is ComplianceStatus.MISSING else "Overdue"
+
+
 def pm_item(
     elevator: Elevator, visits: Iterable[VisitSummary], *, today: date, rules: UnitRules
 ) -> ComplianceItem:
@@ -130,22 +142,22 @@ def pm_item(
     matched = match_visits(calendar, dues, [d for d in days if d >= start - margin])
     closed = [d for d in dues if d + margin < today]
     last = days[-1] if days else None
-    since = f"every {calendar.interval} days"
+    since = f"every {plural(calendar.interval, 'day')}"
     if closed and closed[-1] not in matched:
         # overdue since the first due date missed after the last visit (or the last one met)
         met = [d for d in closed if d in matched]
         due = next(d for d in closed if d not in matched and (not met or d > met[-1]))
         if last is None:
-            detail = f"No preventive visit recorded; due {due} (± {margin.days} days)."
+            detail = f"No preventive visit recorded; due {due} (± {plural(margin.days, 'day')})."
         else:
             detail = (
-                f"Due {due} (± {margin.days} days, {since}): no preventive visit in its "
+                f"Due {due} (± {plural(margin.days, 'day')}, {since}): no preventive visit in its "
                 f"window; last one {last}."
             )
     else:
         due = next(d for d in dues if d + margin >= today and d not in matched)
         last_text = f"; last preventive visit {last}" if last else ""
-        detail = f"Next due {due} (± {margin.days} days, {since}){last_text}."
+        detail = f"Next due {due} (± {plural(margin.days, 'day')}, {since}){last_text}."
     return ComplianceItem(
         elevator_id=elevator.id,
         rule=ComplianceRule.PREVENTIVE_MAINTENANCE,
@@ -189,15 +201,19 @@ def _test_item(
     last = max(done or accepted, key=lambda i: (i.performed_on, i.recorded_at), default=None)
     if last is None:
         due = add_months(elevator.registered_at.date(), months)
-        detail = f"No {label} recorded; due {due}, {months} months after registration."
+        detail = f"No {label} recorded; due {due}, {plural(months, 'month')} after registration."
     elif done:
         due = last.next_due or add_months(last.performed_on, months)
-        stated = " (date stated on the report)" if last.next_due else f" (every {months} months)"
+        stated = (
+            " (date stated on the report)"
+            if last.next_due
+            else f" (every {plural(months, 'month')})"
+        )
         detail = f"{label[:1].upper()}{label[1:]} last passed {last.performed_on}; next due {due}"
         detail += stated + "."
     else:
         due = add_months(last.performed_on, months)
-        detail = f"No {label} yet; due {due}, {months} months after acceptance."
+        detail = f"No {label} yet; due {due}, {plural(months, 'month')} after acceptance."
     soon_from = due - timedelta(days=TEST_DUE_SOON_DAYS)
     return ComplianceItem(
         elevator_id=elevator.id,
@@ -271,7 +287,8 @@ def certificate_item(elevator: Elevator, *, today: date, rules: UnitRules) -> Co
     elif reached:
         status = ComplianceStatus.DUE_SOON
         detail = (
-            f"Certificate {cert.number} expires in {days_left} days ({min(reached)}-day alert)."
+            f"Certificate {cert.number} expires in {plural(days_left, 'day')} "
+            f"({min(reached)}-day alert)."
         )
     else:
         status, detail = (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from app.domain.wording import plural
+
 
 class SiteSyncError(Exception):
     """Base of every error SiteSync raises on purpose."""
@@ -146,7 +148,8 @@ class ImportFileError(ValidationError):
         shown = "\n".join(problems[:50])
         more = f"\n... and {len(problems) - 50} more" if len(problems) > 50 else ""
         super().__init__(
-            f"The import file has {len(problems)} problem(s); nothing was imported:\n{shown}{more}",
+            f"The import file has {plural(len(problems), 'problem')}; nothing was imported:\n"
+            f"{shown}{more}",
             hint="Fix the listed lines and run the import again.",
         )
         self.problems = problems

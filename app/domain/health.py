@@ -29,7 +29,7 @@ Modelling decisions:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
@@ -42,6 +42,7 @@ from app.domain.metrics import UnitMetrics, UnitRecord, unit_metrics
 from app.domain.pm import visit_day
 from app.domain.rules import UnitRules
 from app.domain.values import DomainModel
+from app.domain.wording import plural
 from app.domain.work import VisitSummary
 
 AGE_WEIGHT = 0.3
@@ -192,14 +193,26 @@ def _caps(record: UnitRecord, today: date, rules: UnitRules) -> list[HealthCap]:
         if d.severity is DeficiencySeverity.INOPERABLE and d.status is DeficiencyStatus.OPEN
     ]
     if inoperable:
-        reason = f"{len(inoperable)} open inoperable deficiency(ies)"
+        reason = plural(len(inoperable), "open inoperable deficiency")
         caps.append(HealthCap(limit=INOPERABLE_CAP, reason=reason))
     return caps
 
 
+def caps_text(caps: Sequence[HealthCap]) -> str:
+    """``capped at 40: certificate of operation expired on 2025-01-31``, one per cap."""
+    return "; ".join(f"capped at {c.limit}: {c.reason}" for c in caps)
+
+
+def pm_detail(met: int, due: int) -> str:
+    """``3 of 4 preventive visits done on time``; with none due, says so (counts as 100)."""
+    if due == 0:
+        return "no preventive visits due (counts as 100)"
+    return f"{met} of {plural(due, 'preventive visit')} done on time"
+
+
 def frequency_detail(m: UnitMetrics) -> str:
     """``2 countable callbacks in 0.98 unit-years`` with the floor named when it applied."""
-    text = f"{m.callbacks} countable callbacks in {m.unit_years:.2f} unit-years"
+    text = f"{plural(m.callbacks, 'countable callback')} in {m.unit_years:.2f} unit-years"
     if m.exposure_floored:
         text += f" (counted as {m.exposure_unit_years:.2f}: at least {MIN_EXPOSURE_DAYS} days)"
     return text
@@ -231,14 +244,16 @@ def health_score(
             score=age_score(age),
             weight=AGE_WEIGHT,
             value=age,
-            detail="unknown installation date" if age is None else f"{age} years in service",
+            detail="unknown installation date"
+            if age is None
+            else f"{plural(age, 'year')} in service",
         ),
         HealthComponent(
             name="maintenance_compliance",
             score=m.pm_compliance_pct,
             weight=MAINTENANCE_WEIGHT,
             value=m.pm_compliance_pct,
-            detail=f"{m.pm_met} of {m.pm_due} preventive visits done on time",
+            detail=pm_detail(m.pm_met, m.pm_due),
         ),
         HealthComponent(
             name="incident_frequency",

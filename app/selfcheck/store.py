@@ -38,6 +38,7 @@ from app.audit_trail import verify_open_store
 from app.bootstrap import Workspace, create_demo_store, open_workspace
 from app.domain.commands import RegisterUser
 from app.domain.enums import Role
+from app.domain.wording import plural
 from app.selfcheck.checks import Check, CheckFailed, describe
 from app.services.context import Actor
 from app.services.users import register_user
@@ -68,7 +69,9 @@ async def _create(path: Path) -> str:
     revision, head = _schema_revision(path), migrate.head_revision()
     if revision != head:
         raise CheckFailed(f"the new store is at schema {revision!r}, not at the head {head!r}")
-    return f"created and migrated to schema {revision} (Alembic); {events} events recorded"
+    return (
+        f"created and migrated to schema {revision} (Alembic); {plural(events, 'event')} recorded"
+    )
 
 
 async def _sign_and_verify(ws: Workspace) -> tuple[str, UUID]:
@@ -94,7 +97,8 @@ async def _sign_and_verify(ws: Workspace) -> tuple[str, UUID]:
         raise CheckFailed("a forged signature was accepted")
     detail = (
         f"event {newest.event_id} signed by device {newest.device_id}; chain verified: "
-        f"{report.events} events (bytes, hashes, signatures, links); a forged signature refused"
+        f"{plural(report.events, 'event')} (bytes, hashes, signatures, links); "
+        "a forged signature refused"
     )
     return detail, user_id
 

@@ -9,6 +9,7 @@ from app.audit.signing import Signer
 from app.domain.enums import Role
 from app.domain.errors import AuthorizationError
 from app.domain.events import Event
+from app.domain.wording import with_article
 from app.services.ports import Clock, IdGenerator, UnitOfWorkFactory
 
 
@@ -25,7 +26,8 @@ class Actor:
         if self.role not in roles:
             allowed = " or ".join(r.value for r in roles)
             raise AuthorizationError(
-                f"This needs the {allowed} role; you are signed in as a {self.role.value}.",
+                f"This needs the {allowed} role; "
+                f"you are signed in as {with_article(self.role.value)}.",
                 hint="Ask a supervisor to do it, or switch profile.",
             )
 

@@ -26,6 +26,7 @@ from app.domain.enums import ItemOutcome
 from app.domain.errors import NotFoundError, SiteSyncError
 from app.domain.pm import visit_day
 from app.domain.site_time import local_time
+from app.domain.wording import plural
 from app.domain.work import Incident, Visit
 from app.services.ports import UnitOfWorkFactory
 
@@ -93,7 +94,8 @@ _PDF_VISIT_WIDTHS = (7, 7, 6, 9, 9, 15, 12, 14, 12, 9)  # per cent of the page w
 def chain_summary(report: ChainReport) -> str:
     """``Chain intact: N events, head hash …`` for a verified local chain."""
     head = f", head hash {report.head_hash}" if report.head_hash else ""
-    return f"Chain intact: {report.events} events{head} ({report.devices} device(s), local chain)"
+    devices = plural(report.devices, "device")
+    return f"Chain intact: {plural(report.events, 'event')}{head} ({devices}, local chain)"
 
 
 def broken_summary(error: AuditError) -> str:
@@ -183,7 +185,7 @@ def _result(visit: Visit) -> str:
         )
         if counts[o]
     ]
-    return f"{len(visit.results)} items: " + ", ".join(parts)
+    return f"{plural(len(visit.results), 'item')}: " + ", ".join(parts)
 
 
 def _failed(report: UnitReport, visit: Visit) -> str:

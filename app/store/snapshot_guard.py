@@ -17,8 +17,8 @@ async def refuse_if_from_snapshot(db: Db, action: str) -> None:
     records = int(row[0]) if row else 0
     if records:
         raise StoreError(
-            f"This store was joined from the server's snapshot: the state of {records} "
-            f"record(s) at that point is not in its log, so {action} from the log alone would "
+            f"This store was joined from the server's snapshot: the state of its records at "
+            f"that point ({records}) is not in its log, so {action} from the log alone would "
             "lose it. Nothing was changed.",
             hint="'sitesync audit verify --db' checks its chain; for a fresh copy of the "
             "organization, sign in on a new store ('sitesync login --db NEW_FILE').",

@@ -56,7 +56,9 @@ _SUMMARIES: dict[type[Any], Any] = {
     p.VisitLocked: lambda pl: "Visit locked",
     p.VisitCancelled: lambda pl: f"Visit cancelled: {pl.reason}",
     p.VisitAddendumAdded: lambda pl: f"Addendum: {pl.text}",
-    p.DeficiencyOpened: lambda pl: f"{label(pl.severity)} deficiency opened: {pl.description}",
+    p.DeficiencyOpened: lambda pl: (
+        f"Deficiency opened ({label(pl.severity).lower()}): {pl.description}"
+    ),
     p.DeficiencyStatusChanged: lambda pl: f"Deficiency {label(pl.status).lower()}",
     p.IncidentOpened: _incident,
     p.IncidentUpdated: lambda pl: f"Callback updated: {', '.join(sorted(pl.changes()))}",

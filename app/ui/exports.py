@@ -18,6 +18,7 @@ from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter, QTextDocument
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QProgressDialog, QWidget
 
 from app.audit.errors import AuditError
+from app.domain.wording import plural, slug
 from app.files import check_folder, write_atomically
 from app.services.reports import (
     CALLBACK_COLUMNS,
@@ -135,8 +136,7 @@ class Exporter(QObject):
         self.notify(self.window, title, text)
 
     def _path(self, caption: str, title: str, suffix: str, file_filter: str) -> Path | None:
-        safe = "".join(c if c.isalnum() else "-" for c in title).strip("-").lower()
-        suggested = Path(documents_folder()) / f"{safe}-{suffix}"
+        suggested = Path(documents_folder()) / f"{slug(title)}-{suffix}"
         chosen = self.ask_path(self.window, caption, str(suggested), file_filter)
         return Path(chosen) if chosen else None
 
@@ -153,7 +153,7 @@ class Exporter(QObject):
         def done(events: int) -> None:
             self._tell(
                 "Evidence bundle exported",
-                f"Evidence bundle of {title} written to {out} ({events} events).\n\n"
+                f"Evidence bundle of {title} written to {out} ({plural(events, 'event')}).\n\n"
                 f"Anyone can verify it offline with:\n  sitesync audit verify --bundle {out}",
             )
 
@@ -210,7 +210,8 @@ class Exporter(QObject):
     def _exported(self, result: Prepared, name: str) -> None:
         self._tell(
             f"{name.capitalize()} exported",
-            f"The {name} ({result.rows} entries) was written to {result.out}.\n{result.chain}",
+            f"The {name} ({plural(result.rows, 'entry')}) was written to {result.out}.\n"
+            f"{result.chain}",
         )
 
     def _run[T](

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtCore import QByteArray, QSettings, QSize
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -38,6 +38,7 @@ from app.ui.views.screens.settings import SettingsView
 from app.ui.views.screens.sites_and_units import FleetView
 from app.ui.views.screens.work import WorkView
 from app.ui.views.visit.draft_banner import DraftBanner
+from app.ui.widgets.reflow import fit_on_screen
 
 SUPERVISOR_ONLY = frozenset({"Dashboard", "Compliance"})
 
@@ -57,7 +58,7 @@ class MainWindow(QMainWindow):
         self.session, self.settings = session, settings
         self.setWindowTitle("SiteSync")
         self.setObjectName("mainWindow")
-        self.setMinimumSize(1000, 640)
+        self.setMinimumSize(800, 480)  # a 1024x600 netbook screen, less its title bar
         self.forms = Actions(session, self)
         self.fleet = FleetView(session, self.forms)
         self.views: dict[str, View] = {
@@ -242,7 +243,7 @@ class MainWindow(QMainWindow):
         if isinstance(saved, QByteArray) and not saved.isEmpty():
             self.restoreGeometry(saved)
         else:
-            self.resize(1280, 720)
+            fit_on_screen(self, QSize(1280, 720))
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())

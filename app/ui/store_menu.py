@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.errors import ImportFileError
+from app.domain.wording import plural
 from app.services.context import Changes
 from app.services.fleet_import import ImportSummary
 from app.ui.backend import Backend
@@ -129,8 +130,9 @@ class ImportReport(QDialog):
 def summary_text(summary: ImportSummary, path: Path) -> str:
     """The command's one-line report of a finished import."""
     return (
-        f"Imported {summary.units} unit(s); created {summary.customers} customer(s) and "
-        f"{summary.sites} site(s) from {path.name}."
+        f"Imported {plural(summary.units, 'unit')}; "
+        f"created {plural(summary.customers, 'customer')} and "
+        f"{plural(summary.sites, 'site')} from {path.name}."
     )
 
 
@@ -241,7 +243,8 @@ class StoreMenu:
                 lines = "\n".join(error.problems)
                 self._show(
                     "Nothing was imported",
-                    f"{path.name} has {len(error.problems)} problem(s); nothing was imported. "
+                    f"{path.name} has {plural(len(error.problems), 'problem')}; "
+                    "nothing was imported. "
                     f"Fix these lines and import the file again:\n\n{lines}",
                 )
             else:

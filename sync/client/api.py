@@ -24,6 +24,7 @@ import httpx
 from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
+from app.domain.wording import plural
 from sync.client.errors import (
     AuthExpiredError,
     PermanentSyncError,
@@ -368,7 +369,7 @@ def _parse[M](model: type[M] | TypeAdapter[M], content: bytes) -> M:
         return model.model_validate_json(content)  # type: ignore[attr-defined,no-any-return]
     except PydanticValidationError as exc:
         raise PermanentSyncError(
-            f"The server's answer could not be read ({exc.error_count()} problems: "
+            f"The server's answer could not be read ({plural(exc.error_count(), 'problem')}: "
             f"{exc.errors()[0]['msg']}).",
             status=200,
             code="BAD_RESPONSE",

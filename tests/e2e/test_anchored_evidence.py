@@ -181,7 +181,7 @@ async def test_an_inspector_checks_an_anchored_bundle_with_the_server_key(
     assert checked.returncode == 0, checked.stderr
     assert "signed by the server key" in checked.stdout
     assert "none can be removed from the ledger" in checked.stdout
-    assert "1 bundled event(s) are not under the checkpoint" in checked.stdout
+    assert "bundled events not under the checkpoint: 1 " in checked.stdout
 
     unchecked = await _sitesync("audit", "verify", "--bundle", str(out))
     assert unchecked.returncode == 0

@@ -210,13 +210,13 @@ def test_logout_with_pending_events_refuses_and_force_keeps_them(
     capsys.readouterr()
     assert _run(monkeypatch, "logout", "--db", str(db), "--password-stdin") == 2
     err = capsys.readouterr().err
-    assert "1 event(s)" in err
-    assert "have not been synced yet" in err
+    assert "1 event" in err
+    assert "has not been synced yet" in err
     assert "--force" in err
     assert _accounts(db)[0][0] == TOM
     assert _run(monkeypatch, "logout", "--db", str(db), "--password-stdin", "--force") == 0
     out = capsys.readouterr().out
-    assert "1 event(s) stay in this store" in out
+    assert "1 event stays in this store" in out
     assert _events(db) == events
     assert _accounts(db)[0][0] == TOM  # still joined: the events wait for Tom's next sign-in
     asyncio.run(_unlock(db, PASSWORD, "has not signed in"))

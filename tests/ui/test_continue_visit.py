@@ -137,6 +137,9 @@ def test_an_in_progress_visit_is_continued_completed_locked_and_corrected(
     assert visit.customer_signoff.name == "Pat Manager"
     assert form.draft.store.load(form.draft.key) is None
 
+    work = window.views["Work"]
+    assert isinstance(work, WorkView)
+    work.scope.setCurrentText("Completed, waiting to be locked")  # no longer open work
     view = _work_view(qtbot, window, visit_id, VisitStatus.COMPLETED)
     assert view.buttons.lock.isEnabled()
     QTest.mouseClick(view.buttons.lock, Qt.MouseButton.LeftButton)

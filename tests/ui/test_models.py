@@ -78,7 +78,8 @@ async def test_callback_model_formats_entrapments_and_kpi(qtbot: QtBot) -> None:
     model.set_rows([CallbackLine(i, row.title) for i, row in calls])
     texts = {model.index(r, 5).data() for r in range(model.rowCount())}
     assert "Yes (1)" in texts
-    assert model.index(0, 7).data() == "Counts"
+    assert model.index(0, 7).data() == "Yes"
+    assert model.headerData(7, Qt.Orientation.Horizontal) == "In KPIs"
 
 
 def test_formatting_helpers() -> None:

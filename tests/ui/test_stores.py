@@ -169,7 +169,7 @@ def test_new_store_import_and_open_recent_from_the_file_menu(
         qtbot.waitUntil(lambda: menu.report is not None, timeout=15000)
         assert menu.report is not None
         assert menu.report.text.toPlainText() == (
-            "Imported 2 unit(s); created 1 customer(s) and 1 site(s) from good.csv."
+            "Imported 2 units; created 1 customer and 1 site from good.csv."
         )
         # File → Open recent lists the first store; choosing it asks its password
         menu._fill_recent()

@@ -212,7 +212,7 @@ def test_sign_out_with_pending_events_asks_first_and_keeps_them(
     qtbot.waitUntil(lambda: _box(sync_window, "confirmBox") is not None, timeout=5000)
     box = _box(sync_window, "confirmBox")
     assert box is not None
-    assert "4 record(s) have not reached the server yet" in box.text()
+    assert "4 records have not reached the server yet" in box.text()
     assert "nobody else's sign-in sends them" in box.text()
     box.button(QMessageBox.StandardButton.No).click()
     QTest.qWait(100)
@@ -229,7 +229,7 @@ def test_sign_out_with_pending_events_asks_first_and_keeps_them(
     qtbot.waitUntil(lambda: _box(sync_window, "signedOutBox") is not None, timeout=5000)
     done = _box(sync_window, "signedOutBox")
     assert done is not None
-    assert "4 record(s) not yet sent stay in this store" in done.text()
+    assert "4 records not yet sent stay in this store" in done.text()
     qtbot.waitUntil(lambda: "Not signed in · 4 waiting" in _indicator(sync_window), timeout=5000)
     assert port.status_now.pending == 4  # never dropped
 

@@ -107,7 +107,7 @@ def test_problems_are_found_before_anything_is_sent() -> None:
     )
     assert problems(values, plan) == [
         ("elevator_id", "Choose the unit you worked on."),
-        ("items", "4 mandatory item(s) not recorded yet: Brake, Doors, Ropes and 1 more."),
+        ("items", "4 mandatory items not recorded yet: Brake, Doors, Ropes and 1 more."),
         ("departed_at", "Departure is before arrival. Check the times."),
         ("arrived_at", "Arrival is before the callback was reported."),
         ("technician_signature", "Sign the visit before completing it."),

@@ -81,7 +81,7 @@ def test_an_invalid_reading_blocks_saving_with_the_message_next_to_it(
     qtbot.wait(200)
     assert not reading.error.isHidden()
     assert "is not a number" in reading.error.text()
-    assert "need correcting" in form.errors.messages()["items"]
+    assert "1 checklist answer needs correcting" in form.errors.messages()["items"]
     assert form.isVisible()
     assert len(fleet.store.events) == before  # nothing saved
 

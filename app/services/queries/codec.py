@@ -29,7 +29,7 @@ from app.services.ports import LogMark
 from app.services.queries.fleet import FleetRow
 from app.services.queries.snapshot import FleetSnapshot, UnitFigures
 
-SNAPSHOT_FORMAT: Final = 2
+SNAPSHOT_FORMAT: Final = 3
 """Bump when the layout or the meaning of a stored figure changes: older snapshots are ignored."""
 
 _ROW_FIELDS: Final = tuple(f.name for f in fields(FleetRow))
@@ -149,6 +149,7 @@ def _rows(columns: dict[str, list[Any]]) -> list[FleetRow]:
         "health": int,
         "band": HealthBand,
         "time_zone": str,
+        "health_caps": str,
     }
     if tuple(parse) != _ROW_FIELDS:
         raise SnapshotUnreadable("the row columns changed: bump SNAPSHOT_FORMAT")

@@ -16,7 +16,7 @@ from uuid import UUID
 
 from app.domain.entities import Customer, Elevator, Site
 from app.domain.enums import DriveType, ElevatorStatus, Manufacturer
-from app.domain.health import HealthBand, HealthScore, health_score
+from app.domain.health import HealthBand, HealthScore, caps_text, health_score
 from app.domain.metrics import UnitRecord
 from app.domain.rules import RulesBook
 from app.domain.settings import OrganizationSettings
@@ -44,6 +44,8 @@ class FleetRow:
     band: HealthBand
     time_zone: str = "UTC"
     """The site's time zone: the unit's records are shown in it."""
+    health_caps: str = ""
+    """Why the health score was held down (``capped at 40: certificate ... expired``), if it was."""
 
     @property
     def title(self) -> str:
@@ -155,6 +157,7 @@ def fleet_row(data: FleetData, record: UnitRecord, health: HealthScore) -> Fleet
         health=health.score,
         band=health.band,
         time_zone=site.time_zone if site else "UTC",
+        health_caps=caps_text(health.caps),
     )
 
 

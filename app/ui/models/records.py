@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QColor
 
-from app.domain.compliance import RULE_NAMES
+from app.domain.compliance import RULE_NAMES, status_text
 from app.domain.entities import StatusChange
 from app.domain.events import Event
 from app.domain.work import Deficiency, Incident, Inspection, Visit
@@ -23,6 +23,8 @@ class VisitLine:
     technician: str = ""
     time_zone: str = ""
     """The site's: its times are shown as the clock there reads (this computer's if empty)."""
+    checklist: str = ""
+    """The checklist's title (``TemplateCatalog.title``); its id and version when empty."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,26 +52,29 @@ class AuditLine:
 
 
 class FleetTableModel(RowTableModel[FleetRow]):
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(
-            [
-                Column("Unit", lambda r: r.unit_number),
-                Column("Site", lambda r: r.site_name),
-                Column(
-                    "Status", lambda r: label(r.status), color=lambda r: STATUS_COLORS[r.status]
-                ),
-                Column(
-                    "Health",
-                    lambda r: str(r.health),
-                    sort=lambda r: r.health,
-                    color=lambda r: BAND_COLORS[r.band],
-                    numeric=True,
-                ),
-                Column("Customer", lambda r: r.customer_name),
-                Column("Make", lambda r: label(r.manufacturer)),
-            ],
-            parent,
-        )
+    def __init__(self, parent: QObject | None = None, *, with_caps: bool = False) -> None:
+        columns: list[Column[FleetRow]] = [
+            Column("Unit", lambda r: r.unit_number),
+            Column("Site", lambda r: r.site_name),
+            Column("Status", lambda r: label(r.status), color=lambda r: STATUS_COLORS[r.status]),
+            Column(
+                "Health",
+                lambda r: str(r.health),
+                sort=lambda r: r.health,
+                color=lambda r: BAND_COLORS[r.band],
+                numeric=True,
+                tooltip=lambda r: r.health_caps,
+            ),
+            Column("Customer", lambda r: r.customer_name),
+            Column("Make", lambda r: label(r.manufacturer)),
+        ]
+        if with_caps:  # the lowest-health list says why a score was held down
+            columns.insert(4, Column("Held down by", _caps, tooltip=_caps))
+        super().__init__(columns, parent)
+
+
+def _caps(row: FleetRow) -> str:
+    return row.health_caps[:1].upper() + row.health_caps[1:]
 
 
 def _signoff(visit: Visit) -> str:
@@ -77,6 +82,11 @@ def _signoff(visit: Visit) -> str:
     if sign is None:
         return ""
     return f"{sign.name} (refused)" if sign.refused else sign.name
+
+
+def _template_key(visit: Visit) -> str:
+    version = f" v{visit.template_version}" if visit.template_version else ""
+    return f"{visit.template_id}{version}" if visit.template_id else ""
 
 
 class VisitTableModel(RowTableModel[VisitLine]):
@@ -92,10 +102,8 @@ class VisitTableModel(RowTableModel[VisitLine]):
             Column("Technician", lambda r: r.technician),
             Column(
                 "Checklist",
-                lambda r: (
-                    f"{r.visit.template_id or ''}"
-                    + (f" v{r.visit.template_version}" if r.visit.template_version else "")
-                ),
+                lambda r: r.checklist or _template_key(r.visit),
+                tooltip=lambda r: r.checklist or _template_key(r.visit),  # when elided
             ),
             Column(
                 "Items",
@@ -109,6 +117,14 @@ class VisitTableModel(RowTableModel[VisitLine]):
         if with_unit:
             columns.insert(1, Column("Unit", lambda r: r.unit))
         super().__init__(columns, parent)
+
+
+def _in_kpis(incident: Incident) -> str:
+    """``Yes``, or ``No: vandalism`` for a callback excluded from the KPIs."""
+    if not incident.excluded_from_kpi:
+        return "Yes"
+    reason = label(incident.exclusion_reason).lower()
+    return f"No: {reason}" if reason else "No"
 
 
 class CallbackTableModel(RowTableModel[CallbackLine]):
@@ -132,12 +148,8 @@ class CallbackTableModel(RowTableModel[CallbackLine]):
             ),
             Column("Fault", lambda r: label(r.incident.fault_category)),
             Column(
-                "KPI",
-                lambda r: (
-                    f"Excluded: {label(r.incident.exclusion_reason)}"
-                    if r.incident.excluded_from_kpi
-                    else "Counts"
-                ),
+                "In KPIs",
+                lambda r: _in_kpis(r.incident),
             ),
         ]
         if with_unit:
@@ -175,7 +187,7 @@ class ComplianceTableModel(RowTableModel[ComplianceRow]):
                 Column(
                     "Days", lambda r: str(r.days_left), sort=lambda r: r.days_left, numeric=True
                 ),
-                Column("Status", lambda r: label(r.item.status)),
+                Column("Status", lambda r: status_text(r.item)),
                 Column("Detail", lambda r: r.item.detail, tooltip=lambda r: r.item.detail),
             ],
             parent,

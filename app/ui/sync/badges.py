@@ -6,6 +6,7 @@ from typing import Final
 
 from PySide6.QtGui import QColor
 
+from app.domain.wording import plural
 from app.ui.sync.port import AnchorState, EventAnchor
 
 BADGE_COLORS: Final = {
@@ -21,7 +22,7 @@ def badge(anchor: EventAnchor) -> tuple[str, str]:
         return (
             f"✔ Anchored #{anchor.ledger_index}",
             f"In the server's ledger at index {anchor.ledger_index}, under the signed "
-            f"checkpoint of {anchor.checkpoint_size} entries this device verified.",
+            f"checkpoint of {plural(anchor.checkpoint_size or 0, 'entry')} this device verified.",
         )
     if anchor.state is AnchorState.BROKEN:
         reason = anchor.reason or "the server refused it"

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.wording import agreeing, plural
 from app.services.context import Changes
 from app.ui.format import label, when
 from app.ui.models.table import Column, RowTableModel
@@ -259,7 +260,8 @@ class SyncView(View):
         count = len(self.cards)
         self.conflict_box.setTitle(f"Conflicts to review ({count})")
         waiting = (
-            f" {len(self.resolving)} choice(s) saved here are on their way to the server."
+            f" {plural(len(self.resolving), 'choice')} saved here "
+            f"{agreeing(len(self.resolving), 'is', 'are')} on their way to the server."
             if self.resolving
             else ""
         )

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.errors import SiteSyncError, ValidationError
+from app.domain.wording import agreeing, plural
 from app.ui.actions import confirm
 from app.ui.sync.bridge import SyncBridge
 from app.ui.sync.port import SignedIn, SyncStatusInfo
@@ -171,8 +172,9 @@ def _sign_out(bridge: SyncBridge, status: SyncStatusInfo, parent: QWidget) -> QM
             box = QMessageBox(
                 QMessageBox.Icon.Information,
                 "Signed out",
-                f"Signed out. {kept} record(s) not yet sent stay in this store and are sent "
-                f"when {who} signs in again.",
+                f"Signed out. {plural(kept, 'record')} not yet sent "
+                f"{agreeing(kept, 'stays in this store and is', 'stay in this store and are')} "
+                f"sent when {who} signs in again.",
                 parent=parent,
             )
             box.setObjectName("signedOutBox")
@@ -187,8 +189,10 @@ def _sign_out(bridge: SyncBridge, status: SyncStatusInfo, parent: QWidget) -> QM
     return confirm(
         parent,
         "Sign out",
-        f"{pending} record(s) have not reached the server yet. They stay in this store, "
-        f"waiting, and are sent when {who} signs in again; nobody else's sign-in sends them.\n\n"
+        f"{plural(pending, 'record')} {agreeing(pending, 'has', 'have')} not reached the "
+        f"server yet. {agreeing(pending, 'It stays', 'They stay')} in this store, waiting, and "
+        f"{agreeing(pending, 'is', 'are')} sent when {who} signs in again; nobody else's sign-in "
+        f"sends {agreeing(pending, 'it', 'them')}.\n\n"
         "Sign out anyway?",
         go,
     )

@@ -200,7 +200,7 @@ def test_import_creates_a_store_and_the_fleet(tmp_path: Path) -> None:
     db = tmp_path / "fleet.sqlite"
     result = _run_import(db, csv_file)
     assert result.returncode == 0, result.stderr
-    assert "Imported 3 unit(s); created 2 customer(s) and 2 site(s)" in result.stdout
+    assert "Imported 3 units; created 2 customers and 2 sites" in result.stdout
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM elevators").fetchone() == (3,)
     assert _run_verify(db).returncode == 0

@@ -123,7 +123,7 @@ def test_import_into_a_broken_store_exits(demo_db: Path, tmp_path: Path) -> None
     )
     result = sitesync("import", "--db", str(db), str(fleet))
     assert result.returncode == 0, result.stderr
-    assert "Imported 1 unit(s)" in result.stdout
+    assert "Imported 1 unit;" in result.stdout
 
 
 def test_demo_over_an_existing_store_exits_2(demo_db: Path, tmp_path: Path) -> None:

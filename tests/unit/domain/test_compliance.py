@@ -192,6 +192,7 @@ CERT = certificate(date(2024, 7, 1), date(2025, 6, 30))
         (date(2025, 4, 30), OK, "valid until 2025-06-30"),  # 61 days left
         (date(2025, 5, 1), SOON, "expires in 60 days (60-day alert)"),
         (date(2025, 5, 31), SOON, "expires in 30 days (30-day alert)"),
+        (date(2025, 6, 29), SOON, "expires in 1 day (30-day alert)"),
         (date(2025, 6, 30), SOON, "expires in 0 days (30-day alert)"),
         (date(2025, 7, 1), OVERDUE, "expired on 2025-06-30"),
     ],

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -18,6 +19,7 @@ from app.domain.errors import SiteSyncError, ValidationError
 from app.services.context import ServiceContext
 from app.ui.session import Session
 from app.ui.widgets.forms import FormErrors
+from app.ui.widgets.reflow import fit_on_screen
 
 
 class FormDialog(QDialog):
@@ -43,6 +45,11 @@ class FormDialog(QDialog):
         self._label = "save"
         self.scroll_area: QScrollArea | None = None
         """The scroll area of a long form: Save with errors scrolls to the first one."""
+
+    def showEvent(self, event: QShowEvent) -> None:
+        if not event.spontaneous():  # opened, not restored: on a small screen, Save stays in view
+            fit_on_screen(self)
+        super().showEvent(event)
 
     def finish_layout(self) -> None:
         """Put the buttons last (call at the end of the subclass's ``__init__``)."""

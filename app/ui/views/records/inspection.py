@@ -8,6 +8,7 @@ from app.domain.commands import RecordInspection
 from app.domain.compliance import INSPECTION_NAMES
 from app.domain.enums import DeficiencySeverity, InspectionResult, InspectionType
 from app.domain.settings import RULE_SET_NAMES
+from app.domain.wording import plural
 from app.services.common import Created
 from app.services.inspections import record_inspection
 from app.services.queries import UnitDetail
@@ -144,8 +145,7 @@ class InspectionDialog(RecordDialog):
         kind = INSPECTION_NAMES[InspectionType(self.type.currentData())]
         done = f"{_capital(kind)} of {self.title} recorded"
         if isinstance(result, Created) and self.opened:
-            plural = "deficiency" if self.opened == 1 else "deficiencies"
-            return f"{done}; {self.opened} {plural} opened."
+            return f"{done}; {plural(self.opened, 'deficiency')} opened."
         return f"{done}."
 
 

@@ -20,6 +20,7 @@ from app.audit.chain import ChainReport
 from app.audit.errors import AuditError, Rule
 from app.domain.entities import User
 from app.domain.events import Event
+from app.domain.wording import plural
 from app.services.queries import profiles, unit_audit_trail
 from app.ui.actions import Actions
 from app.ui.audit_text import summarize
@@ -55,7 +56,7 @@ class AuditView(View):
         self.scope = QComboBox()
         self.scope.setObjectName("auditScope")
         self.scope.addItems(
-            [f"Latest {RECENT} events on this device", "The unit open in Sites & Units"]
+            [f"Latest {plural(RECENT, 'event')} on this device", "The unit open in Sites & Units"]
         )
         self.scope.currentIndexChanged.connect(lambda _i: self.refresh())
         self.chain = QLabel("Chain not verified in this session.")
@@ -181,7 +182,8 @@ class AuditView(View):
         head = f", head {report.head_hash[:12]}…" if report.head_hash else ""
         also = " The screens match the log (deep check)." if deep else ""
         self.chain.setText(
-            f"✔ Chain intact: {report.events} events from {report.devices} device(s){head}. "
+            f"✔ Chain intact: {plural(report.events, 'event')} "
+            f"from {plural(report.devices, 'device')}{head}. "
             f"Local only until the server anchors it.{also}"
         )
         self.chain.setStyleSheet("color: #2e7d32; font-weight: 600;")

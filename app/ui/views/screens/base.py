@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from uuid import UUID
 
-from PySide6.QtCore import QAbstractTableModel, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QWidget
 
@@ -99,3 +100,37 @@ def selected_row(table: QTableView, proxy: RowFilterProxy) -> object | None:
     """The row object of the table's current row, or None."""
     index = table.currentIndex()
     return proxy.row_object(index.row()) if index.isValid() else None
+
+
+class ColumnFitter(QObject):
+    """Leaves out the ``optional`` columns (by title), in that order, while the table is too
+    narrow to show every column at its fitted width: a small screen shows fewer columns
+    rather than scrolling sideways."""
+
+    def __init__(self, table: QTableView, optional: Sequence[str], maximum: int = 260) -> None:
+        super().__init__(table)
+        self.table, self.optional, self.maximum = table, tuple(optional), maximum
+        table.viewport().installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize:
+            self.fit()
+        return False
+
+    def fit(self) -> None:
+        """Show or leave out the optional columns for the table's width now."""
+        model, header = self.table.model(), self.table.horizontalHeader()
+        count = model.columnCount()
+        natural = [
+            min(self.maximum, max(self.table.sizeHintForColumn(c), header.sectionSizeHint(c)))
+            for c in range(count)
+        ]
+        titles = [str(model.headerData(c, Qt.Orientation.Horizontal)) for c in range(count)]
+        shown = set(range(count))
+        for title in self.optional:
+            if sum(natural[c] for c in shown) <= self.table.viewport().width():
+                break
+            if title in titles:
+                shown.discard(titles.index(title))
+        for column in range(count):
+            header.setSectionHidden(column, column not in shown)

@@ -8,7 +8,6 @@ from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QSplitter,
@@ -23,6 +22,7 @@ from app.domain.enums import Manufacturer
 from app.domain.figures import MetricFigures
 from app.domain.pm import PM_SCHEDULE
 from app.domain.settings import OrganizationSettings
+from app.domain.wording import plural
 from app.services.queries import DEFAULT_DAYS, Dashboard, DashboardFilter, trailing_period
 from app.ui.backend import Backend
 from app.ui.format import label, number
@@ -33,6 +33,12 @@ from app.ui.session import Session
 from app.ui.views.screens.base import View, fit_columns, make_table
 from app.ui.views.screens.dashboard_charts import CallbackChart, StatusChart
 from app.ui.widgets.forms import find_data
+from app.ui.widgets.reflow import TileGrid, scrolling
+
+TILE_WIDTH = 170
+"""The narrowest a KPI tile gets: its title and figure on one line each."""
+LOWER_HEIGHT = 360
+"""Room for the charts and the drill-down lists; a smaller screen scrolls to them."""
 
 PERIODS = (("Last 30 days", 30), ("Last 90 days", 90), ("Last 12 months", 365), ("Year to date", 0))
 
@@ -55,6 +61,7 @@ class KpiTile(QFrame):
         self.setStyleSheet(f"#{name} {{ background: palette(base); border-radius: 6px; }}")
         self.title = QLabel(title)
         self.title.setStyleSheet("color: #455a64; font-weight: 600;")
+        self.title.setWordWrap(True)
         self.value = QLabel("—")
         self.value.setObjectName(f"{name}Value")
         self.value.setStyleSheet("font-size: 20pt; font-weight: 700;")
@@ -97,19 +104,20 @@ def tile_texts(
         ),
         "callbackRate": (
             number(rate, 2),
-            f"{m.callbacks} callbacks / {m.exposure_unit_years:.1f} unit-years{basis}; good < 2",
+            f"{plural(m.callbacks, 'callback')} / {m.exposure_unit_years:.1f} unit-years{basis}; "
+            "good < 2",
             rate is not None and rate >= 4,
         ),
         "mtbf": (number(m.mtbf_hours, 0, " h"), f"{_plural(m.outages, 'unplanned outage')}", False),
         "mttr": (number(m.mttr_hours, 1, " h"), "mean time to repair", False),
         "pmCompliance": (
-            number(pm, 0, "%"),
-            f"{m.pm_met} of {m.pm_due} on time; target ≥ 90%",
-            pm < 90,
+            (number(pm, 0, "%"), f"{m.pm_met} of {m.pm_due} on time; target ≥ 90%", pm < 90)
+            if m.pm_due
+            else ("—", "no visits due in the period", False)
         ),
         "regulatory": (
             number(reg, 0, "%"),
-            f"{m.compliant_units} of {m.active_units} units compliant",
+            f"{m.compliant_units} of {plural(m.active_units, 'unit')} compliant",
             reg is not None and reg < 100,
         ),
         "response": (
@@ -126,7 +134,7 @@ def tile_texts(
         "repeats": (
             number(m.repeat_callback_pct, 0, "%"),
             f"{m.repeat_callbacks} of {m.all_callbacks} within "
-            f"{rules.repeat_callback_window_days} days of another",
+            f"{plural(rules.repeat_callback_window_days, 'day')} of another",
             (m.repeat_callback_pct or 0) > 20,
         ),
         "firstTimeFix": (
@@ -162,9 +170,10 @@ def tile_tooltips(settings: OrganizationSettings) -> dict[str, str]:
         "response": "Mean of arrival - report over every callback attended, excluded ones too; "
         "callbacks a technician found on site are left out (no response to time).",
         "entrapments": "Entrapments with a technician's arrival within the organization's "
-        f"target ({settings.entrapment_response_target_minutes} minutes of the report).",
+        f"target ({plural(settings.entrapment_response_target_minutes, 'minute')} of the report).",
         "repeats": "Callbacks reported within the repeat window "
-        f"({settings.repeat_callback_window_days} days) after another on the same unit / every "
+        f"({plural(settings.repeat_callback_window_days, 'day')}) after another on the same unit / "
+        "every "
         "callback in the period.",
         "firstTimeFix": "Callbacks closed after exactly one callback visit / every callback in "
         "the period (one closed without a visit, or still open, is not a first-time fix).",
@@ -214,7 +223,7 @@ class DashboardView(View):
             (self.maker, "makerFilter"),
         ):
             combo.setObjectName(name)
-            combo.setMinimumWidth(150)
+            combo.setMinimumWidth(120)
         self.customer.addItem("All customers", None)
         self.site.addItem("All sites", None)
         self.maker.addItem("All manufacturers", None)
@@ -231,17 +240,17 @@ class DashboardView(View):
             filters.addWidget(combo)
             combo.currentIndexChanged.connect(self._filter_changed)
         filters.addStretch(1)
-        self.tiles: dict[str, KpiTile] = {}
-        grid = QGridLayout()
-        for row, tiles in enumerate(self.TILES):
-            for column, (title, name) in enumerate(tiles):
-                self.tiles[name] = KpiTile(title, name)
-                grid.addWidget(self.tiles[name], row, column)
+        self.tiles: dict[str, KpiTile] = {
+            name: KpiTile(title, name) for tiles in self.TILES for title, name in tiles
+        }
+        self.tile_grid = TileGrid(
+            list(self.tiles.values()), columns=len(self.TILES[0]), tile_width=TILE_WIDTH
+        )
         self.status_chart, self.callback_chart = StatusChart(), CallbackChart()
         self.open_calls = OpenCallbackTableModel(self)
         self.overdue = ComplianceTableModel(self)
         self.expiring = ComplianceTableModel(self)
-        self.lowest = FleetTableModel(self)
+        self.lowest = FleetTableModel(self, with_caps=True)
         self.drill = QTabWidget()
         self.drill.setObjectName("drillDown")
         self.tables: dict[str, tuple[QTableView, RowFilterProxy]] = {}
@@ -264,13 +273,18 @@ class DashboardView(View):
         lower.addWidget(charts)
         lower.addWidget(self.drill)
         lower.setSizes([260, 240])
+        lower.setMinimumHeight(LOWER_HEIGHT)
         self.updated = QLabel()
         self.updated.setObjectName("dashboardUpdated")
-        layout = QVBoxLayout(self)
+        content = QWidget()
+        layout = QVBoxLayout(content)
         layout.addLayout(filters)
-        layout.addLayout(grid)
+        layout.addWidget(self.tile_grid)
         layout.addWidget(lower, 1)
         layout.addWidget(self.updated)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scrolling(content))
 
     def current_filter(self) -> DashboardFilter:
         return DashboardFilter(
@@ -341,7 +355,7 @@ class DashboardView(View):
             self.drill.setTabText(tab, f"{title} ({count})")
         period = board.metrics.period  # a period that includes today ends when computed
         self.updated.setText(
-            f"{len(board.rows)} units · {period.start:%Y-%m-%d} to "
+            f"{plural(len(board.rows), 'unit')} · {period.start:%Y-%m-%d} to "
             f"{period.end.astimezone():%Y-%m-%d %H:%M} · "
             + ("updating…" if board.stale else f"as of {board.at.astimezone():%H:%M}")
         )

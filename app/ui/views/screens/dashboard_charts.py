@@ -76,7 +76,9 @@ class StatusChart:
             series.append(bar)
         series.setBarWidth(0.7)
         chart.addSeries(series)
-        _axes(chart, series, [label(s) for s in statuses], max(counts.values(), default=0))
+        # the count beside each status: a stacked series' own labels would print every zero
+        names = [f"{label(s)} ({counts[s]})" for s in statuses]
+        _axes(chart, series, names, max(counts.values(), default=0))
 
 
 class CallbackChart:
@@ -100,10 +102,16 @@ class CallbackChart:
         series = QBarSeries()
         series.append(calls)
         series.append(traps)
+        series.setLabelsVisible(True)  # each bar's count above it
+        series.setLabelsFormat("@value")
+        series.setLabelsPrecision(3)
+        series.setLabelsPosition(QAbstractBarSeries.LabelsPosition.LabelsOutsideEnd)
+        calls.setLabelColor(QColor("#1565c0"))
+        traps.setLabelColor(QColor("#c62828"))
         chart.addSeries(series)
         _axes(
             chart,
             series,
             [m.month.strftime("%b %y" if m.month.month == 1 else "%b") for m in months],
-            max((m.callbacks for m in months), default=0),
+            max((m.callbacks for m in months), default=0) + 1,  # room for the labels on top
         )

@@ -10,7 +10,14 @@ from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout
 from app.services.queries import FleetRow
 from app.ui.models.table import RowTableModel
 from app.ui.session import Session
-from app.ui.views.screens.base import View, fit_columns, heading, make_table, selected_row
+from app.ui.views.screens.base import (
+    ColumnFitter,
+    View,
+    fit_columns,
+    heading,
+    make_table,
+    selected_row,
+)
 
 
 class ListView(View):
@@ -22,6 +29,7 @@ class ListView(View):
         super().__init__(session)
         self.model = model
         self.table, self.proxy = make_table(model, name)
+        self.columns: ColumnFitter | None = None
         self.filter = QLineEdit()
         self.filter.setObjectName(f"{name}Filter")
         self.filter.setPlaceholderText("Filter…")
@@ -44,9 +52,15 @@ class ListView(View):
         self.tools.addWidget(button)
         return button
 
+    def leave_out_when_narrow(self, *titles: str) -> None:
+        """Columns the list may leave out, in this order, rather than scroll sideways."""
+        self.columns = ColumnFitter(self.table, titles)
+
     def show_rows(self, rows: list[object]) -> None:
         self.model.set_rows(rows)
         fit_columns(self.table)
+        if self.columns is not None:
+            self.columns.fit()
         self.apply_filter()
         self.selection_changed()
 

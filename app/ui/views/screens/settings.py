@@ -168,7 +168,7 @@ class SettingsView(View):
         sites_column.addWidget(self.site_table, 1)
         sites_column.addLayout(site_tools)
         sites_column.addWidget(self.site_error)
-        settings_box.setMaximumWidth(640)
+        settings_box.setMaximumWidth(max(640, settings_box.minimumSizeHint().width()))
         boxes = QHBoxLayout()
         boxes.addWidget(settings_box, 0)
         boxes.addWidget(sites_box, 1)

@@ -8,14 +8,22 @@ from uuid import UUID
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import QLabel, QLineEdit, QSplitter, QVBoxLayout, QWidget
 
+from app.domain.wording import plural
 from app.services.queries import FleetList, FleetRow, matches
 from app.ui.actions import Actions
 from app.ui.backend import Backend
 from app.ui.models.records import FleetTableModel
 from app.ui.runtime import Progress
 from app.ui.session import Session
-from app.ui.views.screens.base import View, fit_columns, make_table
+from app.ui.views.screens.base import ColumnFitter, View, fit_columns, make_table
 from app.ui.views.unit.page import UnitPage
+from app.ui.widgets.reflow import scrolling
+
+COLUMN_WIDTH = 180
+"""The widest a column of the unit list gets."""
+OPTIONAL_COLUMNS = ("Make", "Customer", "Status")
+"""What the unit list leaves out, in turn, when it is narrow: the finder still matches them,
+and the unit page shows them."""
 
 
 class FleetView(View):
@@ -46,12 +54,13 @@ class FleetView(View):
         column.addWidget(self.count)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(finder)
-        splitter.addWidget(self.page)
+        splitter.addWidget(scrolling(self.page))  # a short screen scrolls the unit page
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
         splitter.setSizes([440, 660])
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
+        self.columns = ColumnFitter(self.table, OPTIONAL_COLUMNS, COLUMN_WIDTH)
         self.table.activated.connect(self._open_index)
         self.table.selectionModel().currentRowChanged.connect(
             lambda current, _prev: self._open_index(current)
@@ -74,14 +83,15 @@ class FleetView(View):
 
     def _loaded(self, rows: list[FleetRow]) -> None:
         self.model.set_rows(rows)
-        fit_columns(self.table, 180)
+        fit_columns(self.table, COLUMN_WIDTH)
+        self.columns.fit()
         self._filter(self.search.text())
         if self.page.elevator_id is not None:
             self._select(self.page.elevator_id)
 
     def _filter(self, text: str) -> None:
         self.proxy.set_predicate((lambda row: matches(row, text)) if text.strip() else None)
-        self.count.setText(f"{self.proxy.rowCount()} of {self.model.rowCount()} units")
+        self.count.setText(f"{self.proxy.rowCount()} of {plural(self.model.rowCount(), 'unit')}")
 
     def _open_first(self) -> None:
         if self.proxy.rowCount():

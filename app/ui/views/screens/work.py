@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Final
 from uuid import UUID
 
 from PySide6.QtWidgets import QComboBox
 
-from app.domain.work import UNFINISHED, Visit
+from app.domain.enums import VisitStatus
+from app.domain.work import Visit
 from app.services.queries import FleetRow, user_names, visit_log
 from app.ui.actions import Actions
 from app.ui.backend import Backend
@@ -16,6 +18,13 @@ from app.ui.runtime import Progress
 from app.ui.session import Session
 from app.ui.views.screens.list_base import ListView
 from app.ui.views.screens.record_buttons import VisitButtons
+
+SCOPES: Final = (
+    ("Open work (scheduled or in progress)", (VisitStatus.SCHEDULED, VisitStatus.IN_PROGRESS)),
+    ("All open and recent visits", ()),
+    ("Completed, waiting to be locked", (VisitStatus.COMPLETED,)),
+)
+"""The Work list's choices: a label and the visit statuses it shows (every one when empty)."""
 
 type WorkRows = tuple[list[tuple[Visit, FleetRow]], dict[UUID, str]]
 
@@ -29,13 +38,13 @@ class WorkView(ListView):
     """Open work first; supervisors also schedule visits from here."""
 
     def __init__(self, session: Session, actions: Actions) -> None:
-        super().__init__(session, "Visits", VisitTableModel(), "visitTable")  # type: ignore[arg-type]
+        super().__init__(session, "Work", VisitTableModel(), "visitTable")  # type: ignore[arg-type]
         self.scope = QComboBox()
         self.scope.setObjectName("visitScope")
-        self.scope.addItems(
-            ["Open work (scheduled, in progress, not locked)", "All open and recent visits"]
-        )
+        for text, statuses in SCOPES:
+            self.scope.addItem(text, statuses)
         self.scope.currentIndexChanged.connect(self.apply_filter)
+        self.leave_out_when_narrow("Addenda", "Customer sign-off", "Items")
         self.tools.insertWidget(2, self.scope)
         self.add_button("&Record visit…", "recordVisit", actions.record_visit)
         self.schedule = self.add_button("Sc&hedule visit…", "scheduleVisit", actions.schedule_visit)
@@ -58,6 +67,7 @@ class WorkView(ListView):
 
     def _loaded(self, found: WorkRows) -> None:
         rows, names = found
+        templates = self.session.templates
         self._units = {v.id: u for v, u in rows}
         self.show_rows(
             [
@@ -66,6 +76,7 @@ class WorkView(ListView):
                     u.title,
                     names.get(v.technician_id, "") if v.technician_id else "",
                     u.time_zone,
+                    templates.title(v.template_id, v.template_version),
                 )
                 for v, u in rows
             ]
@@ -79,9 +90,10 @@ class WorkView(ListView):
         self.buttons.update_state()
 
     def extra_filter(self, row: object) -> bool:
-        if self.scope.currentIndex() == 1 or not isinstance(row, VisitLine):
+        statuses = self.scope.currentData()
+        if not statuses or not isinstance(row, VisitLine):
             return True
-        return row.visit.status in UNFINISHED
+        return row.visit.status in statuses
 
     def unit_of(self, row: object) -> FleetRow | None:
         return self._units.get(row.visit.id) if isinstance(row, VisitLine) else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QWidget
 
-from app.domain.health import HealthScore
+from app.domain.health import HealthScore, caps_text
 from app.ui.format import BAND_COLORS, label
 
 _NAMES = {
@@ -54,12 +54,12 @@ class HealthPanel(QGroupBox):
                 QLabel(f"{part.score:.0f} × {part.weight:.1f}"),
                 QLabel(part.detail),
             ]
+            cells[2].setWordWrap(True)  # a narrow page wraps the detail rather than clip it
             for column, cell in enumerate(cells, start=1):
                 self._grid.addWidget(cell, row, column)
                 self._rows.append(cell)
         if health.caps:
-            text = "; ".join(f"capped at {c.limit}: {c.reason}" for c in health.caps)
-            self.caps.setText(f"⚠ {text}")
+            self.caps.setText(f"⚠ {caps_text(health.caps)}")
             self.caps.setStyleSheet("color: #c62828;")
         else:
             self.caps.setText("No caps applied.")

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.settings import RULE_SET_NAMES
+from app.domain.wording import plural
 from app.services.context import Changes
 from app.services.queries import FleetRow, UnitDetail, unit_detail
 from app.ui.actions import Actions
@@ -138,7 +139,8 @@ class UnitPage(QWidget):
         self.facts.setText(
             f"{label(unit.manufacturer)} {unit.model or ''} · {label(unit.drive_type)} · "
             f"{carries} · serial {unit.serial_number or '—'} · "
-            f"installed {day(unit.installation_date) or '—'} · PM every {interval} days{own} · "
+            f"installed {day(unit.installation_date) or '—'} · "
+            f"PM every {plural(interval, 'day')}{own} · "
             f"{cert_text} · rules: {rule_set} ({where})"
         )
         self.health.show_score(detail.health)

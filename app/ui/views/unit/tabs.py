@@ -66,25 +66,27 @@ class UnitTabs(QTabWidget):
             lambda *_: self.deficiency_buttons.update_state()
         )
         self.addTab(_tab(table, self.deficiency_buttons), "Deficiencies")
-        for title, model, name in (
-            ("Inspections && tests", self.inspections, "unitInspections"),
-            ("Compliance", self.compliance, "unitCompliance"),
-            ("Status history", self.history, "unitHistory"),
+        for title, tip, model, name in (  # short titles: every tab in view on a small screen
+            ("Tests", "Inspections and tests", self.inspections, "unitInspections"),
+            ("Compliance", "", self.compliance, "unitCompliance"),
+            ("History", "Status history", self.history, "unitHistory"),
         ):
             table, proxy = make_table(model, name)
             self.tables[name] = (table, proxy)
-            self.addTab(_tab(table), title)
+            self.setTabToolTip(self.addTab(_tab(table), title), tip)
 
     def show_detail(self, detail: UnitDetail) -> None:
         record = detail.record
         names = detail.names
         zone = detail.site.time_zone
+        templates = self.forms.session.templates
         self.visits.set_rows(
             [
                 VisitLine(
                     v,
                     technician=names.get(v.technician_id, "") if v.technician_id else "",
                     time_zone=zone,
+                    checklist=templates.title(v.template_id, v.template_version),
                 )
                 for v in reversed(detail.visits)
             ]

@@ -16,6 +16,7 @@ from uuid import UUID
 from app.domain.commands import ContinueVisit, ItemAnswer, RecordVisit, Signature
 from app.domain.enums import VisitType
 from app.domain.errors import ValidationError
+from app.domain.wording import plural
 from app.domain.work import PartUsed
 from app.ui.views.visit.plan import VisitPlan
 
@@ -73,7 +74,7 @@ def problems(values: VisitFormValues, plan: VisitPlan) -> list[tuple[str, str]]:
         names = ", ".join(missing[:3])
         more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
         found.append(
-            ("items", f"{len(missing)} mandatory item(s) not recorded yet: {names}{more}.")
+            ("items", f"{plural(len(missing), 'mandatory item')} not recorded yet: {names}{more}.")
         )
     if values.departed_at < values.arrived_at:
         found.append(("departed_at", "Departure is before arrival. Check the times."))

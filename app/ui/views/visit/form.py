@@ -16,6 +16,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QGroupBox, QScrollArea, QVBoxLayout, QWidget
 
 from app.domain.commands import ContinueVisit
+from app.domain.wording import agreeing, plural
 from app.services.common import Created
 from app.services.context import Changes, ServiceContext
 from app.services.visit_forms import continue_visit, record_visit
@@ -169,7 +170,9 @@ class VisitForm(FormDialog):
             self.errors.set(field, message)
         if bad_items:
             self.errors.set(
-                "items", f"{len(bad_items)} checklist answer(s) need correcting (see below)."
+                "items",
+                f"{plural(len(bad_items), 'checklist answer')} "
+                f"{agreeing(len(bad_items), 'needs', 'need')} correcting (see below).",
             )
         if found or bad_items:
             return
