@@ -105,7 +105,8 @@ def test_signing_in_from_the_demo_store_moves_the_window_to_the_new_store(
     try:
         qtbot.waitUntil(lambda: startup.window is not None, timeout=15000)
         first_window = startup.window
-        assert first_window is not None and first_window.sync is not None
+        assert first_window is not None
+        assert first_window.sync is not None
         assert "Demo Lifts" in first_window.store_label.text()
         _sign_in(qtbot, first_window.sync.sign_in(), "kim@example.com")
 
@@ -135,7 +136,8 @@ def test_signing_in_as_someone_else_opens_their_store_and_keeps_the_first_users_
     try:
         qtbot.waitUntil(lambda: startup.window is not None, timeout=15000)
         sam_window = startup.window
-        assert sam_window is not None and sam_window.sync is not None
+        assert sam_window is not None
+        assert sam_window.sync is not None
         chrome = sam_window.sync
         qtbot.waitUntil(lambda: chrome.someone_else_action.isEnabled(), timeout=5000)
         chrome.someone_else_action.trigger()
