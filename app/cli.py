@@ -318,7 +318,7 @@ def _gui_rebuild_demo(path: Path) -> bool | None:
 
 def gui_command(args: argparse.Namespace) -> int:
     """Open the desktop app: on the demo store with ``--demo``, else on ``--db``."""
-    from app.desktop_sync import SessionVaults, open_desktop_sync
+    from app.desktop_sync import DesktopUnlock, SessionVaults, open_desktop_sync
     from app.ui.app import run_gui  # Qt is imported only when a window is wanted
 
     settings = Settings()
@@ -327,6 +327,7 @@ def gui_command(args: argparse.Namespace) -> int:
         backend, stores_dir=stores, vaults=vaults
     )
 
+    unlock = DesktopUnlock(vaults)  # a signed-in store opens with its user's password
     if args.demo:
         path = settings.demo_db
         rebuild = _gui_rebuild_demo(path)
@@ -335,10 +336,20 @@ def gui_command(args: argparse.Namespace) -> int:
         opener = lambda: open_demo_workspace(  # noqa: E731
             path, seed=settings.demo_seed, rebuild_unfinished=rebuild, integrity="background"
         )
-        return run_gui(opener, data_dir=settings.data_dir, stores=StoreFiles(), open_sync=open_sync)
+        return run_gui(
+            opener,
+            data_dir=settings.data_dir,
+            stores=StoreFiles(),
+            open_sync=open_sync,
+            signed_in=unlock,
+        )
     if args.db is not None:  # the window asks for its password, again if it is wrong
         return run_gui(
-            args.db, data_dir=settings.data_dir, stores=StoreFiles(), open_sync=open_sync
+            args.db,
+            data_dir=settings.data_dir,
+            stores=StoreFiles(),
+            open_sync=open_sync,
+            signed_in=unlock,
         )
     raise ValidationError(
         "Choose a store to open.",

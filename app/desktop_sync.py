@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import logging
 import platform
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
@@ -41,13 +42,15 @@ from sync.client.credentials import MemoryTokenVault, TokenVault, token_vault_fo
 from sync.client.engine import SyncEngine
 from sync.client.errors import TransientSyncError
 from sync.client.join import join_store
-from sync.client.offline_unlock import KnownUser, OfflineUnlock
+from sync.client.offline_unlock import KnownUser, OfflineUnlock, UnlockError
 from sync.client.scheduler import ScheduleSettings, SyncScheduler
 from sync.client.status import SyncStatus, SyncSummary, read_sync_status
-from sync.client.tokens import TokenManager
+from sync.client.tokens import SessionState, TokenManager
 from sync.protocol import Me
 
 SIGNED_OUT: Final = "Signed out of the server."
+
+log = logging.getLogger(__name__)
 
 
 class SessionVaults:
@@ -55,14 +58,26 @@ class SessionVaults:
 
     Such a store never writes its token anywhere; keeping it here for the life of the app means a
     store reopened in the same window (or opened by a sign-in) goes on syncing without asking for
-    the password again.
+    the password again. The password that unlocked a store at opening waits here too, only until
+    sync has signed in with it: one prompt unlocks the store and its sync.
     """
 
     def __init__(self) -> None:
         self._vaults: dict[str, MemoryTokenVault] = {}
+        self._passwords: dict[str, str] = {}
 
     def vault(self, device_id: object) -> MemoryTokenVault:
         return self._vaults.setdefault(str(device_id), MemoryTokenVault())
+
+    def remember_password(self, device_id: object, password: str) -> None:
+        """Keep the password that unlocked a store, until sync signed in with it."""
+        self._passwords[str(device_id)] = password
+
+    def password(self, device_id: object) -> str | None:
+        return self._passwords.get(str(device_id))
+
+    def forget_password(self, device_id: object) -> None:
+        self._passwords.pop(str(device_id), None)
 
 
 def _slug(text: str) -> str:
@@ -174,10 +189,32 @@ class DesktopSync:
         assert engine is not None
         if listener is not None:
             listener.run_started()
+        await self._sign_in_again()
         summary = await engine.run_once(listener.run_progressed if listener else None)
         if listener is not None:
             listener.run_finished(summary)
         return summary
+
+    async def _sign_in_again(self) -> None:
+        """No refresh token (never kept without a keyring): sign in with the unlock password.
+
+        The password typed to unlock the store at opening is used once, then forgotten; offline,
+        it waits for the next run. A refused one leaves "Sign in to sync" to the engine.
+        """
+        tokens, device_id = self._tokens, self.ws.device.device_id
+        password = self._vaults.password(device_id)
+        if tokens is None or password is None or tokens.state is not SessionState.SIGNED_OUT:
+            return
+        status = await self.status()
+        if not status.email:
+            return
+        try:
+            await tokens.sign_in(status.email, password)
+        except TransientSyncError:
+            return  # offline: the engine's run says so, and the next run tries again
+        except SiteSyncError:
+            log.info("signing in again with the unlock password was refused", exc_info=True)
+        self._vaults.forget_password(device_id)
 
     async def run_now(self) -> None:
         if self._scheduler is not None:
@@ -216,12 +253,20 @@ class DesktopSync:
             meta = await self.ws.store.meta()
             status = await self.status()
             mine = meta.get(StoreMeta.ORGANIZATION_ID) == str(me.organization_id)
-            if self._demo or (not status.joined and not mine):
+            someone_else = status.joined and not _same_email(status.email, me.email)
+            if self._demo or someone_else or (not status.joined and not mine):
                 path, opened = await self._new_store(
                     api, server_url, me, known, password, pair.refresh_token
                 )
                 await api.aclose()
-                return SignedIn(me.email, me.organization_name, new_store=path, opened=opened)
+                return SignedIn(
+                    me.email,
+                    me.organization_name,
+                    new_store=path,
+                    opened=opened,
+                    previous_email=status.email if someone_else else None,
+                    kept_pending=status.pending if someone_else else 0,
+                )
             await join_store(
                 self.ws.store,
                 api,
@@ -302,6 +347,7 @@ class DesktopSync:
         else:
             meta = await self.ws.store.meta()
             self._vault(meta[StoreMeta.KEY_STORAGE]).clear()
+        self._vaults.forget_password(self.ws.device.device_id)
         if status.email:
             await OfflineUnlock(self.ws.store).forget(status.email)
         async with self.ws.store.sync_transaction() as db:
@@ -333,6 +379,10 @@ class DesktopSync:
         raise NotFoundError("The conflict was not found; it may be resolved already.")
 
 
+def _same_email(one: str | None, other: str) -> bool:
+    return (one or "").strip().casefold() == other.strip().casefold()
+
+
 def _device_label() -> str:
     return f"{getpass.getuser()} on {platform.node() or 'this computer'}"[:200]
 
@@ -346,3 +396,38 @@ async def open_desktop_sync(
     meta = await backend.store.meta()
     demo = meta.get(StoreMeta.KEY_STORAGE) == KEY_STORAGE_DEMO
     return DesktopSync(backend, stores_dir=stores_dir, demo=demo, vaults=vaults)
+
+
+class DesktopUnlock:
+    """The offline-unlock check of a store signed in to a server (``app.ui.stores.SignedInCheck``).
+
+    A store whose device key sits in the OS keyring opens with no password of its own, so the
+    signed-in user's password is checked against the store's argon2id verifier instead. The
+    password that passed is kept in ``vaults`` for the store's sync, which signs in with it when
+    no refresh token is kept (no keyring): one prompt unlocks both.
+    """
+
+    def __init__(self, vaults: SessionVaults) -> None:
+        self._vaults = vaults
+
+    async def signed_in_as(self, backend: object) -> str | None:
+        """The e-mail of the user whose password unlocks this store; None when nobody's does."""
+        if not isinstance(backend, Workspace):
+            return None
+        status = await read_sync_status(backend.store)
+        if not status.joined or not status.email:
+            return None
+        known = await OfflineUnlock(backend.store).known_users()
+        return next((u.email for u in known if _same_email(status.email, u.email)), None)
+
+    async def unlock(self, backend: object, password: str) -> bool:
+        """Whether ``password`` is the signed-in user's (checked against the local verifier)."""
+        email = await self.signed_in_as(backend)
+        if email is None or not isinstance(backend, Workspace):
+            return True
+        try:
+            await OfflineUnlock(backend.store).unlock(email, password)
+        except UnlockError:
+            return False
+        self._vaults.remember_password(backend.device.device_id, password)
+        return True

@@ -25,7 +25,7 @@ from app.ui.main_window import MainWindow
 from app.ui.runtime import CoreRuntime, Progress
 from app.ui.session import Session
 from app.ui.store_menu import StoreMenu
-from app.ui.stores import RecentStores, StoreFiles, StoreOpener
+from app.ui.stores import RecentStores, SignedInCheck, StoreFiles, StoreOpener
 from app.ui.sync.bridge import SyncBridge
 from app.ui.sync.port import SignedIn, SyncOpener, SyncPort, SyncStatusInfo
 from app.ui.sync.sign_in import signed_in_message
@@ -44,8 +44,9 @@ class Startup(QObject):
     """Opens the backend on the worker, signs a profile in, then shows the main window.
 
     ``open_backend`` is an opener, or the path of a store to open through ``stores`` (which
-    asks for its offline-unlock password, again if it is wrong). With ``stores``, the File menu
-    opens and creates other stores: the window is handed over to each store opened.
+    asks for its offline-unlock password, again if it is wrong; ``signed_in`` checks the password
+    of a store's signed-in user). With ``stores``, the File menu opens and creates other stores:
+    the window is handed over to each store opened.
     """
 
     def __init__(
@@ -59,6 +60,7 @@ class Startup(QObject):
         quit_app: Callable[[], None] | None = None,
         open_sync: SyncOpener | None = None,
         stores: StoreFiles | None = None,
+        signed_in: SignedInCheck | None = None,
     ) -> None:
         super().__init__()
         self.open_sync = open_sync
@@ -86,7 +88,11 @@ class Startup(QObject):
         self.welcome: SignedIn | None = None
         """A sign-in that started the store being opened (said once its window shows)."""
         self.message: QMessageBox | None = None
-        self.opener = StoreOpener(self.runtime, stores, self.errors, self) if stores else None
+        self.opener = (
+            StoreOpener(self.runtime, stores, self.errors, self, signed_in=signed_in)
+            if stores
+            else None
+        )
         if self.opener is not None:
             self.opener.opened.connect(self._store_opened)
             self.opener.cancelled.connect(self._gave_up)
@@ -301,6 +307,7 @@ def start_gui(
     quit_app: Callable[[], None] | None = None,
     open_sync: SyncOpener | None = None,
     stores: StoreFiles | None = None,
+    signed_in: SignedInCheck | None = None,
 ) -> Startup:
     """Set up logging and settings and start opening the backend; the event loop shows the rest."""
     app.setOrganizationName("SiteSync")
@@ -320,6 +327,7 @@ def start_gui(
         quit_app=quit_app,
         open_sync=open_sync,
         stores=stores,
+        signed_in=signed_in,
     )
     app.aboutToQuit.connect(startup.shutdown)
     return startup
@@ -348,6 +356,7 @@ def run_gui(
     settings_path: Path | None = None,
     open_sync: SyncOpener | None = None,
     stores: StoreFiles | None = None,
+    signed_in: SignedInCheck | None = None,
 ) -> int:
     """Run the desktop application until its window closes; returns the process exit code.
 
@@ -367,6 +376,7 @@ def run_gui(
         settings_path=settings_path,
         open_sync=open_sync,
         stores=stores,
+        signed_in=signed_in,
     )
     if os.environ.get(QUIT_AFTER_FIRST_PAINT):
         _quit_after_first_paint(startup)

@@ -44,6 +44,18 @@ class StoreFiles(Protocol):
         ...
 
 
+class SignedInCheck(Protocol):
+    """The offline unlock of a store signed in to a server; every method runs on the worker."""
+
+    async def signed_in_as(self, backend: Backend) -> str | None:
+        """The e-mail of the user whose password unlocks this store (None: nobody to ask)."""
+        ...
+
+    async def unlock(self, backend: Backend, password: str) -> bool:
+        """Whether ``password`` is that user's (checked offline, against the store)."""
+        ...
+
+
 def documents_folder() -> str:
     """Where file dialogs open: the user's documents folder (their home if there is none)."""
     for location in (
@@ -104,9 +116,12 @@ class StoreOpener(QObject):
         files: StoreFiles,
         errors: ErrorPresenter,
         parent: QObject | None = None,
+        *,
+        signed_in: SignedInCheck | None = None,
     ) -> None:
         super().__init__(parent)
         self.runtime, self.files, self.errors = runtime, files, errors
+        self.signed_in = signed_in
         self.window: QWidget | None = None
         """The window dialogs and messages belong to (None before the first one opens)."""
         self.dialog: QInputDialog | None = None
@@ -147,8 +162,79 @@ class StoreOpener(QObject):
             return await files.open(path, password)
 
         operation = self.runtime.submit(job, label="open the store")
-        operation.finished.connect(lambda backend: self.opened.emit(backend, path))
+        operation.finished.connect(lambda backend: self._check_user(backend, path, password))
         operation.failed.connect(lambda error: self._open_failed(path, error))
+
+    def _check_user(self, backend: Backend, path: Path, typed: str | None) -> None:
+        """A store signed in to a server opens with its user's password (one prompt at most).
+
+        The password already typed to unlock a sealed key is tried first: a store sealed with
+        the user's own password asks nothing more.
+        """
+        check = self.signed_in
+        if check is None:
+            self.opened.emit(backend, path)
+            return
+
+        async def job(_progress: Progress) -> str | None:
+            email = await check.signed_in_as(backend)
+            if email is None or (typed is not None and await check.unlock(backend, typed)):
+                return None
+            return email
+
+        operation = self.runtime.submit(job, label="open the store")
+        operation.finished.connect(
+            lambda email: (
+                self.opened.emit(backend, path)
+                if email is None
+                else self._ask_user(backend, path, email, retry=False)
+            )
+        )
+        operation.failed.connect(lambda error: self._close_after(backend, error))
+
+    def _ask_user(self, backend: Backend, path: Path, email: str, *, retry: bool) -> None:
+        first = "That password is wrong. Try again.\n\n" if retry else ""
+        self.dialog = _password_dialog(
+            self.window,
+            f"{first}{path.name} is signed in to the server as {email}.\n"
+            "Enter that account's password to open it (no network needed):",
+            title="Unlock SiteSync",
+        )
+        self.dialog.setOkButtonText("Unlock")
+        dialog = self.dialog
+        dialog.accepted.connect(lambda: self._try_user(backend, path, email, dialog.textValue()))
+        dialog.rejected.connect(lambda: self._close_after(backend, None))
+        dialog.open()
+
+    def _try_user(self, backend: Backend, path: Path, email: str, password: str) -> None:
+        check = self.signed_in
+        assert check is not None
+
+        async def job(_progress: Progress) -> bool:
+            return await check.unlock(backend, password)
+
+        operation = self.runtime.submit(job, label="unlock the store")
+        operation.finished.connect(
+            lambda right: (
+                self.opened.emit(backend, path)
+                if right
+                else self._ask_user(backend, path, email, retry=True)
+            )
+        )
+        operation.failed.connect(lambda error: self._close_after(backend, error))
+
+    def _close_after(self, backend: Backend, error: BaseException | None) -> None:
+        """Not unlocked: close the store again, then give up (``error`` is shown first)."""
+
+        async def close(_progress: Progress) -> None:
+            await backend.aclose()
+
+        operation = self.runtime.submit(close, label="close the store")
+        if error is None:
+            operation.finished.connect(lambda _none: self.cancelled.emit())
+        else:
+            operation.finished.connect(lambda _none: self._failed(error, "open the store"))
+        operation.failed.connect(lambda close_error: self._failed(close_error, "close the store"))
 
     def _open_failed(self, path: Path, error: BaseException) -> None:
         if isinstance(error, WrongPasswordError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -103,6 +103,9 @@ class FakeSyncPort:
     stopped: bool = False
     anchored: dict[UUID, EventAnchor] = field(default_factory=dict)
     listener: SyncListener | None = None
+    new_store: Callable[[], Awaitable[tuple[Path, object]]] | None = None
+    """Opens the store a sign-in starts (demo store, or someone else's sign-in): the real
+    port creates it; the fake gets it from the test, open, with its path."""
     _running: bool = False
 
     async def status(self) -> Status:
@@ -171,6 +174,18 @@ class FakeSyncPort:
         if password != PASSWORD:
             raise SiteSyncError(
                 "The e-mail or password is not right.", hint="Check them and try again."
+            )
+        joined = self.status_now
+        someone_else = joined.joined and (joined.email or "").casefold() != email.casefold()
+        if self.new_store is not None and (self.demo or someone_else):
+            path, opened = await self.new_store()
+            return SignedIn(
+                email,
+                "Acme Lifts",
+                new_store=path,
+                opened=opened,
+                previous_email=joined.email if someone_else else None,
+                kept_pending=joined.pending if someone_else else 0,
             )
         if self.demo:
             return SignedIn(email, "Acme Lifts", new_store=Path("/tmp/acme.sitesync"))

@@ -34,6 +34,11 @@ class SyncChrome:
         self.sign_in_action = QAction("Sign &in to server…", window)
         self.sign_in_action.setObjectName("signIn")
         self.sign_in_action.triggered.connect(lambda _checked=False: self.sign_in())
+        self.someone_else_action = QAction("Sign in as someone &else…", window)
+        self.someone_else_action.setObjectName("signInAsSomeoneElse")
+        self.someone_else_action.triggered.connect(
+            lambda _checked=False: self.sign_in(someone_else=True)
+        )
         self.sign_out_action = QAction("Sign &out of server", window)
         self.sign_out_action.setObjectName("signOut")
         self.sign_out_action.triggered.connect(lambda _checked=False: self.sign_out())
@@ -47,7 +52,13 @@ class SyncChrome:
 
     def add_to(self, menu: QMenu, before: QAction) -> None:
         """Put the sync entries into the File menu, before ``before``."""
-        for action in (self.sign_in_action, self.sign_out_action, self.sync_action):
+        actions = (
+            self.sign_in_action,
+            self.someone_else_action,
+            self.sign_out_action,
+            self.sync_action,
+        )
+        for action in actions:
             menu.insertAction(before, action)
         menu.insertSeparator(before)
 
@@ -56,9 +67,10 @@ class SyncChrome:
         joined = status is not None and status.joined
         self.sign_out_action.setEnabled(joined)
         self.sync_action.setEnabled(joined)
+        self.someone_else_action.setEnabled(joined)
 
-    def sign_in(self) -> SignInDialog:
-        dialog = SignInDialog(self.bridge, self.window)
+    def sign_in(self, *, someone_else: bool = False) -> SignInDialog:
+        dialog = SignInDialog(self.bridge, self.window, someone_else=someone_else)
         dialog.signed_in.connect(self._signed_in)
         dialog.setModal(True)
         dialog.open()

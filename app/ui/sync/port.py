@@ -172,6 +172,10 @@ class SignedIn:
     """Set when the sign-in started a new store for the organization (this one stays as it is)."""
     opened: object | None = None
     """That new store, open and signed in: the window moves to it."""
+    previous_email: str | None = None
+    """Set when someone else was signed in to the store signed in from (it stays theirs)."""
+    kept_pending: int = 0
+    """Their records not yet sent, which stay in that store, waiting for them."""
 
 
 class SyncListener(Protocol):

@@ -55,25 +55,29 @@ class SignInDialog(QDialog):
 
     signed_in = Signal(object)  # SignedIn
 
-    def __init__(self, bridge: SyncBridge, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, bridge: SyncBridge, parent: QWidget | None = None, *, someone_else: bool = False
+    ) -> None:
         super().__init__(parent)
         self.bridge = bridge
         self.setObjectName("signInDialog")
-        self.setWindowTitle("Sign in to server")
+        self.setWindowTitle("Sign in as someone else" if someone_else else "Sign in to server")
         self.setMinimumWidth(460)
         self.errors = FormErrors()
         status = bridge.state.status
         self.server = QLineEdit((status.server_url or "") if status else "")
         self.server.setObjectName("serverUrl")
         self.server.setPlaceholderText("https://sync.example.com")
-        self.email = QLineEdit((status.email or "") if status else "")
+        self.email = QLineEdit("" if someone_else or not status else (status.email or ""))
         self.email.setObjectName("email")
         self.email.setPlaceholderText("you@example.com")
         self.password = QLineEdit()
         self.password.setObjectName("password")
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.note = QLabel(
-            DEMO_NOTE
+            someone_else_note(status)
+            if someone_else and status is not None
+            else DEMO_NOTE
             if bridge.state.demo
             else "Sign in with the account your administrator created for you. Your work "
             "syncs in the background from then on; SiteSync also unlocks with this password "
@@ -140,6 +144,22 @@ class SignInDialog(QDialog):
             self.bridge.session.errors.present(error, action="sign in", parent=self)
 
 
+def someone_else_note(status: SyncStatusInfo) -> str:
+    """What signing in as another user on this laptop does to the signed-in user's store."""
+    who = status.email or "The signed-in user"
+    waiting = (
+        f" Their {status.pending} record(s) not yet sent stay in it, waiting for their next "
+        "sign-in; none is ever sent under your name."
+        if status.pending
+        else ""
+    )
+    return (
+        f"{who} stays signed in to this store.{waiting} Signing in opens your own store for "
+        "your organization (created the first time, with its data downloaded); this one "
+        "opens again from File → Open recent."
+    )
+
+
 def signed_in_message(result: SignedIn, parent: QWidget) -> QMessageBox | None:
     """After a sign-in that started a new store: where it is and how to open it."""
     if result.new_store is None:
@@ -150,12 +170,24 @@ def signed_in_message(result: SignedIn, parent: QWidget) -> QMessageBox | None:
         f"Signed in as {result.email}. SiteSync started a new store for "
         f"{result.organization_name} at\n{result.new_store}\nand opened it; it syncs from now "
         f"on. Open it later with File → Open recent, or: sitesync --db {result.new_store}\n\n"
-        "The store you signed in from stays as it was and is not synced.",
+        + _left_behind(result),
         parent=parent,
     )
     box.setObjectName("newStoreBox")
     box.open()
     return box
+
+
+def _left_behind(result: SignedIn) -> str:
+    if result.previous_email is None:
+        return "The store you signed in from stays as it was and is not synced."
+    waiting = (
+        f" Its {result.kept_pending} record(s) not yet sent stay there, waiting for "
+        f"{result.previous_email} to sync them; none was dropped."
+        if result.kept_pending
+        else ""
+    )
+    return f"The store you signed in from stays {result.previous_email}'s.{waiting}"
 
 
 def sign_out(bridge: SyncBridge, parent: QWidget) -> None:
