@@ -43,7 +43,7 @@ def test_units_lists_every_unit_with_its_id_and_the_id_exports(
         assert line.startswith(site)
         assert f"  {number}  " in line
         assert line.rstrip().endswith(("operational", "degraded", "out of service", "maintenance"))
-    assert lines[-1].startswith("4 unit(s).")
+    assert lines[-1].startswith("4 units.")
     unit = next(iter(stored))[2]
     out = tmp_path / "bundle.json"
     exported = sitesync("audit", "export", "--db", str(demo_db), "--unit", unit, "--out", str(out))

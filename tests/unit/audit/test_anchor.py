@@ -122,7 +122,7 @@ def test_without_the_server_key_the_report_says_the_ledger_proves_nothing() -> N
     assert report.ledger is not None
     assert not report.ledger.signature_checked
     proven, unproven = ledger_claims(report.ledger)
-    assert "agree with the bundled checkpoint" in proven
+    assert "agrees with the bundled checkpoint" in proven
     assert unproven.startswith("anything about the server's ledger")
     assert "--server-key" in unproven
 
