@@ -15,7 +15,8 @@ from uuid import UUID
 from app.audit.chain import ChainReport
 from app.audit.errors import AuditError, Rule
 from app.audit.signing import Ed25519Signer
-from app.audit_trail import export_open_store, verify_open_store
+from app.audit_export import ExportedBundle
+from app.audit_trail import ProofSource, export_open_store, verify_open_store
 from app.compute import BackgroundCompute
 from app.demo import DemoSummary, demo_device_seed, generate_demo
 from app.demo.generator import demo_ids
@@ -152,9 +153,19 @@ class Workspace:
 
     async def export_evidence_bundle(self, unit_id: UUID, out: Path) -> int:
         """Write the unit's evidence bundle to ``out``; returns how many events it holds."""
-        bundle = await export_open_store(self.store, unit_id)
+        return (await self.write_evidence_bundle(unit_id, out)).events
+
+    async def write_evidence_bundle(
+        self, unit_id: UUID, out: Path, proofs: ProofSource | None = None
+    ) -> ExportedBundle:
+        """Write the unit's evidence bundle to ``out``, anchored with ``proofs`` when given.
+
+        Every proof is checked against the checkpoint this store verified before anything is
+        written (see ``export_open_store``).
+        """
+        bundle = await export_open_store(self.store, unit_id, proofs)
         await asyncio.to_thread(write_atomically, out, bundle.data)
-        return bundle.events
+        return bundle
 
     async def import_rows(self, rows: list[ImportRow], actor: Actor) -> ImportSummary:
         """Import checked rows in one transaction: all of them, or none.

@@ -19,6 +19,7 @@ from typing import Final
 from uuid import UUID
 
 from app.bootstrap import Workspace, create_member_workspace, open_workspace
+from app.desktop_evidence import export_evidence
 from app.domain.errors import NotFoundError, SiteSyncError
 from app.domain.wording import slug
 from app.keystore import KEY_STORAGE_DEMO, KEY_STORAGE_PASSWORD
@@ -32,6 +33,7 @@ from app.ui.sync.port import (
     AnchorState,
     Choice,
     EventAnchor,
+    EvidenceExport,
     SignedIn,
     SyncListener,
     SyncRun,
@@ -42,6 +44,7 @@ from sync.client.credentials import MemoryTokenVault, TokenVault, token_vault_fo
 from sync.client.engine import SyncEngine
 from sync.client.errors import TransientSyncError
 from sync.client.join import join_store
+from sync.client.ledger_proofs import SessionProofs
 from sync.client.offline_unlock import KnownUser, OfflineUnlock, UnlockError
 from sync.client.scheduler import ScheduleSettings, SyncScheduler
 from sync.client.status import SyncStatus, SyncSummary, read_sync_status
@@ -151,6 +154,13 @@ class DesktopSync:
             else:
                 found[event_id] = EventAnchor(AnchorState.LOCAL, answer.ledger_index)
         return found
+
+    async def export_evidence_bundle(self, unit_id: UUID, out: Path) -> EvidenceExport:
+        tokens, api = self._tokens, self._api
+        proofs = None
+        if tokens is not None and api is not None and tokens.state is SessionState.SIGNED_IN:
+            proofs = SessionProofs(api, tokens)  # the sync's own session: never a second sign-in
+        return await export_evidence(self.ws, unit_id, out, proofs=proofs, demo=self._demo)
 
     # -- background sync -------------------------------------------------------------------
 

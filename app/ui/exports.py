@@ -35,6 +35,7 @@ from app.ui.backend import Backend
 from app.ui.runtime import Operation, Progress
 from app.ui.session import Session
 from app.ui.stores import documents_folder
+from app.ui.sync.port import EvidenceExport, SyncPort
 
 type Kind = Literal["record", "callbacks"]
 type Format = Literal["pdf", "csv"]
@@ -88,6 +89,33 @@ def render_pdf(html: str, title: str) -> bytes:
     return bytes(data.data())
 
 
+def evidence_message(title: str, out: Path, written: EvidenceExport) -> str:
+    """What the user reads once a unit's evidence bundle is written."""
+    lines = [f"Evidence bundle of {title} written to {out} ({plural(written.events, 'event')})."]
+    if written.anchored:
+        lines.append(
+            f"  anchored: {written.anchored} of its events, with the server's signed checkpoint "
+            f"of {written.checkpoint_size} ledger entries and their inclusion proofs"
+        )
+        rest = written.events - written.anchored
+        if rest:
+            lines.append(
+                f"  not anchored: {rest} of its events are not under that checkpoint yet; "
+                "sync first to include their ledger proofs"
+            )
+    elif written.not_anchored is not None:
+        lines.append(
+            f"  not anchored: sync first to include the ledger proof ({written.not_anchored})"
+        )
+    lines.append(f"\nAnyone can verify it offline with:\n  sitesync audit verify --bundle {out}")
+    if written.anchored:
+        lines.append(
+            "and check its ledger proofs with the server's key ('sitesync-server status' "
+            f"prints it):\n  sitesync audit verify --bundle {out} --server-key KEY"
+        )
+    return "\n".join(lines)
+
+
 @dataclass(frozen=True, slots=True)
 class Prepared:
     """A report built on the worker: written already (CSV) or HTML still to paint (PDF)."""
@@ -108,6 +136,8 @@ class Exporter(QObject):
         self.notify: Notify = show_message
         self.last_message = ""
         self.operation: Operation | None = None
+        self.sync: SyncPort | None = None
+        """The store's sync, which anchors evidence bundles in the server's ledger."""
 
     def menu(self, unit_of: Callable[[], tuple[UUID, str] | None], parent: QWidget) -> QMenu:
         """The export menu for the unit ``unit_of()`` gives (its id and title) when chosen."""
@@ -146,16 +176,16 @@ class Exporter(QObject):
         if out is None:
             return None
 
-        async def job(backend: Backend, _progress: Progress) -> int:
-            await asyncio.to_thread(check_folder, out)
-            return await backend.export_evidence_bundle(unit_id, out)
+        sync = self.sync
 
-        def done(events: int) -> None:
-            self._tell(
-                "Evidence bundle exported",
-                f"Evidence bundle of {title} written to {out} ({plural(events, 'event')}).\n\n"
-                f"Anyone can verify it offline with:\n  sitesync audit verify --bundle {out}",
-            )
+        async def job(backend: Backend, _progress: Progress) -> EvidenceExport:
+            await asyncio.to_thread(check_folder, out)
+            if sync is not None:
+                return await sync.export_evidence_bundle(unit_id, out)
+            return EvidenceExport(await backend.export_evidence_bundle(unit_id, out))
+
+        def done(written: EvidenceExport) -> None:
+            self._tell("Evidence bundle exported", evidence_message(title, out, written))
 
         return self._run(job, done, "export the evidence bundle")
 

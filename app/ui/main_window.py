@@ -78,6 +78,8 @@ class MainWindow(QMainWindow):
             audit = self.views["Audit"]
             assert isinstance(audit, AuditView)
             audit.sync = sync
+        if sync is not None:
+            self.forms.exports.sync = sync.port
         self.nav = QListWidget()
         self.nav.setObjectName("navigation")
         self.nav.setFixedWidth(160)

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 from uuid import UUID
 
 from app.domain.errors import SiteSyncError, ValidationError
@@ -16,6 +17,7 @@ from app.ui.sync.port import (
     AnchorState,
     Choice,
     EventAnchor,
+    EvidenceExport,
     SignedIn,
     SyncListener,
     SyncRun,
@@ -82,6 +84,10 @@ class Status:
     open_conflicts: tuple[Conflict, ...] = ()
 
 
+class BundleWriter(Protocol):
+    async def export_evidence_bundle(self, unit_id: UUID, out: Path) -> int: ...
+
+
 SYNCED_AT = datetime(2025, 6, 2, 8, 55, tzinfo=UTC)
 
 
@@ -106,6 +112,12 @@ class FakeSyncPort:
     new_store: Callable[[], Awaitable[tuple[Path, object]]] | None = None
     """Opens the store a sign-in starts (demo store, or someone else's sign-in): the real
     port creates it; the fake gets it from the test, open, with its path."""
+    bundles: BundleWriter | None = None
+    """Writes the evidence bundles (the session's backend); the port adds the ledger's answer."""
+    ledger: EvidenceExport = field(
+        default_factory=lambda: EvidenceExport(0, not_anchored="you are not signed in")
+    )
+    """How much of the next bundle the ledger anchors (its ``events`` are the bundle's own)."""
     _running: bool = False
 
     async def status(self) -> Status:
@@ -210,3 +222,8 @@ class FakeSyncPort:
 
     async def anchors(self, event_ids: Sequence[UUID]) -> Mapping[UUID, EventAnchor]:
         return {e: self.anchored.get(e, EventAnchor(AnchorState.LOCAL)) for e in event_ids}
+
+    async def export_evidence_bundle(self, unit_id: UUID, out: Path) -> EvidenceExport:
+        assert self.bundles is not None, "set the port's bundles to the session's backend"
+        events = await self.bundles.export_evidence_bundle(unit_id, out)
+        return replace(self.ledger, events=events)

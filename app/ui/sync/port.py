@@ -178,6 +178,20 @@ class SignedIn:
     """Their records not yet sent, which stay in that store, waiting for them."""
 
 
+@dataclass(frozen=True, slots=True)
+class EvidenceExport:
+    """An evidence bundle written, and how much of it the server's ledger anchors."""
+
+    events: int
+    anchored: int = 0
+    """Events with an inclusion proof (checked against the store's verified checkpoint)."""
+    checkpoint_size: int | None = None
+    """Entries of the server's signed checkpoint the bundle carries (None: not anchored)."""
+    not_anchored: str | None = None
+    """Why the bundle carries no ledger part, when it could have (None: anchored, or a store
+    that never syncs)."""
+
+
 class SyncListener(Protocol):
     """Told about runs as they happen; called on the core worker's loop."""
 
@@ -240,6 +254,16 @@ class SyncPort(Protocol):
 
     async def anchors(self, event_ids: Sequence[UUID]) -> Mapping[UUID, EventAnchor]:
         """Where each of these events stands against the ledger."""
+        ...
+
+    async def export_evidence_bundle(self, unit_id: UUID, out: Path) -> EvidenceExport:
+        """Write the unit's evidence bundle to ``out``, anchored in the ledger when it can be.
+
+        Signed in and online, the bundle carries the store's verified checkpoint and the
+        inclusion proofs of its synced events, fetched through this sign-in (never a second
+        one) and each checked against that checkpoint before anything is written. Offline or
+        signed out, it is written without them and ``not_anchored`` says why.
+        """
         ...
 
 
