@@ -368,7 +368,8 @@ def test_the_record_lists_need_no_sideways_scrolling(
         main.go(name)
         view = main.views[name]
         tables = view.findChildren(QTableView)
-        qtbot.waitUntil(lambda: all(t.model().rowCount() > 0 for t in tables), timeout=5000)
+        loaded = lambda found=tables: all(t.model().rowCount() > 0 for t in found)  # noqa: E731
+        qtbot.waitUntil(loaded, timeout=5000)
         qtbot.wait(100)
         for table in tables:
             if not columns_fit(table):
