@@ -353,5 +353,6 @@ def gui_command(args: argparse.Namespace) -> int:
         )
     raise ValidationError(
         "Choose a store to open.",
-        hint="Run 'sitesync --demo' for the demo, or 'sitesync --db PATH' for a store.",
+        hint="Run 'sitesync --demo' for the demo, or 'sitesync --db PATH' for a store "
+        "(a file that does not exist yet becomes your company's new store).",
     )

@@ -12,6 +12,13 @@ from app.domain.events import Event
 from app.domain.wording import with_article
 from app.services.ports import Clock, IdGenerator, UnitOfWorkFactory
 
+ROLE_NAMES = {
+    Role.TECHNICIAN: "technician",
+    Role.SUPERVISOR: "supervisor",
+    Role.ADMIN: "administrator",
+}
+"""Each role as people call it (``admin`` is the administrator)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Actor:
@@ -22,13 +29,13 @@ class Actor:
     name: str = ""
 
     def require(self, *roles: Role) -> None:
-        """Raise unless the actor has one of ``roles``."""
+        """Raise unless the actor has one of ``roles``, naming who can do it instead."""
         if self.role not in roles:
-            allowed = " or ".join(r.value for r in roles)
+            allowed = " or ".join(with_article(ROLE_NAMES[r]) for r in roles)
             raise AuthorizationError(
-                f"This needs the {allowed} role; "
-                f"you are signed in as {with_article(self.role.value)}.",
-                hint="Ask a supervisor to do it, or switch profile.",
+                f"This needs {allowed}; "
+                f"you are signed in as {with_article(ROLE_NAMES[self.role])}.",
+                hint=f"Ask {allowed} to do it, or switch to their profile (File → Switch profile).",
             )
 
 

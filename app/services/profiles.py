@@ -29,7 +29,8 @@ MIN_PIN_LENGTH = 4
 MAX_PIN_LENGTH = 64
 
 
-def _hash(pin: str) -> str:
+def pin_verifier(pin: str) -> str:
+    """The argon2id verifier kept for ``pin`` (slow on purpose: run it off the UI thread)."""
     return nacl.pwhash.argon2id.str(
         pin.encode(),
         opslimit=nacl.pwhash.argon2id.OPSLIMIT_INTERACTIVE,
@@ -88,7 +89,7 @@ async def set_profile_pin(user_id: UUID, pin: str, *, ctx: ServiceContext) -> Ch
             "Only the profile itself or an administrator can set its PIN.",
             hint="Switch to that profile first.",
         )
-    verifier = await asyncio.to_thread(_hash, pin)
+    verifier = await asyncio.to_thread(pin_verifier, pin)
 
     async def decide(uow: UnitOfWork) -> Sequence[NewEvent]:
         user = await uow.users.get(user_id)

@@ -24,7 +24,7 @@ from app.ui.integrity import IntegrityStatus
 from app.ui.main_window import MainWindow
 from app.ui.runtime import CoreRuntime, Progress
 from app.ui.session import Session
-from app.ui.store_menu import StoreMenu
+from app.ui.store_menu import NewStoreDialog, StoreMenu
 from app.ui.stores import RecentStores, SignedInCheck, StoreFiles, StoreOpener
 from app.ui.sync.bridge import SyncBridge
 from app.ui.sync.port import SignedIn, SyncOpener, SyncPort, SyncStatusInfo
@@ -97,9 +97,14 @@ class Startup(QObject):
             self.opener.opened.connect(self._store_opened)
             self.opener.cancelled.connect(self._gave_up)
             self.opener.failed.connect(self._gave_up)
+        self.new_store: NewStoreDialog | None = None
+        """Asks for the organization's name when the app starts on a file that does not exist."""
         if isinstance(open_backend, Path):
             if self.opener is None:
                 raise ValueError("opening a store by its path needs the store files")
+            if not open_backend.exists():
+                self._offer_new_store(open_backend)
+                return
             self.opener.open(open_backend)
             return
 
@@ -109,6 +114,19 @@ class Startup(QObject):
         operation = self.runtime.submit(open_job, label="open the store")
         operation.finished.connect(self._opened)
         operation.failed.connect(lambda error: self._fatal(error, "open the store"))
+
+    def _offer_new_store(self, path: Path) -> None:
+        """Started on a file that does not exist: create the company's store there."""
+        self.splash.hide()
+        dialog = NewStoreDialog(None, intro=f"There is no store at {path} yet. Create one there?")
+        dialog.file.setText(str(path))
+        dialog.organization.setFocus()
+        opener = self.opener
+        assert opener is not None
+        dialog.accepted.connect(lambda: opener.create(dialog.chosen()[1], dialog.chosen()[0]))
+        dialog.rejected.connect(self._gave_up)
+        self.new_store = dialog
+        dialog.open()
 
     def _gave_up(self, *_error: object) -> None:
         """No store was opened (password not given, or the store failed to open)."""

@@ -42,7 +42,7 @@ CSV_FILTER = "Fleet files (*.csv);;All files (*)"
 class NewStoreDialog(QDialog):
     """The organization's name and where its new store file goes."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, intro: str = "") -> None:
         super().__init__(parent)
         self.setObjectName("newStoreDialog")
         self.setWindowTitle("New store")
@@ -72,12 +72,13 @@ class NewStoreDialog(QDialog):
         buttons.accepted.connect(self._check)
         buttons.rejected.connect(self.reject)
         column = QVBoxLayout(self)
-        column.addWidget(
-            QLabel(
-                "A new, empty store for your company. It starts with one administrator "
-                "profile; add your fleet by hand or with File → Import fleet."
-            )
+        about = QLabel(
+            (f"{intro}\n" if intro else "")
+            + "A new, empty store for your company. It starts with one administrator "
+            "profile; add your fleet by hand or with File → Import fleet."
         )
+        about.setWordWrap(True)
+        column.addWidget(about)
         column.addLayout(form)
         column.addWidget(self.problem)
         column.addWidget(buttons)

@@ -49,6 +49,7 @@ SCREENS_SHOWN = (
     ("callbacks", "Callbacks"),
     ("customers-sites", "Customers & Sites"),
     ("deficiencies", "Deficiencies"),
+    ("audit", "Audit"),
     ("sync-page", "Sync"),
 )
 

@@ -292,7 +292,8 @@ def test_only_an_administrator_can_edit_the_settings(
     view.spins["repeat_callback_window_days"].setValue(5)
     view.save_settings()
     qtbot.waitUntil(lambda: bool(shown_errors), timeout=10000)
-    assert "needs the admin role" in shown_errors[-1].message
+    assert "This needs an administrator" in shown_errors[-1].message
+    assert shown_errors[-1].hint.startswith("Ask an administrator to do it")
     assert len(fleet.store.state.log) == events
     (organization,) = fleet.store.state.organizations.values()
     assert organization.settings == OrganizationSettings()

@@ -7,6 +7,7 @@ screen runs off its edge.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -26,6 +27,12 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
+from app.domain.commands import CreateCustomer, CreateSite, OpenDeficiency, OpenIncident
+from app.domain.enums import DeficiencySeverity, IncidentChannel
+from app.services.customers import create_customer
+from app.services.deficiencies import open_deficiency
+from app.services.incidents import open_incident
+from app.services.sites import create_site
 from app.ui.main_window import MainWindow
 from app.ui.session import Session
 from app.ui.store_menu import NewStoreDialog
@@ -37,6 +44,7 @@ from app.ui.views.screens.sites_and_units import FleetView
 from app.ui.views.screens.work import WorkView
 from app.ui.views.visit.form import VisitForm
 from app.ui.widgets.reflow import TITLE_BAR
+from tests.ui.conftest import NOW
 from tests.ui.factories import Fleet
 from tests.ui.fake_sync import FakeSyncPort
 
@@ -298,3 +306,77 @@ def test_a_form_opens_no_larger_than_the_screen(
     assert form.save_button.geometry().bottom() < form.height()  # Save stays in view
     form.draft.pause()
     form.reject()
+
+
+@pytest.fixture
+def long_texts(fleet: Fleet) -> None:
+    """Records with the long names and texts a real company types."""
+
+    async def add() -> None:
+        sup = fleet.context()
+        customer = await create_customer(
+            CreateCustomer(
+                name="Bristol Harbourside Property Management Ltd",
+                contact_name="Alexandra Montgomery-Whitfield",
+                contact_phone="+44 117 496 0000 ext. 2231",
+                contact_email="facilities.helpdesk@harbourside-property.example.co.uk",
+            ),
+            ctx=sup,
+        )
+        await create_site(
+            CreateSite(
+                customer_id=customer.id,
+                name="Harbourside Exchange, North Tower",
+                address="Unit 4, Harbourside Exchange, Canons Way, Bristol BS1 5LF",
+                time_zone="Europe/London",
+            ),
+            ctx=sup,
+        )
+        unit = fleet.units["Harbour View/L1"]
+        await open_incident(
+            OpenIncident(
+                elevator_id=unit,
+                reported_at=NOW,
+                channel=IncidentChannel.PHONE,
+                reporter="Front desk",
+                reported_trouble="Car stops between floors 3 and 4 and the doors open slowly",
+            ),
+            ctx=sup,
+        )
+        await open_deficiency(
+            OpenDeficiency(
+                elevator_id=unit,
+                severity=DeficiencySeverity.DEFICIENT,
+                description="Landing door gib worn on the third floor, replace at next visit",
+            ),
+            ctx=sup,
+        )
+
+    asyncio.run(add())
+
+
+@pytest.mark.parametrize("screen", SCREENS, ids=lambda s: f"{s.width()}x{s.height()}")
+def test_the_record_lists_need_no_sideways_scrolling(
+    qtbot: QtBot, long_texts: None, main: MainWindow, screen: QSize
+) -> None:
+    """Customers & Sites, Callbacks, Deficiencies and Audit leave out less important columns."""
+    main.resize(usable(screen))
+    main.show()
+    qtbot.waitExposed(main)
+    wide: dict[str, list[str]] = {}
+    for name in ("Customers & Sites", "Callbacks", "Deficiencies", "Audit"):
+        main.go(name)
+        view = main.views[name]
+        tables = view.findChildren(QTableView)
+        loaded = lambda found=tables: all(t.model().rowCount() > 0 for t in found)  # noqa: E731
+        qtbot.waitUntil(loaded, timeout=5000)
+        qtbot.wait(100)
+        for table in tables:
+            if not columns_fit(table):
+                header = table.horizontalHeader()
+                wide.setdefault(name, []).append(
+                    f"{table.objectName()}: {header.length()} px of columns "
+                    f"in {table.viewport().width()} px"
+                )
+            assert not table.isColumnHidden(0), f"{name} keeps its first column"
+    assert not wide, wide

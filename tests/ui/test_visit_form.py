@@ -192,3 +192,21 @@ def test_a_draft_can_be_discarded_from_the_banner(
     banner.question.button(QMessageBox.StandardButton.Yes).click()
     qtbot.waitUntil(lambda: not banner.isVisible(), timeout=5000)
     assert form.draft.store.keys() == []
+
+
+def test_cancelling_the_form_stops_its_autosave_and_keeps_the_draft(
+    qtbot: QtBot, window: MainWindow, fleet: Fleet
+) -> None:
+    form = open_form(qtbot, window, fleet, "Quay House/L1")
+    QTest.keyClicks(form.extras.notes, "Half-way through the doors.")
+    assert form.draft._timer.isActive()  # an autosave is waiting
+    form.reject()  # Cancel
+    assert not form.draft._timer.isActive()
+    assert form.draft.paused
+    # the change that was waiting is written at once: the draft is kept for next time
+    qtbot.waitUntil(lambda: form.draft.store.load(form.draft.key) is not None, timeout=5000)
+    kept = form.draft.store.load(form.draft.key)
+    assert kept is not None
+    assert kept["notes"] == "Half-way through the doors."
+    form.draft.touched()  # a late signal from a closed form starts nothing
+    assert not form.draft._timer.isActive()

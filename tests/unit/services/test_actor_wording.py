@@ -17,12 +17,12 @@ from app.services.context import Actor
         (
             Role.ADMIN,
             (Role.TECHNICIAN,),
-            "This needs the technician role; you are signed in as an admin.",
+            "This needs a technician; you are signed in as an administrator.",
         ),
         (
             Role.TECHNICIAN,
             (Role.SUPERVISOR, Role.ADMIN),
-            "This needs the supervisor or admin role; you are signed in as a technician.",
+            "This needs a supervisor or an administrator; you are signed in as a technician.",
         ),
     ],
 )
@@ -30,3 +30,14 @@ def test_a_refusal_reads_as_english(role: Role, needed: tuple[Role, ...], messag
     with pytest.raises(AuthorizationError) as refused:
         Actor(UUID(int=1), role).require(*needed)
     assert refused.value.message == message
+
+
+def test_a_refusal_says_who_can_do_it() -> None:
+    with pytest.raises(AuthorizationError) as refused:
+        Actor(UUID(int=1), Role.SUPERVISOR).require(Role.ADMIN)
+    assert refused.value.message == (
+        "This needs an administrator; you are signed in as a supervisor."
+    )
+    assert refused.value.hint == (
+        "Ask an administrator to do it, or switch to their profile (File → Switch profile)."
+    )

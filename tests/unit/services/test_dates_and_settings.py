@@ -271,7 +271,7 @@ async def test_settings_are_recorded_by_administrators_only_and_only_when_they_c
     error = await refused(
         store, change_organization_settings(cmd, ctx=technician), AuthorizationError
     )
-    assert error.message == "This needs the admin role; you are signed in as a technician."
+    assert error.message == "This needs an administrator; you are signed in as a technician."
 
     begin = len(store.events)
     await change_organization_settings(cmd, ctx=ctx)  # the first time: the organization itself

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
@@ -15,11 +17,13 @@ from PySide6.QtWidgets import (
 
 from app.domain.entities import User
 from app.domain.enums import Role
+from app.services.common import Created
 from app.services.context import Actor
 from app.services.profiles import PIN_ROLES
 from app.services.queries import profiles
 from app.ui.format import label
 from app.ui.session import Session
+from app.ui.views.dialogs.add_profile import AddProfileDialog
 from app.ui.views.dialogs.pin import PinGate, actor_of
 
 __all__ = ["ProfileDialog", "actor_of", "describe_role"]
@@ -61,6 +65,13 @@ class ProfileDialog(QDialog):
         )
         buttons.accepted.connect(self._choose)
         buttons.rejected.connect(self.reject)
+        self.add_button = buttons.addButton("&Add profile…", QDialogButtonBox.ButtonRole.ActionRole)
+        self.add_button.setObjectName("addProfile")
+        self.add_button.clicked.connect(self.add_profile)
+        actor = session.actor
+        # profiles of a signed-in store come from the server; here only who may register people
+        self.add_button.setVisible(actor is not None and actor.role in PIN_ROLES)
+        self.form: AddProfileDialog | None = None
         self.list.itemActivated.connect(lambda _item: self._choose())
         self.list.currentItemChanged.connect(self._describe)
         self.gate: PinGate | None = None
@@ -71,8 +82,24 @@ class ProfileDialog(QDialog):
         layout.addWidget(buttons)
         session.read(profiles, self._loaded, label="load the profiles", parent=self)
 
-    def _loaded(self, users: list[User]) -> None:
-        current = self.session.actor.user_id if self.session.actor else None
+    def add_profile(self) -> AddProfileDialog:
+        """Add a profile (a supervisor or administrator); the list then selects it."""
+        self.form = AddProfileDialog(self.session, self)
+        self.form.saved.connect(self._added)
+        self.form.open()
+        return self.form
+
+    def _added(self, created: Created) -> None:
+        self.session.read(
+            profiles,
+            lambda users: self._loaded(users, select=created.id),
+            label="load the profiles",
+            parent=self,
+        )
+
+    def _loaded(self, users: list[User], select: UUID | None = None) -> None:
+        current = select or (self.session.actor.user_id if self.session.actor else None)
+        self.list.clear()
         for user in users:
             item = QListWidgetItem(f"{user.display_name} — {label(user.role)}")
             item.setData(Qt.ItemDataRole.UserRole, user)
@@ -82,7 +109,7 @@ class ProfileDialog(QDialog):
         if self.list.currentRow() < 0 and self.list.count():
             self.list.setCurrentRow(0)
         if not users:
-            self.hint.setText("This store has no users yet. Create one with the command line.")
+            self.hint.setText("This store has no profiles yet.")
 
     def _describe(self, item: QListWidgetItem | None) -> None:
         if item is not None:

@@ -19,7 +19,14 @@ from app.services.queries.directory import Directory, SiteLine, directory
 from app.ui.models.table import Column, RowTableModel
 from app.ui.session import Session
 from app.ui.views.records.actions import RecordActions
-from app.ui.views.screens.base import View, fit_columns, heading, make_table, selected_row
+from app.ui.views.screens.base import (
+    ColumnFitter,
+    View,
+    fit_columns,
+    heading,
+    make_table,
+    selected_row,
+)
 
 
 class CustomerTableModel(RowTableModel[Customer]):
@@ -71,6 +78,11 @@ class CustomersView(View):
         self.sites = SiteTableModel(self)
         self.customer_table, self.customer_proxy = make_table(self.customers, "customerTable")
         self.site_table, self.site_proxy = make_table(self.sites, "siteTable")
+        # narrow: the contact details and the sites' time zone and rule set go first
+        self.customer_columns = ColumnFitter(
+            self.customer_table, ("E-mail", "Phone", "Contact"), 200
+        )
+        self.site_columns = ColumnFitter(self.site_table, ("Time zone", "Rule set", "Units"), 240)
         self.add_customer = _button("Add &customer…", "addCustomer")
         self.edit_customer = _button("&Edit customer…", "editCustomer")
         self.add_site = _button("Add s&ite…", "addSite")
@@ -130,6 +142,7 @@ class CustomersView(View):
         self.records.directory = data
         self.customers.set_rows(list(data.customers))
         fit_columns(self.customer_table, 200)
+        self.customer_columns.fit()
         found = self.customers.find_row(lambda c: current is not None and c.id == current.id)
         if found < 0 and self.customers.rowCount():
             found = 0
@@ -151,6 +164,7 @@ class CustomersView(View):
         lines = self.data.sites_of(customer.id) if customer else []
         self.sites.set_rows(lines)
         fit_columns(self.site_table, 240)
+        self.site_columns.fit()
         self.sites_title.setText(f"Sites of {customer.name}" if customer else "Sites")
         found = self.sites.find_row(lambda s: current is not None and s.site.id == current.site.id)
         if found < 0 and lines:

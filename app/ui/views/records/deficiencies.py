@@ -89,6 +89,7 @@ class DeficienciesView(ListView):
         self.site.currentIndexChanged.connect(self.apply_filter)
         self.tools.insertWidget(2, self.status)
         self.tools.insertWidget(3, self.site)
+        self.leave_out_when_narrow("Customer", "Opened", "Correct by")
         self.buttons = DeficiencyButtons(records, self.selected_deficiency)
         self.column.addWidget(self.buttons)
 

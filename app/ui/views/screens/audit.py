@@ -31,7 +31,7 @@ from app.ui.session import Session
 from app.ui.sync.badges import BADGE_COLORS, badge
 from app.ui.sync.bridge import SyncBridge
 from app.ui.sync.port import EventAnchor
-from app.ui.views.screens.base import View, fit_columns, heading, make_table
+from app.ui.views.screens.base import ColumnFitter, View, fit_columns, heading, make_table
 
 RECENT = 500
 
@@ -53,6 +53,8 @@ class AuditView(View):
         """Set when the store syncs: each event gets its ledger badge."""
         self.model = AuditTableModel(self)
         self.table, self.proxy = make_table(self.model, "auditTable")
+        # narrow: the device and the ledger badge go first (the summary names what happened)
+        self.columns = ColumnFitter(self.table, ("Device", "Ledger", "Actor"), 200)
         self.scope = QComboBox()
         self.scope.setObjectName("auditScope")
         self.scope.addItems(
@@ -115,6 +117,7 @@ class AuditView(View):
         ]
         self.model.set_rows(lines)
         fit_columns(self.table, 200)
+        self.columns.fit()
         self.table.scrollToBottom()
         if self.sync is not None and lines:
             self.sync.anchors([e.event_id for e in events], lambda a: self._anchored(lines, a))

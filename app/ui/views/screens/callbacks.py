@@ -29,6 +29,7 @@ class CallbacksView(ListView):
         self.close_button = self.buttons.close_button
         self.column.addWidget(self.buttons)
         self.forms = actions
+        self.leave_out_when_narrow("In KPIs", "Channel", "Fault", "Entrapment")
         self._units: dict[object, FleetRow] = {}
 
     def refresh(self) -> None:

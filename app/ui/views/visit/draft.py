@@ -56,6 +56,14 @@ class DraftKeeper(QObject):
     def resume(self) -> None:
         self.paused = False
 
+    def close(self) -> None:
+        """The form closed: stop autosaving, keeping the draft (a change still waiting is
+        written now, so nothing typed is lost)."""
+        waiting = self._timer.isActive() and not self.paused
+        self.pause()
+        if waiting:
+            self.save()
+
     def save(self) -> None:
         """Write the draft on the core worker (the Qt thread never touches the disk)."""
         state, store, key = self._state(), self.store, self.key

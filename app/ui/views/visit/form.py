@@ -135,6 +135,11 @@ class VisitForm(FormDialog):
     def on_failed(self, error: BaseException) -> None:
         self.draft.resume()  # nothing was stored: typing saves drafts again
 
+    def done(self, result: int) -> None:
+        """Closed (saved, cancelled or Esc): no autosave runs after the form is gone."""
+        self.draft.close()
+        super().done(result)
+
     # -- saving ------------------------------------------------------------------------------
 
     def values(self) -> tuple[VisitFormValues, dict[str, str]]:
