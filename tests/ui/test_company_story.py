@@ -386,13 +386,19 @@ def _supervisors_day(qtbot: QtBot, window: MainWindow) -> None:
     dashboard = window.views["Dashboard"]
     assert isinstance(dashboard, DashboardView)
     qtbot.waitUntil(
-        lambda: dashboard.board is not None and dashboard.board.metrics.unit_count == 4,
+        lambda: (
+            dashboard.board is not None
+            and not dashboard.board.stale
+            and dashboard.board.metrics.unit_count == 4
+        ),
         timeout=WAIT,
     )
     board = dashboard.board
     assert board is not None
     assert board.by_status[ElevatorStatus.OPERATIONAL] == 4  # the callback's unit is back
     assert board.open_callbacks == ()
+    # the day's callback counts in the last 12 months: logged, attended and closed today
+    assert (board.metrics.callbacks, board.metrics.closed_callbacks) == (1, 1)
 
     # -- 11. the audit trail is intact
     window.go("Audit")

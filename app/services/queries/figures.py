@@ -101,6 +101,11 @@ class FleetFigures:
         self._clock: Clock = clock or SystemClock()
         """What "now" is when a caller names only the day."""
         self._memo: FleetSnapshot | None = None
+        self._whole: LogMark | None = None
+        """The mark of the newest figures computed whole: every unit up to their ``at``.
+        Figures brought up to date since (``_update``) computed the units changed at later
+        moments, so another period's tallies are never added to them as of their ``at``: that
+        would leave out what was recorded since (a callback logged a minute ago)."""
         self._loading: asyncio.Task[None] | None = None
         self._saved_at: tuple[LogMark, date] | None = None
         self._running: dict[_Key, asyncio.Task[FleetSnapshot]] = {}
@@ -308,7 +313,7 @@ class FleetFigures:
             units = [u for u in await uow.elevators.list_all() if u.active]
             names = await _names(uow)
         base = self._memo
-        if base is not None and base.matches(mark, today, now):
+        if base is not None and base.mark == self._whole and base.matches(mark, today, now):
             keep: FleetSnapshot | None = base  # its figures are current: add the periods missing
             periods = [p for p in wanted if p not in base.tallies]
             at = base.at
@@ -323,6 +328,7 @@ class FleetFigures:
             del records  # handed over whole: the thread frees it a unit at a time
             parts.append(await self._runner.run(partial(_consume, fleet, work)))
         order = [u.id for u in units]
+        self._whole = mark
         if keep is not None:
             return keep.with_tallies(assemble(parts, order, periods)[1])
         return snapshot_of(parts, order, names, mark, today, at, periods=periods)
