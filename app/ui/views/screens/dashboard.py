@@ -309,18 +309,16 @@ class DashboardView(View):
 
         self.session.work(
             job,
-            lambda board: self._answered(board, chosen, now, waited=wait),
+            lambda board: self._answered(board, chosen, waited=wait),
             label="load the dashboard",
             parent=self,
         )
 
-    def _answered(
-        self, board: Dashboard | None, chosen: DashboardFilter, now: datetime, *, waited: bool
-    ) -> None:
+    def _answered(self, board: Dashboard | None, chosen: DashboardFilter, *, waited: bool) -> None:
         if board is not None:
             self.show_board(board)
         if not waited and (board is None or board.stale) and chosen == self.current_filter():
-            self._ask(chosen, now, wait=True)
+            self._ask(chosen, self.session.now(), wait=True)  # events may have come since
 
     def show_board(self, board: Dashboard) -> None:
         if board.filter != self.current_filter():
