@@ -374,9 +374,15 @@ def test_the_record_lists_need_no_sideways_scrolling(
         for table in tables:
             if not columns_fit(table):
                 header = table.horizontalHeader()
+                model = table.model()
+                shown = [
+                    f"{model.headerData(c, Qt.Orientation.Horizontal)} {header.sectionSize(c)}"
+                    for c in range(model.columnCount())
+                    if not header.isSectionHidden(c)
+                ]
                 wide.setdefault(name, []).append(
                     f"{table.objectName()}: {header.length()} px of columns "
-                    f"in {table.viewport().width()} px"
+                    f"({', '.join(shown)}) in {table.viewport().width()} px"
                 )
             assert not table.isColumnHidden(0), f"{name} keeps its first column"
     assert not wide, wide

@@ -134,3 +134,8 @@ class ColumnFitter(QObject):
                 shown.discard(titles.index(title))
         for column in range(count):
             header.setSectionHidden(column, column not in shown)
+        # the stretched last column never shrinks below the size it had before it was last:
+        # give it its fitted width, or it can push the others out of view
+        last = max((c for c in shown), key=header.visualIndex, default=-1)
+        if last >= 0 and header.sectionSize(last) > natural[last]:
+            header.resizeSection(last, natural[last])
