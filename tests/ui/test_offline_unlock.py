@@ -17,16 +17,16 @@ import keyring
 import nacl.pwhash
 import pytest
 from keyring.backends import fail
-from PySide6.QtWidgets import QApplication, QInputDialog, QLabel
+from PySide6.QtWidgets import QApplication, QInputDialog
 from pytestqt.qtbot import QtBot
 
 from app.bootstrap import StoreFiles
 from app.desktop_sync import DesktopUnlock, SessionVaults
 from app.store.sync_state import SyncAccount, SyncStateWriter
 from app.ui.app import Startup, start_gui
-from app.ui.views.dialogs.pin import FIRST_PIN_WARNING, ChoosePinDialog
 from sync.client.offline_unlock import Hardness, KnownUser, OfflineUnlock
 from tests.integration.keys.test_keystores import DictKeyring
+from tests.ui.helpers import set_first_admin_pin
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -123,23 +123,6 @@ def _answer(qtbot: QtBot, startup: Startup, text: str, *, expect: str) -> None:
     dialog.accept()
 
 
-def _first_admin_pin(qtbot: QtBot, startup: Startup) -> None:
-    """A store without any PIN: its administrator's first switch sets the PIN, with a warning."""
-    qtbot.waitUntil(
-        lambda: startup.gate is not None and isinstance(startup.gate.dialog, ChoosePinDialog),
-        timeout=15000,
-    )
-    assert startup.gate is not None
-    choose = startup.gate.dialog
-    assert isinstance(choose, ChoosePinDialog)
-    intro = choose.findChild(QLabel, "choosePinIntro")
-    assert isinstance(intro, QLabel)
-    assert FIRST_PIN_WARNING in intro.text()
-    choose.pin.setText("2468")
-    choose.again.setText("2468")
-    choose.ok.click()
-
-
 def _close(startup: Startup) -> None:
     if startup.window is not None:
         startup.window.close()
@@ -157,7 +140,7 @@ def test_a_signed_in_store_with_its_key_in_the_keyring_asks_its_users_password(
         _answer(qtbot, startup, "not the password", expect=SIGNED_IN_PROMPT)
         assert startup.window is None  # nothing opens on a wrong password
         _answer(qtbot, startup, PASSWORD, expect="That password is wrong. Try again.")
-        _first_admin_pin(qtbot, startup)
+        set_first_admin_pin(qtbot, startup)
         qtbot.waitUntil(lambda: startup.window is not None, timeout=15000)
         assert startup.exit_code == 0
         assert quits == []
@@ -204,7 +187,7 @@ def test_a_store_sealed_with_the_users_password_asks_only_once(
                 asked.append(dialog.labelText())
             return startup.window is not None or bool(asked)
 
-        _first_admin_pin(qtbot, startup)
+        set_first_admin_pin(qtbot, startup)
         qtbot.waitUntil(opened_or_asked_again, timeout=15000)
         assert asked == []  # one prompt unlocked the key and the user
         assert startup.window is not None
@@ -223,7 +206,7 @@ def test_a_store_sealed_with_another_password_asks_for_the_users_too(
     try:
         _answer(qtbot, startup, SEAL_PASSWORD, expect="offline-unlock password")
         _answer(qtbot, startup, PASSWORD, expect=SIGNED_IN_PROMPT)
-        _first_admin_pin(qtbot, startup)
+        set_first_admin_pin(qtbot, startup)
         qtbot.waitUntil(lambda: startup.window is not None, timeout=15000)
         assert startup.exit_code == 0
     finally:
@@ -243,7 +226,7 @@ def test_a_store_never_signed_in_opens_with_no_password(
     quits: list[bool] = []
     startup = _start(store, tmp_path, SessionVaults(), quits)
     try:
-        _first_admin_pin(qtbot, startup)
+        set_first_admin_pin(qtbot, startup)
         qtbot.waitUntil(lambda: startup.window is not None, timeout=15000)
         opener = startup.opener
         assert opener is not None
