@@ -49,6 +49,7 @@ from app.services.context import Actor, DeviceIdentity, ServiceContext
 from app.services.fleet_import import ImportRow, ImportSummary, import_fleet, parse_fleet_csv
 from app.services.organization import change_organization_settings
 from app.services.ports import Clock, IdGenerator, UnitOfWorkFactory
+from app.services.profiles import check_pin_text
 from app.services.queries import DEFAULT_DAYS, FleetFigures, trailing_period
 from app.services.templates import load_catalog
 from app.services.users import register_user
@@ -306,11 +307,21 @@ async def _initialise(
 
 
 async def create_workspace(
-    path: Path, *, organization_name: str, password: PasswordPrompt | None = None
+    path: Path,
+    *,
+    organization_name: str,
+    password: PasswordPrompt | None = None,
+    admin_pin: str | None = None,
 ) -> Workspace:
-    """Create a new store with a new device key in secure storage and an administrator profile."""
+    """Create a new store with a new device key in secure storage and an administrator profile.
+
+    With ``admin_pin`` the administrator is registered with its PIN in one transaction; without
+    it (the command line), the administrator's first switch in the app sets it.
+    """
+    if admin_pin is not None:
+        check_pin_text(admin_pin)  # before anything is written
     async with _write_lock(path):
-        return await _create_workspace(path, organization_name, password)
+        return await _create_workspace(path, organization_name, password, admin_pin)
 
 
 @asynccontextmanager
@@ -330,7 +341,7 @@ async def _write_lock(path: Path) -> AsyncIterator[None]:
 
 
 async def _create_workspace(
-    path: Path, organization_name: str, password: PasswordPrompt | None
+    path: Path, organization_name: str, password: PasswordPrompt | None, admin_pin: str | None
 ) -> Workspace:
     if await asyncio.to_thread(path.exists):
         raise SiteSyncError(f"{path} already exists.", hint="Choose a new file name.")
@@ -354,7 +365,7 @@ async def _create_workspace(
         register = RegisterUser(
             user_id=admin.user_id, email=ADMIN_EMAIL, display_name=admin.name, role=Role.ADMIN
         )
-        await register_user(register, ctx=ws.context(admin))
+        await register_user(register, ctx=ws.context(admin), pin=admin_pin)
         # the organization and its settings (DOMAIN.md's defaults until an administrator
         # changes them in Settings), recorded as events like everything else
         settings = ChangeOrganizationSettings(organization_name=organization_name)
@@ -548,12 +559,16 @@ class StoreFiles:
         prompt = None if password is None else (lambda: password)
         return await open_workspace(path, password=prompt, integrity="background")
 
-    async def create(self, path: Path, organization: str, password: str | None) -> Workspace:
-        """Create an empty store with its administrator profile."""
+    async def create(
+        self, path: Path, organization: str, password: str | None, admin_pin: str | None = None
+    ) -> Workspace:
+        """Create an empty store with its administrator profile (and its PIN, when given)."""
         if not await asyncio.to_thread(path.parent.is_dir):
             raise NotFoundError(
                 f"The folder {path.parent} does not exist.",
                 hint="Choose a folder that exists (or create it first).",
             )
         prompt = None if password is None else (lambda: password)
-        return await create_workspace(path, organization_name=organization, password=prompt)
+        return await create_workspace(
+            path, organization_name=organization, password=prompt, admin_pin=admin_pin
+        )

@@ -81,17 +81,61 @@ async def pin_matches(uow_factory: UnitOfWorkFactory, user_id: UUID, pin: str) -
     return await asyncio.to_thread(_matches, verifier, pin)
 
 
-async def set_profile_pin(user_id: UUID, pin: str, *, ctx: ServiceContext) -> Changes:
-    """Record a supervisor's or administrator's PIN (the profile itself, or an administrator)."""
+async def _any_pin(uow: UnitOfWork) -> bool:
+    for user in await uow.users.list_all():
+        if await _verifier(uow, user.id) is not None:
+            return True
+    return False
+
+
+async def first_pin_open(uow_factory: UnitOfWorkFactory, user_id: UUID) -> bool:
+    """Whether ``user_id`` may choose its own PIN now: an administrator on a store without any PIN.
+
+    Stores made by the command line, and older ones, start with an administrator without a PIN;
+    its first switch sets it. Once any profile has a PIN, only an administrator signed in with
+    theirs sets another's.
+    """
+    async with uow_factory() as uow:
+        user = await uow.users.get(user_id)
+        return user is not None and user.role is Role.ADMIN and not await _any_pin(uow)
+
+
+async def claim_first_admin_pin(user_id: UUID, pin: str, *, ctx: ServiceContext) -> Changes:
+    """Record the administrator's PIN on a store where no profile has one yet (its first switch)."""
     check_pin_text(pin)
-    if ctx.actor.user_id != user_id and ctx.actor.role is not Role.ADMIN:
-        raise AuthorizationError(
-            "Only the profile itself or an administrator can set its PIN.",
-            hint="Switch to that profile first.",
-        )
     verifier = await asyncio.to_thread(pin_verifier, pin)
 
     async def decide(uow: UnitOfWork) -> Sequence[NewEvent]:
+        user = await uow.users.get(user_id)
+        if user is None:
+            raise NotFoundError("The profile was not found.", hint="Refresh and try again.")
+        if user.role is not Role.ADMIN:
+            raise AuthorizationError(
+                "Only an administrator's PIN can be chosen at its first switch.",
+                hint="Ask an administrator to set this profile's PIN.",
+            )
+        if await _any_pin(uow):  # checked in the transaction that records it
+            raise AuthorizationError(
+                "This store already has a PIN, so a PIN can no longer be chosen at a switch.",
+                hint="Ask an administrator, signed in with their PIN, to set this profile's PIN.",
+            )
+        return [NewEvent(user_id, UserPinSet(verifier=verifier))]
+
+    return await run(ctx, decide)
+
+
+async def set_profile_pin(user_id: UUID, pin: str, *, ctx: ServiceContext) -> Changes:
+    """Set a supervisor's or administrator's PIN: only an administrator who has a PIN does."""
+    check_pin_text(pin)
+    ctx.actor.require(Role.ADMIN)
+    verifier = await asyncio.to_thread(pin_verifier, pin)
+
+    async def decide(uow: UnitOfWork) -> Sequence[NewEvent]:
+        if await _verifier(uow, ctx.actor.user_id) is None:
+            raise AuthorizationError(
+                "Only an administrator signed in with their own PIN can set a profile's PIN.",
+                hint="Set your own PIN first (switch to your profile), then try again.",
+            )
         user = await uow.users.get(user_id)
         if user is None:
             raise NotFoundError("The profile was not found.", hint="Refresh and try again.")

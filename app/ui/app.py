@@ -123,7 +123,11 @@ class Startup(QObject):
         dialog.organization.setFocus()
         opener = self.opener
         assert opener is not None
-        dialog.accepted.connect(lambda: opener.create(dialog.chosen()[1], dialog.chosen()[0]))
+        dialog.accepted.connect(
+            lambda: opener.create(
+                dialog.chosen()[1], dialog.chosen()[0], admin_pin=dialog.pin.text()
+            )
+        )
         dialog.rejected.connect(self._gave_up)
         self.new_store = dialog
         dialog.open()
@@ -189,6 +193,7 @@ class Startup(QObject):
     def _sync_opened(self, port: SyncPort | None) -> None:
         assert self.session is not None
         if port is not None:
+            self.session.demo = port.demo
             self.sync = SyncBridge(self.session, port, self)
             self.sync.store_started.connect(self._signed_in_to_new_store)
         self._load_profiles()
@@ -244,7 +249,6 @@ class Startup(QObject):
             self.gate = PinGate(self.session, known.get(remembered) or users[0], None)
             self.gate.passed.connect(self._signed_in)
             self.gate.cancelled.connect(self._profile_dialog)
-            self.gate.choose_if_missing = False
             self.gate.start()
             return
         self._profile_dialog()

@@ -52,6 +52,8 @@ class Session(QObject):
         self.errors = errors
         self.data_dir = data_dir
         self.actor = actor
+        self.demo = False
+        """A demo store: its profiles may stay without a PIN (said in Switch profile)."""
         runtime.changed.connect(self.changed)
 
     @property

@@ -30,17 +30,19 @@ from app.domain.errors import ImportFileError
 from app.domain.wording import plural
 from app.services.context import Changes
 from app.services.fleet_import import ImportSummary
+from app.services.profiles import MIN_PIN_LENGTH
 from app.ui.backend import Backend
 from app.ui.runtime import Progress
 from app.ui.session import Session
 from app.ui.stores import RecentStores, StoreOpener, documents_folder
+from app.ui.views.dialogs.pin import pin_problem
 
 STORE_FILTER = "SiteSync stores (*.sqlite *.db);;All files (*)"
 CSV_FILTER = "Fleet files (*.csv);;All files (*)"
 
 
 class NewStoreDialog(QDialog):
-    """The organization's name and where its new store file goes."""
+    """The organization's name, where its new store file goes, and the administrator's PIN."""
 
     def __init__(self, parent: QWidget | None = None, *, intro: str = "") -> None:
         super().__init__(parent)
@@ -57,6 +59,12 @@ class NewStoreDialog(QDialog):
         where = QHBoxLayout()
         where.addWidget(self.file, 1)
         where.addWidget(browse)
+        self.pin = QLineEdit()
+        self.pin.setObjectName("adminPin")
+        self.again = QLineEdit()
+        self.again.setObjectName("adminPinAgain")
+        for field in (self.pin, self.again):
+            field.setEchoMode(QLineEdit.EchoMode.Password)
         self.problem = QLabel("")
         self.problem.setObjectName("newStoreProblem")
         self.problem.setStyleSheet("color: #c62828;")
@@ -64,6 +72,8 @@ class NewStoreDialog(QDialog):
         form = QFormLayout()
         form.addRow("Organization:", self.organization)
         form.addRow("Store file:", where)
+        form.addRow("Administrator's PIN:", self.pin)
+        form.addRow("PIN again:", self.again)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -75,7 +85,9 @@ class NewStoreDialog(QDialog):
         about = QLabel(
             (f"{intro}\n" if intro else "")
             + "A new, empty store for your company. It starts with one administrator "
-            "profile; add your fleet by hand or with File → Import fleet."
+            "profile; add your fleet by hand or with File → Import fleet.\n"
+            f"Choose the administrator's PIN (at least {MIN_PIN_LENGTH} characters): switching "
+            "to the administrator asks for it, so only its holder acts as the administrator."
         )
         about.setWordWrap(True)
         column.addWidget(about)
@@ -106,6 +118,9 @@ class NewStoreDialog(QDialog):
         elif not path.name:
             self.problem.setText("Choose where the store file goes.")
             self.file.setFocus()
+        elif problem := pin_problem(self.pin.text(), self.again.text()):
+            self.problem.setText(problem)
+            self.pin.setFocus()
         else:
             self.accept()
 
@@ -188,7 +203,7 @@ class StoreMenu:
 
     def _create(self, dialog: NewStoreDialog) -> None:
         organization, path = dialog.chosen()
-        self.opener.create(path, organization)
+        self.opener.create(path, organization, admin_pin=dialog.pin.text())
 
     def open_store(self) -> QFileDialog:
         folder = str(self.current.parent) if self.current else documents_folder()

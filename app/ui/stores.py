@@ -35,8 +35,10 @@ class StoreFiles(Protocol):
         """Open an existing store; raise ``WrongPasswordError`` for a wrong password."""
         ...
 
-    async def create(self, path: Path, organization: str, password: str | None) -> Backend:
-        """Create a new, empty store with its administrator profile.
+    async def create(
+        self, path: Path, organization: str, password: str | None, admin_pin: str | None = None
+    ) -> Backend:
+        """Create a new, empty store with its administrator profile (and ``admin_pin``, its PIN).
 
         Without a secure OS keyring and without ``password``, raise the error coded
         ``SECURE_STORAGE_UNAVAILABLE``: the caller then asks for an offline-unlock password.
@@ -244,18 +246,29 @@ class StoreOpener(QObject):
 
     # -- create --------------------------------------------------------------------------------
 
-    def create(self, path: Path, organization: str, password: str | None = None) -> None:
+    def create(
+        self,
+        path: Path,
+        organization: str,
+        password: str | None = None,
+        *,
+        admin_pin: str | None = None,
+    ) -> None:
         """Create a new store; without a secure keyring, ask for an offline-unlock password."""
         files, self.dialog = self.files, None
 
         async def job(_progress: Progress) -> Backend:
-            return await files.create(path, organization, password)
+            return await files.create(path, organization, password, admin_pin)
 
         operation = self.runtime.submit(job, label="create the store")
         operation.finished.connect(lambda backend: self.opened.emit(backend, path))
-        operation.failed.connect(lambda error: self._create_failed(path, organization, error))
+        operation.failed.connect(
+            lambda error: self._create_failed(path, organization, admin_pin, error)
+        )
 
-    def _create_failed(self, path: Path, organization: str, error: BaseException) -> None:
+    def _create_failed(
+        self, path: Path, organization: str, admin_pin: str | None, error: BaseException
+    ) -> None:
         if getattr(error, "code", "") == NO_KEYRING:
             self.dialog = _password_dialog(
                 self.window,
@@ -265,7 +278,9 @@ class StoreOpener(QObject):
                 title="Protect the new store",
             )
             dialog = self.dialog
-            dialog.accepted.connect(lambda: self.create(path, organization, dialog.textValue()))
+            dialog.accepted.connect(
+                lambda: self.create(path, organization, dialog.textValue(), admin_pin=admin_pin)
+            )
             dialog.rejected.connect(self.cancelled)
             dialog.open()
             return

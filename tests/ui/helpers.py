@@ -5,10 +5,12 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
 from pytestqt.qtbot import QtBot
 
 from app.domain.enums import ItemKind
+from app.ui.app import Startup
+from app.ui.views.dialogs.pin import FIRST_PIN_WARNING, ChoosePinDialog
 from app.ui.views.visit.checklist import ChecklistPanel
 
 
@@ -56,3 +58,24 @@ def tick(qtbot: QtBot, box: QWidget) -> None:
     QTest.mouseClick(
         box, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(6, box.height() // 2)
     )
+
+
+def set_first_admin_pin(qtbot: QtBot, startup: Startup, pin: str = "2468") -> None:
+    """A store without any PIN opens: its administrator's first switch sets the PIN, warned."""
+    qtbot.waitUntil(
+        lambda: (
+            startup.gate is not None
+            and isinstance(startup.gate.dialog, ChoosePinDialog)
+            and startup.gate.dialog.isVisible()
+        ),
+        timeout=15000,
+    )
+    assert startup.gate is not None
+    choose = startup.gate.dialog
+    assert isinstance(choose, ChoosePinDialog)
+    intro = choose.findChild(QLabel, "choosePinIntro")
+    assert isinstance(intro, QLabel)
+    assert FIRST_PIN_WARNING in intro.text()
+    choose.pin.setText(pin)
+    choose.again.setText(pin)
+    choose.ok.click()

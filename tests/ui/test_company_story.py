@@ -54,6 +54,7 @@ from tests.ui.records_support import save, type_into, wait_for_dialog
 
 PASSWORD = "lifts and ladders"
 """The offline-unlock password chosen for the store (no secure keyring here)."""
+ADMIN_PIN = "9753"
 SUPERVISOR_PIN = "4826"
 FLEET_CSV = (
     "customer,site,site_address,unit_number,manufacturer,drive_type,capacity_kg\n"
@@ -194,8 +195,21 @@ def _story(qtbot: QtBot, startup: Startup, tmp_path: Path) -> None:
     assert offer.isVisible()
     assert offer.file.text() == str(tmp_path / "acme-lifts.sqlite")
     offer.organization.setText("Acme Lifts")
+    offer.pin.setText(ADMIN_PIN)  # the administrator's PIN, chosen with the store
+    offer.again.setText(ADMIN_PIN)
     offer.ok.click()
     _password(qtbot, startup, PASSWORD)  # no secure keyring: an offline-unlock password
+    # the administrator's profile asks for the PIN chosen with the store
+    qtbot.waitUntil(
+        lambda: startup.gate is not None and isinstance(startup.gate.dialog, QInputDialog),
+        timeout=WAIT,
+    )
+    assert startup.gate is not None
+    asked = startup.gate.dialog
+    assert isinstance(asked, QInputDialog)
+    assert "Enter the PIN of Administrator" in asked.labelText()
+    asked.setTextValue(ADMIN_PIN)
+    asked.accept()
     qtbot.waitUntil(lambda: startup.window is not None, timeout=WAIT)
     window = _window(startup)
     assert "Acme Lifts" in window.store_label.text()

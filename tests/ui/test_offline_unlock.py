@@ -26,6 +26,7 @@ from app.store.sync_state import SyncAccount, SyncStateWriter
 from app.ui.app import Startup, start_gui
 from sync.client.offline_unlock import Hardness, KnownUser, OfflineUnlock
 from tests.integration.keys.test_keystores import DictKeyring
+from tests.ui.helpers import set_first_admin_pin
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -139,6 +140,7 @@ def test_a_signed_in_store_with_its_key_in_the_keyring_asks_its_users_password(
         _answer(qtbot, startup, "not the password", expect=SIGNED_IN_PROMPT)
         assert startup.window is None  # nothing opens on a wrong password
         _answer(qtbot, startup, PASSWORD, expect="That password is wrong. Try again.")
+        set_first_admin_pin(qtbot, startup)
         qtbot.waitUntil(lambda: startup.window is not None, timeout=15000)
         assert startup.exit_code == 0
         assert quits == []
@@ -185,6 +187,7 @@ def test_a_store_sealed_with_the_users_password_asks_only_once(
                 asked.append(dialog.labelText())
             return startup.window is not None or bool(asked)
 
+        set_first_admin_pin(qtbot, startup)
         qtbot.waitUntil(opened_or_asked_again, timeout=15000)
         assert asked == []  # one prompt unlocked the key and the user
         assert startup.window is not None
@@ -203,6 +206,7 @@ def test_a_store_sealed_with_another_password_asks_for_the_users_too(
     try:
         _answer(qtbot, startup, SEAL_PASSWORD, expect="offline-unlock password")
         _answer(qtbot, startup, PASSWORD, expect=SIGNED_IN_PROMPT)
+        set_first_admin_pin(qtbot, startup)
         qtbot.waitUntil(lambda: startup.window is not None, timeout=15000)
         assert startup.exit_code == 0
     finally:
@@ -222,6 +226,7 @@ def test_a_store_never_signed_in_opens_with_no_password(
     quits: list[bool] = []
     startup = _start(store, tmp_path, SessionVaults(), quits)
     try:
+        set_first_admin_pin(qtbot, startup)
         qtbot.waitUntil(lambda: startup.window is not None, timeout=15000)
         opener = startup.opener
         assert opener is not None

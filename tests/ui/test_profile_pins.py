@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QInputDialog
+from PySide6.QtWidgets import QInputDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from app.domain.enums import Role
-from app.domain.payloads import UserPinSet
 from app.ui.main_window import MainWindow
 from app.ui.session import Session
 from app.ui.views.dialogs.pin import ChoosePinDialog
 from app.ui.views.dialogs.profile import ProfileDialog, describe_role
-from tests.ui.factories import SUPERVISOR, TECHNICIAN, Fleet
+from tests.ui.factories import TECHNICIAN, Fleet
 
 
 def _pick(qtbot: QtBot, window: MainWindow, name: str) -> ProfileDialog:
@@ -37,7 +36,7 @@ def _pin_dialog(qtbot: QtBot, dialog: ProfileDialog) -> QInputDialog:
     return pin
 
 
-def test_the_first_switch_chooses_a_pin_and_later_ones_ask_for_it(
+def test_a_technician_cannot_choose_the_pin_of_a_supervisor_without_one(
     qtbot: QtBot, tech_session: Session, settings: QSettings, fleet: Fleet
 ) -> None:
     window = MainWindow(tech_session, settings)
@@ -45,52 +44,19 @@ def test_the_first_switch_chooses_a_pin_and_later_ones_ask_for_it(
     window.show()
     dialog = _pick(qtbot, window, "Sam Super")
     qtbot.waitUntil(
-        lambda: dialog.gate is not None and isinstance(dialog.gate.dialog, ChoosePinDialog),
+        lambda: dialog.gate is not None and isinstance(dialog.gate.dialog, QMessageBox),
         timeout=5000,
     )
     assert dialog.gate is not None
-    choose = dialog.gate.dialog
-    assert isinstance(choose, ChoosePinDialog)
-    assert tech_session.actor == TECHNICIAN  # nothing switched yet
-    choose.pin.setText("12")
-    choose.again.setText("12")
-    choose.ok.click()
-    assert "4 to 64 characters" in choose.problem.text()
-    choose.pin.setText("4821")
-    choose.again.setText("4812")
-    choose.ok.click()
-    assert choose.problem.text() == "The two PINs differ. Type the same PIN twice."
-    choose.again.setText("4821")
-    choose.ok.click()
-    qtbot.waitUntil(lambda: tech_session.actor == SUPERVISOR, timeout=10000)
-    recorded = fleet.store.events[-1]
-    assert recorded.type == "user.pin_set"
-    assert recorded.entity_id == SUPERVISOR.user_id
-    assert isinstance(recorded.payload, UserPinSet)
-    assert "4821" not in recorded.payload.verifier  # an argon2id hash, never the PIN
-    assert recorded.payload.verifier.startswith("$argon2id$")
-    # hand over to the technician (no PIN), then back: now the PIN is asked, again if wrong
-    tech_session.switch_profile(TECHNICIAN)
-    again = _pick(qtbot, window, "Sam Super")
-    pin = _pin_dialog(qtbot, again)
-    pin.setTextValue("0000")
-    pin.accept()
-
-    def asked_again() -> bool:
-        shown = again.gate.dialog if again.gate is not None else None
-        return (
-            isinstance(shown, QInputDialog)
-            and shown is not pin
-            and "That PIN is wrong. Try again." in shown.labelText()
-        )
-
-    qtbot.waitUntil(asked_again, timeout=10000)
-    assert tech_session.actor == TECHNICIAN
-    retry = _pin_dialog(qtbot, again)
-    retry.setTextValue("4821")
-    retry.accept()
-    qtbot.waitUntil(lambda: tech_session.actor == SUPERVISOR, timeout=10000)
-    assert "Sam Super" in window.profile_label.text()
+    refused = dialog.gate.dialog
+    assert isinstance(refused, QMessageBox)
+    assert "has no PIN yet" in refused.text()
+    assert "Only an administrator signed in with their own PIN" in refused.informativeText()
+    assert not isinstance(refused, ChoosePinDialog)
+    refused.accept()
+    assert tech_session.actor == TECHNICIAN  # nothing switched
+    assert all(e.type != "user.pin_set" for e in fleet.store.events)
+    assert not dialog.pin_button.isVisible()  # a technician sets no PIN
 
 
 def test_switching_to_a_technician_asks_nothing(

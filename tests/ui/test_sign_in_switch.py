@@ -21,6 +21,7 @@ from app.ui.backend import Backend
 from app.ui.sync.sign_in import SignInDialog
 from tests.integration.keys.test_keystores import DictKeyring
 from tests.ui.fake_sync import PASSWORD, FakeSyncPort, Status
+from tests.ui.helpers import set_first_admin_pin
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -109,6 +110,7 @@ def test_signing_in_from_the_demo_store_moves_the_window_to_the_new_store(
         assert first_window.sync is not None
         assert "Demo Lifts" in first_window.store_label.text()
         _sign_in(qtbot, first_window.sync.sign_in(), "kim@example.com")
+        set_first_admin_pin(qtbot, startup)  # the new store has no PIN yet
 
         qtbot.waitUntil(
             lambda: startup.window is not None and startup.window is not first_window,
@@ -134,6 +136,7 @@ def test_signing_in_as_someone_else_opens_their_store_and_keeps_the_first_users_
     _create(first, "Acme Lifts (Sam)")
     startup, second = _start(tmp_path, first, FakeSyncPort(status_now=SAM))
     try:
+        set_first_admin_pin(qtbot, startup)  # Sam has no profile: the store's administrator
         qtbot.waitUntil(lambda: startup.window is not None, timeout=15000)
         sam_window = startup.window
         assert sam_window is not None
@@ -151,6 +154,7 @@ def test_signing_in_as_someone_else_opens_their_store_and_keeps_the_first_users_
         assert "3 record(s) not yet sent stay in it" in note
 
         _sign_in(qtbot, dialog, "kim@example.com")
+        set_first_admin_pin(qtbot, startup)
         qtbot.waitUntil(
             lambda: startup.window is not None and startup.window is not sam_window,
             timeout=15000,

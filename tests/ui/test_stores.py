@@ -23,6 +23,7 @@ from app.ui.store_menu import ImportReport, NewStoreDialog
 from app.ui.stores import RecentStores
 
 PASSWORD = "correct horse battery"
+ADMIN_PIN = "2468"
 
 GOOD_CSV = (
     "customer,site,site_address,unit_number,manufacturer\n"
@@ -68,9 +69,26 @@ def _answer(qtbot: QtBot, startup: Startup, text: str, *, expect: str = "") -> N
     dialog.accept()
 
 
+def _enter_pin(qtbot: QtBot, startup: Startup, pin: str) -> None:
+    """Type the administrator's PIN the start-up asks for once a store opens."""
+    qtbot.waitUntil(
+        lambda: (
+            startup.gate is not None
+            and isinstance(startup.gate.dialog, QInputDialog)
+            and startup.gate.dialog.isVisible()
+        ),
+        timeout=15000,
+    )
+    assert startup.gate is not None
+    dialog = startup.gate.dialog
+    assert isinstance(dialog, QInputDialog)
+    dialog.setTextValue(pin)
+    dialog.accept()
+
+
 def _new_store(path: Path) -> None:
     async def create() -> None:
-        ws = await StoreFiles().create(path, "First Lifts", PASSWORD)
+        ws = await StoreFiles().create(path, "First Lifts", PASSWORD, ADMIN_PIN)
         await ws.close()
 
     asyncio.run(create())
@@ -103,6 +121,7 @@ def test_a_wrong_unlock_password_asks_again_instead_of_leaving(
     try:
         _answer(qtbot, startup, "not the password")
         _answer(qtbot, startup, PASSWORD, expect="That password is wrong. Try again.")
+        _enter_pin(qtbot, startup, ADMIN_PIN)
         qtbot.waitUntil(lambda: startup.window is not None, timeout=15000)
         assert startup.exit_code == 0
         assert startup.window is not None
@@ -120,6 +139,7 @@ def test_new_store_import_and_open_recent_from_the_file_menu(
     startup = _start(qtbot, first, tmp_path)
     try:
         _answer(qtbot, startup, PASSWORD)
+        _enter_pin(qtbot, startup, ADMIN_PIN)
         qtbot.waitUntil(lambda: startup.window is not None, timeout=15000)
         menu = startup.store_menu
         assert menu is not None
@@ -132,6 +152,13 @@ def test_new_store_import_and_open_recent_from_the_file_menu(
         dialog.organization.setText("Second Lifts")
         dialog.file.setText(str(second))
         dialog.ok.click()
+        assert "4 to 64 characters" in dialog.problem.text()  # the administrator's PIN
+        dialog.pin.setText("1357")
+        dialog.again.setText("1375")
+        dialog.ok.click()
+        assert dialog.problem.text() == "The two PINs differ. Type the same PIN twice."
+        dialog.again.setText("1357")
+        dialog.ok.click()
         _answer(qtbot, startup, "short", expect="no secure keyring")
         qtbot.waitUntil(lambda: startup.errors.last is not None, timeout=15000)
         assert startup.errors.last is not None
@@ -139,8 +166,11 @@ def test_new_store_import_and_open_recent_from_the_file_menu(
         dialog = menu.new_store()
         dialog.organization.setText("Second Lifts")
         dialog.file.setText(str(second))
+        dialog.pin.setText("1357")
+        dialog.again.setText("1357")
         dialog.ok.click()
         _answer(qtbot, startup, PASSWORD, expect="no secure keyring")
+        _enter_pin(qtbot, startup, "1357")  # the PIN chosen at creation is the one asked
         qtbot.waitUntil(
             lambda: (
                 startup.window is not None and "Second Lifts" in startup.window.store_label.text()
@@ -177,6 +207,7 @@ def test_new_store_import_and_open_recent_from_the_file_menu(
         assert entries == [f"first.sqlite  —  {tmp_path}"]
         menu.recent_menu.actions()[0].trigger()
         _answer(qtbot, startup, PASSWORD)
+        _enter_pin(qtbot, startup, ADMIN_PIN)
         qtbot.waitUntil(
             lambda: (
                 startup.window is not None and "First Lifts" in startup.window.store_label.text()

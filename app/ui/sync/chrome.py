@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import shiboken6
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialog, QMenu, QMessageBox, QWidget
 
@@ -47,7 +48,16 @@ class SyncChrome:
         self.sync_action.setShortcut("F9")
         self.sync_action.triggered.connect(lambda _checked=False: bridge.sync_now())
         window.addAction(self.sync_action)
-        bridge.state_changed.connect(lambda _state: self._enable())
+        bridge.state_changed.connect(self._state_changed)
+        # the bridge can outlive the window (a sign-in hands the app over to another store)
+        window.destroyed.connect(self._window_gone)
+        self._enable()
+
+    def _window_gone(self) -> None:
+        if shiboken6.isValid(self.bridge):  # the bridge may have gone first
+            self.bridge.state_changed.disconnect(self._state_changed)
+
+    def _state_changed(self, _state: object) -> None:
         self._enable()
 
     def add_to(self, menu: QMenu, before: QAction) -> None:

@@ -18,13 +18,15 @@ from PySide6.QtWidgets import (
 from app.domain.entities import User
 from app.domain.enums import Role
 from app.services.common import Created
-from app.services.context import Actor
-from app.services.profiles import PIN_ROLES
+from app.services.context import Actor, Changes
+from app.services.profiles import PIN_ROLES, set_profile_pin
 from app.services.queries import profiles
+from app.ui.backend import Backend
 from app.ui.format import label
+from app.ui.runtime import Progress
 from app.ui.session import Session
 from app.ui.views.dialogs.add_profile import AddProfileDialog
-from app.ui.views.dialogs.pin import PinGate, actor_of
+from app.ui.views.dialogs.pin import ChoosePinDialog, PinGate, actor_of
 
 __all__ = ["ProfileDialog", "actor_of", "describe_role"]
 
@@ -71,6 +73,19 @@ class ProfileDialog(QDialog):
         actor = session.actor
         # profiles of a signed-in store come from the server; here only who may register people
         self.add_button.setVisible(actor is not None and actor.role in PIN_ROLES)
+        self.pin_button = buttons.addButton("Set &PIN…", QDialogButtonBox.ButtonRole.ActionRole)
+        self.pin_button.setObjectName("setPin")
+        self.pin_button.clicked.connect(self.set_pin)
+        # only an administrator (signed in with their PIN) sets another profile's PIN
+        self.pin_button.setVisible(actor is not None and actor.role is Role.ADMIN)
+        self.pin_form: ChoosePinDialog | None = None
+        self.demo_note = QLabel(
+            "This is a demo store: its profiles have no PIN, so anyone can switch to any of "
+            "them. A company store asks for the PIN of every supervisor and administrator."
+        )
+        self.demo_note.setObjectName("demoPinNote")
+        self.demo_note.setWordWrap(True)
+        self.demo_note.setVisible(session.demo)
         self.form: AddProfileDialog | None = None
         self.list.itemActivated.connect(lambda _item: self._choose())
         self.list.currentItemChanged.connect(self._describe)
@@ -79,6 +94,7 @@ class ProfileDialog(QDialog):
         layout.addWidget(QLabel("Who is working on this computer?"))
         layout.addWidget(self.list)
         layout.addWidget(self.hint)
+        layout.addWidget(self.demo_note)
         layout.addWidget(buttons)
         session.read(profiles, self._loaded, label="load the profiles", parent=self)
 
@@ -88,6 +104,34 @@ class ProfileDialog(QDialog):
         self.form.saved.connect(self._added)
         self.form.open()
         return self.form
+
+    def set_pin(self) -> ChoosePinDialog | None:
+        """Set the selected supervisor's or administrator's PIN (an administrator only)."""
+        item = self.list.currentItem()
+        actor = self.session.actor
+        if item is None or actor is None:
+            return None
+        user: User = item.data(Qt.ItemDataRole.UserRole)
+        if user.role not in PIN_ROLES:
+            self.hint.setText(f"{user.display_name} is a technician: a technician has no PIN.")
+            return None
+        self.pin_form = ChoosePinDialog(user.display_name, self)
+        self.pin_form.setWindowTitle(f"Set the PIN of {user.display_name}")
+        form = self.pin_form
+
+        async def job(backend: Backend, _progress: Progress) -> Changes:
+            return await set_profile_pin(user.id, form.pin.text(), ctx=backend.context_for(actor))
+
+        form.accepted.connect(
+            lambda: self.session.work(
+                job,
+                lambda _changes: self.hint.setText(f"The PIN of {user.display_name} is set."),
+                label="set the PIN",
+                parent=self,
+            )
+        )
+        form.open()
+        return form
 
     def _added(self, created: Created) -> None:
         self.session.read(
