@@ -151,7 +151,10 @@ def canonicalize(value: JsonValue) -> bytes:
     return _encode(value, utf16)
 
 
-_LONG_NUMBER: Final = re.compile(rb"[0-9]{16}")
+_DIGITS_AS_ZERO: Final = bytes.maketrans(b"0123456789", b"0" * 10)
+_LONG_NUMBER: Final = b"0" * 16
+"""A run of 16 digits once every digit reads ``0`` (a C scan, unlike a regex that tries
+each position again)."""
 
 
 def _needs_walk(data: bytes) -> bool:
@@ -167,7 +170,7 @@ def _needs_walk(data: bytes) -> bool:
     return (
         not data.isascii()
         or data.count(b"{") + data.count(b"[") > MAX_DEPTH
-        or _LONG_NUMBER.search(data) is not None
+        or _LONG_NUMBER in data.translate(_DIGITS_AS_ZERO)
     )
 
 

@@ -1,10 +1,12 @@
 """Push: verify a device's batch, append it to the ledger, fold it, answer per event.
 
-Every event is verified before the ledger is locked: strict canonical bytes, envelope rules,
-the claimed hash, the signature by the device's registered key, the organization, device and
-author (the signed-in user, so events never travel under another identity), and the chain
-links inside the batch. Any failure refuses the whole batch (422, naming the first bad event
-and the rule) and changes nothing. Then, in one transaction under the sequencer lock: events
+Every event is verified in full: strict canonical bytes, envelope rules, the claimed hash,
+the organization, device and author (the signed-in user, so events never travel under another
+identity) and the chain links inside the batch before the ledger is locked; the signatures by
+the device's registered key on other threads meanwhile, awaited before anything is committed
+or any finding of the ledger answered. Any failure refuses the whole batch (422, naming the
+first bad event and the rule) and changes nothing. Then, in one transaction under the
+sequencer lock: events
 the ledger already holds answer their stored result (idempotent), a gap answers 409 with the
 ``device_seq`` expected, the same ``event_id`` with other bytes is an integrity error (422), a
 second history for a ``device_seq`` is a fork (422, alarm raised); new events are appended,
@@ -198,8 +200,10 @@ async def _raise_alarm(state: ServerState, org: UUID, device_id: UUID, detail: s
 async def push(state: ServerState, claims: Claims, request: PushRequest) -> PushResponse:
     """Verify, append and fold one device's batch; answer per event with the new checkpoint.
 
-    One transaction: the principal and the device key are read, the events verified (the
-    ledger is not locked yet), then the ledger is locked, appended to and committed.
+    One transaction: the principal and the device key are read, the events checked (the
+    ledger is not locked yet), then the ledger is locked, appended to and folded while the
+    signatures are still being verified on other threads; nothing is committed, and no
+    error of the ledger is answered, before every signature has verified.
     """
     check_limits(request)
     org = claims.organization_id
@@ -211,14 +215,24 @@ async def push(state: ServerState, claims: Claims, request: PushRequest) -> Push
         async with units.unit() as uow:
             principal, key = await _principal_and_key(uow.conn, claims, request.device_id)
             signatures = start_signature_checks(state.verifiers, key, request.events)
+            waited = False
             try:
                 batch = check_batch(request, principal)
+                now = datetime.now(UTC)
+                try:
+                    await uow.lock_ledger()
+                    await _append(uow, request, batch, results)
+                except Exception:
+                    # A bad signature names the batch before what the ledger found: an
+                    # unsigned batch never raises a fork alarm nor learns what is stored.
+                    waited = True
+                    first_bad_signature(request.events, await signatures)
+                    raise
+                waited = True
+                first_bad_signature(request.events, await signatures)
             finally:
-                checked = await signatures
-            first_bad_signature(request.events, checked)
-            now = datetime.now(UTC)
-            await uow.lock_ledger()
-            await _append(uow, request, batch, results)
+                if not waited:
+                    await signatures
             await _seen(uow, request, now)
 
             async def checkpoint_and_proof(unit: PgUnitOfWork) -> None:

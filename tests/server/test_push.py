@@ -143,6 +143,37 @@ async def test_a_second_history_of_a_device_is_a_fork_and_raises_an_alarm(
         assert await conn.fetchval("SELECT count(*) FROM events") == 4
 
 
+@pytest.mark.parametrize("finding", ["fork", "gap", "event-id-reused"])
+async def test_a_bad_signature_is_answered_before_what_the_ledger_finds(
+    api: httpx.AsyncClient, org: Org, finding: str
+) -> None:
+    """Signatures are verified while the batch is folded; a batch that is not the device's
+    own never raises a fork alarm nor learns what the ledger holds, and stores nothing."""
+    tech = await field_tech(api, org, "tom@example.com")
+    events = fleet_events(tech.laptop)
+    await tech.laptop.push(api, tech.headers, events)
+    clone = Laptop(
+        org.id, tech.laptop.user_id, signer=tech.laptop.signer, device_id=tech.laptop.device_id
+    )
+    batch = fleet_events(clone)  # a second history of seqs 1-3 (a fork when signed)
+    if finding == "gap":
+        clone.seq, clone.prev = 9, events[-1].hash
+        batch = [clone.event(UNIT, p.ElevatorUpdated(model="X"))]
+    elif finding == "event-id-reused":
+        body = batch[0].body
+        reused = type(body)(**{**_fields(body), "event_id": events[1].body.event_id})
+        batch = [seal(reused, tech.laptop.signer)]
+    items = [wire(e) for e in batch]
+    items[-1]["signature"] = base64.b64encode(bytes(64)).decode()
+    push = {"device_id": str(tech.laptop.device_id), "events": items}
+    response = await api.post("/api/v1/sync/push", json=push, headers={**tech.headers, **SYNC})
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["rule"] == "signature"
+    async with transaction(org.engine, org.id) as conn:
+        assert await conn.fetchval("SELECT count(*) FROM alarms") == 0
+        assert await conn.fetchval("SELECT count(*) FROM events") == 4
+
+
 def _tamper(sealed: SealedEvent, **change: Any) -> dict[str, str]:
     item = wire(sealed)
     item.update(change)
