@@ -33,6 +33,12 @@ _ENTITY_EVENTS = (
     "SELECT e.entity_id, e.position, e.canonical, e.hash, s.ledger_index, s.status, s.reason "
     "FROM events e LEFT JOIN sync_events s ON s.event_id = e.event_id WHERE e.entity_id IN "
 )
+_LATER_EVENTS = (
+    "SELECT e.entity_id, e.position, e.canonical, e.hash, s.ledger_index, s.status, s.reason "
+    "FROM events e LEFT JOIN sync_events s ON s.event_id = e.event_id WHERE (s.ledger_index "
+    "IS NULL OR s.ledger_index > ? OR s.status = ?) AND e.entity_id IN "
+)
+"""``_ENTITY_EVENTS`` without the ledger entries up to a given index (already folded)."""
 LOOKUP_BATCH: Final = 500
 """Event ids looked up per query (SQLite allows 32766 parameters; this stays well below)."""
 _BASES = "SELECT entity_id, entity_type, doc, heads FROM sync_bases WHERE entity_id IN "
@@ -136,8 +142,14 @@ async def refold_entities(
     """
     result = FoldResult([], [])
     wanted = sorted(set(entities))
-    rows = await _grouped(db, _ENTITY_EVENTS, wanted)
     fresh = [e for e in wanted if cache is None or cache.get(e) is None]
+    rows = await _grouped(db, _ENTITY_EVENTS, fresh)
+    if cache is not None and len(fresh) < len(wanted):
+        # the cached entities' ledger entries up to where the cache folded them are not needed
+        continued = [e for e in wanted if cache.get(e) is not None]
+        folded = min(known.upto for e in continued if (known := cache.get(e)) is not None)
+        after = (folded, PushStatus.REFUSED.value)
+        rows.update(await _grouped(db, _LATER_EVENTS, continued, after))
     bases = {e: found[0] for e, found in (await _grouped(db, _BASES, fresh)).items()}
     folds = []
     for entity_id in wanted:
@@ -150,13 +162,16 @@ async def refold_entities(
     return result
 
 
-async def _grouped(db: Db, query: str, entity_ids: list[str]) -> dict[str, list[Row]]:
-    """The rows of ``query`` (its first column an entity id) for ``entity_ids``, by entity."""
+async def _grouped(
+    db: Db, query: str, entity_ids: list[str], before: tuple[object, ...] = ()
+) -> dict[str, list[Row]]:
+    """The rows of ``query`` (its first column an entity id) for ``entity_ids``, by entity;
+    ``before``: the values of the query's parameters ahead of the ids."""
     found: dict[str, list[Row]] = {}
     for start in range(0, len(entity_ids), LOOKUP_BATCH):
         ids = entity_ids[start : start + LOOKUP_BATCH]
         marks = ", ".join("?" for _ in ids)
-        for row in await db.fetchall(f"{query}({marks})", ids):
+        for row in await db.fetchall(f"{query}({marks})", (*before, *ids)):
             found.setdefault(str(row[0]), []).append(row[1:])
     return found
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -69,6 +70,7 @@ from sync.protocol import (
     EventResult,
     EventStatus,
     LedgerEntry,
+    PullResponse,
     PushRequest,
     WireEvent,
 )
@@ -378,6 +380,14 @@ class SyncEngine:
     async def _pull(
         self, account: SyncAccount, counts: _Counts, report: ProgressCallback, witness: Witnessing
     ) -> None:
+        """Pull, verify and store pages until the ledger's end.
+
+        Pages overlap: while a verified page is stored, the next one is already asked for,
+        and once it has come and its entries are checked, its signatures are verified on the
+        other threads while the page before is stored. A page is stored only after every
+        signature in it verified; a refusal of a page stores the verified pages before it
+        first, as taking the pages one at a time would.
+        """
         async with self.store.sync_transaction() as db:
             state = await SyncStateWriter(db).state()
             keys = await _device_keys(db)
@@ -393,33 +403,95 @@ class SyncEngine:
         folded = FoldCache()
         counts.cursor = tree.size
         report(SyncProgress(SyncPhase.PULL, 0, None))
-        while True:
-            cursor = tree.size
-            page = await self._call(
-                self.api.pull, cursor, PULL_LIMIT, old_size if old_size else None
-            )
-            checkpoint = verify_checkpoint(account, page.checkpoint)
-            verify_growth(old_size, old_root, checkpoint, page.consistency_proof)
-            proved = {(old_size, checkpoint.size): list(page.consistency_proof or [])}
-            if not page.entries and tree.size == checkpoint.size:
-                verifier.check_root(checkpoint)
-                await witness.check(page.checkpoint, checkpoint, verifier.keys, proved)
-                return
-            pulled = await self._verify_page(account, verifier, page.entries)
+        waiting: _CheckedPage | None = None
+        fetch = self._fetch(tree.size, old_size)
+        try:
+            while True:
+                try:
+                    page = await fetch
+                    checked = await self._check_page(
+                        account, verifier, witness, page, old_size, old_root
+                    )
+                except Exception:
+                    if waiting is not None:
+                        done, waiting = waiting, None
+                        await self._apply(done, counts, folded, report)
+                    raise
+                if checked is None:
+                    break
+                old_size, old_root = checked.size, checked.root
+                if checked.more:
+                    fetch = self._fetch(checked.size, old_size)
+                if waiting is not None:
+                    done, waiting = waiting, None
+                    await self._apply(done, counts, folded, report)
+                waiting = checked
+                if not checked.more:
+                    break
+            if waiting is not None:
+                done, waiting = waiting, None
+                await self._apply(done, counts, folded, report)
+        finally:
+            if not fetch.done():
+                fetch.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await fetch
+            if waiting is not None:
+                waiting.signatures.cancel()
+
+    def _fetch(self, after: int, known_size: int) -> asyncio.Task[PullResponse]:
+        """The pull page after ``after``, asked for now and awaited when it is needed."""
+        return asyncio.ensure_future(
+            self._call(self.api.pull, after, PULL_LIMIT, known_size if known_size else None)
+        )
+
+    async def _check_page(
+        self,
+        account: SyncAccount,
+        verifier: EntryVerifier,
+        witness: Witnessing,
+        page: PullResponse,
+        old_size: int,
+        old_root: bytes | None,
+    ) -> _CheckedPage | None:
+        """Check a page against the verified tree (its signatures still under way); None at
+        the ledger's end (its checkpoint verified).
+
+        ``old_size`` and ``old_root``: the last checkpoint verified, which the page's must grow.
+        """
+        checkpoint = verify_checkpoint(account, page.checkpoint)
+        verify_growth(old_size, old_root, checkpoint, page.consistency_proof)
+        proved = {(old_size, checkpoint.size): list(page.consistency_proof or [])}
+        tree = verifier.tree
+        if not page.entries and tree.size == checkpoint.size:
+            verifier.check_root(checkpoint)
+            await witness.check(page.checkpoint, checkpoint, verifier.keys, proved)
+            return None
+        cursor = tree.size
+        pulled, signatures = await self._verify_page(account, verifier, page.entries)
+        try:
             await witness.check(page.checkpoint, checkpoint, verifier.keys, proved)
             proof_note = await self._prove(account, verifier, checkpoint, more=page.more)
-            note = proof_note or page.checkpoint.note
-            await self._apply(pulled, verifier, note, counts, folded)
-            old_size, old_root = tree.size, tree.root()
-            counts.cursor = tree.size
-            report(SyncProgress(SyncPhase.PULL, counts.pulled, checkpoint.size - cursor))
-            if not page.more:
-                return
+        except BaseException:
+            signatures.cancel()
+            raise
+        root = tree.root()
+        return _CheckedPage(
+            pulled,
+            signatures,
+            proof_note or page.checkpoint.note,
+            tree.size,
+            root,
+            frontier_bytes(tree),
+            checkpoint.size - cursor,
+            page.more,
+        )
 
     async def _verify_page(
         self, account: SyncAccount, verifier: EntryVerifier, entries: list[LedgerEntry]
-    ) -> list[PulledEvent]:
-        """Every entry of a page checked; signatures on the verification threads meanwhile.
+    ) -> tuple[list[PulledEvent], SignatureChecks]:
+        """Every entry of a page checked; its signatures handed to the verification threads
+        (``SignatureChecks.settle`` before the page is stored).
 
         A refusal names the first bad entry: a bad signature before an entry that fails
         another check is reported first, as checking the entries one by one would.
@@ -439,8 +511,10 @@ class SyncEngine:
         except IntegrityError:
             signatures.settle()
             raise
-        signatures.settle()
-        return pulled
+        except BaseException:
+            signatures.cancel()
+            raise
+        return pulled, signatures
 
     async def _prove(
         self, account: SyncAccount, verifier: EntryVerifier, checkpoint: Checkpoint, *, more: bool
@@ -484,18 +558,19 @@ class SyncEngine:
 
     async def _apply(
         self,
-        pulled: list[PulledEvent],
-        verifier: EntryVerifier,
-        note: str,
+        page: _CheckedPage,
         counts: _Counts,
         folded: FoldCache,
+        report: ProgressCallback,
     ) -> None:
-        """Fold a verified page, record the answers and move the cursor: one transaction.
+        """Once its signatures verify, fold a checked page, record the answers and move the
+        cursor: one transaction.
 
         ``folded`` carries the entities folded by the run's earlier pages, so each page folds
         only the entries it brings.
         """
-        tree = verifier.tree
+        page.signatures.settle()
+        pulled = page.pulled
         try:
             async with self.store.sync_transaction() as db:
                 new = await store_pulled(db, pulled)
@@ -505,20 +580,39 @@ class SyncEngine:
                     for p in pulled
                 )
                 touched = {p.sealed.body.entity_id for p in pulled}
-                fold = await refold_entities(db, touched, cache=folded, upto=tree.size)
+                fold = await refold_entities(db, touched, cache=folded, upto=page.size)
                 counts.conflicts += await state.record_conflicts(fold.conflicts)
                 await state.resolve_conflicts(fold.resolved)
                 await state.update_state(
-                    cursor=tree.size,
-                    checkpoint_size=tree.size,
-                    checkpoint_root=tree.root(),
-                    checkpoint_note=note,
-                    frontier=frontier_bytes(tree),
+                    cursor=page.size,
+                    checkpoint_size=page.size,
+                    checkpoint_root=page.root,
+                    checkpoint_note=page.note,
+                    frontier=page.frontier,
                 )
         except ForeignEventError as exc:
             raise refused(str(exc)) from None
         counts.pulled += len(pulled)
         counts.changed.update((p.sealed.body.entity_type, p.sealed.body.entity_id) for p in new)
+        counts.cursor = page.size
+        report(SyncProgress(SyncPhase.PULL, counts.pulled, page.left))
+
+
+@dataclass(slots=True)
+class _CheckedPage:
+    """A pull page whose entries are checked, waiting to be stored (signatures under way)."""
+
+    pulled: list[PulledEvent]
+    signatures: SignatureChecks
+    note: str
+    """The signed checkpoint note that proves the entries so far."""
+    size: int
+    """The verified tree's size after this page (the cursor it moves to)."""
+    root: bytes
+    frontier: bytes
+    left: int
+    """Entries from this page's start to its checkpoint's size."""
+    more: bool
 
 
 def _fit(

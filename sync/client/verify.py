@@ -188,6 +188,12 @@ class SignatureChecks:
             self._jobs.append((_signature_pool().submit(_first_bad, self._chunk), self._chunk))
             self._chunk = []
 
+    def cancel(self) -> None:
+        """Drop the checks not started yet (the page will not be stored)."""
+        for job, _chunk in self._jobs:
+            job.cancel()
+        self._jobs, self._chunk = [], []
+
     def settle(self) -> None:
         """Verify every signature handed in; refuse the first that does not verify.
 

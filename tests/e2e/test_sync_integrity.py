@@ -12,6 +12,7 @@ from app.cli import import_rows
 from app.domain import payloads as p
 from app.domain.enums import ElevatorStatus
 from app.services.fleet_import import parse_fleet_csv
+from sync.client import engine
 from sync.client.status import RunOutcome
 from sync.server.db.engine import make_engine, transaction
 from tests.e2e.conftest import Organization
@@ -67,6 +68,54 @@ async def test_a_rewritten_server_history_is_refused_and_local_data_kept(
         assert after == before  # local data kept as it was
         assert after["customer"][str(customer)]["contact_phone"] == "555"
         assert after["customer"][str(customer)]["contact_name"] == "Ann"
+    finally:
+        await sam.close()
+        await tom.close()
+
+
+async def test_a_page_refused_mid_pull_keeps_the_verified_pages_before_it(
+    tmp_path: Path,
+    server: ServerProcess,
+    organization: Organization,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Pages overlap (the next one is checked while one is stored): a refused page still
+    leaves the verified pages before it stored, and nothing of its own."""
+    monkeypatch.setattr(engine, "PULL_LIMIT", 2)
+    sam = await new_laptop("sam", tmp_path, server.url, organization.id, "sam@example.com")
+    tom = await new_laptop("tom", tmp_path, server.url, organization.id, "tom@example.com")
+    try:
+        customer = uuid4()
+        await sam.record(customer, p.CustomerCreated(name="Acme Towers", contact_name="Ann"))
+        await sync_all([sam, tom])
+        verified = (await tom.status()).cursor
+        for number in range(6):
+            await sam.record(customer, p.CustomerUpdated(contact_phone=f"555-{number}"))
+        assert (await sam.sync()).ok
+
+        # the server's operator rewrites the first entry of tom's third page
+        assert organization.settings.admin_database_url is not None
+        owner = make_engine(organization.settings.admin_database_url, pool_size=1)
+        try:
+            async with transaction(owner, organization.id) as conn:
+                await conn.execute(
+                    "UPDATE events SET received_at = '2020-01-01T00:00:00.000000Z' "
+                    "WHERE ledger_index = $1",
+                    verified + 5,
+                )
+        finally:
+            await owner.dispose()
+
+        summary = await tom.sync()
+        assert summary.outcome is RunOutcome.STOPPED
+        assert summary.problem is not None
+        assert "Refused the server's ledger" in summary.problem
+        assert summary.pulled == 4
+        status = await tom.status()
+        assert status.problem_kind == "integrity"
+        assert status.cursor == verified + 4  # the two verified pages, not the refused one
+        projections = await local_projections(tom)
+        assert projections["customer"][str(customer)]["contact_phone"] == "555-3"
     finally:
         await sam.close()
         await tom.close()

@@ -53,7 +53,9 @@ def _check_each(verifier: EntryVerifier, entries: list[LedgerEntry]) -> None:
 async def _page(verifier: EntryVerifier, entries: list[LedgerEntry]) -> list[Any]:
     engine = SyncEngine(cast(Any, None), cast(Any, None), FixedToken("unused"))
     account = cast(Any, None)  # only asked for when a device is unknown
-    return await engine._verify_page(account, verifier, entries)
+    pulled, signatures = await engine._verify_page(account, verifier, entries)
+    signatures.settle()  # as before the page is stored
+    return pulled
 
 
 async def test_a_page_checked_with_threads_matches_one_by_one() -> None:
