@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QDialog
 from pytestqt.qtbot import QtBot
 
 from app.domain.enums import DriveType, ElevatorStatus, Manufacturer, Role, RuleSet
@@ -264,3 +265,25 @@ def test_editing_a_unit_and_renewing_its_certificate_from_the_unit_page(
         "Certificate of Quay House / L2 renewed: expires 2026-06-30."
     )
     qtbot.waitUntil(lambda: "certificate C-2025-004" in page.facts.text(), timeout=5000)
+
+
+def test_the_unit_page_acts_on_no_unit_while_the_next_one_loads(
+    qtbot: QtBot, window: MainWindow, fleet: Fleet
+) -> None:
+    """Between choosing another unit and its page arriving, no button acts on the one shown."""
+    page = window.fleet.page
+    window.open_unit(fleet.units["Quay House/L1"])
+    qtbot.waitUntil(lambda: page.records.inspection.isEnabled(), timeout=5000)
+    assert page.title.text() == "Quay House / L1"
+    second = fleet.units["Quay House/L2"]
+    window.open_unit(second)  # its page is read on the core thread: not here yet
+    acting = (*page.records.buttons(), page.change_status, page.record_visit, page.export)
+    assert not any(button.isEnabled() for button in acting)
+    assert page.records.detail is None
+    assert window.forms.current_title == ""
+    QTest.mouseClick(page.records.inspection, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: all(button.isEnabled() for button in acting), timeout=5000)
+    assert page.title.text() == "Quay House / L2"
+    assert page.records.detail is not None
+    assert page.records.detail.elevator.id == second
+    assert not window.findChildren(QDialog), "the click on the disabled button opened nothing"

@@ -52,6 +52,12 @@ class UnitRecordBar(QWidget):
             button.setEnabled(active)
             button.setToolTip("" if active else CLOSED_RECORD)
 
+    def clear(self) -> None:
+        """Act on no unit until the next one is shown."""
+        self.detail, self.title = None, ""
+        for button in self.buttons():
+            button.setEnabled(False)
+
     def _edit(self) -> None:
         if self.detail is not None:
             self.records.edit_unit(self.detail.elevator)

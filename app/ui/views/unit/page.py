@@ -92,6 +92,8 @@ class UnitPage(QWidget):
 
     def show_unit(self, elevator_id: UUID, row: FleetRow | None = None) -> None:
         """Load and show the unit."""
+        if self.detail is not None and self.detail.elevator.id != elevator_id:
+            self._loading()
         self.elevator_id, self.row = elevator_id, row or self.row
         self.forms.current_unit = elevator_id
         today, now = self.session.today(), self.session.now()
@@ -151,6 +153,15 @@ class UnitPage(QWidget):
             button.setEnabled(active)
         self.schedule.setVisible(self.session.is_supervisor)
         self.export.setEnabled(True)
+
+    def _loading(self) -> None:
+        """Another unit is on its way: nothing acts on the one still shown until it comes."""
+        self.detail = None
+        self.forms.current_title = ""
+        for button in (self.record_visit, self.log_callback, self.change_status, self.schedule):
+            button.setEnabled(False)
+        self.export.setEnabled(False)
+        self.records.clear()
 
     def _unit(self) -> tuple[UUID, str] | None:
         if self.detail is None:
