@@ -250,10 +250,11 @@ async def import_command(args: argparse.Namespace) -> int:
     """``sitesync import``: onboard customers, sites and units from a CSV file, all or nothing."""
     rows = parse_fleet_csv(_read(args.file))
     password = _read_password if args.password_stdin else None
-    if args.db.exists():
-        ws = await open_workspace(args.db, password=password)
-    else:
+    created = not args.db.exists()
+    if created:
         ws = await create_workspace(args.db, organization_name=args.organization, password=password)
+    else:
+        ws = await open_workspace(args.db, password=password)
     try:
         # on a store joined to a server, the work is the signed-in user's by default
         as_user = args.as_user or await signed_in_email(ws.store)
@@ -265,6 +266,11 @@ async def import_command(args: argparse.Namespace) -> int:
         f"created {plural(summary.customers, 'customer')} and "
         f"{plural(summary.sites, 'site')} in {args.db}"
     )
+    if created:
+        _out(
+            "The new store's administrator has no PIN yet: choose it now, by opening the store "
+            f"in the app (sitesync --db {args.db}), before anyone else can."
+        )
     return EXIT_OK
 
 

@@ -201,6 +201,7 @@ def test_import_creates_a_store_and_the_fleet(tmp_path: Path) -> None:
     result = _run_import(db, csv_file)
     assert result.returncode == 0, result.stderr
     assert "Imported 3 units; created 2 customers and 2 sites" in result.stdout
+    assert "The new store's administrator has no PIN yet" in result.stdout
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM elevators").fetchone() == (3,)
     assert _run_verify(db).returncode == 0
