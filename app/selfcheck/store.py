@@ -8,6 +8,7 @@ so the window check afterwards has real records to show.
 from __future__ import annotations
 
 import dataclasses
+import secrets
 import sqlite3
 from contextlib import closing
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ from app.domain.enums import Role
 from app.domain.wording import plural
 from app.selfcheck.checks import Check, CheckFailed, describe
 from app.services.context import Actor
+from app.services.profiles import claim_first_admin_pin, set_profile_pin
 from app.services.users import register_user
 from app.store import migrate
 from app.store.opening import read_only_uri
@@ -56,6 +58,7 @@ class CheckedStore:
 
     path: Path
     supervisor_id: UUID
+    supervisor_pin: str
 
 
 def _schema_revision(path: Path) -> str:
@@ -74,13 +77,17 @@ async def _create(path: Path) -> str:
     )
 
 
-async def _sign_and_verify(ws: Workspace) -> tuple[str, UUID]:
+async def _sign_and_verify(ws: Workspace, pin: str) -> tuple[str, UUID]:
+    """Register a supervisor with ``pin`` (the administrator's first, then theirs), verify."""
     admin = await ws.actor()
+    ctx = ws.context(Actor(admin.user_id, admin.role, admin.name))
     user_id = ws.ids.new_id()
     command = RegisterUser(
         user_id=user_id, email=SELF_CHECK_EMAIL, display_name="Self-check", role=Role.SUPERVISOR
     )
-    await register_user(command, ctx=ws.context(Actor(admin.user_id, admin.role, admin.name)))
+    await register_user(command, ctx=ctx)
+    await claim_first_admin_pin(admin.user_id, pin, ctx=ctx)
+    await set_profile_pin(user_id, pin, ctx=ctx)
     report = await verify_open_store(ws.store, full=True)
     events = [event async for event in ws.store.iter_stored_events()]
     newest = events[-1]
@@ -166,8 +173,9 @@ async def store_checks(folder: Path) -> tuple[list[Check], CheckedStore | None]:
             *_not_tried("checkpoint"),
         ], None
     try:
+        pin = secrets.token_hex(8)
         try:
-            signed, supervisor = await _sign_and_verify(ws)
+            signed, supervisor = await _sign_and_verify(ws, pin)
         except Exception as exc:
             failed = Check("signed event", False, describe(exc))
             return [*checks, failed, *_not_tried("checkpoint")], None
@@ -179,4 +187,4 @@ async def store_checks(folder: Path) -> tuple[list[Check], CheckedStore | None]:
             checks.append(Check("checkpoint", False, describe(exc)))
     finally:
         await ws.aclose()
-    return checks, CheckedStore(path, supervisor)
+    return checks, CheckedStore(path, supervisor, pin)

@@ -1,8 +1,9 @@
 """Self-check step: open the self-check store in the real main window, offscreen, and paint it.
 
 It goes through the same start-up as ``sitesync --db``: the store opens on the core worker, the
-remembered profile signs in, the main window shows the dashboard with its charts; then the
-window is painted into an image, which must not be blank.
+remembered profile (a supervisor) is asked for its PIN and signs in with it, the main window
+shows the dashboard with its charts; then the window is painted into an image, which must not
+be blank.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def _render(store: CheckedStore, folder: Path) -> Check:
     os.environ["QT_QPA_PLATFORM"] = "offscreen"  # the check paints into an image, never a screen
     from PySide6.QtCharts import QChartView
     from PySide6.QtCore import QEventLoop, QSettings, QTimer
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox
 
     from app.bootstrap import open_workspace
     from app.ui.app import start_gui
@@ -68,10 +69,21 @@ def _render(store: CheckedStore, folder: Path) -> Check:
         outcome.append(Check("window", ok, detail))
         loop.quit()
 
+    asked: list[object] = []
+
     def poll() -> None:
         if startup.errors.last is not None:
             report = startup.errors.last
             return finish(False, f"{report.title}: {report.message}")
+        prompt = None if startup.gate is None else startup.gate.dialog
+        if isinstance(prompt, QInputDialog) and prompt.isVisible() and prompt not in asked:
+            if asked:
+                return finish(False, "the supervisor's PIN was refused at start-up")
+            asked.append(prompt)
+            prompt.setTextValue(store.supervisor_pin)
+            prompt.accept()
+        elif isinstance(prompt, QMessageBox) and prompt.isVisible():
+            return finish(False, f"start-up stopped at a message: {prompt.text()}")
         window = startup.window
         charts = [] if window is None else window.findChildren(QChartView)
         drawn = [view for view in charts if view.chart().series()]
@@ -88,6 +100,7 @@ def _render(store: CheckedStore, folder: Path) -> Check:
             screen = window.current_view()
             return finish(
                 True,
+                f"{"signed in with the supervisor's PIN; " if asked else ''}"
                 f"main window painted offscreen ({image.width()}x{image.height()}, {screen} "
                 f"with {len(drawn)} charts); Qt platform plugins here: "
                 f"{', '.join(_plugins('platforms')) or 'none found'}",

@@ -53,6 +53,7 @@ def test_self_check_passes_every_step_and_leaves_nothing_behind(tmp_path: Path) 
         assert any(line.strip().startswith(f"ok     {step}:") for line in lines), done.stdout
     assert "signatures" in done.stdout
     assert "inclusion proof of the newest event verified" in done.stdout
+    assert "signed in with the supervisor's PIN; main window painted" in done.stdout
     assert "Dashboard with 2 charts" in done.stdout
     assert f"SQLite {__import__('sqlite3').sqlite_version}" in done.stdout
     assert lines[-1] == "self-check passed: 6 steps"
