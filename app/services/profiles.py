@@ -81,27 +81,31 @@ async def pin_matches(uow_factory: UnitOfWorkFactory, user_id: UUID, pin: str) -
     return await asyncio.to_thread(_matches, verifier, pin)
 
 
-async def _any_pin(uow: UnitOfWork) -> bool:
+async def _admin_pin(uow: UnitOfWork) -> bool:
+    """Whether any administrator of the store has a PIN."""
     for user in await uow.users.list_all():
-        if await _verifier(uow, user.id) is not None:
+        if user.role is Role.ADMIN and await _verifier(uow, user.id) is not None:
             return True
     return False
 
 
 async def first_pin_open(uow_factory: UnitOfWorkFactory, user_id: UUID) -> bool:
-    """Whether ``user_id`` may choose its own PIN now: an administrator on a store without any PIN.
+    """Whether ``user_id`` may choose its own PIN now: an administrator on a store where no
+    administrator has a PIN.
 
     Stores made by the command line, and older ones, start with an administrator without a PIN;
-    its first switch sets it. Once any profile has a PIN, only an administrator signed in with
-    theirs sets another's.
+    its first switch sets it (an older store's supervisors may have PINs already: without this,
+    nobody could ever give its administrator one). Once an administrator has a PIN, only an
+    administrator signed in with theirs sets another's.
     """
     async with uow_factory() as uow:
         user = await uow.users.get(user_id)
-        return user is not None and user.role is Role.ADMIN and not await _any_pin(uow)
+        return user is not None and user.role is Role.ADMIN and not await _admin_pin(uow)
 
 
 async def claim_first_admin_pin(user_id: UUID, pin: str, *, ctx: ServiceContext) -> Changes:
-    """Record the administrator's PIN on a store where no profile has one yet (its first switch)."""
+    """Record the administrator's PIN on a store where no administrator has one yet (its first
+    switch)."""
     check_pin_text(pin)
     verifier = await asyncio.to_thread(pin_verifier, pin)
 
@@ -109,14 +113,15 @@ async def claim_first_admin_pin(user_id: UUID, pin: str, *, ctx: ServiceContext)
         user = await uow.users.get(user_id)
         if user is None:
             raise NotFoundError("The profile was not found.", hint="Refresh and try again.")
-        if user.role is not Role.ADMIN:
+        if user.role is not Role.ADMIN or ctx.actor.user_id != user_id:
             raise AuthorizationError(
-                "Only an administrator's PIN can be chosen at its first switch.",
+                "Only an administrator chooses their own first PIN, by switching to their profile.",
                 hint="Ask an administrator to set this profile's PIN.",
             )
-        if await _any_pin(uow):  # checked in the transaction that records it
+        if await _admin_pin(uow):  # checked in the transaction that records it
             raise AuthorizationError(
-                "This store already has a PIN, so a PIN can no longer be chosen at a switch.",
+                "An administrator of this store has a PIN, so a PIN can no longer be chosen at "
+                "a switch.",
                 hint="Ask an administrator, signed in with their PIN, to set this profile's PIN.",
             )
         return [NewEvent(user_id, UserPinSet(verifier=verifier))]

@@ -15,12 +15,16 @@ from app.bootstrap import StoreFiles
 from app.domain.commands import RegisterUser
 from app.domain.enums import Role
 from app.domain.errors import AuthorizationError, ValidationError
+from app.domain.events import NewEvent
+from app.domain.payloads import UserPinSet
+from app.services.common import run
 from app.services.context import Actor
 from app.services.profiles import (
     claim_first_admin_pin,
     first_pin_open,
     has_pin,
     pin_matches,
+    pin_verifier,
     set_profile_pin,
 )
 from app.services.users import register_user
@@ -118,3 +122,35 @@ async def test_a_bad_administrator_pin_creates_no_store(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="4 to 64 characters"):
         await StoreFiles().create(path, "Acme Lifts", PASSWORD, "12")
     assert not path.exists()
+
+
+async def test_an_older_store_whose_supervisor_has_a_pin_lets_its_administrator_set_theirs(
+    tmp_path: Path,
+) -> None:
+    """Older versions let a supervisor choose a PIN at a switch: the administrator is not locked
+    out of such a store, and only the administrator chooses theirs."""
+    path = tmp_path / "store.sqlite"
+    ws = await StoreFiles().create(path, "Acme Lifts", PASSWORD)
+    try:
+        admin = await ws.actor()
+        sup = Actor(ws.ids.new_id(), Role.SUPERVISOR, "Sam Super")
+        register = RegisterUser(
+            user_id=sup.user_id, email="sam@acme.test", display_name=sup.name, role=sup.role
+        )
+        await register_user(register, ctx=ws.context(admin))
+        verifier = pin_verifier("8642")
+
+        async def older_switch(_uow: object) -> list[NewEvent]:
+            # what an older version recorded when the supervisor chose a PIN at a switch
+            return [NewEvent(sup.user_id, UserPinSet(verifier=verifier))]
+
+        await run(ws.context(sup), older_switch)
+        assert await has_pin(ws.unit_of_work, sup.user_id)
+        assert await first_pin_open(ws.unit_of_work, admin.user_id)
+        with pytest.raises(AuthorizationError):  # the supervisor cannot take the administrator's
+            await claim_first_admin_pin(admin.user_id, "1111", ctx=ws.context(sup))
+        await claim_first_admin_pin(admin.user_id, "2468", ctx=ws.context(admin))
+        assert not await first_pin_open(ws.unit_of_work, admin.user_id)
+        assert await pin_matches(ws.unit_of_work, admin.user_id, "2468")
+    finally:
+        await ws.close()

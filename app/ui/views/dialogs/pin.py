@@ -113,7 +113,8 @@ class PinGate(QObject):
     Technicians and the profile already signed in pass at once. A profile without a PIN passes
     only on a demo store or when ``choose_if_missing`` is off (a store signed in to a server,
     whose user proved their password). Otherwise nobody chooses its PIN at a switch, except the
-    administrator of a store where no profile has a PIN yet (made by the command line, or older).
+    administrator of a store where no administrator has a PIN yet (made by the command line, or
+    older).
     """
 
     passed = Signal(object)  # Actor
