@@ -11,12 +11,13 @@ Modelling decisions (each unit under its own ``UnitRules``):
   (365.25 x 24 hours each) whatever the operating hours: rates are per year in service.
 - Rates per unit-year (callbacks, entrapments) divide by at least ``MIN_EXPOSURE_DAYS`` of
   exposure (``figures``).
-- A callback is any incident reported inside the operating window. Reliability figures
-  (callback rate, entrapment rate, the health score's incident frequency) count only
-  countable callbacks: those excluded from the KPIs (nuisance, vandalism, misuse, building
-  power) are not the unit's fault. Service figures count every callback, as DOMAIN.md says,
-  because the exclusion is decided after the visit and the visit was made all the same:
-  repeat rate, first-time fix, response and release times.
+- A callback is any incident reported inside the operating window (one stamped before the
+  unit's registration, at registration). Reliability figures (callback rate, entrapment
+  rate, the health score's incident frequency) count only countable callbacks: those
+  excluded from the KPIs (nuisance, vandalism, misuse, building power) are not the unit's
+  fault. Service figures count every callback, as DOMAIN.md says, because the exclusion is
+  decided after the visit and the visit was made all the same: repeat rate, first-time fix,
+  response and release times.
 - Repeat callback: a callback reported at most ``repeat_callback_window_days`` after an
   earlier callback on the same unit (inside or before the period); rate = repeats / every
   callback in the period x 100.
@@ -115,11 +116,14 @@ class FleetMetrics(FleetTotals):
 
 
 def _callback_tally(
-    incidents: Sequence[Incident], window: Period | None, rules: UnitRules
+    unit: Elevator, incidents: Sequence[Incident], window: Period | None, rules: UnitRules
 ) -> MetricTally:
     if window is None:
         return MetricTally()
-    in_window = [i for i in incidents if window.contains(i.reported_at)]
+    # A callback stamped before the unit's registration (reported in the minute it was added,
+    # times kept to the minute or second, or clock skew) counts at registration, as a status
+    # change does: a callback on the unit is never left out of every period.
+    in_window = [i for i in incidents if window.contains(max(i.reported_at, unit.registered_at))]
     countable = [i for i in in_window if i.countable]
     repeat_window = timedelta(days=rules.repeat_callback_window_days)
     repeats = sum(
@@ -182,7 +186,7 @@ def _unit(
         compliant = not certificate_counts(
             unit, today=as_of, rules=rules
         ) and not has_overdue_required_test(unit, inspections, today=as_of, rules=rules)
-    tally = _callback_tally(incidents, window, rules) + MetricTally(
+    tally = _callback_tally(unit, incidents, window, rules) + MetricTally(
         operating=down.operating_hours,
         calendar=window.hours if window else 0.0,
         planned=down.planned_hours,

@@ -86,6 +86,19 @@ def test_callback_rate_per_unit_year_for_a_unit_registered_mid_period() -> None:
     assert m.callback_rate == 3 / 0.5  # 6 per unit-year
 
 
+def test_a_callback_stamped_before_registration_counts_at_registration() -> None:
+    # Registered at 10:00:30; the callback's time was entered to the minute, 10:00. Like a
+    # status change stamped before registration, it counts as of registration, not never.
+    unit = elevator(registered_at=at(hours=10) + timedelta(seconds=30))
+    early = incident(at(hours=10), closed=True)
+
+    m = unit_metrics(unit, [], [], [early], [], THIRTY_DAYS, RULES)
+
+    assert (m.callbacks, m.closed_callbacks) == (1, 1)
+    before = Period(start=at(0), end=at(hours=10))  # a period that ends before registration
+    assert unit_metrics(unit, [], [], [early], [], before, RULES).callbacks == 0
+
+
 def test_response_time_mean_p50_p90() -> None:
     # Ten callbacks answered after 10, 20, ..., 100 minutes.
     incidents = [incident(at(n), arrived_after_min=10 * n) for n in range(1, 11)]
