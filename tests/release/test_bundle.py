@@ -27,9 +27,9 @@ SIZE_BUDGET_MB = 150.0
 
 SERVER_SIDE = (
     *("sync.server", "fastapi", "starlette", "uvicorn", "asyncpg", "pgserver"),
-    *("argon2", "_argon2_cffi_bindings", "jwt"),
+    *("argon2", "_argon2_cffi_bindings", "jwt", "uvloop", "httptools"),
 )
-UNUSED_QT = ("QtWebEngine", "Qt3D", "QtMultimedia", "QtQml", "QtQuick", "QtPdf", "QtNetwork")
+UNUSED_QT = ("QtWebEngine", "Qt3D", "QtMultimedia", "QtQml", "QtQuick", "QtPdf", "QtNetworkAuth")
 
 pytestmark = [
     pytest.mark.bundle,
@@ -171,6 +171,9 @@ def test_the_tree_holds_the_data_and_no_server_or_unused_qt(bundle: dict[str, ob
         assert top not in {Path(file).parts[1] for file in files if file.startswith("_internal/")}
     bindings = [path.name.split(".")[0] for path in (inside / "PySide6").glob("Qt*.*")]
     assert "QtCharts" in bindings
+    # the network information that starts sync when the network comes back, with a backend
+    assert "QtNetwork" in bindings
+    assert list((inside / "PySide6" / "Qt" / "plugins" / "networkinformation").glob("*"))
     assert not [name for name in bindings if name.startswith(UNUSED_QT)], bindings
     libraries = [name for name in names if name.startswith(("libQt6", "Qt6"))]
     assert not [
