@@ -126,6 +126,40 @@ def test_import_into_a_broken_store_exits(demo_db: Path, tmp_path: Path) -> None
     assert "Imported 1 unit;" in result.stdout
 
 
+@pytest.mark.parametrize(
+    ("args", "stdin", "code", "said"),
+    [
+        (["units"], None, 0, "3 units."),
+        (["status"], None, 0, "not joined to a server"),
+        (["sync"], None, 2, "is not joined to a server"),
+        (["sync", "--password-stdin"], "a password 123\n", 2, "is not joined to a server"),
+        (["logout", "--password-stdin"], "a password 123\n", 0, "nothing to do"),
+        (
+            [
+                "login",
+                "--server",
+                "http://127.0.0.1:9",
+                "--email",
+                "a@b.example",
+                "--password-stdin",
+            ],
+            "a password 123\n",
+            2,
+            "Could not reach the server",
+        ),
+    ],
+    ids=["units", "status", "sync", "sync-password", "logout", "login-unreachable"],
+)
+def test_the_account_and_listing_commands_on_a_broken_store_exit(
+    args: list[str], stdin: str | None, code: int, said: str, demo_db: Path, tmp_path: Path
+) -> None:
+    db = tampered_copy(demo_db, tmp_path / "broken.sqlite", edit_payload)
+    result = sitesync(*args, "--db", str(db), stdin=stdin)
+    assert result.returncode == code, result.stdout + result.stderr
+    assert said in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_demo_over_an_existing_store_exits_2(demo_db: Path, tmp_path: Path) -> None:
     db = tampered_copy(demo_db, tmp_path / "broken.sqlite", edit_payload)
     result = sitesync("demo", "--db", str(db), "--units", "2")
