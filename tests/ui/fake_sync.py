@@ -100,6 +100,8 @@ class FakeSyncPort:
     next_run: Summary = field(default_factory=lambda: Summary("ok", pushed=2))
     hold: threading.Event | None = None
     """When set, a run waits after its first progress report until the event is set."""
+    resolve_hold: threading.Event | None = None
+    """When set, resolving a conflict waits until the event is set."""
     runs: list[SyncRun] = field(default_factory=list)
     resolved: list[tuple[str, Choice, UUID]] = field(default_factory=list)
     signed_out: int = 0
@@ -211,6 +213,8 @@ class FakeSyncPort:
         return kept
 
     async def resolve_conflict(self, conflict_id: str, choose: Choice, actor: Actor) -> Changes:
+        if self.resolve_hold is not None:
+            await asyncio.to_thread(self.resolve_hold.wait, 10)
         if not any(c.conflict_id == conflict_id for c in self.status_now.open_conflicts):
             raise ValidationError("The conflict was not found.")
         self.resolved.append((conflict_id, choose, actor.user_id))

@@ -17,6 +17,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLabel, QMessageBox
 from pytestqt.qtbot import QtBot
 
+from app.ui.errors import ErrorReport
 from app.ui.main_window import MainWindow
 from app.ui.session import Session
 from app.ui.sync.bridge import SyncBridge
@@ -276,6 +277,56 @@ def test_a_supervisor_resolves_a_conflict_with_one_click(
     qtbot.waitUntil(lambda: port.resolved != [], timeout=5000)
     assert port.resolved[0][:2] == ("c1", "other")
     qtbot.waitUntil(lambda: page.cards == [], timeout=5000)
+
+
+def test_a_conflict_card_rebuilt_while_its_choice_is_saved_stays_busy_then_goes(
+    qtbot: QtBot, sync_window: MainWindow, bridge: SyncBridge, port: FakeSyncPort
+) -> None:
+    port.status_now = replace(
+        JOINED, open_conflicts=(Conflict("c1", "elevator", "0" * 32, "model", '"A"', '"B"'),)
+    )
+    sync_window.go("Sync")
+    page = _page(sync_window)
+    bridge.refresh()
+    qtbot.waitUntil(lambda: len(page.cards) == 1, timeout=5000)
+    first = page.cards[0]
+    port.resolve_hold = threading.Event()
+    first.buttons["kept"].click()
+
+    bridge.refresh()  # sync reports while the choice is being saved: the cards are rebuilt
+    qtbot.waitUntil(lambda: page.cards != [first], timeout=5000)
+    (rebuilt,) = page.cards
+    assert not rebuilt.buttons["kept"].isEnabled()  # no second click on a choice in flight
+    assert not rebuilt.buttons["other"].isEnabled()
+
+    port.resolve_hold.set()
+    qtbot.waitUntil(lambda: port.resolved != [], timeout=5000)
+    qtbot.waitUntil(lambda: page.cards == [] or page.cards[0].isHidden(), timeout=5000)
+    assert port.resolved[0][:2] == ("c1", "kept")
+
+
+def test_a_choice_that_could_not_be_saved_leaves_the_card_to_try_again(
+    qtbot: QtBot,
+    sync_window: MainWindow,
+    bridge: SyncBridge,
+    port: FakeSyncPort,
+    shown_errors: list[ErrorReport],
+) -> None:
+    port.status_now = replace(
+        JOINED, open_conflicts=(Conflict("c1", "elevator", "0" * 32, "model", '"A"', '"B"'),)
+    )
+    sync_window.go("Sync")
+    page = _page(sync_window)
+    bridge.refresh()
+    qtbot.waitUntil(lambda: len(page.cards) == 1, timeout=5000)
+    port.status_now = JOINED  # the port no longer knows the conflict: saving fails
+    (card,) = page.cards
+    card.buttons["other"].click()
+    qtbot.waitUntil(lambda: shown_errors != [], timeout=5000)
+    assert "conflict was not found" in shown_errors[-1].message
+    qtbot.waitUntil(lambda: card.buttons["other"].isEnabled(), timeout=5000)
+    assert card.buttons["kept"].isEnabled()
+    assert port.resolved == []
 
 
 def test_conflict_review_is_for_supervisors_only(

@@ -32,6 +32,7 @@ from app.ui.views.screens.base import View, fit_columns, heading, make_table
 
 RUNS = 20
 """Runs listed on the page."""
+SAVING = "Saving your choice…"
 
 
 class SyncRunTableModel(RowTableModel[SyncRun]):
@@ -122,6 +123,11 @@ class ConflictCard(QFrame):
             button.setEnabled(False)
         self.setToolTip(text)
 
+    def ready(self) -> None:
+        for button in self.buttons.values():
+            button.setEnabled(True)
+        self.setToolTip("")
+
 
 class SyncView(View):
     """Where sync stands, what it did, and what needs a person."""
@@ -170,6 +176,8 @@ class SyncView(View):
         self.cards: list[ConflictCard] = []
         self.resolving: set[str] = set()
         """Conflicts resolved here whose resolution has not come back from the server yet."""
+        self.saving: set[str] = set()
+        """Conflicts whose chosen value is being saved right now."""
         top = QHBoxLayout()
         top.addWidget(heading("Sync"))
         top.addStretch(1)
@@ -257,6 +265,8 @@ class SyncView(View):
         ]
         for card in self.cards:
             self.conflict_list.addWidget(card)
+            if card.conflict.conflict_id in self.saving:
+                card.busy(SAVING)
         count = len(self.cards)
         self.conflict_box.setTitle(f"Conflicts to review ({count})")
         waiting = (
@@ -277,12 +287,35 @@ class SyncView(View):
         )
 
     def resolve(self, card: ConflictCard, choose: Choice) -> None:
-        """Keep one value: a new event through the services, then a sync sends it."""
-        card.busy("Saving your choice…")
-        conflict_id = card.conflict.conflict_id
-        self.bridge.resolve(conflict_id, choose, lambda _changes: self._resolved(card))
+        """Keep one value: a new event through the services, then a sync sends it.
 
-    def _resolved(self, card: ConflictCard) -> None:
-        self.resolving.add(card.conflict.conflict_id)
-        card.busy("Resolved: the choice is saved and syncs with the next run.")
-        card.hide()
+        The cards are rebuilt whenever sync reports, possibly while the choice is being
+        saved, so the outcome is applied to whichever card shows that conflict by then.
+        """
+        conflict_id = card.conflict.conflict_id
+        self.saving.add(conflict_id)
+        card.busy(SAVING)
+        operation = self.bridge.resolve(
+            conflict_id, choose, lambda _changes: self._resolved(conflict_id)
+        )
+        if operation is None:
+            self._not_saved(conflict_id)
+        else:
+            operation.failed.connect(lambda _error: self._not_saved(conflict_id))
+
+    def _card(self, conflict_id: str) -> ConflictCard | None:
+        return next((c for c in self.cards if c.conflict.conflict_id == conflict_id), None)
+
+    def _resolved(self, conflict_id: str) -> None:
+        self.saving.discard(conflict_id)
+        self.resolving.add(conflict_id)
+        card = self._card(conflict_id)
+        if card is not None:
+            card.busy("Resolved: the choice is saved and syncs with the next run.")
+            card.hide()
+
+    def _not_saved(self, conflict_id: str) -> None:
+        self.saving.discard(conflict_id)
+        card = self._card(conflict_id)
+        if card is not None:
+            card.ready()
