@@ -210,7 +210,14 @@ def reduce_visit(current: Visit | None, event: Event) -> Visit:
     visit = _require(current, event)
     match pl:
         case p.VisitItemRecorded():
-            result = ItemResult(**pl.model_dump(), recorded_at=at)
+            result = ItemResult.model_construct(  # the payload's fields, validated already
+                key=pl.key,
+                outcome=pl.outcome,
+                value=pl.value,
+                text=pl.text,
+                photos=pl.photos,
+                recorded_at=at,
+            )
             kept = tuple(r for r in visit.results if r.key != pl.key)
             return _visit_update(visit, event, results=(*kept, result))
         case p.VisitPartUsed():

@@ -7,6 +7,7 @@ the same app against one database: they share nothing but PostgreSQL.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -64,6 +65,11 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state = build_state(settings)
         app.state.server = state
+        if not gc.get_freeze_count():
+            # What start-up built (modules, schemas, validators) lives as long as the process:
+            # kept out of the collector's full passes, which otherwise walk all of it mid-push.
+            gc.collect()
+            gc.freeze()
         try:
             yield
         finally:
