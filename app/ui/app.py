@@ -260,7 +260,8 @@ class Startup(QObject):
 
     def _profile_dialog(self) -> None:
         assert self.session is not None
-        dialog = ProfileDialog(self.session)
+        server = self.sync.server if self.sync is not None else None
+        dialog = ProfileDialog(self.session, server=server)
         dialog.chosen.connect(lambda _actor: self._show_window())
         dialog.rejected.connect(self.quit)
         dialog.open()

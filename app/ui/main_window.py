@@ -222,7 +222,8 @@ class MainWindow(QMainWindow):
             self.settings.setValue("profile/user_id", str(actor.user_id))
 
     def switch_profile(self) -> ProfileDialog:
-        dialog = ProfileDialog(self.session, self)
+        server = self.sync.bridge.server if self.sync is not None else None
+        dialog = ProfileDialog(self.session, self, server=server)
         dialog.open()
         return dialog
 

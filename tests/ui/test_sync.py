@@ -425,3 +425,22 @@ def _badges(audit: AuditView, column: int) -> dict[UUID, str]:
         line.event.event_id: model.index(row, column).data()
         for row, line in enumerate(model.rows())
     }
+
+
+def test_a_signed_in_store_adds_no_local_profiles(
+    qtbot: QtBot, sync_window: MainWindow, bridge: SyncBridge, port: FakeSyncPort
+) -> None:
+    before = sync_window.switch_profile()
+    assert before.add_button.isVisible()  # a store of its own: a supervisor registers people
+    assert not before.server_note.isVisible()
+    before.reject()
+
+    port.status_now = JOINED
+    bridge.refresh()
+    qtbot.waitUntil(lambda: bridge.server == "https://sync.example.com", timeout=5000)
+    dialog = sync_window.switch_profile()
+    qtbot.waitUntil(dialog.isVisible, timeout=5000)
+    assert not dialog.add_button.isVisible()
+    assert dialog.server_note.isVisible()
+    assert "signed in to https://sync.example.com" in dialog.server_note.text()
+    dialog.reject()

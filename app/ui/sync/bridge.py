@@ -74,6 +74,12 @@ class SyncBridge(QObject):
         self.network = NetworkWatch(self)
         self.network.back_online.connect(self._network_back)
 
+    @property
+    def server(self) -> str | None:
+        """The server this store is signed in to, as last read (None: not signed in)."""
+        status = self.state.status
+        return status.server_url if status is not None and status.joined else None
+
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> None:

@@ -53,7 +53,10 @@ class ProfileDialog(QDialog):
 
     chosen = Signal(object)  # Actor
 
-    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, session: Session, parent: QWidget | None = None, *, server: str | None = None
+    ) -> None:
+        """``server``: the server this store is signed in to, whose people are its profiles."""
         super().__init__(parent)
         self.session = session
         self.setWindowTitle("Switch profile")
@@ -72,7 +75,7 @@ class ProfileDialog(QDialog):
         self.add_button.clicked.connect(self.add_profile)
         actor = session.actor
         # profiles of a signed-in store come from the server; here only who may register people
-        self.add_button.setVisible(actor is not None and actor.role in PIN_ROLES)
+        self.add_button.setVisible(server is None and actor is not None and actor.role in PIN_ROLES)
         self.pin_button = buttons.addButton("Set &PIN…", QDialogButtonBox.ButtonRole.ActionRole)
         self.pin_button.setObjectName("setPin")
         self.pin_button.clicked.connect(self.set_pin)
@@ -86,6 +89,13 @@ class ProfileDialog(QDialog):
         self.demo_note.setObjectName("demoPinNote")
         self.demo_note.setWordWrap(True)
         self.demo_note.setVisible(session.demo)
+        self.server_note = QLabel(
+            f"This store is signed in to {server}: its people are added there by an "
+            "administrator and arrive here with the next sync."
+        )
+        self.server_note.setObjectName("serverProfilesNote")
+        self.server_note.setWordWrap(True)
+        self.server_note.setVisible(server is not None)
         self.form: AddProfileDialog | None = None
         self.list.itemActivated.connect(lambda _item: self._choose())
         self.list.currentItemChanged.connect(self._describe)
@@ -95,6 +105,7 @@ class ProfileDialog(QDialog):
         layout.addWidget(self.list)
         layout.addWidget(self.hint)
         layout.addWidget(self.demo_note)
+        layout.addWidget(self.server_note)
         layout.addWidget(buttons)
         session.read(profiles, self._loaded, label="load the profiles", parent=self)
 
