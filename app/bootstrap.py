@@ -22,7 +22,7 @@ from app.demo import DemoSummary, demo_device_seed, generate_demo
 from app.demo.generator import demo_ids
 from app.domain.checklists import TemplateCatalog
 from app.domain.commands import ChangeOrganizationSettings, RegisterUser
-from app.domain.enums import Role
+from app.domain.enums import Role, RuleSet
 from app.domain.errors import (
     ChainContinuityError,
     ConcurrentWriteError,
@@ -312,8 +312,10 @@ async def create_workspace(
     organization_name: str,
     password: PasswordPrompt | None = None,
     admin_pin: str | None = None,
+    rule_set: RuleSet = RuleSet.ASME_A17_1,
 ) -> Workspace:
-    """Create a new store with a new device key in secure storage and an administrator profile.
+    """Create a new store with a new device key in secure storage and an administrator profile;
+    the organization follows ``rule_set`` until an administrator changes it in Settings.
 
     With ``admin_pin`` the administrator is registered with its PIN in one transaction; without
     it (the command line), the administrator's first switch in the app sets it.
@@ -321,7 +323,7 @@ async def create_workspace(
     if admin_pin is not None:
         check_pin_text(admin_pin)  # before anything is written
     async with _write_lock(path):
-        return await _create_workspace(path, organization_name, password, admin_pin)
+        return await _create_workspace(path, organization_name, password, admin_pin, rule_set)
 
 
 @asynccontextmanager
@@ -341,7 +343,11 @@ async def _write_lock(path: Path) -> AsyncIterator[None]:
 
 
 async def _create_workspace(
-    path: Path, organization_name: str, password: PasswordPrompt | None, admin_pin: str | None
+    path: Path,
+    organization_name: str,
+    password: PasswordPrompt | None,
+    admin_pin: str | None,
+    rule_set: RuleSet,
 ) -> Workspace:
     if await asyncio.to_thread(path.exists):
         raise SiteSyncError(f"{path} already exists.", hint="Choose a new file name.")
@@ -368,7 +374,9 @@ async def _create_workspace(
         await register_user(register, ctx=ws.context(admin), pin=admin_pin)
         # the organization and its settings (DOMAIN.md's defaults until an administrator
         # changes them in Settings), recorded as events like everything else
-        settings = ChangeOrganizationSettings(organization_name=organization_name)
+        settings = ChangeOrganizationSettings(
+            organization_name=organization_name, rule_set=rule_set
+        )
         await change_organization_settings(settings, ctx=ws.context(admin))
         return ws
     except BaseException:
@@ -560,7 +568,12 @@ class StoreFiles:
         return await open_workspace(path, password=prompt, integrity="background")
 
     async def create(
-        self, path: Path, organization: str, password: str | None, admin_pin: str | None = None
+        self,
+        path: Path,
+        organization: str,
+        password: str | None,
+        admin_pin: str | None = None,
+        rule_set: RuleSet = RuleSet.ASME_A17_1,
     ) -> Workspace:
         """Create an empty store with its administrator profile (and its PIN, when given)."""
         if not await asyncio.to_thread(path.parent.is_dir):
@@ -570,5 +583,9 @@ class StoreFiles:
             )
         prompt = None if password is None else (lambda: password)
         return await create_workspace(
-            path, organization_name=organization, password=prompt, admin_pin=admin_pin
+            path,
+            organization_name=organization,
+            password=prompt,
+            admin_pin=admin_pin,
+            rule_set=rule_set,
         )

@@ -24,7 +24,7 @@ from app.ui.integrity import IntegrityStatus
 from app.ui.main_window import MainWindow
 from app.ui.runtime import CoreRuntime, Progress
 from app.ui.session import Session
-from app.ui.store_menu import NewStoreDialog, StoreMenu
+from app.ui.store_menu import NewStoreDialog, StoreMenu, create_store
 from app.ui.stores import RecentStores, SignedInCheck, StoreFiles, StoreOpener
 from app.ui.sync.bridge import SyncBridge
 from app.ui.sync.port import SignedIn, SyncOpener, SyncPort, SyncStatusInfo
@@ -123,11 +123,7 @@ class Startup(QObject):
         dialog.organization.setFocus()
         opener = self.opener
         assert opener is not None
-        dialog.accepted.connect(
-            lambda: opener.create(
-                dialog.chosen()[1], dialog.chosen()[0], admin_pin=dialog.pin.text()
-            )
-        )
+        dialog.accepted.connect(lambda: create_store(opener, dialog))
         dialog.rejected.connect(self._gave_up)
         self.new_store = dialog
         dialog.open()

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import QLocale
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -26,7 +28,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.enums import RuleSet
 from app.domain.errors import ImportFileError
+from app.domain.settings import RULE_SET_NAMES
 from app.domain.wording import plural
 from app.services.context import Changes
 from app.services.fleet_import import ImportSummary
@@ -41,8 +45,21 @@ STORE_FILTER = "SiteSync stores (*.sqlite *.db);;All files (*)"
 CSV_FILTER = "Fleet files (*.csv);;All files (*)"
 
 
+NEW_STORE_RULE_SETS = (
+    (RuleSet.ASME_A17_1, "ASME A17.1 (United States, Canada): Category 1 and Category 5 tests"),
+    (RuleSet.UK_LOLER, "UK LOLER: thorough examinations every 6 months, 12 for goods-only lifts"),
+)
+"""The rule sets a new store offers; custom intervals are set later in Settings."""
+
+
+def local_rule_set(territory: QLocale.Country) -> RuleSet:
+    """The rule set a store made in ``territory`` most likely follows."""
+    return RuleSet.UK_LOLER if territory is QLocale.Country.UnitedKingdom else RuleSet.ASME_A17_1
+
+
 class NewStoreDialog(QDialog):
-    """The organization's name, where its new store file goes, and the administrator's PIN."""
+    """The organization's name, its inspection rules, where its new store file goes, and the
+    administrator's PIN."""
 
     def __init__(self, parent: QWidget | None = None, *, intro: str = "") -> None:
         super().__init__(parent)
@@ -51,6 +68,17 @@ class NewStoreDialog(QDialog):
         self.organization = QLineEdit()
         self.organization.setObjectName("organizationName")
         self.organization.setPlaceholderText("e.g. Acme Lifts Ltd")
+        self.rule_set = QComboBox()
+        self.rule_set.setObjectName("ruleSet")
+        for rule_set, text in NEW_STORE_RULE_SETS:
+            self.rule_set.addItem(text, rule_set)
+        self.rule_set.setCurrentIndex(
+            self.rule_set.findData(local_rule_set(QLocale.system().territory()))
+        )
+        self.rule_set.setToolTip(
+            "Every site follows these rules unless it is given its own; change them, or set "
+            f"{RULE_SET_NAMES[RuleSet.CUSTOM].lower()}, in Settings."
+        )
         self.file = QLineEdit()
         self.file.setObjectName("storeFile")
         self.file.setText(str(Path(documents_folder()) / "sitesync.sqlite"))
@@ -71,6 +99,7 @@ class NewStoreDialog(QDialog):
         self.problem.setWordWrap(True)
         form = QFormLayout()
         form.addRow("Organization:", self.organization)
+        form.addRow("Inspection rules:", self.rule_set)
         form.addRow("Store file:", where)
         form.addRow("Administrator's PIN:", self.pin)
         form.addRow("PIN again:", self.again)
@@ -123,6 +152,13 @@ class NewStoreDialog(QDialog):
             self.pin.setFocus()
         else:
             self.accept()
+
+
+def create_store(opener: StoreOpener, dialog: NewStoreDialog) -> None:
+    """Create the store an accepted New store dialog describes."""
+    organization, path = dialog.chosen()
+    rule_set = RuleSet(dialog.rule_set.currentData())  # Qt hands the enum back as its text
+    opener.create(path, organization, admin_pin=dialog.pin.text(), rule_set=rule_set)
 
 
 class ImportReport(QDialog):
@@ -202,8 +238,7 @@ class StoreMenu:
         return dialog
 
     def _create(self, dialog: NewStoreDialog) -> None:
-        organization, path = dialog.chosen()
-        self.opener.create(path, organization, admin_pin=dialog.pin.text())
+        create_store(self.opener, dialog)
 
     def open_store(self) -> QFileDialog:
         folder = str(self.current.parent) if self.current else documents_folder()

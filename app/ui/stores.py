@@ -13,6 +13,7 @@ from typing import Protocol
 from PySide6.QtCore import QObject, QSettings, QStandardPaths, Signal
 from PySide6.QtWidgets import QInputDialog, QLineEdit, QWidget
 
+from app.domain.enums import RuleSet
 from app.domain.errors import WrongPasswordError
 from app.ui.backend import Backend
 from app.ui.errors import ErrorPresenter
@@ -36,9 +37,15 @@ class StoreFiles(Protocol):
         ...
 
     async def create(
-        self, path: Path, organization: str, password: str | None, admin_pin: str | None = None
+        self,
+        path: Path,
+        organization: str,
+        password: str | None,
+        admin_pin: str | None = None,
+        rule_set: RuleSet = RuleSet.ASME_A17_1,
     ) -> Backend:
-        """Create a new, empty store with its administrator profile (and ``admin_pin``, its PIN).
+        """Create a new, empty store with its administrator profile (and ``admin_pin``, its PIN)
+        and the organization following ``rule_set``.
 
         Without a secure OS keyring and without ``password``, raise the error coded
         ``SECURE_STORAGE_UNAVAILABLE``: the caller then asks for an offline-unlock password.
@@ -253,21 +260,27 @@ class StoreOpener(QObject):
         password: str | None = None,
         *,
         admin_pin: str | None = None,
+        rule_set: RuleSet = RuleSet.ASME_A17_1,
     ) -> None:
         """Create a new store; without a secure keyring, ask for an offline-unlock password."""
         files, self.dialog = self.files, None
 
         async def job(_progress: Progress) -> Backend:
-            return await files.create(path, organization, password, admin_pin)
+            return await files.create(path, organization, password, admin_pin, rule_set)
 
         operation = self.runtime.submit(job, label="create the store")
         operation.finished.connect(lambda backend: self.opened.emit(backend, path))
         operation.failed.connect(
-            lambda error: self._create_failed(path, organization, admin_pin, error)
+            lambda error: self._create_failed(path, organization, admin_pin, rule_set, error)
         )
 
     def _create_failed(
-        self, path: Path, organization: str, admin_pin: str | None, error: BaseException
+        self,
+        path: Path,
+        organization: str,
+        admin_pin: str | None,
+        rule_set: RuleSet,
+        error: BaseException,
     ) -> None:
         if getattr(error, "code", "") == NO_KEYRING:
             self.dialog = _password_dialog(
@@ -279,7 +292,9 @@ class StoreOpener(QObject):
             )
             dialog = self.dialog
             dialog.accepted.connect(
-                lambda: self.create(path, organization, dialog.textValue(), admin_pin=admin_pin)
+                lambda: self.create(
+                    path, organization, dialog.textValue(), admin_pin=admin_pin, rule_set=rule_set
+                )
             )
             dialog.rejected.connect(self.cancelled)
             dialog.open()

@@ -13,13 +13,15 @@ from pathlib import Path
 import keyring
 import pytest
 from keyring.backends import fail
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QLocale, QSettings
 from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit
 from pytestqt.qtbot import QtBot
 
 from app.bootstrap import StoreFiles, open_workspace
+from app.domain.enums import RuleSet
+from app.services.organization import organization_settings
 from app.ui.app import Startup, start_gui
-from app.ui.store_menu import ImportReport, NewStoreDialog
+from app.ui.store_menu import ImportReport, NewStoreDialog, local_rule_set
 from app.ui.stores import RecentStores
 
 PASSWORD = "correct horse battery"
@@ -165,6 +167,7 @@ def test_new_store_import_and_open_recent_from_the_file_menu(
         assert "at least 10 characters" in startup.errors.last.message
         dialog = menu.new_store()
         dialog.organization.setText("Second Lifts")
+        dialog.rule_set.setCurrentIndex(dialog.rule_set.findData(RuleSet.UK_LOLER))
         dialog.file.setText(str(second))
         dialog.pin.setText("1357")
         dialog.again.setText("1357")
@@ -219,15 +222,38 @@ def test_new_store_import_and_open_recent_from_the_file_menu(
     finally:
         _close(startup)
 
-    async def units() -> int:
+    async def units() -> tuple[int, RuleSet]:
         ws = await open_workspace(second.with_suffix(".sqlite"), password=lambda: PASSWORD)
         try:
             async with ws.store.unit_of_work() as uow:
-                return len(await uow.elevators.list_all())
+                return len(await uow.elevators.list_all()), (
+                    await organization_settings(uow)
+                ).rule_set
         finally:
             await ws.close()
 
-    assert asyncio.run(units()) == 2  # the bad file wrote nothing, the good one both units
+    count, rule_set = asyncio.run(units())
+    assert count == 2  # the bad file wrote nothing, the good one both units
+    assert rule_set is RuleSet.UK_LOLER  # chosen in the dialog, kept through the password step
+
+
+@pytest.mark.parametrize(
+    ("territory", "expected"),
+    [
+        (QLocale.Country.UnitedKingdom, RuleSet.UK_LOLER),
+        (QLocale.Country.UnitedStates, RuleSet.ASME_A17_1),
+        (QLocale.Country.Canada, RuleSet.ASME_A17_1),
+    ],
+)
+def test_a_new_store_offers_the_rules_of_where_it_is_made(
+    qtbot: QtBot, territory: QLocale.Country, expected: RuleSet
+) -> None:
+    assert local_rule_set(territory) is expected
+    dialog = NewStoreDialog()
+    qtbot.addWidget(dialog)
+    offered = {RuleSet(dialog.rule_set.itemData(i)) for i in range(dialog.rule_set.count())}
+    assert offered == {RuleSet.ASME_A17_1, RuleSet.UK_LOLER}
+    assert RuleSet(dialog.rule_set.currentData()) is local_rule_set(QLocale.system().territory())
 
 
 def test_cancelling_the_unlock_password_leaves_with_exit_code_1(
