@@ -200,3 +200,27 @@ def test_what_came_from_outside_is_printed_without_terminal_escapes(tmp_path: Pa
     assert "\x1b" not in result.stderr
     assert "\x07" not in result.stderr
     assert "\\u001b]0;owned" in result.stderr
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_an_unexpected_fault_is_one_sentence_and_exit_2(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    debug: bool,
+) -> None:
+    async def broken(_args: object) -> int:
+        raise RuntimeError("a fault of the program itself")
+
+    monkeypatch.setattr("app.cli.units_command", broken)
+    if debug:
+        monkeypatch.setenv("SITESYNC_DEBUG", "1")
+    else:
+        monkeypatch.delenv("SITESYNC_DEBUG", raising=False)
+
+    assert main(["units", "--db", str(tmp_path / "any.sqlite")]) == 2
+    err = capsys.readouterr().err
+    assert "SiteSync stopped on an unexpected problem" in err
+    assert "a fault of the program itself" in err
+    assert "SITESYNC_DEBUG=1" in err  # the next step
+    assert ("Traceback" in err) is debug  # the details only when asked for

@@ -19,11 +19,14 @@ from pathlib import Path
 
 import pytest
 
+from app import bootstrap
 from app.audit_trail import verify_store
 from app.bootstrap import open_workspace
 from app.cli import import_rows
-from app.domain.errors import StoreFullError
-from app.services.fleet_import import parse_fleet_csv
+from app.domain.errors import ConcurrentWriteError, StoreFullError
+from app.services.context import ServiceContext
+from app.services.fleet_import import ImportRow, import_fleet, parse_fleet_csv
+from app.store.errors import concurrent_write
 from tests.integration.cli.test_exit_codes import TIMEOUT
 
 HEADER = ["customer", "site", "site_address", "unit_number"]
@@ -165,6 +168,30 @@ async def test_a_writer_that_committed_before_the_import_does_not_break_the_chai
     finally:
         await ws.close()
     assert (await verify_store(store)).events == _counts(store)[0]
+
+
+async def test_another_program_writing_during_the_import_gets_its_own_message(
+    store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def met_another_writer(rows: list[ImportRow], *, ctx: ServiceContext) -> object:
+        await import_fleet(rows[:2], ctx=ctx)  # a part written in the import's transaction
+        raise concurrent_write(store)  # then the chain met another program's change
+
+    monkeypatch.setattr(bootstrap, "import_fleet", met_another_writer)
+    before = _counts(store)
+    ws = await open_workspace(store, password=lambda: PASSWORD.strip())
+    try:
+        with pytest.raises(ConcurrentWriteError) as failure:
+            await import_rows(ws, parse_fleet_csv(_csv(_fleet(6))), as_user=None)
+    finally:
+        await ws.close()
+    assert failure.value.message == (
+        f"Another program wrote to {store} during the import, so nothing was imported."
+    )
+    assert failure.value.hint is not None
+    assert "close it, then try again" in failure.value.hint
+    assert _counts(store) == before
+    assert (await verify_store(store)).events == before[0]
 
 
 def test_a_field_past_the_csv_limit_is_a_line_problem_not_a_traceback(
