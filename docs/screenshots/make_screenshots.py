@@ -30,12 +30,13 @@ from PySide6.QtWidgets import QApplication, QScrollArea, QWidget
 
 from app.bootstrap import Workspace, create_demo_store, open_workspace
 from app.domain.entities import User
-from app.domain.enums import ItemKind, Role, VisitStatus
+from app.domain.enums import ItemKind, Role, RuleSet, VisitStatus
 from app.services.queries import profiles
 from app.ui.errors import ErrorPresenter
 from app.ui.main_window import MainWindow
 from app.ui.runtime import CoreRuntime, Progress
 from app.ui.session import Session
+from app.ui.store_menu import NewStoreDialog
 from app.ui.views.dialogs.log_callback import CallbackForm
 from app.ui.views.dialogs.profile import actor_of
 from app.ui.views.dialogs.schedule_visit import ScheduleDialog
@@ -247,6 +248,7 @@ def main() -> int:
     wait(app, lambda: audit.verify.isEnabled(), timeout=120)
     save(window, "audit.png")
     settings_screen(app, window, session, next(u for u in users if u.role is Role.ADMIN))
+    new_store_dialog()
     window.close()
 
     async def close(_progress: Progress) -> None:
@@ -265,6 +267,18 @@ def settings_screen(app: QApplication, window: MainWindow, session: Session, adm
     assert isinstance(view, SettingsView)
     wait(app, lambda: view.overview is not None and view.sites.rowCount() > 0)
     save(window, "settings.png")
+
+
+def new_store_dialog() -> None:
+    """File → New store, filled in for a UK company."""
+    dialog = NewStoreDialog()
+    dialog.organization.setText("Northgate Lift Services Ltd")
+    dialog.rule_set.setCurrentIndex(dialog.rule_set.findData(RuleSet.UK_LOLER))
+    dialog.file.setText("/home/sam/Documents/northgate.sqlite")
+    dialog.pin.setText("2468")
+    dialog.again.setText("2468")
+    dialog.resize(640, dialog.sizeHint().height())
+    save(dialog, "new-store.png")
 
 
 if __name__ == "__main__":
