@@ -24,6 +24,8 @@ from app.audit.canonical import parse_canonical
 from app.audit.envelope import EventBody, SealedEvent, event_hash, genesis_hash, parse_timestamp
 from app.audit.errors import ProfileViolation, Rule
 from app.audit.signing import signature_message, verify_signature
+from app.domain.authority import administrators_only
+from app.domain.enums import Role
 from app.domain.errors import SiteSyncError
 from app.domain.events import Event, parse_payload
 from sync.protocol import MAX_EVENT_BYTES, MAX_PUSH_BYTES, MAX_PUSH_EVENTS, PushRequest, WireEvent
@@ -41,6 +43,7 @@ class Verified:
     sealed: SealedEvent
     event: Event | None
     reason: str | None
+    """Why it is rejected before it is folded (unreadable, or not its author's to record)."""
 
 
 def _integrity(detail: str, rule: str, event_id: str | None = None) -> ApiError:
@@ -124,7 +127,10 @@ def check_batch(request: PushRequest, principal: Principal) -> list[Verified]:
                 eid,
             )
         sealed = SealedEvent(body, item.canonical, item.hash, item.signature)
-        current = Verified(sealed, *_readable(body, item.hash))
+        event, reason = _readable(body, item.hash)
+        if event is not None and principal.role is not Role.ADMIN:
+            reason = administrators_only(event.payload)
+        current = Verified(sealed, event, reason)
         verified.append(current)
         previous = current
     return verified

@@ -15,7 +15,7 @@ import pytest
 from app.audit.checkpoint import parse_and_verify_checkpoint
 from app.audit.envelope import SealedEvent, event_hash, seal, signature_message
 from app.domain import payloads as p
-from app.domain.enums import ElevatorStatus, Role
+from app.domain.enums import ElevatorStatus, Role, RuleSet
 from sync.server.db.engine import transaction
 from tests.server.conftest import Org, add_user, bearer, sign_in
 from tests.server.devices import SYNC, Laptop, wire
@@ -31,8 +31,10 @@ class Field:
     headers: dict[str, str]
 
 
-async def field_tech(api: httpx.AsyncClient, org: Org, email: str) -> Field:
-    user_id = await add_user(org, email, Role.SUPERVISOR)
+async def field_tech(
+    api: httpx.AsyncClient, org: Org, email: str, role: Role = Role.SUPERVISOR
+) -> Field:
+    user_id = await add_user(org, email, role)
     headers = bearer(await sign_in(api, email))
     laptop = Laptop(org.id, user_id)
     await laptop.register(api, headers)
@@ -405,3 +407,62 @@ async def test_deep_nesting_and_oversized_blobs_are_refused(
         f"/api/v1/blobs/{name}", content=b"x" * (5 * 1024 * 1024), headers=tech.headers
     )
     assert huge.status_code == 413
+
+
+@pytest.mark.parametrize("role", [Role.SUPERVISOR, Role.TECHNICIAN])
+async def test_what_only_an_administrator_may_record_is_kept_rejected_from_anyone_else(
+    api: httpx.AsyncClient, org: Org, role: Role
+) -> None:
+    admin = await field_tech(api, org, "ada@example.com", Role.ADMIN)
+    other = await field_tech(api, org, "tom@example.com", role)
+    fleet = fleet_events(admin.laptop)
+    created = admin.laptop.event(org.id, p.OrganizationCreated(name="Harbour Lifts"))
+    answer = await admin.laptop.push(api, admin.headers, [*fleet, created])
+    assert answer.status_code == 200, answer.text
+    entries = (await api.get("/api/v1/sync/pull", headers={**other.headers, **SYNC})).json()[
+        "entries"
+    ]
+    other.laptop.learn(SITE, [entries[1]["hash"]])
+    other.laptop.learn(org.id, [entries[3]["hash"]])
+    loler = p.OrganizationSettingsChanged(rule_set=RuleSet.UK_LOLER)
+    custom = p.SiteUpdated(rule_set=RuleSet.CUSTOM)
+    events = [
+        other.laptop.event(org.id, loler),
+        other.laptop.event(SITE, custom),
+        other.laptop.event(
+            uuid4(),
+            p.SiteCreated(
+                customer_id=CUSTOMER, name="Dock", address="2 Quay", rule_set=RuleSet.UK_LOLER
+            ),
+        ),
+        other.laptop.event(uuid4(), p.SiteCreated(customer_id=CUSTOMER, name="Pier", address="3")),
+        other.laptop.event(SITE, p.SiteUpdated(access_notes="Key at the desk")),
+    ]
+    results = (await other.laptop.push(api, other.headers, events)).json()["results"]
+    assert [r["status"] for r in results] == ["rejected"] * 3 + ["accepted"] * 2
+    assert results[0]["reason"] == "Only an administrator can change the organization's settings."
+    assert results[1]["reason"] == "Only an administrator can set the rule set a site follows."
+    async with org.units() as uow:
+        site = await uow.sites.get(SITE)
+        assert site is not None
+        assert (site.rule_set, site.access_notes) == (None, "Key at the desk")
+        organization = await uow.organizations.get(org.id)
+        assert organization is not None
+        assert organization.settings.rule_set is RuleSet.ASME_A17_1  # the refused change: none
+        refused = {str(r.event_id) for r in await uow.rejections.list_all()}
+        assert refused == {e.body.event_id for e in events[:3]}
+
+    admin.laptop.learn(SITE, [events[4].hash])
+    admin.laptop.learn(org.id, [events[0].hash])  # kept in the entity's history, rejected
+    allowed = [admin.laptop.event(org.id, loler), admin.laptop.event(SITE, custom)]
+    results = (await admin.laptop.push(api, admin.headers, allowed)).json()["results"]
+    assert [r["status"] for r in results] == ["accepted", "accepted"]
+    async with org.units() as uow:
+        site = await uow.sites.get(SITE)
+        organization = await uow.organizations.get(org.id)
+        assert site is not None
+        assert organization is not None
+        assert (site.rule_set, organization.settings.rule_set) == (
+            RuleSet.CUSTOM,
+            RuleSet.UK_LOLER,
+        )

@@ -191,7 +191,10 @@ class LedgerAppender:
     async def append(
         self, sealed: SealedEvent, event: Event | None, reason: str | None, *, apply: bool
     ) -> Appended:
-        """Append a verified event to the ledger and fold it (``event`` None: unreadable).
+        """Append a verified event to the ledger and fold it.
+
+        ``event`` None: unreadable; an ``event`` with a ``reason``: refused before it is folded
+        (see ``app.domain.authority``). Either is kept, marked rejected, applied to nothing.
 
         ``apply`` folds the projection here (sync); services apply it themselves after
         ``EventLog.append`` (``recorder.apply_event``), so they pass False.
@@ -213,7 +216,7 @@ class LedgerAppender:
         state = await self.entity_state(entity_id)
         conflicts: tuple[ConflictRecord, ...] = ()
         outcome: fold.Outcome = "rejected"
-        if event is not None:
+        if event is not None and reason is None:
             decision = await self._decide(event, body.entity_parents, state, index)
             outcome, reason, state = decision.outcome, decision.reason, decision.state
             if outcome == "accepted":
@@ -227,6 +230,8 @@ class LedgerAppender:
                 reason_text = decision.reason or "The event is not valid in the current state."
                 self._unit.stage(m.REJECTIONS, Rejection.of(event, reason_text))
         else:
+            if event is not None and apply:
+                self._unit.stage(m.REJECTIONS, Rejection.of(event, reason or ""))
             state = fold.EntityState(
                 fold.next_heads(state, body.entity_parents, sealed.hash),
                 state.writers,
