@@ -6,18 +6,21 @@ import asyncio
 import time
 from datetime import UTC, datetime, timedelta
 from statistics import median
+from uuid import uuid4
 
 import httpx
 import jwt
 import pytest
 
 from app.domain.enums import Role
+from app.domain.payloads import CustomerCreated
 from sync.server.accounts import update_account
 from sync.server.app import create_app
 from sync.server.auth.passwords import Passwords
 from sync.server.settings import ServerSettings
 from tests.postgres import JWT_SECRET
 from tests.server.conftest import PASSWORD, Org, add_user, bearer, sign_in
+from tests.server.devices import Laptop
 
 TOKEN = "/api/v1/auth/token"
 
@@ -196,9 +199,13 @@ async def test_logout_ends_the_refresh_token(api: httpx.AsyncClient, org: Org) -
     ).status_code == 401
 
 
-async def test_disabling_a_user_revokes_their_tokens(api: httpx.AsyncClient, org: Org) -> None:
+async def test_disabling_a_user_revokes_their_tokens_and_devices(
+    api: httpx.AsyncClient, org: Org
+) -> None:
     user_id = await add_user(org, "tom@example.com")
     pair = await sign_in(api, "tom@example.com")
+    laptop = Laptop(org.id, user_id)
+    await laptop.register(api, bearer(pair))
     await update_account(
         user_id, display_name=None, role=None, active=False, ctx=org.context(), units=org.units
     )
@@ -211,3 +218,12 @@ async def test_disabling_a_user_revokes_their_tokens(api: httpx.AsyncClient, org
         user = await uow.users.get(user_id)
         assert user is not None
         assert user.active is False
+
+    # enabled again, they sign in anew; the laptop they had stays revoked
+    await update_account(
+        user_id, display_name=None, role=None, active=True, ctx=org.context(), units=org.units
+    )
+    again = bearer(await sign_in(api, "tom@example.com"))
+    pushed = await laptop.push(api, again, [laptop.event(uuid4(), CustomerCreated(name="Acme"))])
+    assert pushed.status_code == 403
+    assert pushed.json()["error"]["code"] == "DEVICE_REVOKED"

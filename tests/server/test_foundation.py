@@ -7,8 +7,10 @@ import pytest
 from pydantic import SecretStr
 from pydantic import ValidationError as PydanticValidationError
 
+from sync.server import reads
 from sync.server.settings import ServerSettings
 from tests.postgres import ServerProcess
+from tests.server.conftest import Org, add_user, bearer, sign_in
 
 
 async def test_health_and_ready(api: httpx.AsyncClient) -> None:
@@ -22,6 +24,31 @@ async def test_unknown_route_answers_the_envelope(api: httpx.AsyncClient) -> Non
     response = await api.get("/no/such/thing")
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "NOT_FOUND"
+
+
+async def test_a_fault_of_the_server_answers_500_in_the_envelope_without_a_traceback(
+    api: httpx.AsyncClient,
+    org: Org,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await add_user(org, "tom@example.com")
+    headers = bearer(await sign_in(api, "tom@example.com"))
+
+    async def broken(*_args: object) -> None:
+        raise RuntimeError("secret detail of a bug")
+
+    monkeypatch.setattr(reads, "current_checkpoint", broken)
+    response = await api.get("/api/v1/ledger/checkpoint", headers=headers)
+    assert response.status_code == 500
+    error = response.json()["error"]
+    assert error["code"] == "INTERNAL_ERROR"
+    assert error["hint"]  # a next step
+    assert "secret detail" not in response.text  # nothing of the fault reaches the client
+    assert "Traceback" not in response.text
+    assert "secret detail of a bug" in caplog.text  # it is in the server's log instead
+    again = await api.get("/health")  # and the server goes on
+    assert again.status_code == 200
 
 
 async def test_oversized_body_is_refused_before_reading(api: httpx.AsyncClient) -> None:
