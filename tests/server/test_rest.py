@@ -225,3 +225,59 @@ async def test_fields_the_server_decides_are_refused_in_requests(
     ]
     assert [r.status_code for r in sneaky] == [422] * len(sneaky)
     assert all(r.json()["error"]["code"] == "VALIDATION_ERROR" for r in sneaky)
+
+
+async def test_a_callback_logged_and_closed_over_rest_moves_its_unit(
+    api: httpx.AsyncClient, org: Org
+) -> None:
+    boss = await _signed_in(api, org, "boss@example.com", Role.SUPERVISOR)
+    site_id = await _site(api, boss)
+    unit = await api.post(
+        "/api/v1/elevators", json={"site_id": site_id, "unit_number": "L1"}, headers=boss
+    )
+    unit_id = unit.json()["id"]
+    logged = await api.post(
+        "/api/v1/incidents",
+        json={
+            "elevator_id": unit_id,
+            "channel": "phone",
+            "reported_trouble": "Doors reopen on every floor",
+            "out_of_service": True,
+        },
+        headers=boss,
+    )
+    assert logged.status_code == 201, logged.text
+    incident = logged.json()
+    assert (incident["status"], incident["reported_trouble"]) == (
+        "open",
+        "Doors reopen on every floor",
+    )
+    down = await api.get(f"/api/v1/elevators/{unit_id}", headers=boss)
+    assert down.json()["status"] == "out_of_service"
+    listed = await api.get(
+        "/api/v1/incidents", params={"elevator_id": unit_id, "status": "open"}, headers=boss
+    )
+    assert [i["id"] for i in listed.json()["data"]] == [incident["id"]]
+
+    closed = await api.post(
+        f"/api/v1/incidents/{incident['id']}/close",
+        json={"back_in_service": True, "corrective_action": "Door edge replaced"},
+        headers=boss,
+    )
+    assert closed.status_code == 200, closed.text
+    assert closed.json()["status"] == "closed"
+    up = await api.get(f"/api/v1/elevators/{unit_id}", headers=boss)
+    assert up.json()["status"] == "operational"
+    still_open = await api.get("/api/v1/incidents", params={"status": "open"}, headers=boss)
+    assert still_open.json()["data"] == []
+    again = await api.post(
+        f"/api/v1/incidents/{incident['id']}/close", json={"back_in_service": True}, headers=boss
+    )
+    assert again.status_code == 409  # a closed callback stays closed
+    assert again.json()["error"]["message"]
+    unknown = await api.post(
+        "/api/v1/incidents",
+        json={"elevator_id": str(uuid4()), "channel": "phone", "reported_trouble": "x"},
+        headers=boss,
+    )
+    assert unknown.status_code == 404
