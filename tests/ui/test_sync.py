@@ -279,16 +279,24 @@ def test_a_supervisor_resolves_a_conflict_with_one_click(
     qtbot.waitUntil(lambda: page.cards == [], timeout=5000)
 
 
-def test_a_conflict_card_rebuilt_while_its_choice_is_saved_stays_busy_then_goes(
-    qtbot: QtBot, sync_window: MainWindow, bridge: SyncBridge, port: FakeSyncPort
-) -> None:
+def _one_conflict(
+    qtbot: QtBot, window: MainWindow, bridge: SyncBridge, port: FakeSyncPort
+) -> SyncView:
+    """The Sync page showing one open conflict (c1, a unit's model: "A" kept, "B" other)."""
     port.status_now = replace(
         JOINED, open_conflicts=(Conflict("c1", "elevator", "0" * 32, "model", '"A"', '"B"'),)
     )
-    sync_window.go("Sync")
-    page = _page(sync_window)
+    window.go("Sync")
+    page = _page(window)
     bridge.refresh()
     qtbot.waitUntil(lambda: len(page.cards) == 1, timeout=5000)
+    return page
+
+
+def test_a_conflict_card_rebuilt_while_its_choice_is_saved_stays_busy_then_goes(
+    qtbot: QtBot, sync_window: MainWindow, bridge: SyncBridge, port: FakeSyncPort
+) -> None:
+    page = _one_conflict(qtbot, sync_window, bridge, port)
     first = page.cards[0]
     port.resolve_hold = threading.Event()
     first.buttons["kept"].click()
@@ -312,13 +320,7 @@ def test_a_choice_that_could_not_be_saved_leaves_the_card_to_try_again(
     port: FakeSyncPort,
     shown_errors: list[ErrorReport],
 ) -> None:
-    port.status_now = replace(
-        JOINED, open_conflicts=(Conflict("c1", "elevator", "0" * 32, "model", '"A"', '"B"'),)
-    )
-    sync_window.go("Sync")
-    page = _page(sync_window)
-    bridge.refresh()
-    qtbot.waitUntil(lambda: len(page.cards) == 1, timeout=5000)
+    page = _one_conflict(qtbot, sync_window, bridge, port)
     port.status_now = JOINED  # the port no longer knows the conflict: saving fails
     (card,) = page.cards
     card.buttons["other"].click()
