@@ -1,27 +1,44 @@
-"""What only an administrator may record, whoever's device it comes from.
+"""What a role may record, whoever's device it comes from.
 
-The services refuse such a request from anyone else before anything is recorded. The server
-applies the same rule to pushed events, which a modified or outdated app could have recorded:
-such an event is kept in the ledger, marked rejected with the reason, and applied to nothing.
+The services refuse a request outside its author's role before anything is recorded. The
+server applies the same rules to pushed events, which a modified or outdated app could have
+recorded: such an event is kept in the ledger, marked rejected with the reason, and applied
+to nothing. People, their roles and PINs, the organization's settings and a site's rule set
+are for administrators (a supervisor may also register a technician or a supervisor).
 """
 
 from __future__ import annotations
 
+from app.domain.enums import Role
 from app.domain.events import EventPayload
 from app.domain.payloads import (
     OrganizationCreated,
     OrganizationSettingsChanged,
     SiteCreated,
     SiteUpdated,
+    UserPinSet,
+    UserRegistered,
+    UserUpdated,
 )
 
 
-def administrators_only(payload: EventPayload) -> str | None:
-    """Why only an administrator may record ``payload``, or None when anyone may."""
+def refusal(payload: EventPayload, role: Role) -> str | None:
+    """Why someone of ``role`` may not record ``payload``, or None when they may."""
+    if role is Role.ADMIN:
+        return None
     if isinstance(payload, OrganizationCreated | OrganizationSettingsChanged):
         return "Only an administrator can change the organization's settings."
     if (isinstance(payload, SiteCreated) and payload.rule_set is not None) or (
         isinstance(payload, SiteUpdated) and "rule_set" in payload.model_fields_set
     ):
         return "Only an administrator can set the rule set a site follows."
+    if isinstance(payload, UserRegistered) and (
+        role is not Role.SUPERVISOR or payload.role is Role.ADMIN
+    ):
+        return (
+            "Only an administrator or a supervisor can register people, and only an "
+            "administrator can register an administrator."
+        )
+    if isinstance(payload, UserUpdated | UserPinSet):
+        return "Only an administrator can change a person's role, name, access or PIN."
     return None

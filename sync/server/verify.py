@@ -24,8 +24,7 @@ from app.audit.canonical import parse_canonical
 from app.audit.envelope import EventBody, SealedEvent, event_hash, genesis_hash, parse_timestamp
 from app.audit.errors import ProfileViolation, Rule
 from app.audit.signing import signature_message, verify_signature
-from app.domain.authority import administrators_only
-from app.domain.enums import Role
+from app.domain.authority import refusal
 from app.domain.errors import SiteSyncError
 from app.domain.events import Event, parse_payload
 from sync.protocol import MAX_EVENT_BYTES, MAX_PUSH_BYTES, MAX_PUSH_EVENTS, PushRequest, WireEvent
@@ -128,8 +127,8 @@ def check_batch(request: PushRequest, principal: Principal) -> list[Verified]:
             )
         sealed = SealedEvent(body, item.canonical, item.hash, item.signature)
         event, reason = _readable(body, item.hash)
-        if event is not None and principal.role is not Role.ADMIN:
-            reason = administrators_only(event.payload)
+        if event is not None:
+            reason = refusal(event.payload, principal.role)
         current = Verified(sealed, event, reason)
         verified.append(current)
         previous = current

@@ -466,3 +466,45 @@ async def test_what_only_an_administrator_may_record_is_kept_rejected_from_anyon
             RuleSet.CUSTOM,
             RuleSet.UK_LOLER,
         )
+
+
+async def test_a_technician_cannot_make_themselves_an_administrator_by_pushing_an_event(
+    api: httpx.AsyncClient, org: Org
+) -> None:
+    tech = await field_tech(api, org, "tom@example.com", Role.TECHNICIAN)
+    boss = await field_tech(api, org, "sue@example.com", Role.SUPERVISOR)
+    own_head = (await api.get("/api/v1/sync/pull", headers={**tech.headers, **SYNC})).json()[
+        "entries"
+    ][1]["hash"]  # the technician's user.registered, recorded by the server
+    tech.laptop.learn(tech.laptop.user_id, [own_head])
+    grab = [
+        tech.laptop.event(tech.laptop.user_id, p.UserUpdated(role=Role.ADMIN)),
+        tech.laptop.event(tech.laptop.user_id, p.UserPinSet(verifier="argon2id-stand-in")),
+        tech.laptop.event(
+            uuid4(), p.UserRegistered(email="x@example.com", display_name="X", role=Role.ADMIN)
+        ),
+    ]
+    results = (await tech.laptop.push(api, tech.headers, grab)).json()["results"]
+    assert [r["status"] for r in results] == ["rejected"] * 3
+    assert "Only an administrator" in results[0]["reason"]
+    hire = [
+        boss.laptop.event(
+            uuid4(), p.UserRegistered(email="ann@example.com", display_name="Ann", role=Role.ADMIN)
+        ),
+        boss.laptop.event(
+            uuid4(),
+            p.UserRegistered(email="bo@example.com", display_name="Bo", role=Role.TECHNICIAN),
+        ),
+    ]
+    results = (await boss.laptop.push(api, boss.headers, hire)).json()["results"]
+    assert [r["status"] for r in results] == ["rejected", "accepted"]
+    async with org.units() as uow:
+        me = await uow.users.get(tech.laptop.user_id)
+        assert me is not None
+        assert me.role is Role.TECHNICIAN
+        emails = {u.email for u in await uow.users.list_all()}
+        assert "x@example.com" not in emails
+        assert "ann@example.com" not in emails
+        assert "bo@example.com" in emails
+    me_now = await api.get("/api/v1/auth/me", headers=tech.headers)
+    assert me_now.json()["role"] == "technician"
