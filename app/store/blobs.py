@@ -2,8 +2,10 @@
 
 A blob lives at ``<root>/ab/cdef...`` named by the SHA-256 of its bytes. Writes go to a temporary
 file that is flushed to disk and then renamed into place, so a blob file is always complete;
-reads check the hash, so a damaged file is reported rather than shown. Disk work runs in a
-worker thread, never on the event loop.
+reads check the hash, so a damaged file is reported rather than shown. A blob being downloaded
+grows in ``<root>/.partial/`` chunk by chunk, so a download cut off resumes where it stopped;
+it becomes a blob only once the whole of it matches its name. Disk work runs in a worker
+thread, never on the event loop.
 """
 
 from __future__ import annotations
@@ -69,14 +71,74 @@ class FileBlobStore:
             if self.durable:
                 fsync_directory(target.parent)
         except OSError as exc:
-            if exc.errno == errno.ENOSPC:
-                raise StoreFullError(
-                    f"The disk holding {self.root} is full, so the photo or signature was NOT "
-                    "saved. Everything saved before it is intact.",
-                    hint="Free some disk space, then try again.",
-                ) from exc
-            raise StoreError(f"Could not save a blob in {self.root}: {exc}.") from exc
+            raise self._save_failed(exc) from exc
         return digest
+
+    def _save_failed(self, exc: OSError) -> StoreError:
+        if exc.errno == errno.ENOSPC:
+            return StoreFullError(
+                f"The disk holding {self.root} is full, so the photo or signature was NOT "
+                "saved. Everything saved before it is intact.",
+                hint="Free some disk space, then try again.",
+            )
+        return StoreError(f"Could not save a blob in {self.root}: {exc}.")
+
+    # -- downloads --------------------------------------------------------------------------
+
+    def partial_of(self, sha256: str) -> Path:
+        """Where the downloaded part of the blob with this hash is kept until it is whole."""
+        return self.path_of(sha256).parent.parent / ".partial" / sha256
+
+    async def downloaded(self, sha256: str) -> int:
+        """Bytes of the blob received so far by an unfinished download (0: none)."""
+        return await asyncio.to_thread(self._downloaded, sha256)
+
+    async def receive(self, sha256: str, start: int, data: bytes) -> int:
+        """Write ``data`` at ``start`` of the download (anything after it dropped); the bytes
+        now received."""
+        return await asyncio.to_thread(self._receive, sha256, start, bytes(data))
+
+    async def finish_download(self, sha256: str) -> bool:
+        """Store the downloaded blob if it matches its name; either way the part is gone.
+
+        False: the bytes did not match, and the download starts again from the first byte.
+        """
+        return await asyncio.to_thread(self._finish_download, sha256)
+
+    def _downloaded(self, sha256: str) -> int:
+        try:
+            return self.partial_of(sha256).stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def _receive(self, sha256: str, start: int, data: bytes) -> int:
+        path = self.partial_of(sha256)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("r+b" if path.exists() else "wb") as file:
+                file.truncate(min(start, os.fstat(file.fileno()).st_size))
+                file.seek(0, os.SEEK_END)
+                if file.tell() != start:
+                    raise StoreError(f"{path} holds fewer bytes than the part received expects.")
+                file.write(data)
+                file.flush()
+                if self.durable:
+                    os.fsync(file.fileno())
+                return file.tell()
+        except OSError as exc:
+            raise self._save_failed(exc) from exc
+
+    def _finish_download(self, sha256: str) -> bool:
+        path = self.partial_of(sha256)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise StoreError(f"Could not read {path}: {exc}.") from exc
+        whole = hashlib.sha256(data).hexdigest() == sha256
+        if whole:
+            self._put(data)
+        path.unlink(missing_ok=True)
+        return whole
 
     def _get(self, sha256: str) -> bytes | None:
         path = self.path_of(sha256)

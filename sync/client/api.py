@@ -13,6 +13,7 @@ device's clock offset is estimated at each sync.
 from __future__ import annotations
 
 import email.utils
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -57,10 +58,20 @@ from sync.protocol import (
 DEFAULT_TIMEOUT: Final = httpx.Timeout(connect=5.0, read=30.0, write=30.0, pool=5.0)
 """Connect fast or give up (the laptop is probably offline); a push of 1 MB may take a while."""
 BLOB_CHUNK: Final = 512 * 1024
-"""Bytes per blob upload request."""
+"""Bytes per blob upload or download request."""
+_CONTENT_RANGE: Final = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
 
 _DEVICES = TypeAdapter(list[Device])
 _KEYS = TypeAdapter(list[LedgerKey])
+
+
+@dataclass(frozen=True, slots=True)
+class BlobPart:
+    """Bytes of a blob from ``start``, and the blob's whole size."""
+
+    data: bytes
+    start: int
+    total: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +129,9 @@ class SyncApi(Protocol):
         """Upload ``data`` as bytes ``start..start+len-1`` of a blob of ``total`` bytes."""
         ...
 
-    async def get_blob(self, sha256: str) -> bytes: ...
+    async def get_blob_part(self, sha256: str, start: int, length: int) -> BlobPart:
+        """Up to ``length`` bytes of a blob from ``start`` (the server may send it whole)."""
+        ...
 
     async def checkpoint(self) -> SignedCheckpoint: ...
 
@@ -258,10 +271,22 @@ class HttpSyncApi:
         response = await self._send("PUT", f"/api/v1/blobs/{sha256}", content=data, headers=headers)
         return _parse(BlobStatus, response.content)
 
-    async def get_blob(self, sha256: str) -> bytes:
-        """A blob's bytes."""
-        response = await self._send("GET", f"/api/v1/blobs/{sha256}")
-        return response.content
+    async def get_blob_part(self, sha256: str, start: int, length: int) -> BlobPart:
+        """Up to ``length`` bytes of a blob from ``start``, or the whole blob from 0 when the
+        server ignores the range."""
+        wanted = {"Range": f"bytes={start}-{start + length - 1}"}
+        response = await self._send("GET", f"/api/v1/blobs/{sha256}", headers=wanted)
+        if response.status_code != 206:
+            return BlobPart(response.content, 0, len(response.content))
+        match = _CONTENT_RANGE.fullmatch(response.headers.get("Content-Range", "").strip())
+        if match is None or int(match[2]) - int(match[1]) + 1 != len(response.content):
+            raise PermanentSyncError(
+                "The server sent part of a photo or signature without saying which part.",
+                status=206,
+                code="BAD_RESPONSE",
+                hint="The server may run another version of SiteSync; ask its administrator.",
+            )
+        return BlobPart(response.content, int(match[1]), int(match[3]))
 
     # -- ledger -----------------------------------------------------------------------------
 

@@ -2,14 +2,14 @@
 
 An event may name a blob the other side does not have yet. Each run uploads the blobs this
 device's events name and the server lacks, resuming a partial upload from the offset the
-server reports, in chunks; then fetches the blobs pulled events name and this store lacks,
-checking each against its hash. What moved is recorded (``sync_blobs``) so it is not asked
+server reports, in chunks; then fetches the blobs pulled events name and this store lacks, in
+chunks kept on disk as they come (a download cut off resumes from the bytes it has), checking
+each against its hash. What moved is recorded (``sync_blobs``) so it is not asked
 about again. A blob missing on both sides is left for a later run; it never blocks events.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
@@ -86,17 +86,36 @@ async def move_blobs(
                 continue
         except StoreCorruptedError:
             pass  # a damaged local copy: fetch it again
-        try:
-            data = await api.get_blob(sha256)
-        except PermanentSyncError as exc:
-            if exc.status == 404:  # its author has not uploaded it yet
-                missing += 1
-                continue
-            raise
-        if hashlib.sha256(data).hexdigest() != sha256:
-            missing += 1  # a damaged transfer: asked for again next run
+        if not await _download(blobs, api, sha256):
+            missing += 1  # not uploaded yet, or a damaged transfer: asked for again next run
             continue
-        await blobs.put(data)
         await _done(store, sha256, "down")
         downloaded += 1
     return BlobCounts(uploaded, downloaded, missing)
+
+
+async def _download(blobs: FileBlobStore, api: SyncApi, sha256: str) -> bool:
+    """Fetch a blob from where an earlier download stopped and store it; False when the server
+    does not have it yet or the whole did not match its name (the part is dropped then)."""
+    offset = await blobs.downloaded(sha256)
+    while True:
+        try:
+            part = await api.get_blob_part(sha256, offset, BLOB_CHUNK)
+        except PermanentSyncError as exc:
+            if exc.status == 404:  # its author has not uploaded it yet
+                return False
+            if exc.status == 416 and offset:  # more bytes here than the blob has
+                offset = await blobs.receive(sha256, 0, b"")
+                continue
+            raise
+        if part.start > offset:
+            raise PermanentSyncError(
+                f"The server sent bytes {part.start}- of a photo or signature when bytes "
+                f"{offset}- were asked for.",
+                status=206,
+                code="BAD_RESPONSE",
+                hint="The server may run another version of SiteSync; ask its administrator.",
+            )
+        offset = await blobs.receive(sha256, part.start, part.data)
+        if offset >= part.total:
+            return await blobs.finish_download(sha256)

@@ -4,6 +4,8 @@
 A larger file goes in chunks, each with ``Content-Range: bytes START-END/TOTAL``; a chunk must
 start where the received bytes end (``GET .../status`` says where), so an interrupted upload
 resumes. When the last chunk arrives the parts are joined and checked against the name.
+``GET`` serves a blob whole or, with ``Range: bytes=START-``, from where an interrupted
+download stopped.
 Blobs live in the database, so every server process serves every blob.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 from typing import Final
 from uuid import UUID
 
@@ -23,6 +26,7 @@ from sync.server.state import ServerState
 
 SHA256: Final = re.compile(r"^[0-9a-f]{64}$")
 _RANGE: Final = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
+_WANTED: Final = re.compile(r"bytes=(\d{0,15})-(\d{0,15})")
 
 
 def check_name(sha256: str) -> None:
@@ -147,11 +151,72 @@ async def _store(conn: asyncpg.Connection, org: UUID, sha256: str, data: bytes) 
     )
 
 
-async def get(state: ServerState, org: UUID, sha256: str) -> bytes:
-    """A complete blob's bytes, checked against its name."""
+async def get(state: ServerState, org: UUID, sha256: str, wanted: str | None = None) -> BlobRange:
+    """A complete blob's bytes, or the part a ``Range`` header asks for (see ``wanted_range``)."""
     check_name(sha256)
     async with transaction(state.engine, org) as conn:
-        data = await conn.fetchval("SELECT data FROM blobs WHERE sha256 = $1", sha256)
-    if data is None:
-        raise not_found("blob")
-    return bytes(data)
+        size = await conn.fetchval("SELECT size FROM blobs WHERE sha256 = $1", sha256)
+        if size is None:
+            raise not_found("blob")
+        span = wanted_range(wanted, size)
+        if span is None:
+            data = await conn.fetchval("SELECT data FROM blobs WHERE sha256 = $1", sha256)
+            return BlobRange(bytes(data), 0, size, partial=False)
+        start, end = span
+        data = await conn.fetchval(
+            "SELECT substring(data FROM $2 FOR $3) FROM blobs WHERE sha256 = $1",
+            sha256,
+            start + 1,
+            end - start + 1,
+        )
+    return BlobRange(bytes(data), start, size, partial=True)
+
+
+@dataclass(frozen=True, slots=True)
+class BlobRange:
+    """Bytes of a blob from ``start``; ``partial`` when a range was asked for and served."""
+
+    data: bytes
+    start: int
+    total: int
+    partial: bool
+
+    @property
+    def content_range(self) -> str:
+        return f"bytes {self.start}-{self.start + len(self.data) - 1}/{self.total}"
+
+
+def wanted_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """The first and last byte a ``Range`` header asks for; None for the whole blob.
+
+    One range of bytes is served (``bytes=START-``, ``bytes=START-END``, ``bytes=-LAST``), an
+    end past the blob clamped to it. A header that is not one such range is ignored, as HTTP
+    allows, and the whole blob is sent. A range that starts past the end answers 416 with the
+    blob's size, so a client holding more than the blob knows to start again.
+    """
+    if header is None:
+        return None
+    match = _WANTED.fullmatch(header.strip())
+    if match is None or match.groups() == ("", ""):
+        return None
+    first, last = match.groups()
+    if not first:  # the last LAST bytes
+        if int(last) == 0:
+            raise _unsatisfiable(size)
+        return max(0, size - int(last)), size - 1
+    start = int(first)
+    if last and int(last) < start:
+        return None
+    if start >= size:
+        raise _unsatisfiable(size)
+    return start, size - 1 if not last else min(int(last), size - 1)
+
+
+def _unsatisfiable(size: int) -> ApiError:
+    return ApiError(
+        416,
+        "RANGE_NOT_SATISFIABLE",
+        f"The blob has {size} bytes; the range asked for starts past its end.",
+        hint="Fetch the blob again from its first byte.",
+        headers={"Content-Range": f"bytes */{size}"},
+    )

@@ -275,7 +275,7 @@ _DESCRIPTIONS: Final = {
     409: "Conflicts with the current state",
     413: "Too large: body, batch or blob over its limit",
     415: "Unsupported content type",
-    416: "Chunk outside the blob",
+    416: "Range outside the blob (an upload chunk, or a download past its end)",
     422: "Invalid input, or an event that breaks an integrity rule",
     426: "Protocol version no longer accepted: update required",
     429: "Too many attempts: retry after Retry-After seconds",

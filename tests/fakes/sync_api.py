@@ -14,7 +14,7 @@ from uuid import UUID
 from app.audit.checkpoint import Checkpoint, sign_checkpoint
 from app.audit.merkle import EMPTY_ROOT
 from app.audit.signing import Ed25519Signer
-from sync.client.api import ServerClock
+from sync.client.api import BlobPart, ServerClock
 from sync.protocol import (
     BlobStatus,
     ConsistencyProof,
@@ -153,7 +153,7 @@ class FakeSyncApi:
     async def put_blob_chunk(self, sha256: str, data: bytes, start: int, total: int) -> BlobStatus:
         raise NotImplementedError
 
-    async def get_blob(self, sha256: str) -> bytes:
+    async def get_blob_part(self, sha256: str, start: int, length: int) -> BlobPart:
         raise NotImplementedError
 
     async def checkpoint(self) -> SignedCheckpoint:

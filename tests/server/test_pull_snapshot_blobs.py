@@ -167,3 +167,38 @@ async def test_blobs_whole_chunked_resumed_and_checked(api: httpx.AsyncClient, o
     missing = await api.get(f"/api/v1/blobs/{'1' * 64}", headers=headers)
     assert missing.status_code == 404
     assert (await api.get("/api/v1/blobs/not-a-hash", headers=headers)).status_code == 422
+
+
+async def test_a_blob_download_resumes_from_a_range(api: httpx.AsyncClient, org: Org) -> None:
+    tech = await field_tech(api, org, "tom@example.com")
+    photo = hashlib.sha512(b"photo").digest() * 200
+    name = hashlib.sha256(photo).hexdigest()
+    assert (await api.put(f"/api/v1/blobs/{name}", content=photo, headers=tech.headers)).is_success
+    size = len(photo)
+
+    async def fetch(wanted: str) -> httpx.Response:
+        return await api.get(f"/api/v1/blobs/{name}", headers={**tech.headers, "Range": wanted})
+
+    rest = await fetch("bytes=5000-")
+    assert rest.status_code == 206
+    assert rest.content == photo[5000:]
+    assert rest.headers["Content-Range"] == f"bytes 5000-{size - 1}/{size}"
+    middle = await fetch("bytes=100-199")
+    assert (middle.status_code, middle.content) == (206, photo[100:200])
+    assert middle.headers["Content-Range"] == f"bytes 100-199/{size}"
+    clamped = await fetch(f"bytes={size - 10}-{size + 500}")
+    assert (clamped.status_code, clamped.content) == (206, photo[-10:])
+    tail = await fetch("bytes=-64")
+    assert (tail.status_code, tail.content) == (206, photo[-64:])
+    for ignored in ("bytes=0-10,20-30", "items=0-10", "bytes=50-10", "bytes=-"):
+        whole = await fetch(ignored)
+        assert (whole.status_code, whole.content) == (200, photo), ignored
+        assert whole.headers["Accept-Ranges"] == "bytes"
+    past = await fetch(f"bytes={size}-")
+    assert past.status_code == 416
+    assert past.headers["Content-Range"] == f"bytes */{size}"
+    assert past.json()["error"]["code"] == "RANGE_NOT_SATISFIABLE"
+    missing = await api.get(
+        f"/api/v1/blobs/{'1' * 64}", headers={**tech.headers, "Range": "bytes=0-"}
+    )
+    assert missing.status_code == 404

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, Response
 from fastapi.responses import JSONResponse
@@ -49,19 +49,37 @@ async def put_blob(
     return JSONResponse(found.model_dump(mode="json"), status_code=code)
 
 
+_BYTES: dict[str, Any] = {"content": {"application/octet-stream": {}}}
+
+
 @router.get(
     "/{sha256}",
     response_class=Response,
-    responses=responses(401, 404, 422)
-    | {200: {"content": {"application/octet-stream": {}}, "description": "The blob's bytes"}},
+    responses=responses(401, 404, 416, 422)
+    | {
+        200: {**_BYTES, "description": "The blob's bytes"},
+        206: {**_BYTES, "description": "The bytes the Range header asked for"},
+    },
 )
-async def get_blob(sha256: str, principal: PrincipalDep, state: StateDep) -> Response:
-    """A blob's bytes."""
-    data = await blobs.get(state, principal.organization_id, sha256)
+async def get_blob(
+    sha256: str,
+    principal: PrincipalDep,
+    state: StateDep,
+    range_: Annotated[
+        str | None,
+        Header(alias="Range", description="bytes=START- to resume a download (one range)"),
+    ] = None,
+) -> Response:
+    """A blob's bytes: whole, or from where an interrupted download stopped."""
+    found = await blobs.get(state, principal.organization_id, sha256, range_)
+    headers = {"Cache-Control": "private, max-age=31536000, immutable", "Accept-Ranges": "bytes"}
+    if found.partial:
+        headers["Content-Range"] = found.content_range
     return Response(
-        data,
+        found.data,
+        status_code=206 if found.partial else 200,
         media_type="application/octet-stream",
-        headers={"Cache-Control": "private, max-age=31536000, immutable"},
+        headers=headers,
     )
 
 
