@@ -95,6 +95,8 @@ class ErrorBody(WireModel):
     """On an integrity error: the first event that broke a rule."""
     rule: str | None = None
     """On an integrity error: the rule it broke (``app.audit.Rule``)."""
+    field: str | None = None
+    """On a ``VALIDATION_ERROR`` a service raised: the request field it is about."""
 
 
 class ErrorResponse(WireModel):

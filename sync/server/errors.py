@@ -110,7 +110,8 @@ _DOMAIN_STATUS: Final = (
 def domain_error(exc: SiteSyncError) -> ApiError:
     """The API error of a domain error raised by a service."""
     status = next((code for kind, code in _DOMAIN_STATUS if isinstance(exc, kind)), 400)
-    return ApiError(status, exc.code, exc.message, hint=exc.hint)
+    field = exc.field if isinstance(exc, ValidationError) else None
+    return ApiError(status, exc.code, exc.message, hint=exc.hint, field=field)
 
 
 def _validation_message(errors: Iterable[Mapping[str, Any]]) -> tuple[int, str, str]:

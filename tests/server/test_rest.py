@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import httpx
 
 from app.domain import payloads as p
-from app.domain.enums import Role
+from app.domain.enums import DeficiencySeverity, ItemOutcome, Role, VisitType
 from tests.server.conftest import Org, add_user, bearer, sign_in
 from tests.server.devices import SYNC
-from tests.server.test_push import UNIT, field_tech, fleet_events
+from tests.server.test_push import SITE, UNIT, field_tech, fleet_events
 
 
 async def _signed_in(api: httpx.AsyncClient, org: Org, email: str, role: Role) -> dict[str, str]:
@@ -281,3 +282,82 @@ async def test_a_callback_logged_and_closed_over_rest_moves_its_unit(
         headers=boss,
     )
     assert unknown.status_code == 404
+
+
+async def test_visits_and_deficiencies_pushed_by_a_laptop_are_read_and_closed_over_rest(
+    api: httpx.AsyncClient, org: Org
+) -> None:
+    tech = await field_tech(api, org, "tom@example.com", Role.TECHNICIAN)
+    laptop = tech.laptop
+    visit, other, deficiency = uuid4(), uuid4(), uuid4()
+    arrived = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    started = p.VisitStarted(
+        elevator_id=UNIT,
+        site_id=SITE,
+        type=VisitType.PREVENTIVE,
+        technician_id=laptop.user_id,
+        arrived_at=arrived,
+    )
+    events = [
+        *fleet_events(laptop),
+        laptop.event(visit, started),
+        laptop.event(visit, p.VisitItemRecorded(key="brakes", outcome=ItemOutcome.FAIL)),
+        laptop.event(
+            deficiency,
+            p.DeficiencyOpened(
+                elevator_id=UNIT,
+                severity=DeficiencySeverity.DEFICIENT,
+                description="Brake lining worn",
+                visit_id=visit,
+                item_key="brakes",
+            ),
+        ),
+        laptop.event(visit, p.VisitCompleted(departed_at=arrived + timedelta(hours=1))),
+        laptop.event(other, started.model_copy(update={"arrived_at": arrived + timedelta(days=1)})),
+    ]
+    pushed = await laptop.push(api, tech.headers, events)
+    assert pushed.status_code == 200, pushed.text
+    assert {r["status"] for r in pushed.json()["results"]} == {"accepted"}
+
+    listed = await api.get(
+        "/api/v1/visits", params={"elevator_id": str(UNIT)}, headers=tech.headers
+    )
+    assert [v["id"] for v in listed.json()["data"]] == [str(visit), str(other)]
+    done = await api.get("/api/v1/visits", params={"status": "completed"}, headers=tech.headers)
+    assert [v["id"] for v in done.json()["data"]] == [str(visit)]
+    one = (await api.get(f"/api/v1/visits/{visit}", headers=tech.headers)).json()
+    assert [(r["key"], r["outcome"]) for r in one["results"]] == [("brakes", "fail")]
+    assert one["departed_at"] is not None
+    assert (await api.get(f"/api/v1/visits/{uuid4()}", headers=tech.headers)).status_code == 404
+
+    boss = await _signed_in(api, org, "boss@example.com", Role.SUPERVISOR)
+    found = await api.get("/api/v1/deficiencies", params={"status": "open"}, headers=boss)
+    assert [(d["id"], d["visit_id"], d["item_key"]) for d in found.json()["data"]] == [
+        (str(deficiency), str(visit), "brakes")
+    ]
+    route = f"/api/v1/deficiencies/{deficiency}/status"
+    unexplained = await api.patch(route, json={"status": "fixed"}, headers=boss)
+    assert unexplained.status_code == 422
+    assert unexplained.json()["error"]["field"] == "resolution"
+    skipped = await api.patch(route, json={"status": "verified"}, headers=boss)
+    assert skipped.status_code == 409
+    assert "Allowed next: fixed, invalid" in skipped.json()["error"]["hint"]
+    fixed = await api.patch(
+        route, json={"status": "fixed", "resolution": "Linings replaced"}, headers=boss
+    )
+    assert fixed.status_code == 200, fixed.text
+    assert (fixed.json()["status"], fixed.json()["resolution"]) == ("fixed", "Linings replaced")
+    verified = await api.patch(route, json={"status": "verified"}, headers=boss)
+    assert verified.json()["status"] == "verified"
+    assert verified.json()["closed_at"] is not None
+    final = await api.patch(route, json={"status": "open"}, headers=boss)
+    assert final.status_code == 409  # a verified deficiency is final
+    assert (await api.get("/api/v1/deficiencies", params={"status": "open"}, headers=boss)).json()[
+        "data"
+    ] == []
+    gone = await api.patch(
+        f"/api/v1/deficiencies/{uuid4()}/status",
+        json={"status": "invalid", "resolution": "x"},
+        headers=boss,
+    )
+    assert gone.status_code == 404
