@@ -25,6 +25,7 @@ from app.bootstrap import (
     open_workspace,
 )
 from app.config import Settings
+from app.domain.enums import RuleSet
 from app.domain.errors import (
     SiteSyncError,
     StoreFullError,
@@ -248,11 +249,20 @@ async def import_rows(
 
 async def import_command(args: argparse.Namespace) -> int:
     """``sitesync import``: onboard customers, sites and units from a CSV file, all or nothing."""
+    created = not args.db.exists()
+    if args.rules is not None and not created:
+        raise ValidationError(
+            f"--rules sets the inspection rules of a new store, and {args.db} already exists.",
+            field="rules",
+            hint="Leave out --rules; an administrator changes the store's rules in Settings.",
+        )
     rows = parse_fleet_csv(_read(args.file))
     password = _read_password if args.password_stdin else None
-    created = not args.db.exists()
     if created:
-        ws = await create_workspace(args.db, organization_name=args.organization, password=password)
+        rule_set = RuleSet.UK_LOLER if args.rules == "loler" else RuleSet.ASME_A17_1
+        ws = await create_workspace(
+            args.db, organization_name=args.organization, password=password, rule_set=rule_set
+        )
     else:
         ws = await open_workspace(args.db, password=password)
     try:

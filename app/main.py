@@ -114,6 +114,12 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument(
         "--organization", default="My organization", help="organization name for a new store"
     )
+    imp.add_argument(
+        "--rules",
+        choices=("asme", "loler"),
+        help="inspection rules of a new store: asme (ASME A17.1, the default) or loler (UK "
+        "LOLER); an existing store's rules are changed in Settings",
+    )
     imp.add_argument("--as", dest="as_user", help="e-mail of the user importing (default: admin)")
     imp.add_argument(
         "--password-stdin",

@@ -181,11 +181,21 @@ Bay Hotels,Bay Hotel,2 Sea Road,P1,Schindler,hydraulic,1000
 """
 
 
-def _run_import(db: Path, csv_file: Path) -> subprocess.CompletedProcess[str]:
+def _run_import(db: Path, csv_file: Path, *options: str) -> subprocess.CompletedProcess[str]:
     # a separate process, as an administrator would run it; the password comes on stdin
     # because CI machines have no OS keyring
     return subprocess.run(
-        [sys.executable, "-m", "app", "import", "--db", str(db), str(csv_file), "--password-stdin"],
+        [
+            sys.executable,
+            "-m",
+            "app",
+            "import",
+            "--db",
+            str(db),
+            str(csv_file),
+            "--password-stdin",
+            *options,
+        ],
         input="correct horse battery staple\n",
         capture_output=True,
         text=True,
@@ -205,6 +215,24 @@ def test_import_creates_a_store_and_the_fleet(tmp_path: Path) -> None:
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM elevators").fetchone() == (3,)
     assert _run_verify(db).returncode == 0
+
+
+def test_a_new_store_made_by_import_follows_the_rules_asked_for(tmp_path: Path) -> None:
+    csv_file = tmp_path / "fleet.csv"
+    csv_file.write_text(GOOD_CSV, "utf-8")
+    db = tmp_path / "uk.sqlite"
+    result = _run_import(db, csv_file, "--rules", "loler")
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(db) as conn:
+        (doc,) = conn.execute("SELECT doc FROM organizations").fetchone()
+    assert json.loads(doc)["settings"]["rule_set"] == "uk_loler"
+
+    again = _run_import(db, csv_file, "--rules", "asme")
+    assert again.returncode == 2
+    assert f"{db} already exists" in again.stderr
+    assert "changes the store's rules in Settings" in again.stderr
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM elevators").fetchone() == (3,)
 
 
 def _run_verify(db: Path) -> subprocess.CompletedProcess[str]:
