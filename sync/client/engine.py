@@ -10,35 +10,24 @@ problem and its next step for the status. Local data is never dropped or rewritt
   rejected event stays in the ledger and under "Needs attention"; the events after it go on.
   A batch the server refuses on verification (a tampered chain) is recorded against the event
   it names, and sync stops with the reason.
-- Pull: every page is verified (``sync.client.verify``) before anything is written; each
-  verified page is folded, answered and the cursor moved in one SQLite transaction.
+- Pull (``sync.client.pull``): every page is verified (``sync.client.verify``) before anything
+  is written; each verified page is folded, answered and the cursor moved in one SQLite
+  transaction.
 - A 401 refreshes the access token once and retries the request once.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import contextlib
 import json
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Final, Protocol
 from uuid import UUID
 
-from app.audit.checkpoint import Checkpoint
 from app.audit.signing import Signer
 from app.store.blobs import FileBlobStore
-from app.store.compiled_sql import Db
 from app.store.database import Store
-from app.store.sync_fold import (
-    FoldCache,
-    ForeignEventError,
-    PulledEvent,
-    refold_entities,
-    store_pulled,
-)
 from app.store.sync_schema import PushStatus
 from app.store.sync_state import EventAnswer, SyncAccount, SyncStateWriter
 from sync.client.api import SyncApi
@@ -50,37 +39,20 @@ from sync.client.errors import (
     TransientSyncError,
     UpdateRequiredError,
 )
-from sync.client.status import RunOutcome, SyncPhase, SyncProgress, SyncSummary
-from sync.client.verify import (
-    ChainHead,
-    EntryVerifier,
-    SignatureChecks,
-    UnknownDevice,
-    frontier_bytes,
-    refused,
-    tree_from_frontier,
-    verify_checkpoint,
-    verify_growth,
-)
+from sync.client.pull import LedgerPull, ProgressCallback
+from sync.client.status import RunCounts, RunOutcome, SyncPhase, SyncProgress, SyncSummary
 from sync.client.witnessing import Witnessing
 from sync.protocol import (
-    MAX_PULL_LIMIT,
     MAX_PUSH_BYTES,
     MAX_PUSH_EVENTS,
     EventResult,
     EventStatus,
-    LedgerEntry,
-    PullResponse,
     PushRequest,
     WireEvent,
 )
 
-PULL_LIMIT: Final = MAX_PULL_LIMIT
-"""Entries asked for per pull page."""
 PUSH_OVERHEAD: Final = 512
 """Bytes of JSON around each event's canonical bytes, counted against ``MAX_PUSH_BYTES``."""
-
-type ProgressCallback = Callable[[SyncProgress], None]
 
 
 class AccessTokens(Protocol):
@@ -139,20 +111,6 @@ class PasswordTokens:
         return await self.access_token()
 
 
-@dataclass(slots=True)
-class _Counts:
-    pushed: int = 0
-    accepted: int = 0
-    duplicates: int = 0
-    conflicts: int = 0
-    rejected: int = 0
-    pulled: int = 0
-    blobs_up: int = 0
-    blobs_down: int = 0
-    cursor: int = 0
-    changed: set[tuple[str, str]] = field(default_factory=set)
-
-
 def _answer(result: EventResult) -> EventAnswer:
     if result.status is EventStatus.REJECTED:
         status = PushStatus.REJECTED
@@ -163,10 +121,6 @@ def _answer(result: EventResult) -> EventAnswer:
     else:
         status = PushStatus.ACCEPTED
     return EventAnswer(str(result.event_id), status, result.ledger_index, result.reason)
-
-
-def _entry_status(entry: LedgerEntry) -> PushStatus:
-    return PushStatus(entry.status.value)
 
 
 class SyncEngine:
@@ -216,7 +170,7 @@ class SyncEngine:
             )
         async with self.store.sync_transaction() as db:
             run_id = await SyncStateWriter(db).start_run()
-        counts = _Counts()
+        counts = RunCounts()
         outcome, problem, hint, kind, retry = RunOutcome.OK, None, None, None, None
         try:
             report(SyncProgress(SyncPhase.CONNECT, 0, None))
@@ -225,7 +179,7 @@ class SyncEngine:
             witness = Witnessing(self.store, self.api, account, self.cosigner, self._call)
             await witness.load()
             await self._push(account, counts, report)
-            await self._pull(account, counts, report, witness)
+            await LedgerPull(self.store, self.api, self._call, account, witness).run(counts, report)
             await witness.cosign_and_upload()
             if self.blobs is not None:
                 report(SyncProgress(SyncPhase.BLOBS, 0, None))
@@ -272,7 +226,7 @@ class SyncEngine:
     async def _finish(
         self,
         run_id: int,
-        counts: _Counts,
+        counts: RunCounts,
         outcome: RunOutcome,
         problem: str | None,
         hint: str | None,
@@ -299,7 +253,7 @@ class SyncEngine:
             )
 
     async def _call[**P, T](
-        self, request: Callable[P, Awaitable[T]], *args: P.args, **kwargs: P.kwargs
+        self, request: Callable[P, Awaitable[T]], /, *args: P.args, **kwargs: P.kwargs
     ) -> T:
         """``request(...)``, once more after a refreshed token if the server answers 401."""
         try:
@@ -311,7 +265,9 @@ class SyncEngine:
 
     # -- push -------------------------------------------------------------------------------
 
-    async def _push(self, account: SyncAccount, counts: _Counts, report: ProgressCallback) -> None:
+    async def _push(
+        self, account: SyncAccount, counts: RunCounts, report: ProgressCallback
+    ) -> None:
         async with self.store.sync_transaction() as db:
             total = await SyncStateWriter(db).pending_count(account.device_id)
         report(SyncProgress(SyncPhase.PUSH, 0, total))
@@ -375,245 +331,6 @@ class SyncEngine:
             hint=exc.hint or "Sync has stopped; your data is kept. Tell your administrator.",
         ) from exc
 
-    # -- pull -------------------------------------------------------------------------------
-
-    async def _pull(
-        self, account: SyncAccount, counts: _Counts, report: ProgressCallback, witness: Witnessing
-    ) -> None:
-        """Pull, verify and store pages until the ledger's end.
-
-        Pages overlap: while a verified page is stored, the next one is already asked for,
-        and once it has come and its entries are checked, its signatures are verified on the
-        other threads while the page before is stored. A page is stored only after every
-        signature in it verified; a refusal of a page stores the verified pages before it
-        first, as taking the pages one at a time would.
-        """
-        async with self.store.sync_transaction() as db:
-            state = await SyncStateWriter(db).state()
-            keys = await _device_keys(db)
-            heads = await _ledger_heads(db, account.device_id, state.cursor)
-        tree = tree_from_frontier(state.cursor, state.frontier)
-        verifier = EntryVerifier(account.organization_id, keys, heads, tree)
-
-        async def learn(wanted: str) -> None:
-            await self._learn_devices(account, verifier, wanted)
-
-        witness.learn = learn
-        old_size, old_root = state.checkpoint_size, state.checkpoint_root
-        folded = FoldCache()
-        counts.cursor = tree.size
-        report(SyncProgress(SyncPhase.PULL, 0, None))
-        waiting: _CheckedPage | None = None
-        fetch = self._fetch(tree.size, old_size)
-        try:
-            while True:
-                try:
-                    page = await fetch
-                    checked = await self._check_page(
-                        account, verifier, witness, page, old_size, old_root
-                    )
-                except Exception:
-                    if waiting is not None:
-                        done, waiting = waiting, None
-                        await self._apply(done, counts, folded, report)
-                    raise
-                if checked is None:
-                    break
-                old_size, old_root = checked.size, checked.root
-                if checked.more:
-                    fetch = self._fetch(checked.size, old_size)
-                if waiting is not None:
-                    done, waiting = waiting, None
-                    await self._apply(done, counts, folded, report)
-                waiting = checked
-                if not checked.more:
-                    break
-            if waiting is not None:
-                done, waiting = waiting, None
-                await self._apply(done, counts, folded, report)
-        finally:
-            if not fetch.done():
-                fetch.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await fetch
-            if waiting is not None:
-                waiting.signatures.cancel()
-
-    def _fetch(self, after: int, known_size: int) -> asyncio.Task[PullResponse]:
-        """The pull page after ``after``, asked for now and awaited when it is needed."""
-        return asyncio.ensure_future(
-            self._call(self.api.pull, after, PULL_LIMIT, known_size if known_size else None)
-        )
-
-    async def _check_page(
-        self,
-        account: SyncAccount,
-        verifier: EntryVerifier,
-        witness: Witnessing,
-        page: PullResponse,
-        old_size: int,
-        old_root: bytes | None,
-    ) -> _CheckedPage | None:
-        """Check a page against the verified tree (its signatures still under way); None at
-        the ledger's end (its checkpoint verified).
-
-        ``old_size`` and ``old_root``: the last checkpoint verified, which the page's must grow.
-        """
-        checkpoint = verify_checkpoint(account, page.checkpoint)
-        verify_growth(old_size, old_root, checkpoint, page.consistency_proof)
-        proved = {(old_size, checkpoint.size): list(page.consistency_proof or [])}
-        tree = verifier.tree
-        if not page.entries and tree.size == checkpoint.size:
-            verifier.check_root(checkpoint)
-            await witness.check(page.checkpoint, checkpoint, verifier.keys, proved)
-            return None
-        cursor = tree.size
-        pulled, signatures = await self._verify_page(account, verifier, page.entries)
-        try:
-            await witness.check(page.checkpoint, checkpoint, verifier.keys, proved)
-            proof_note = await self._prove(account, verifier, checkpoint, more=page.more)
-        except BaseException:
-            signatures.cancel()
-            raise
-        root = tree.root()
-        return _CheckedPage(
-            pulled,
-            signatures,
-            proof_note or page.checkpoint.note,
-            tree.size,
-            root,
-            frontier_bytes(tree),
-            checkpoint.size - cursor,
-            page.more,
-        )
-
-    async def _verify_page(
-        self, account: SyncAccount, verifier: EntryVerifier, entries: list[LedgerEntry]
-    ) -> tuple[list[PulledEvent], SignatureChecks]:
-        """Every entry of a page checked; its signatures handed to the verification threads
-        (``SignatureChecks.settle`` before the page is stored).
-
-        A refusal names the first bad entry: a bad signature before an entry that fails
-        another check is reported first, as checking the entries one by one would.
-        """
-        pulled: list[PulledEvent] = []
-        signatures = SignatureChecks()
-        try:
-            for entry in entries:
-                try:
-                    sealed = verifier.check(entry, signatures)
-                except UnknownDevice as unknown:
-                    await self._learn_devices(account, verifier, unknown.device_id)
-                    sealed = verifier.check(entry, signatures)
-                pulled.append(
-                    PulledEvent(sealed, entry.ledger_index, _entry_status(entry), entry.reason)
-                )
-        except IntegrityError:
-            signatures.settle()
-            raise
-        except BaseException:
-            signatures.cancel()
-            raise
-        return pulled, signatures
-
-    async def _prove(
-        self, account: SyncAccount, verifier: EntryVerifier, checkpoint: Checkpoint, *, more: bool
-    ) -> str | None:
-        """Tie the entries so far to a signed root; the note that proves them (None: ``page``'s)."""
-        if verifier.tree.size == checkpoint.size:
-            verifier.check_root(checkpoint)
-            return None
-        if verifier.tree.size > checkpoint.size:
-            raise refused(f"entries beyond its own checkpoint of {checkpoint.size}")
-        if not more:
-            raise refused(
-                f"it stopped at entry {verifier.tree.size} before its checkpoint of "
-                f"{checkpoint.size}"
-            )
-        size = verifier.tree.size
-        proof = await self._call(self.api.consistency_proof, size, checkpoint.size)
-        signed = verify_checkpoint(account, proof.checkpoint)
-        verifier.check_prefix(signed, list(proof.proof))
-        return proof.checkpoint.note
-
-    async def _learn_devices(
-        self, account: SyncAccount, verifier: EntryVerifier, wanted: str
-    ) -> None:
-        """Fetch the organization's device keys (the snapshot lists them first)."""
-        cursor: str | None = None
-        found: dict[str, bytes] = {}
-        while True:
-            page = await self._call(self.api.snapshot, cursor=cursor, limit=MAX_PULL_LIMIT)
-            devices = [i for i in page.items if i.kind == "device"]
-            for item in devices:
-                found[item.key] = _b64(item.data["public_key"])
-            if len(devices) < len(page.items) or page.next_cursor is None:
-                break
-            cursor = page.next_cursor
-        if wanted not in found:
-            raise refused(f"an entry is signed by device {wanted}, which it does not list")
-        async with self.store.sync_transaction() as db:
-            await _save_device_keys(db, account.organization_id, found)
-        verifier.keys.update(found)
-
-    async def _apply(
-        self,
-        page: _CheckedPage,
-        counts: _Counts,
-        folded: FoldCache,
-        report: ProgressCallback,
-    ) -> None:
-        """Once its signatures verify, fold a checked page, record the answers and move the
-        cursor: one transaction.
-
-        ``folded`` carries the entities folded by the run's earlier pages, so each page folds
-        only the entries it brings.
-        """
-        page.signatures.settle()
-        pulled = page.pulled
-        try:
-            async with self.store.sync_transaction() as db:
-                new = await store_pulled(db, pulled)
-                state = SyncStateWriter(db)
-                await state.record_answers(
-                    EventAnswer(p.sealed.body.event_id, p.status, p.ledger_index, p.reason)
-                    for p in pulled
-                )
-                touched = {p.sealed.body.entity_id for p in pulled}
-                fold = await refold_entities(db, touched, cache=folded, upto=page.size)
-                counts.conflicts += await state.record_conflicts(fold.conflicts)
-                await state.resolve_conflicts(fold.resolved)
-                await state.update_state(
-                    cursor=page.size,
-                    checkpoint_size=page.size,
-                    checkpoint_root=page.root,
-                    checkpoint_note=page.note,
-                    frontier=page.frontier,
-                )
-        except ForeignEventError as exc:
-            raise refused(str(exc)) from None
-        counts.pulled += len(pulled)
-        counts.changed.update((p.sealed.body.entity_type, p.sealed.body.entity_id) for p in new)
-        counts.cursor = page.size
-        report(SyncProgress(SyncPhase.PULL, counts.pulled, page.left))
-
-
-@dataclass(slots=True)
-class _CheckedPage:
-    """A pull page whose entries are checked, waiting to be stored (signatures under way)."""
-
-    pulled: list[PulledEvent]
-    signatures: SignatureChecks
-    note: str
-    """The signed checkpoint note that proves the entries so far."""
-    size: int
-    """The verified tree's size after this page (the cursor it moves to)."""
-    root: bytes
-    frontier: bytes
-    left: int
-    """Entries from this page's start to its checkpoint's size."""
-    more: bool
-
 
 def _fit(
     rows: list[tuple[int, bytes, str, bytes]],
@@ -625,35 +342,3 @@ def _fit(
         if size > MAX_PUSH_BYTES and count:
             return rows[:count]
     return rows
-
-
-def _b64(text: object) -> bytes:
-    return base64.b64decode(str(text), validate=True)
-
-
-async def _device_keys(db: Db) -> dict[str, bytes]:
-    rows = await db.fetchall("SELECT device_id, public_key FROM devices")
-    return {str(d): bytes(k) for d, k in rows}
-
-
-async def _save_device_keys(db: Db, organization_id: str, keys: dict[str, bytes]) -> None:
-    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    await db.executemany(
-        "INSERT INTO devices (device_id, public_key, organization_id, label, created_at, "
-        "is_local) VALUES (?, ?, ?, '', ?, 0) ON CONFLICT (device_id) DO NOTHING",
-        [(d, k, organization_id, now) for d, k in keys.items()],
-    )
-
-
-async def _ledger_heads(db: Db, own_device: str, cursor: int) -> dict[str, ChainHead]:
-    """Each device's newest event in the ledger up to ``cursor``, as this store knows it."""
-    rows = await db.fetchall("SELECT device_id, device_seq, hash FROM device_heads")
-    heads = {str(d): ChainHead(int(s), str(h)) for d, s, h in rows if str(d) != own_device}
-    own = await db.fetchone(
-        "SELECT e.device_seq, e.hash FROM events e JOIN sync_events s ON s.event_id = e.event_id "
-        "WHERE e.device_id = ? AND s.ledger_index <= ? ORDER BY e.device_seq DESC LIMIT 1",
-        (own_device, cursor),
-    )
-    if own is not None:
-        heads[own_device] = ChainHead(int(own[0]), str(own[1]))
-    return heads

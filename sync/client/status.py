@@ -38,6 +38,22 @@ class SyncProgress:
     total: int | None
 
 
+@dataclass(slots=True)
+class RunCounts:
+    """What a run has done so far (the summary is made from it, however the run ends)."""
+
+    pushed: int = 0
+    accepted: int = 0
+    duplicates: int = 0
+    conflicts: int = 0
+    rejected: int = 0
+    pulled: int = 0
+    blobs_up: int = 0
+    blobs_down: int = 0
+    cursor: int = 0
+    changed: set[tuple[str, str]] = field(default_factory=set)
+
+
 class RunOutcome(StrEnum):
     OK = "ok"
     FAILED = "failed"

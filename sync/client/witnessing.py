@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Protocol
 
 from app.audit.checkpoint import Checkpoint
 from app.audit.signing import Signer
@@ -30,8 +30,13 @@ from sync.client.witness import (
 )
 from sync.protocol import CosignatureUpload, SignedCheckpoint
 
-type Call = Callable[..., Awaitable[Any]]
-"""The engine's way to call the server (refreshing the token once on a 401)."""
+
+class Call(Protocol):
+    """The engine's way to call the server (refreshing the token once on a 401)."""
+
+    def __call__[**P, T](
+        self, request: Callable[P, Awaitable[T]], /, *args: P.args, **kwargs: P.kwargs
+    ) -> Awaitable[T]: ...
 
 
 def _values(view: Witnessed, *, sent: bool = False) -> WitnessValues:

@@ -9,7 +9,7 @@ import pytest
 
 from app.domain import payloads as p
 from app.domain.enums import ElevatorStatus
-from sync.client import engine
+from sync.client import pull
 from tests.e2e.conftest import Organization
 from tests.e2e.support import (
     Laptop,
@@ -31,7 +31,7 @@ def pull_page(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -
     on top of the pages before it (the run's fold cache), with the device's own events that
     the push just placed further on in the ledger folded on top; the result must not differ."""
     if request.param == "pages of 1":
-        monkeypatch.setattr(engine, "PULL_LIMIT", 1)
+        monkeypatch.setattr(pull, "PULL_LIMIT", 1)
 
 
 async def _laptops(

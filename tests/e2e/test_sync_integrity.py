@@ -12,7 +12,7 @@ from app.cli import import_rows
 from app.domain import payloads as p
 from app.domain.enums import ElevatorStatus
 from app.services.fleet_import import parse_fleet_csv
-from sync.client import engine
+from sync.client import pull
 from sync.client.status import RunOutcome
 from sync.server.db.engine import make_engine, transaction
 from tests.e2e.conftest import Organization
@@ -81,7 +81,7 @@ async def test_a_page_refused_mid_pull_keeps_the_verified_pages_before_it(
 ) -> None:
     """Pages overlap (the next one is checked while one is stored): a refused page still
     leaves the verified pages before it stored, and nothing of its own."""
-    monkeypatch.setattr(engine, "PULL_LIMIT", 2)
+    monkeypatch.setattr(pull, "PULL_LIMIT", 2)
     sam = await new_laptop("sam", tmp_path, server.url, organization.id, "sam@example.com")
     tom = await new_laptop("tom", tmp_path, server.url, organization.id, "tom@example.com")
     try:

@@ -13,8 +13,8 @@ import pytest
 
 from app.audit.merkle import CompactMerkleTree
 from app.domain import payloads as p
-from sync.client.engine import FixedToken, SyncEngine
 from sync.client.errors import IntegrityError
+from sync.client.pull import LedgerPull
 from sync.client.verify import SIGNATURE_CHUNK, EntryVerifier
 from sync.protocol import LedgerEntry
 from tests.server.devices import Laptop, wire
@@ -51,9 +51,10 @@ def _check_each(verifier: EntryVerifier, entries: list[LedgerEntry]) -> None:
 
 
 async def _page(verifier: EntryVerifier, entries: list[LedgerEntry]) -> list[Any]:
-    engine = SyncEngine(cast(Any, None), cast(Any, None), FixedToken("unused"))
-    account = cast(Any, None)  # only asked for when a device is unknown
-    pulled, signatures = await engine._verify_page(account, verifier, entries)
+    # the store, server and account are only asked for when a device is unknown
+    unused = cast(Any, None)
+    pull = LedgerPull(unused, unused, unused, unused, unused)
+    pulled, signatures = await pull._verify_page(verifier, entries)
     signatures.settle()  # as before the page is stored
     return pulled
 
