@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import shutil
 from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
 from pathlib import Path
 from uuid import UUID
 
@@ -18,8 +16,6 @@ from app.audit.signing import Ed25519Signer
 from app.audit_export import ExportedBundle
 from app.audit_trail import ProofSource, export_open_store, verify_open_store
 from app.compute import BackgroundCompute
-from app.demo import DemoSummary, demo_device_seed, generate_demo
-from app.demo.generator import demo_ids
 from app.domain.checklists import TemplateCatalog
 from app.domain.commands import ChangeOrganizationSettings, RegisterUser
 from app.domain.enums import Role, RuleSet
@@ -38,9 +34,7 @@ from app.files import write_atomically
 from app.ids import SystemClock, Uuid7Generator
 from app.keystore import (
     KEY_STORAGE_DEMO,
-    InsecureDemoKeyStore,
     PasswordPrompt,
-    demo_key_path,
     key_store_for,
     new_key_store,
     sealed_key_path,
@@ -50,7 +44,7 @@ from app.services.fleet_import import ImportRow, ImportSummary, import_fleet, pa
 from app.services.organization import change_organization_settings
 from app.services.ports import Clock, IdGenerator, UnitOfWorkFactory
 from app.services.profiles import check_pin_text
-from app.services.queries import DEFAULT_DAYS, FleetFigures, trailing_period
+from app.services.queries import FleetFigures
 from app.services.templates import load_catalog
 from app.services.users import register_user
 from app.store import Store, open_store
@@ -88,10 +82,6 @@ def demo_store_unfinished(path: Path) -> bool:
 def device_key_name(device_id: UUID) -> str:
     """The key store entry holding a device's Ed25519 seed."""
     return f"device-key:{device_id}"
-
-
-_COMPANION_SUFFIXES = (".INSECURE-demo-device-key.json", ".blobs")
-"""Files beside a demo store that belong to it (see ``demo_key_path`` and ``blob_dir``)."""
 
 
 def blob_dir(db_path: Path) -> Path:
@@ -286,7 +276,7 @@ async def open_workspace(
         raise
 
 
-async def _initialise(
+async def initialise_store(
     store: Store,
     *,
     organization_id: UUID,
@@ -295,6 +285,7 @@ async def _initialise(
     signer: Ed25519Signer,
     key_storage: str,
 ) -> None:
+    """Record a new store's organization and device, and register the device's key."""
     await store.set_meta(
         {
             "organization_id": str(organization_id),
@@ -322,12 +313,12 @@ async def create_workspace(
     """
     if admin_pin is not None:
         check_pin_text(admin_pin)  # before anything is written
-    async with _write_lock(path):
+    async with write_lock(path):
         return await _create_workspace(path, organization_name, password, admin_pin, rule_set)
 
 
 @asynccontextmanager
-async def _write_lock(path: Path) -> AsyncIterator[None]:
+async def write_lock(path: Path) -> AsyncIterator[None]:
     """Hold the store's write lock (``app.store.lock``) around a whole creation or rebuild.
 
     Taken before anything is written, so a second program trying the same store at the same
@@ -358,7 +349,7 @@ async def _create_workspace(
     keys.set(device_key_name(device_id), signer.seed)
     store = await open_store(path, create=True)
     try:
-        await _initialise(
+        await initialise_store(
             store,
             organization_id=org_id,
             organization_name=organization_name,
@@ -396,7 +387,7 @@ async def create_member_workspace(
     Unlike ``create_workspace`` it records nothing: the organization, its users and its fleet
     come from the server when the store joins it and syncs.
     """
-    async with _write_lock(path):
+    async with write_lock(path):
         return await _create_member_workspace(path, organization_id, organization_name, password)
 
 
@@ -411,7 +402,7 @@ async def _create_member_workspace(
     keys.set(device_key_name(device_id), signer.seed)
     store = await open_store(path, create=True)
     try:
-        await _initialise(
+        await initialise_store(
             store,
             organization_id=organization_id,
             organization_name=organization_name,
@@ -425,129 +416,9 @@ async def _create_member_workspace(
         raise
 
 
-async def create_demo_store(
-    path: Path,
-    *,
-    units: int,
-    seed: int,
-    as_of: date,
-    months: int = 12,
-    progress: Callable[[int, int], None] | None = None,
-    now: datetime | None = None,
-) -> tuple[DemoSummary, int]:
-    """Build a demo store through the real services; returns its summary and event count.
-
-    Its dashboard figures are computed and saved with it, taken at ``now`` (this computer's
-    clock unless given).
-
-    The demo device key is kept in a plain file beside the store (demo stores only).
-    """
-    async with _write_lock(path):
-        if await asyncio.to_thread(path.exists):
-            raise SiteSyncError(f"{path} already exists.", hint="Delete it or choose another --db.")
-        try:
-            return await _build_demo(
-                path, units=units, seed=seed, as_of=as_of, months=months, progress=progress, now=now
-            )
-        except BaseException:
-            # a failed build (a full disk, say) leaves nothing; a killed one leaves a store
-            # without its completion mark, which says so when it is opened
-            await asyncio.to_thread(discard_demo_store, path)
-            raise
-
-
-def discard_demo_store(path: Path) -> None:
-    """Delete a demo store and every file beside it that belongs to it."""
-    for suffix in ("", "-wal", "-shm", ".creating", ".creating-wal", ".creating-shm"):
-        with suppress(OSError):
-            path.with_name(path.name + suffix).unlink(missing_ok=True)
-    with suppress(OSError):
-        demo_key_path(path).unlink(missing_ok=True)
-    shutil.rmtree(blob_dir(path), ignore_errors=True)
-
-
 def demo_is_complete(meta: Mapping[str, str]) -> bool:
     """Whether a demo store's build reached its end (its completion mark is set)."""
     return meta.get(DEMO_COMPLETE) == "yes"
-
-
-async def _build_demo(
-    path: Path,
-    *,
-    units: int,
-    seed: int,
-    as_of: date,
-    months: int,
-    progress: Callable[[int, int], None] | None,
-    now: datetime | None,
-) -> tuple[DemoSummary, int]:
-    org_id, device_id = demo_ids(seed)
-    signer = Ed25519Signer(demo_device_seed(seed))
-    InsecureDemoKeyStore(demo_key_path(path)).set(device_key_name(device_id), signer.seed)
-    store = await open_store(path, create=True)
-    try:
-        await _initialise(
-            store,
-            organization_id=org_id,
-            organization_name="(demo)",
-            device_id=device_id,
-            signer=signer,
-            key_storage=KEY_STORAGE_DEMO,
-        )
-        async with store.batch() as batch:
-            summary = await generate_demo(
-                uow=batch,
-                blobs=FileBlobStore(blob_dir(path), durable=False),  # demo data: no fsync
-                seed=seed,
-                units=units,
-                as_of=as_of,
-                months=months,
-                progress=progress,
-            )
-        # saved with the store, so its first opening paints the dashboard at once
-        figures = FleetFigures(store.unit_of_work, store, runner=BackgroundCompute())
-        period = trailing_period(as_of, DEFAULT_DAYS)
-        await figures.current(today=as_of, periods=[period], now=now or datetime.now(UTC))
-        events = await store.count_events()
-        # the last write: until it is there, the store is an unfinished demo (killed half-way)
-        await store.set_meta(
-            {
-                "organization_name": summary.organization_name,
-                "demo_seed": str(seed),
-                DEMO_COMPLETE: "yes",
-            }
-        )
-        return summary, events
-    finally:
-        await store.close()
-
-
-async def open_demo_workspace(
-    path: Path,
-    *,
-    seed: int,
-    units: int = 58,
-    rebuild_unfinished: bool = False,
-    integrity: IntegrityCheck = "at_open",
-) -> Workspace:
-    """Open the demo store, building it through the real services on first use.
-
-    An unfinished demo store (its build was killed) is refused with IncompleteStoreError, or
-    deleted and built again with ``rebuild_unfinished``. ``integrity``: see ``open_store``.
-    """
-    async with _write_lock(path):
-        if rebuild_unfinished and await asyncio.to_thread(demo_store_unfinished, path):
-            await asyncio.to_thread(discard_demo_store, path)
-        if not await asyncio.to_thread(path.exists):
-            partial = path.with_name(path.name + ".building")
-            await asyncio.to_thread(discard_demo_store, partial)  # what a killed build left
-            await create_demo_store(partial, units=units, seed=seed, as_of=date.today())
-            # the key file and blob folder follow the store's name: move them with it
-            for suffix in ("", *_COMPANION_SUFFIXES):
-                source = partial.with_name(partial.name + suffix)
-                if await asyncio.to_thread(source.exists):
-                    await asyncio.to_thread(source.rename, path.with_name(path.name + suffix))
-        return await open_workspace(path, integrity=integrity)
 
 
 class StoreFiles:

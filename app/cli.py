@@ -18,13 +18,12 @@ from app.audit_trail import verify_store
 from app.bootstrap import (
     StoreFiles,
     Workspace,
-    create_demo_store,
     create_workspace,
     demo_store_unfinished,
-    open_demo_workspace,
     open_workspace,
 )
 from app.config import Settings
+from app.demo_workspace import create_demo_store, open_demo_workspace
 from app.domain.enums import RuleSet
 from app.domain.errors import (
     SiteSyncError,

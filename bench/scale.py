@@ -50,7 +50,7 @@ async def _open_then(db: Path, work: str) -> dict[str, object]:
 
 
 async def _generate(db: Path, units: int, months: int) -> dict[str, object]:
-    from app.bootstrap import create_demo_store
+    from app.demo_workspace import create_demo_store
 
     start = time.perf_counter()
     _, events = await create_demo_store(

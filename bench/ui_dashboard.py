@@ -201,7 +201,7 @@ def measure(db: Path, scenario: str, filters: int) -> dict[str, Any]:
 def ensure_store(db: Path, units: int, months: int) -> None:
     if db.exists():
         return
-    from app.bootstrap import create_demo_store
+    from app.demo_workspace import create_demo_store
 
     print(f"building {db} ({units} units, {months} months): several minutes", flush=True)
     start = time.perf_counter()

@@ -155,7 +155,7 @@ def main() -> None:
         "--bundle", action="store_true", help="also time dist/sitesync and `uv run sitesync`"
     )
     args = parser.parse_args()
-    from app.bootstrap import create_demo_store
+    from app.demo_workspace import create_demo_store
 
     compileall.compile_dir(ROOT / "app", quiet=1)
     with tempfile.TemporaryDirectory() as tmp:

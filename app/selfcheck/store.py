@@ -36,7 +36,8 @@ from app.audit.merkle import (
 )
 from app.audit.signing import Ed25519Signer
 from app.audit_trail import verify_open_store
-from app.bootstrap import Workspace, create_demo_store, open_workspace
+from app.bootstrap import Workspace, open_workspace
+from app.demo_workspace import create_demo_store
 from app.domain.commands import RegisterUser
 from app.domain.enums import Role
 from app.domain.wording import plural

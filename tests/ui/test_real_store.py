@@ -12,7 +12,8 @@ from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from app.audit.bundle import verify_bundle
-from app.bootstrap import Workspace, create_demo_store, open_workspace
+from app.bootstrap import Workspace, open_workspace
+from app.demo_workspace import create_demo_store
 from app.domain.entities import User
 from app.domain.enums import Role, VisitStatus
 from app.domain.figures import MetricFigures

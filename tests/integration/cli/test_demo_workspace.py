@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from app.bootstrap import blob_dir, create_demo_store, demo_store_unfinished, open_demo_workspace
+from app.bootstrap import blob_dir, demo_store_unfinished
+from app.demo_workspace import create_demo_store, open_demo_workspace
 from app.domain.errors import IncompleteStoreError
 from app.keystore import demo_key_path
 

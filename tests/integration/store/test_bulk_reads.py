@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from app.bootstrap import create_demo_store, open_workspace
+from app.bootstrap import open_workspace
+from app.demo_workspace import create_demo_store
 from app.domain.commands import OpenDeficiency
 from app.domain.enums import DeficiencySeverity
 from app.services.deficiencies import open_deficiency
