@@ -5,6 +5,8 @@ from __future__ import annotations
 import gc
 import itertools
 import time
+from dataclasses import replace
+from datetime import datetime, timedelta
 
 from PySide6.QtCore import QTimer
 from PySide6.QtTest import QTest
@@ -37,6 +39,20 @@ def test_tiles_charts_and_lists_show_the_fleet(qtbot: QtBot, window: MainWindow)
     assert view.open_calls.rowCount() == len(view.board.open_callbacks) == 3
     assert view.drill.tabText(0) == "Open callbacks (3)"
     assert "6 units" in view.updated.text()
+
+
+def test_the_age_of_the_figures_says_when_changed_units_were_brought_up_to_date(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    view = _dashboard(qtbot, window)
+    assert view.board is not None
+    taken = datetime(2026, 11, 26, 9, 5).astimezone()  # this computer's time zone
+    view.show_board(replace(view.board, at=taken, changes_to=None))
+    assert view.updated.text().endswith(" · as of 09:05")
+    view.show_board(replace(view.board, at=taken, changes_to=taken + timedelta(minutes=12)))
+    assert view.updated.text().endswith(" · as of 09:05, changes to 09:17 included")
+    view.show_board(replace(view.board, at=taken, changes_to=taken + timedelta(seconds=20)))
+    assert view.updated.text().endswith(" · as of 09:05")  # the same minute: said once
 
 
 def test_filters_and_period_narrow_the_figures(qtbot: QtBot, window: MainWindow) -> None:

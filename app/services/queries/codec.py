@@ -56,6 +56,9 @@ def encode_snapshot(snapshot: FleetSnapshot) -> bytes:
         "mark": [snapshot.mark.position, snapshot.mark.hash],
         "today": snapshot.today.isoformat(),
         "at": format_timestamp(snapshot.at),
+        "changes_to": None
+        if snapshot.changes_to is None
+        else format_timestamp(snapshot.changes_to),
         "settings": snapshot.settings.model_dump(mode="json"),
         "customers": [c.model_dump(mode="json") for c in snapshot.customers],
         "sites": [s.model_dump(mode="json") for s in snapshot.sites],
@@ -112,6 +115,7 @@ def _decode(document: dict[str, Any]) -> FleetSnapshot:
         mark=LogMark(int(position), str(head)),
         today=date.fromisoformat(document["today"]),
         at=_utc(document["at"]),
+        changes_to=None if document.get("changes_to") is None else _utc(document["changes_to"]),
         settings=OrganizationSettings.model_validate(document["settings"]),
         units=units,
         customers=tuple(Customer.model_validate(c) for c in document["customers"]),

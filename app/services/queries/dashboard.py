@@ -78,6 +78,8 @@ class Dashboard:
     """The moment the figures were taken at: the period's figures end there if it is earlier."""
     stale: bool = False
     """Figures from before the latest changes, shown while fresh ones are computed."""
+    changes_to: datetime | None = None
+    """When units changed since ``at`` were computed again (see ``FleetSnapshot``)."""
 
 
 DEFAULT_DAYS: Final = 365
@@ -150,6 +152,7 @@ def board(
         settings=snapshot.settings,
         at=snapshot.at,
         stale=stale,
+        changes_to=snapshot.changes_to,
     )
 
 

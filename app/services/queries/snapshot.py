@@ -120,6 +120,10 @@ class FleetSnapshot:
     sites: tuple[Site, ...]
     tallies: Mapping[Period, tuple[MetricTally, ...]] = field(default_factory=dict)
     """Per period, each unit's tally, aligned with ``units``."""
+    changes_to: datetime | None = field(default=None, compare=False)
+    """The moment the units changed since ``at`` were last computed at (their figures run to
+    it; the others' to ``at``); None when every unit was taken at ``at``. What the dashboard
+    says of its age, not part of the figures."""
 
     def matches(self, mark: LogMark, today: date, now: datetime | None = None) -> bool:
         """Whether this is still the answer for the log at ``mark`` on ``today``: the same log
@@ -198,6 +202,7 @@ def update_snapshot(
     return replace(
         snapshot,
         mark=mark,
+        changes_to=at,
         units=tuple(u for u in units if u is not None),
         tallies={p: tuple(t for t in column if t is not None) for p, column in tallies.items()},
     )

@@ -222,17 +222,30 @@ async def test_a_new_event_is_shown_at_once_and_a_site_change_after_a_recompute(
         == current
     )
 
+    assert (current.at, current.changes_to) == (before.at, before.at)  # the same clock
+    later = NOW + timedelta(minutes=10)
+    await _call_out(store, before.rows[0].elevator_id, "Doors slow to close")
+    newer = await figures.dashboard(chosen, now=later, wait=False)
+    assert newer is not None
+    assert before.changes_to is None
+    assert (newer.at, newer.changes_to) == (before.at, later)  # the others stay as taken
+    kept = await figures.cached()
+    assert kept is not None
+    assert decode_snapshot(encode_snapshot(kept)).changes_to == later  # saved with the figures
+
     site_id = before.rows[0].site_id
     await update_site(UpdateSite(site_id=site_id, name="Renamed House"), ctx=_context(store))
     stale = await figures.dashboard(chosen, now=NOW, wait=False)  # names change: a recompute
     assert stale is not None
     assert stale.stale
-    assert stale.open_callbacks == current.open_callbacks
+    # the figures at hand (how long each callback has been open depends on the moment asked)
+    assert [c.incident for c in stale.open_callbacks] == [c.incident for c in newer.open_callbacks]
     renamed = await figures.dashboard(chosen, now=NOW)
     assert renamed is not None
     assert not renamed.stale
     assert "Renamed House" in {r.site_name for r in renamed.rows}
-    assert (figures.computed, figures.updated) == (3, 1)
+    assert renamed.changes_to is None  # every unit taken at once again
+    assert (figures.computed, figures.updated) == (4, 2)
 
 
 def _context(store: InMemoryStore) -> Any:

@@ -355,7 +355,7 @@ class DashboardView(View):
         self.updated.setText(
             f"{plural(len(board.rows), 'unit')} · {period.start:%Y-%m-%d} to "
             f"{period.end.astimezone():%Y-%m-%d %H:%M} · "
-            + ("updating…" if board.stale else f"as of {board.at.astimezone():%H:%M}")
+            + ("updating…" if board.stale else _age(board))
         )
 
     def _fill_choices(self, board: Dashboard) -> None:
@@ -379,3 +379,12 @@ class DashboardView(View):
         elevator_id = getattr(unit, "elevator_id", None)
         if elevator_id is not None:
             self.open_unit(elevator_id)
+
+
+def _age(board: Dashboard) -> str:
+    """When the figures were taken, and when the units changed since were brought up to date."""
+    taken = f"{board.at.astimezone():%H:%M}"
+    changed = None if board.changes_to is None else f"{board.changes_to.astimezone():%H:%M}"
+    if changed is None or changed == taken:
+        return f"as of {taken}"
+    return f"as of {taken}, changes to {changed} included"
