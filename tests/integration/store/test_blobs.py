@@ -1,6 +1,7 @@
 """Content-addressed blob files: atomic, deduplicated, verified on read."""
 
 import hashlib
+import os
 from pathlib import Path
 
 import pytest
@@ -46,3 +47,24 @@ async def test_a_damaged_blob_is_reported_and_repaired_by_a_new_put(tmp_path: Pa
         await blobs.get(digest)
     assert await blobs.put(b"signature image") == digest
     assert await blobs.get(digest) == b"signature image"
+
+
+async def test_a_download_grows_chunk_by_chunk_and_becomes_a_blob_once_whole(
+    tmp_path: Path,
+) -> None:
+    blobs = FileBlobStore(tmp_path / "blobs")
+    photo = os.urandom(3000)
+    digest = hashlib.sha256(photo).hexdigest()
+    assert await blobs.downloaded(digest) == 0
+    assert await blobs.receive(digest, 0, photo[:1000]) == 1000
+    assert await blobs.receive(digest, 2000, photo[2000:]) == 1000  # a gap: nothing written
+    assert await blobs.receive(digest, 1000, photo[1000:2500]) == 2500
+    assert await blobs.receive(digest, 1000, photo[1000:]) == 3000  # the same part again
+    assert await blobs.get(digest) is None  # not a blob until it is whole and checked
+    assert await blobs.finish_download(digest)
+    assert await blobs.get(digest) == photo
+    assert await blobs.downloaded(digest) == 0
+
+    await blobs.receive(digest, 0, b"not the photo")
+    assert not await blobs.finish_download(digest)  # dropped: the download starts again
+    assert await blobs.downloaded(digest) == 0
