@@ -39,8 +39,15 @@ from sync.client.errors import (
     TransientSyncError,
     UpdateRequiredError,
 )
-from sync.client.pull import LedgerPull, ProgressCallback
-from sync.client.status import RunCounts, RunOutcome, SyncPhase, SyncProgress, SyncSummary
+from sync.client.pull import LedgerPull
+from sync.client.status import (
+    ProgressCallback,
+    RunCounts,
+    RunOutcome,
+    SyncPhase,
+    SyncProgress,
+    SyncSummary,
+)
 from sync.client.witnessing import Witnessing
 from sync.protocol import (
     MAX_PUSH_BYTES,

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
@@ -31,7 +30,7 @@ from app.store.sync_schema import PushStatus
 from app.store.sync_state import EventAnswer, SyncAccount, SyncStateWriter
 from sync.client.api import SyncApi
 from sync.client.errors import IntegrityError
-from sync.client.status import RunCounts, SyncPhase, SyncProgress
+from sync.client.status import ProgressCallback, RunCounts, SyncPhase, SyncProgress
 from sync.client.verify import (
     ChainHead,
     EntryVerifier,
@@ -48,8 +47,6 @@ from sync.protocol import MAX_PULL_LIMIT, LedgerEntry, PullResponse
 
 PULL_LIMIT: Final = MAX_PULL_LIMIT
 """Entries asked for per pull page."""
-
-type ProgressCallback = Callable[[SyncProgress], None]
 
 
 class LedgerPull:

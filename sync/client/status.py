@@ -6,6 +6,7 @@ them. ``read_sync_status`` reads the status from a store's committed sync state.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -36,6 +37,10 @@ class SyncProgress:
     phase: SyncPhase
     done: int
     total: int | None
+
+
+type ProgressCallback = Callable[[SyncProgress], None]
+"""Told of a run's progress as it goes (the app's indicator, the command's stderr)."""
 
 
 @dataclass(slots=True)
