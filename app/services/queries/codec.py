@@ -56,9 +56,7 @@ def encode_snapshot(snapshot: FleetSnapshot) -> bytes:
         "mark": [snapshot.mark.position, snapshot.mark.hash],
         "today": snapshot.today.isoformat(),
         "at": format_timestamp(snapshot.at),
-        "changes_to": None
-        if snapshot.changes_to is None
-        else format_timestamp(snapshot.changes_to),
+        "changes_to": _cell(snapshot.changes_to),
         "settings": snapshot.settings.model_dump(mode="json"),
         "customers": [c.model_dump(mode="json") for c in snapshot.customers],
         "sites": [s.model_dump(mode="json") for s in snapshot.sites],
