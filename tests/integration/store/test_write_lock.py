@@ -116,6 +116,12 @@ def test_a_second_writer_is_refused_naming_the_holder(
     assert f"process {held.pid}" in rebuilt.stderr
     assert not list(tmp_path.glob("*.backup-*")), "the refused rebuild took a backup"
 
+    for command in (["sync"], ["demo", "--units", "3", "--months", "1"]):
+        refused = _sitesync(*command, "--db", str(store_file))
+        assert refused.returncode == 2, (command, refused.stderr)
+        assert f"process {held.pid}" in refused.stderr, command
+    assert _events(store_file) == before
+
 
 def test_read_only_verification_needs_no_lock(
     store_file: Path, held: subprocess.Popen[str]
