@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from sync.server.settings import ServerSettings
 from tests.postgres import free_port
 
 COMMAND = [sys.executable, "-m", "sync.server.cli"]
@@ -150,3 +151,20 @@ def test_bad_settings_and_arguments_exit_2(tmp_path: Path) -> None:
     assert "Traceback" not in refused.stderr
     usage = _run(tmp_path, "create-user", "--org", "x")
     assert usage.returncode == 2
+
+
+def test_with_a_database_url_no_embedded_database_is_started(
+    server_settings: ServerSettings, tmp_path: Path
+) -> None:
+    env = _env(tmp_path)
+    assert server_settings.database_url is not None
+    env["DATABASE_URL"] = server_settings.database_url
+    env["SITESYNC_ADMIN_DATABASE_URL"] = server_settings.admin_database_url or ""
+    shown = subprocess.run(
+        [*COMMAND, "status"], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert "(DATABASE_URL)" in shown.stdout
+    assert "Schema:        " in shown.stdout
+    assert "at head" in shown.stdout
+    assert not (tmp_path / "postgres").exists()  # where the embedded one would keep its data
