@@ -66,11 +66,13 @@ class LedgerPull:
     async def run(self, counts: RunCounts, report: ProgressCallback) -> None:
         """Pull, verify and store pages until the ledger's end.
 
-        Pages overlap: while a verified page is stored, the next one is already asked for,
-        and once it has come and its entries are checked, its signatures are verified on the
-        other threads while the page before is stored. A page is stored only after every
-        signature in it verified; a refusal of a page stores the verified pages before it
-        first, as taking the pages one at a time would.
+        Pages overlap. While a page is checked, the next one is already asked for; its
+        signatures are verified on the other threads while the next page is checked; and it
+        is stored (folded, answered, the cursor moved) while the page after it is fetched and
+        checked, the store's writes running on its own thread meanwhile. Pages are stored one
+        at a time and in order, each only after every signature in it verified; a refusal of
+        a page stores the verified pages before it first, as taking the pages one at a time
+        would.
         """
         async with self.store.sync_transaction() as db:
             state = await SyncStateWriter(db).state()
@@ -87,7 +89,22 @@ class LedgerPull:
         folded = FoldCache()
         counts.cursor = tree.size
         report(SyncProgress(SyncPhase.PULL, 0, None))
+
+        storing: asyncio.Future[None] | None = None
+        """The page being stored, on the loop beside the next page's fetch and checks."""
+
+        async def stored() -> None:
+            nonlocal storing
+            if storing is not None:
+                done, storing = storing, None
+                await done
+
+        def store(page: _CheckedPage) -> None:
+            nonlocal storing
+            storing = asyncio.ensure_future(self._apply(page, counts, folded, report))
+
         waiting: _CheckedPage | None = None
+        checked: _CheckedPage | None = None
         fetch = self._fetch(tree.size, old_size)
         try:
             while True:
@@ -95,6 +112,7 @@ class LedgerPull:
                     page = await fetch
                     checked = await self._check_page(verifier, page, old_size, old_root)
                 except Exception:
+                    await stored()
                     if waiting is not None:
                         done, waiting = waiting, None
                         await self._apply(done, counts, folded, report)
@@ -104,22 +122,25 @@ class LedgerPull:
                 old_size, old_root = checked.size, checked.root
                 if checked.more:
                     fetch = self._fetch(checked.size, old_size)
+                await stored()
                 if waiting is not None:
-                    done, waiting = waiting, None
-                    await self._apply(done, counts, folded, report)
-                waiting = checked
-                if not checked.more:
+                    store(waiting)
+                waiting, checked = checked, None
+                if not waiting.more:
                     break
+            await stored()
             if waiting is not None:
                 done, waiting = waiting, None
                 await self._apply(done, counts, folded, report)
         finally:
-            if not fetch.done():
-                fetch.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await fetch
-            if waiting is not None:
-                waiting.signatures.cancel()
+            for pending in (storing, fetch):
+                if pending is not None and not pending.done():
+                    pending.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await pending
+            for unstored in (waiting, checked):
+                if unstored is not None:
+                    unstored.signatures.cancel()
 
     def _fetch(self, after: int, known_size: int) -> asyncio.Task[PullResponse]:
         """The pull page after ``after``, asked for now and awaited when it is needed."""
