@@ -9,6 +9,7 @@ statements, compilation, the engine and its connect hooks) and runs the compiled
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import AsyncGenerator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -148,7 +149,13 @@ class Db:
             await self.execute("COMMIT")
 
     async def rollback(self) -> None:
-        """Roll back the open transaction, if any (SQLite may already have done so)."""
+        """Roll back the open transaction, if any (SQLite may already have done so).
+
+        A statement whose caller was cancelled still runs on the connection's thread, and may
+        be the BEGIN of the transaction to undo: one round trip first lets it end.
+        """
+        with contextlib.suppress(sqlite3.Error):
+            await self._conn.execute_fetchall("SELECT 1")
         if not self.in_transaction:
             return
         try:

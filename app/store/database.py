@@ -233,9 +233,9 @@ class Store(StoreReader):
         if self._check is not None and self._check.damage is not None:
             raise self._check.damage
         async with self._writer.exclusive():
-            await self._writer.begin_fresh()
             db = self._writer.db
             try:
+                await self._writer.begin_fresh()
                 yield db
             except BaseException:
                 await db.rollback()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import UTC, datetime
 
 import pytest
@@ -88,3 +90,29 @@ async def test_skew_over_five_minutes_is_reported(store: Store, ctx: ServiceCont
     assert status.skew_seconds == 301.0
     assert status.skew_warning is not None
     assert "behind" in status.skew_warning
+
+
+@pytest.mark.parametrize("turns", [0, 1, 2, 3, 5, 8])
+async def test_a_sync_transaction_cancelled_anywhere_leaves_the_store_usable(
+    store: Store, ctx: ServiceContext, turns: int
+) -> None:
+    """Cancelled while it begins, works or commits, the next transaction still runs."""
+    first = await record_unit(ctx, "A-1")
+    async with store.sync_transaction() as db:
+        await SyncStateWriter(db).set_account(_account(str(ctx.device.device_id)))
+
+    async def answer() -> None:
+        async with store.sync_transaction() as db:
+            await SyncStateWriter(db).record_answers(
+                [EventAnswer(first, PushStatus.ACCEPTED, 1, None)]
+            )
+
+    task = asyncio.ensure_future(answer())
+    for _ in range(turns):
+        await asyncio.sleep(0)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    async with store.sync_transaction() as db:
+        await SyncStateWriter(db).update_state(cursor=3)
+    assert (await read_sync_status(store)).cursor == 3
