@@ -19,6 +19,7 @@ problem and its next step for the status. Local data is never dropped or rewritt
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
@@ -55,6 +56,7 @@ from sync.protocol import (
     EventResult,
     EventStatus,
     PushRequest,
+    PushResponse,
     WireEvent,
 )
 
@@ -275,43 +277,61 @@ class SyncEngine:
     async def _push(
         self, account: SyncAccount, counts: RunCounts, report: ProgressCallback
     ) -> None:
+        """Push the pending events in batches, oldest first, recording every answer.
+
+        Batches overlap with the store's work: while a batch is on its way, the next one is
+        read and the answers to the one before are recorded. A batch still goes only once
+        the one before is answered (the server takes a device's events in order), and a
+        refused batch is recorded only after the answers before it.
+        """
         async with self.store.sync_transaction() as db:
             total = await SyncStateWriter(db).pending_count(account.device_id)
         report(SyncProgress(SyncPhase.PUSH, 0, total))
-        after_seq = 0
-        while True:
-            async with self.store.sync_transaction() as db:
-                rows = await SyncStateWriter(db).pending(
-                    account.device_id, after_seq, MAX_PUSH_EVENTS
-                )
-            if not rows:
-                return
-            batch = _fit(rows)
-            request = PushRequest(
-                device_id=UUID(account.device_id),
-                events=[WireEvent(canonical=c, hash=h, signature=s) for _, c, h, s in batch],
-                sent_at=self.now(),
-            )
-            try:
-                response = await self._call(self.api.push, request)
-            except PermanentSyncError as exc:
-                await self._refused_batch(exc, batch)
-                raise
-            answers = [_answer(r) for r in response.results]
+
+        async def recorded(answers: list[EventAnswer]) -> None:
             async with self.store.sync_transaction() as db:
                 await SyncStateWriter(db).record_answers(answers)
-            for answer in answers:
-                counts.pushed += 1
-                if answer.status is PushStatus.REJECTED:
-                    counts.rejected += 1
-                elif answer.status is PushStatus.CONFLICT:
-                    counts.conflicts += 1
-                elif answer.status is PushStatus.DUPLICATE:
-                    counts.duplicates += 1
-                else:
-                    counts.accepted += 1
-            after_seq = batch[-1][0]
+            counts.add_answers(answer.status for answer in answers)
             report(SyncProgress(SyncPhase.PUSH, counts.pushed, max(total, counts.pushed)))
+
+        recording: asyncio.Future[None] | None = None
+        reading = asyncio.ensure_future(self._pending_batch(account, 0))
+        sending: asyncio.Future[PushResponse] | None = None
+        try:
+            while batch := await reading:
+                request = PushRequest(
+                    device_id=UUID(account.device_id),
+                    events=[WireEvent(canonical=c, hash=h, signature=s) for _, c, h, s in batch],
+                    sent_at=self.now(),
+                )
+                sending = asyncio.ensure_future(self._call(self.api.push, request))
+                reading = asyncio.ensure_future(self._pending_batch(account, batch[-1][0]))
+                if recording is not None:
+                    await recording
+                try:
+                    response = await sending
+                except PermanentSyncError as exc:
+                    await self._refused_batch(exc, batch)
+                    raise
+                recording = asyncio.ensure_future(recorded([_answer(r) for r in response.results]))
+            if recording is not None:
+                await recording
+        finally:
+            # a push cut off is asked again next run; the store's reads and answers finish
+            if sending is not None and not sending.done():
+                sending.cancel()
+            for pending in (sending, reading, recording):
+                if pending is not None:
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await pending
+
+    async def _pending_batch(
+        self, account: SyncAccount, after_seq: int
+    ) -> list[tuple[int, bytes, str, bytes]]:
+        """The next batch of this device's pending events after ``after_seq`` (empty: none)."""
+        async with self.store.sync_transaction() as db:
+            rows = await SyncStateWriter(db).pending(account.device_id, after_seq, MAX_PUSH_EVENTS)
+        return _fit(rows) if rows else []
 
     async def _refused_batch(
         self, exc: PermanentSyncError, batch: Sequence[tuple[int, bytes, str, bytes]]

@@ -6,13 +6,14 @@ them. ``read_sync_status`` reads the status from a store's committed sync state.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
 from app.store.reading import StoreReader
+from app.store.sync_schema import PushStatus
 from app.store.sync_state import read_runs, read_status_rows
 
 SKEW_LIMIT_SECONDS: Final = 300.0
@@ -57,6 +58,19 @@ class RunCounts:
     blobs_down: int = 0
     cursor: int = 0
     changed: set[tuple[str, str]] = field(default_factory=set)
+
+    def add_answers(self, statuses: Iterable[PushStatus]) -> None:
+        """Count the server's answers to pushed events."""
+        for status in statuses:
+            self.pushed += 1
+            if status is PushStatus.REJECTED:
+                self.rejected += 1
+            elif status is PushStatus.CONFLICT:
+                self.conflicts += 1
+            elif status is PushStatus.DUPLICATE:
+                self.duplicates += 1
+            else:
+                self.accepted += 1
 
 
 class RunOutcome(StrEnum):
