@@ -212,8 +212,8 @@ class Store(StoreReader):
             raise ValueError("commit_every must be at least 1")
         async with self._writer.exclusive():
             txn = Transaction(self._writer, shared=True, commit_every=commit_every)
-            await self._writer.begin_fresh()
             try:
+                await self._writer.begin_fresh()
                 yield lambda: SqliteUnitOfWork(self._writer, txn)
             except BaseException:
                 await txn.abort()
