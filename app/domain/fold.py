@@ -189,6 +189,21 @@ def field_writes(event: Event) -> dict[str, Any]:
     return {}
 
 
+def kind_refusal(kind: str | None, event: Event) -> str | None:
+    """Why ``event`` may not apply to its entity, whose id already names an entity of type
+    ``kind`` (None or empty: no event about it was accepted yet), or None.
+
+    An entity id names one entity whatever its type: a second entity under the same id
+    would be a second projection for one set of heads and one history.
+    """
+    if not kind or kind == event.entity_type:
+        return None
+    return (
+        f"Id {event.entity_id} already belongs to an entity of type '{kind}'; this "
+        f"'{event.entity_type}' event cannot use it."
+    )
+
+
 def _terminal(current: Any, event: Event) -> str | None:
     """Why ``event`` may not change ``current`` (a decommissioned unit is final), or None."""
     if not isinstance(current, Elevator) or current.status is not ElevatorStatus.DECOMMISSIONED:
@@ -222,10 +237,14 @@ def decide(
     parents: Sequence[str],
     order: int,
     ancestry: Ancestry,
+    kind: str | None = None,
 ) -> Decision:
-    """Fold ``event`` (ledger order ``order``) into ``current`` given the entity's state."""
+    """Fold ``event`` (ledger order ``order``) into ``current`` given the entity's state.
+
+    ``kind``: the entity type its id already names (``kind_refusal``), if known.
+    """
     heads = next_heads(state, parents, event.hash)
-    refusal = _terminal(current, event)
+    refusal = kind_refusal(kind, event) or _terminal(current, event)
     projection = current
     if refusal is None:
         try:

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from app.domain.errors import EventRejected
 from app.domain.events import Event, Rejection
+from app.domain.fold import kind_refusal
 from app.domain.reducers import reduce, status_change_of
 from app.store.committed_cache import MISSING, BoundedCache, ProjectionKey
 from app.store.compiled_sql import Db
@@ -47,6 +48,8 @@ class _Fold:
         self.heads: BoundedCache[str, tuple[str, ...]] = BoundedCache(CACHED_ENTITIES)
         # every projection was deleted: an entity not folded yet has no row, no query needed
         self.folded: set[str] = set()
+        self.kinds: dict[str, str] = {}
+        """The entity type each id names, from its first event applied (``kind_refusal``)."""
 
     async def projection(self, mapping: ProjectionMapping[BaseModel], key: str) -> BaseModel | None:
         staged = self.staged.projection(mapping, key)
@@ -75,7 +78,10 @@ class _Fold:
         key = str(event.entity_id)
         mapping = ENTITY_MAPPINGS.get(event.entity_type)
         current = None if mapping is None else await self.projection(mapping, key)
+        refusal = kind_refusal(self.kinds.get(key), event)
         try:
+            if refusal is not None:
+                raise EventRejected(refusal)
             item = reduce(current, event)  # raises for an unknown entity type, too
         except EventRejected as exc:
             self.staged.put(REJECTIONS, Rejection.of(event, exc.reason))
@@ -85,6 +91,7 @@ class _Fold:
             raise
         if item is not None:
             assert mapping is not None
+            self.kinds.setdefault(key, event.entity_type)
             self.staged.put(mapping, item)
             change = status_change_of(event)
             if change is not None:

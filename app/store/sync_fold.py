@@ -197,7 +197,6 @@ class _Fold:
         position, canonical, digest, index, status, reason = row
         body = json.loads(bytes(canonical))
         event = event_of_body(body, str(digest))
-        self.kind = event.entity_type
         self.event_ids.append(str(event.event_id))
         parents = list(body["entity_parents"])
         in_ledger = index is not None and status != PushStatus.REFUSED.value
@@ -210,8 +209,12 @@ class _Fold:
             )
             self.rejections.append(Rejection.of(event, str(reason or "rejected by the server")))
         else:
-            decision = fold.decide(self.current, state, event, parents, order, self.graph)
+            decision = fold.decide(
+                self.current, state, event, parents, order, self.graph, self.kind
+            )
             self.current, self.state = decision.projection, decision.state
+            if decision.outcome == "accepted" and self.kind is None:
+                self.kind = event.entity_type
             if decision.outcome == "rejected":
                 self.rejections.append(Rejection.of(event, decision.reason or "rejected"))
             elif decision.status_change is not None:

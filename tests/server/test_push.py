@@ -354,6 +354,28 @@ async def test_a_change_to_a_decommissioned_unit_is_kept_rejected_and_not_applie
         assert "decommissioned" in rejected[0].reason
 
 
+async def test_an_id_already_used_by_another_kind_of_entity_is_kept_rejected(
+    api: httpx.AsyncClient, org: Org
+) -> None:
+    tech = await field_tech(api, org, "tom@example.com")
+    events = fleet_events(tech.laptop)
+    squat = tech.laptop.event(UNIT, p.CustomerCreated(name="Squatter Ltd"))
+    edit = tech.laptop.event(SITE, p.CustomerUpdated(name="Renamed"))
+    then = tech.laptop.event(UNIT, p.ElevatorUpdated(model="ok"))
+    results = (await tech.laptop.push(api, tech.headers, [*events, squat])).json()["results"]
+    results += (await tech.laptop.push(api, tech.headers, [edit, then])).json()["results"]
+    assert [r["status"] for r in results] == ["accepted"] * 3 + ["rejected"] * 2 + ["accepted"]
+    assert f"Id {UNIT} already belongs to an entity of type 'elevator'" in results[3]["reason"]
+    assert "of type 'site'" in results[4]["reason"]
+    assert (await api.get(f"/api/v1/customers/{UNIT}", headers=tech.headers)).status_code == 404
+    site = (await api.get(f"/api/v1/sites/{SITE}", headers=tech.headers)).json()
+    assert site["name"] == "Quay"
+    async with org.units() as uow:
+        unit = await uow.elevators.get(UNIT)
+        assert unit is not None
+        assert unit.model == "ok"
+
+
 async def test_an_unreadable_payload_is_kept_rejected_and_does_not_wedge_the_chain(
     api: httpx.AsyncClient, org: Org
 ) -> None:

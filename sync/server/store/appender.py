@@ -158,19 +158,23 @@ class LedgerAppender:
 
     async def entity_state(self, entity_id: UUID) -> fold.EntityState:
         """The fold state of an entity (empty for a new one)."""
+        return (await self._kind_and_state(entity_id))[1]
+
+    async def _kind_and_state(self, entity_id: UUID) -> tuple[str, fold.EntityState]:
+        """The entity's type (empty for a new one) and fold state."""
         found = self._entity_states.get(entity_id)
         if found is None:
-            text_state = await self._unit.conn.fetchval(
-                "SELECT state::text FROM entity_states WHERE entity_id = $1", entity_id
+            row = await self._unit.conn.fetchrow(
+                "SELECT entity_type, state::text FROM entity_states WHERE entity_id = $1",
+                entity_id,
             )
-            state = (
-                fold.EntityState()
-                if text_state is None
-                else fold.EntityState.from_json(json.loads(text_state))
+            found = (
+                ("", fold.EntityState())
+                if row is None
+                else (str(row[0]), fold.EntityState.from_json(json.loads(row[1])))
             )
-            self._entity_states[entity_id] = ("", state)
-            return state
-        return found[1]
+            self._entity_states[entity_id] = found
+        return found
 
     async def _graph(self, entity_id: UUID, since: int) -> fold.EventGraph:
         graph = fold.EventGraph()
@@ -213,13 +217,14 @@ class LedgerAppender:
         index = head.size + len(self._entries) + 1
         self.last_index = index
         entity_id = UUID(body.entity_id)
-        state = await self.entity_state(entity_id)
+        kind, state = await self._kind_and_state(entity_id)
         conflicts: tuple[ConflictRecord, ...] = ()
         outcome: fold.Outcome = "rejected"
         if event is not None and reason is None:
-            decision = await self._decide(event, body.entity_parents, state, index)
+            decision = await self._decide(event, body.entity_parents, state, index, kind)
             outcome, reason, state = decision.outcome, decision.reason, decision.state
             if outcome == "accepted":
+                kind = kind or body.entity_type
                 conflicts = await self._record_conflicts(event, decision)
                 if apply:
                     mapping = m.ENTITY_MAPPINGS[event.entity_type]
@@ -237,7 +242,7 @@ class LedgerAppender:
                 state.writers,
                 state.open,
             )
-        self._entity_states[entity_id] = (body.entity_type, state)
+        self._entity_states[entity_id] = (kind, state)
         self._states_dirty.add(entity_id)
         self._device_heads[device_id] = ChainHead(body.device_seq, sealed.hash)
         self._devices_dirty.add(device_id)
@@ -245,7 +250,12 @@ class LedgerAppender:
         return Appended(index, outcome, reason, conflicts)
 
     async def _decide(
-        self, event: Event, parents: Sequence[str], state: fold.EntityState, index: int
+        self,
+        event: Event,
+        parents: Sequence[str],
+        state: fold.EntityState,
+        index: int,
+        kind: str,
     ) -> fold.Decision:
         mapping = m.ENTITY_MAPPINGS.get(event.entity_type)
         current = None if mapping is None else await self._unit.load(mapping, event.entity_id)
@@ -255,7 +265,7 @@ class LedgerAppender:
             oldest = state.oldest(writes)
             if oldest is not None:
                 graph = await self._graph(event.entity_id, oldest)
-        return fold.decide(current, state, event, parents, index, graph)
+        return fold.decide(current, state, event, parents, index, graph, kind)
 
     async def _record_conflicts(
         self, event: Event, decision: fold.Decision
