@@ -4,14 +4,17 @@ The services refuse a request outside its author's role before anything is recor
 server applies the same rules to pushed events, which a modified or outdated app could have
 recorded: such an event is kept in the ledger, marked rejected with the reason, and applied
 to nothing. People, their roles and PINs, the organization's settings and a site's rule set
-are for administrators (a supervisor may also register a technician or a supervisor).
+are for administrators (a supervisor may also register a technician or a supervisor);
+decommissioning a unit is for supervisors and administrators. Anyone may enter customers,
+sites and units, as in the app.
 """
 
 from __future__ import annotations
 
-from app.domain.enums import Role
+from app.domain.enums import ElevatorStatus, Role
 from app.domain.events import EventPayload
 from app.domain.payloads import (
+    ElevatorStatusChanged,
     OrganizationCreated,
     OrganizationSettingsChanged,
     SiteCreated,
@@ -41,4 +44,10 @@ def refusal(payload: EventPayload, role: Role) -> str | None:
         )
     if isinstance(payload, UserUpdated | UserPinSet):
         return "Only an administrator can change a person's role, name, access or PIN."
+    if (
+        isinstance(payload, ElevatorStatusChanged)
+        and payload.new is ElevatorStatus.DECOMMISSIONED
+        and role is Role.TECHNICIAN
+    ):
+        return "Only a supervisor or administrator can decommission a unit."
     return None

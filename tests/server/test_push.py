@@ -490,6 +490,22 @@ async def test_what_only_an_administrator_may_record_is_kept_rejected_from_anyon
         )
 
 
+async def test_a_unit_decommissioned_by_a_technician_is_kept_rejected(
+    api: httpx.AsyncClient, org: Org
+) -> None:
+    tech = await field_tech(api, org, "tom@example.com", Role.TECHNICIAN)
+    ops = ElevatorStatus.OPERATIONAL
+    retire = p.ElevatorStatusChanged(previous=ops, new=ElevatorStatus.DECOMMISSIONED, reason="x")
+    events = [*fleet_events(tech.laptop), tech.laptop.event(UNIT, retire)]
+    results = (await tech.laptop.push(api, tech.headers, events)).json()["results"]
+    assert [r["status"] for r in results] == ["accepted"] * 3 + ["rejected"]
+    assert results[3]["reason"] == "Only a supervisor or administrator can decommission a unit."
+    async with org.units() as uow:
+        unit = await uow.elevators.get(UNIT)
+        assert unit is not None
+        assert unit.status is ops
+
+
 async def test_a_technician_cannot_make_themselves_an_administrator_by_pushing_an_event(
     api: httpx.AsyncClient, org: Org
 ) -> None:

@@ -94,10 +94,7 @@ async def test_technicians_cannot_call_supervisor_or_admin_operations(
     site_id = await _site(api, boss)
     tech = await _signed_in(api, org, "tom@example.com", Role.TECHNICIAN)
     forbidden = [
-        await api.post("/api/v1/customers", json={"name": "X"}, headers=tech),
-        await api.post(
-            "/api/v1/elevators", json={"site_id": site_id, "unit_number": "L9"}, headers=tech
-        ),
+        await api.patch(f"/api/v1/sites/{site_id}", json={"rule_set": "uk_loler"}, headers=tech),
         await api.get("/api/v1/users", headers=tech),
         await api.post(
             "/api/v1/users",
@@ -115,6 +112,28 @@ async def test_technicians_cannot_call_supervisor_or_admin_operations(
     ]
     assert [r.status_code for r in forbidden] == [403] * len(forbidden)
     assert all(r.json()["error"]["code"] == "FORBIDDEN" for r in forbidden)
+
+
+async def test_technicians_enter_customers_sites_and_units_as_in_the_app(
+    api: httpx.AsyncClient, org: Org
+) -> None:
+    tech = await _signed_in(api, org, "tom@example.com", Role.TECHNICIAN)
+    site_id = await _site(api, tech)
+    unit = await api.post(
+        "/api/v1/elevators", json={"site_id": site_id, "unit_number": "L9"}, headers=tech
+    )
+    assert unit.status_code == 201, unit.text
+    patched = await api.patch(
+        f"/api/v1/elevators/{unit.json()['id']}", json={"model": "Gen2"}, headers=tech
+    )
+    assert patched.status_code == 200, patched.text
+    retire = await api.patch(
+        f"/api/v1/elevators/{unit.json()['id']}/status",
+        json={"status": "decommissioned", "reason": "Removed"},
+        headers=tech,
+    )
+    assert retire.status_code == 403, retire.text
+    assert "supervisor or administrator" in retire.json()["error"]["message"]
 
 
 async def test_admins_manage_users_and_site_assignments(api: httpx.AsyncClient, org: Org) -> None:

@@ -26,7 +26,7 @@ from app.services.elevators import change_elevator_status, register_elevator, up
 from app.services.organization import site_rules
 from app.services.queries.fleet import load_unit_record
 from app.services.sites import assign_technician, create_site, update_site
-from sync.server.deps import AdminDep, SupervisorDep, TenantDep
+from sync.server.deps import AdminDep, TenantDep
 from sync.server.errors import not_found, responses
 from sync.server.rest.common import Page, PageQuery, PerPageQuery, body_of, one_of, page_of
 from sync.server.store import mappings as m
@@ -82,8 +82,8 @@ async def get_customer(customer_id: UUID, tenant: TenantDep) -> Customer:
 
 
 @router.post("/customers", response_model=Customer, status_code=201, responses=WRITE)
-async def add_customer(body: NewCustomer, tenant: TenantDep, _: SupervisorDep) -> Customer:
-    """Create a customer (supervisors and administrators)."""
+async def add_customer(body: NewCustomer, tenant: TenantDep) -> Customer:
+    """Create a customer."""
     command = CreateCustomer(**body.model_dump(exclude_unset=True))
     created = await create_customer(command, ctx=await tenant.context())
     return await one_of(tenant, m.CUSTOMERS, created.id, "customer")
@@ -110,16 +110,16 @@ async def get_site(site_id: UUID, tenant: TenantDep) -> Site:
 
 
 @router.post("/sites", response_model=Site, status_code=201, responses=WRITE)
-async def add_site(body: NewSite, tenant: TenantDep, _: SupervisorDep) -> Site:
-    """Create a site of a customer (supervisors and administrators)."""
+async def add_site(body: NewSite, tenant: TenantDep) -> Site:
+    """Create a site of a customer (its rule set: administrators)."""
     command = CreateSite(**body.model_dump(exclude_unset=True))
     created = await create_site(command, ctx=await tenant.context())
     return await one_of(tenant, m.SITES, created.id, "site")
 
 
 @router.patch("/sites/{site_id}", response_model=Site, responses=WRITE)
-async def patch_site(site_id: UUID, body: SitePatch, tenant: TenantDep, _: SupervisorDep) -> Site:
-    """Change the given fields of a site."""
+async def patch_site(site_id: UUID, body: SitePatch, tenant: TenantDep) -> Site:
+    """Change the given fields of a site (its rule set: administrators)."""
     await one_of(tenant, m.SITES, site_id, "site")
     command = UpdateSite(site_id=site_id, **body.model_dump(exclude_unset=True))
     await update_site(command, ctx=await tenant.context())
@@ -161,17 +161,15 @@ async def get_elevator(elevator_id: UUID, tenant: TenantDep) -> Elevator:
 
 
 @router.post("/elevators", response_model=Elevator, status_code=201, responses=WRITE)
-async def add_elevator(body: NewElevator, tenant: TenantDep, _: SupervisorDep) -> Elevator:
-    """Register a unit at a site (supervisors and administrators)."""
+async def add_elevator(body: NewElevator, tenant: TenantDep) -> Elevator:
+    """Register a unit at a site."""
     command = RegisterElevator(**body.model_dump(exclude_unset=True))
     created = await register_elevator(command, ctx=await tenant.context())
     return await one_of(tenant, m.ELEVATORS, created.id, "unit")
 
 
 @router.patch("/elevators/{elevator_id}", response_model=Elevator, responses=WRITE)
-async def patch_elevator(
-    elevator_id: UUID, body: ElevatorPatch, tenant: TenantDep, _: SupervisorDep
-) -> Elevator:
+async def patch_elevator(elevator_id: UUID, body: ElevatorPatch, tenant: TenantDep) -> Elevator:
     """Change the given fields of a unit."""
     await one_of(tenant, m.ELEVATORS, elevator_id, "unit")
     command = UpdateElevator(elevator_id=elevator_id, **body.model_dump(exclude_unset=True))
