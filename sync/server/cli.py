@@ -276,9 +276,9 @@ def cmd_rotate_ledger_key(args: argparse.Namespace) -> int:
     name = settings.ledger_name
     print(f"New ledger key {path.name}: {keys.current.verifier(name)}")
     print(
-        "Restart the server processes to sign with it. New checkpoints carry both this key's "
-        "signature and the previous key's; every older key stays published at "
-        "/api/v1/ledger/keys, so old checkpoints stay verifiable."
+        "Restart the server processes to sign with it. New checkpoints carry this key's "
+        "signature and every older key's, so devices that pinned an older key keep verifying; "
+        "every key stays published at /api/v1/ledger/keys. Keep the old key files."
     )
     return OK
 

@@ -2,9 +2,10 @@
 
 Ledger keys sign checkpoints. They live as files ``ledger-<UTC time>.key`` (base64 of the
 32-byte seed, mode 0600) in the keys folder, or the current one in ``SITESYNC_LEDGER_KEY``.
-``rotate-ledger-key`` adds a newer file: the newest signs from then on, the one before it
-cosigns (so devices that pinned it keep verifying while they learn the new key), and every
-older public key stays published, so old checkpoints stay verifiable.
+``rotate-ledger-key`` adds a newer file: the newest is current from then on, and every older key
+cosigns each new checkpoint, so a device that pinned any of them keeps verifying however many
+rotations it slept through. Every public key stays published, so old checkpoints stay
+verifiable.
 
 The device key (``server-device.key``) signs the events written through the REST API: the
 server is one more device of each organization.
@@ -58,8 +59,9 @@ class ServerKeys:
 
     @property
     def signing(self) -> tuple[LedgerKey, ...]:
-        """The keys that sign a new checkpoint: the current one and the one before it."""
-        return self.ledger[-2:]
+        """The keys that sign a new checkpoint: every one (a device pins the key it joined
+        with, which may be any of them)."""
+        return self.ledger
 
 
 def _read_seed(path: Path) -> bytes:

@@ -1,5 +1,5 @@
-"""A ledger key rotation: the new key signs, the one before it cosigns, and every checkpoint
-signed before the rotation still verifies against the key published for it."""
+"""Ledger key rotations: the new key signs, every older one cosigns, and every checkpoint
+signed before a rotation still verifies against the key published for it."""
 
 from __future__ import annotations
 
@@ -67,3 +67,23 @@ async def test_after_a_rotation_old_and_new_checkpoints_verify(
     assert newer.size == 5
     # a device that pinned the old key keeps verifying while it learns the new one
     assert parse_and_verify_checkpoint(after, name, old_key) == newer
+
+
+async def test_a_device_that_pinned_the_first_key_verifies_after_two_rotations(
+    server_settings: ServerSettings, org: Org
+) -> None:
+    name = server_settings.ledger_name
+    async with _server(server_settings) as api:
+        tech = await field_tech(api, org, "tom@example.com")
+        _note(await tech.laptop.push(api, tech.headers, fleet_events(tech.laptop)))
+    first = load_keys(server_settings.keys_dir).current.signer.public_key
+    new_ledger_key(server_settings.keys_dir)
+    new_ledger_key(server_settings.keys_dir)  # no checkpoint was signed by the one between
+    keys = [k.signer.public_key for k in load_keys(server_settings.keys_dir).ledger]
+    assert len(keys) == 3
+    assert keys[0] == first
+    async with _server(server_settings) as api:
+        edit = tech.laptop.event(UNIT, p.ElevatorUpdated(model="MonoSpace 500"))
+        after = _note(await tech.laptop.push(api, tech.headers, [edit]))
+    for key in keys:
+        assert parse_and_verify_checkpoint(after, name, key).size == 5
