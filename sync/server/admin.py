@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from uuid import UUID
 
 import asyncpg
@@ -9,6 +10,7 @@ import asyncpg
 from app.domain.commands import RegisterUser
 from app.domain.enums import Role
 from app.domain.errors import SiteSyncError
+from app.domain.forms import MAX_LINE
 from app.ids import Uuid7Generator
 from app.services.context import Actor
 from sync.server.accounts import create_account
@@ -26,11 +28,26 @@ def name_key(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
-async def create_organization(url: str, name: str) -> UUID:
-    """Create an organization with an empty ledger; its name must be new."""
-    clean = " ".join(name.split())
+def organization_name(name: str) -> str:
+    """``name`` as an organization's name is kept (spaces collapsed, NFC); raise if unusable."""
+    clean = unicodedata.normalize("NFC", " ".join(name.split()))
     if not clean:
         raise CommandError("An organization needs a name.")
+    if any(unicodedata.category(c) == "Cc" for c in clean):
+        raise CommandError(
+            "An organization's name cannot hold control characters (such as an escape "
+            "sequence); type it plainly."
+        )
+    if len(clean) > MAX_LINE:
+        raise CommandError(
+            f"An organization's name is at most {MAX_LINE} characters; this one has {len(clean):,}."
+        )
+    return clean
+
+
+async def create_organization(url: str, name: str) -> UUID:
+    """Create an organization with an empty ledger; its name must be new."""
+    clean = organization_name(name)
     org_id = Uuid7Generator().new_id()
     engine = make_engine(url, pool_size=1)
     try:

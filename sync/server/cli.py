@@ -47,8 +47,29 @@ def _settings() -> ServerSettings:
         raise CommandError(f"The server settings are not valid: {problems}") from None
 
 
+_UNREACHABLE_HINT: Final = (
+    "Check that PostgreSQL runs there and the URL's host, port, user, password and database "
+    "name, or unset DATABASE_URL to use the embedded database."
+)
+
+
+def _check_url(url: str, what: str) -> None:
+    from sync.server.db.engine import asyncpg_url
+
+    try:
+        asyncpg_url(url)
+    except Exception:
+        raise CommandError(
+            f"{what} is not a PostgreSQL URL; one looks like "
+            "postgresql://USER:PASSWORD@HOST:5432/DATABASE."
+        ) from None
+
+
 async def _open_database(settings: ServerSettings, *, quiet: bool = False) -> Database:
     if settings.database_url:
+        _check_url(settings.database_url, "DATABASE_URL")
+        if settings.admin_database_url:
+            _check_url(settings.admin_database_url, "SITESYNC_ADMIN_DATABASE_URL")
         owner = settings.admin_database_url or settings.database_url
         return Database(settings.database_url, owner)
     from sync.server.embedded import EmbeddedPostgres, prepare
@@ -99,10 +120,16 @@ def _dev_secret(settings: ServerSettings) -> str:
 
 
 async def cmd_migrate(args: argparse.Namespace) -> int:
+    import asyncpg
+
     settings = _settings()
     db = await _open_database(settings)
     try:
         before, head = await _migrate(db, settings)
+    except (OSError, asyncpg.PostgresError) as exc:
+        raise CommandError(
+            f"Cannot migrate the database: {_reason(exc)}. {_UNREACHABLE_HINT}"
+        ) from exc
     finally:
         db.close()
     if before == head:
@@ -118,6 +145,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from sync.server.keys import ensure_keys
 
+    _check_listen(args.host, args.port)
+    if settings.ledger_key is None:
+        ensure_keys(settings.keys_dir)
+    _load_keys(settings)  # a bad key stops here with one line, not in every worker
     db = asyncio.run(_open_database(settings))
     try:
         if db.embedded is not None:
@@ -133,22 +164,63 @@ def cmd_serve(args: argparse.Namespace) -> int:
             if not settings.development:
                 raise CommandError("SITESYNC_JWT_SECRET must be set in production.")
             env["SITESYNC_JWT_SECRET"] = _dev_secret(settings)
-        if settings.ledger_key is None:
-            ensure_keys(settings.keys_dir)
         env["SITESYNC_LEDGER_KEY_DIR"] = str(settings.keys_dir)
         print(f"Serving on http://{args.host}:{args.port} ({args.workers} worker(s)).")
-        uvicorn.run(
-            "sync.server.app:create_app",
-            factory=True,
-            host=args.host,
-            port=args.port,
-            workers=args.workers,
-            log_level=args.log_level,
-            proxy_headers=True,
-        )
+        try:
+            uvicorn.run(
+                "sync.server.app:create_app",
+                factory=True,
+                host=args.host,
+                port=args.port,
+                workers=args.workers,
+                log_level=args.log_level,
+                proxy_headers=True,
+            )
+        except SystemExit as stop:  # uvicorn's own exit when the app or the socket fails
+            if stop.code:
+                raise CommandError(
+                    "The server did not start; the messages above say why."
+                ) from None
     finally:
         db.close()
     return OK
+
+
+def _check_listen(host: str, port: int) -> None:
+    """Refuse now, in one line, an address the server could not listen on."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise CommandError(
+            f"Cannot listen on {host}: {_reason(exc)}. Give --host an address of this machine "
+            "(127.0.0.1, or 0.0.0.0 for every interface)."
+        ) from None
+    family, kind, proto, _name, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise CommandError(
+                f"Cannot listen on {host}:{port}: {_reason(exc)}. Stop the program using that "
+                "port (another 'sitesync-server serve'?) or choose another with --port."
+            ) from None
+
+
+def _load_keys(settings: ServerSettings) -> Any:
+    from sync.server.keys import load_keys
+
+    seed = settings.ledger_key.get_secret_value() if settings.ledger_key else None
+    return load_keys(settings.keys_dir, current_seed=seed)
+
+
+def _reason(exc: BaseException) -> str:
+    """What went wrong, in the exception's own words (without errno numbers)."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror[0].lower() + exc.strerror[1:]
+    return str(exc) or type(exc).__name__
 
 
 def _warn_if_behind(db: Database) -> None:
@@ -185,7 +257,7 @@ def _first_start_message() -> None:
 
 
 async def cmd_create_org(args: argparse.Namespace) -> int:
-    from sync.server.admin import create_organization
+    from sync.server.admin import create_organization, organization_name
 
     settings = _settings()
     db = await _open_database(settings, quiet=True)
@@ -194,7 +266,7 @@ async def cmd_create_org(args: argparse.Namespace) -> int:
         org_id = await create_organization(db.runtime, args.name)
     finally:
         db.close()
-    print(f"Created organization '{args.name.strip()}' with id {org_id}.")
+    print(f"Created organization '{organization_name(args.name)}' with id {org_id}.")
     print(
         "Next: create its administrator with\n"
         f"  sitesync-server create-user --org {org_id} --email EMAIL --role admin"
@@ -255,7 +327,9 @@ async def _require_schema(db: Database) -> None:
     try:
         revision = await current_revision(engine)
     except Exception as exc:
-        raise CommandError(f"Cannot reach the database: {exc}.") from exc
+        raise CommandError(
+            f"Cannot reach the database: {_reason(exc)}. {_UNREACHABLE_HINT}"
+        ) from exc
     finally:
         await engine.dispose()
     if revision != head_revision():
@@ -288,7 +362,7 @@ async def cmd_status(args: argparse.Namespace) -> int:
 
     from sync.server.db.engine import make_engine
     from sync.server.db.migrate import current_revision, head_revision
-    from sync.server.keys import KeyFileError, load_keys
+    from sync.server.keys import KeyFileError, ledger_key_files
 
     settings = _settings()
     print(f"Environment:   {settings.environment}")
@@ -302,7 +376,8 @@ async def cmd_status(args: argparse.Namespace) -> int:
         try:
             revision = await current_revision(engine)
         except Exception as exc:
-            print(f"Schema:        unreachable ({exc})")
+            print(f"Schema:        unreachable ({_reason(exc)})")
+            print(_UNREACHABLE_HINT, file=sys.stderr)
             return ERROR
         finally:
             await engine.dispose()
@@ -310,17 +385,33 @@ async def cmd_status(args: argparse.Namespace) -> int:
         print(f"Schema:        {revision or 'empty'} ({state})")
     finally:
         db.close()
+    if settings.ledger_key is None and not ledger_key_files(settings.keys_dir):
+        print(f"Ledger key:    none yet in {settings.keys_dir}; 'serve' makes one")
+        return OK
     try:
-        seed = settings.ledger_key.get_secret_value() if settings.ledger_key else None
-        keys = load_keys(settings.keys_dir, current_seed=seed)
-        print(f"Ledger key:    {keys.current.verifier(settings.ledger_name)}")
-        print(f"Ledger keys:   {len(keys.ledger)} in {settings.keys_dir}")
+        keys = _load_keys(settings)
     except KeyFileError as exc:
-        print(f"Ledger key:    none yet ({exc}); 'serve' makes one")
+        print(f"Ledger key:    not usable ({exc})")
+        return ERROR
+    print(f"Ledger key:    {keys.current.verifier(settings.ledger_name)}")
+    print(f"Ledger keys:   {len(keys.ledger)} in {settings.keys_dir}")
     return OK
 
 
 # -- parsing -------------------------------------------------------------------------------------
+
+
+def _within(low: int, high: int) -> Callable[[str], int]:
+    def number(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is not between {low} and {high}")
+        return value
+
+    return number
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -332,8 +423,10 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve = sub.add_parser("serve", help="serve the API (migrates an empty embedded database)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    serve.add_argument("--port", type=int, default=8000, help="port to listen on")
-    serve.add_argument("--workers", type=int, default=1, help="server processes")
+    serve.add_argument(
+        "--port", type=_within(1, 65535), default=8000, help="port to listen on (1-65535)"
+    )
+    serve.add_argument("--workers", type=_within(1, 64), default=1, help="server processes (1-64)")
     serve.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
     )
@@ -383,7 +476,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from sync.server.keys import KeyFileError
 
         if isinstance(exc, KeyFileError):
-            print(f"Error: {exc}", file=sys.stderr)
+            print(f"Error: {exc} See docs/OPERATIONS.md, Keys.", file=sys.stderr)
             return ERROR
         from app.domain.errors import SiteSyncError
 

@@ -80,9 +80,15 @@ def decode_seed(text: str, what: str) -> bytes:
     try:
         seed = base64.b64decode(text.strip(), validate=True)
     except (binascii.Error, ValueError):
-        raise KeyFileError(f"{what} is not base64.") from None
+        raise KeyFileError(
+            f"{what} is not base64: give the base64 of a 32-byte Ed25519 seed (what a "
+            "ledger-*.key file holds), or unset it to use the key files."
+        ) from None
     if len(seed) != 32:
-        raise KeyFileError(f"{what} must be the base64 of a 32-byte Ed25519 seed.")
+        raise KeyFileError(
+            f"{what} holds {len(seed)} bytes, not a 32-byte Ed25519 seed: give what a "
+            "ledger-*.key file holds, or unset it to use the key files."
+        )
     return seed
 
 

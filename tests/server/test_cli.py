@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -16,6 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from sync.server.admin import organization_name
+from sync.server.cli_errors import CommandError
 from sync.server.settings import ServerSettings
 from tests.postgres import free_port
 
@@ -153,6 +156,35 @@ def test_bad_settings_and_arguments_exit_2(tmp_path: Path) -> None:
     assert usage.returncode == 2
 
 
+def test_what_serve_cannot_use_is_refused_in_one_line_before_anything_starts(
+    tmp_path: Path,
+) -> None:
+    def refused(*args: str, **settings: str) -> str:
+        env = {**_env(tmp_path), **settings}
+        done = subprocess.run(
+            [*COMMAND, *args], env=env, capture_output=True, text=True, timeout=60, check=False
+        )
+        assert done.returncode == 2, (args, done.stdout, done.stderr)
+        assert "Traceback" not in done.stderr + done.stdout
+        return done.stderr
+
+    assert "between 1 and 65535" in refused("serve", "--port", "99999")
+    assert "between 1 and 64" in refused("serve", "--workers", "0")
+    assert "not base64" in refused("serve", SITESYNC_LEDGER_KEY="garbage")
+    assert "32-byte" in refused("serve", SITESYNC_LEDGER_KEY="c2hvcnQ=")
+    assert "is not a PostgreSQL URL" in refused("migrate", DATABASE_URL="mysql://a@b/c")
+    assert "is not a PostgreSQL URL" in refused("status", DATABASE_URL="notaurl")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        assert "address already in use" in refused("serve", "--port", port)
+    assert "--host" in refused("serve", "--host", "256.1.1.1")
+    assert not (tmp_path / "postgres").exists()  # refused before the database was started
+    unreachable = refused("migrate", DATABASE_URL="postgresql://nobody:pw@127.0.0.1:1/none")
+    assert "Check that PostgreSQL runs there" in unreachable
+
+
 def test_with_a_database_url_no_embedded_database_is_started(
     server_settings: ServerSettings, tmp_path: Path
 ) -> None:
@@ -168,3 +200,14 @@ def test_with_a_database_url_no_embedded_database_is_started(
     assert "Schema:        " in shown.stdout
     assert "at head" in shown.stdout
     assert not (tmp_path / "postgres").exists()  # where the embedded one would keep its data
+
+
+def test_an_organization_name_is_one_plain_line() -> None:
+    assert organization_name("  Acme \n Lifts ") == "Acme Lifts"
+    for bad, why in [
+        ("Evil\x1b[31m", "control characters"),
+        ("x" * 201, "at most 200"),
+        (" \t", "needs a name"),
+    ]:
+        with pytest.raises(CommandError, match=why):
+            organization_name(bad)
