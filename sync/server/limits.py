@@ -15,10 +15,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 BLOB_PREFIX: Final = "/api/v1/blobs/"
 
 
-class BodyTooLarge(Exception):
-    """The streamed body passed its limit."""
-
-
 class BodyLimit:
     """ASGI middleware: bodies up to ``default`` bytes, ``blobs`` under ``BLOB_PREFIX``."""
 
@@ -32,34 +28,46 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         path: str = scope.get("path", "")
-        limit = self.blobs if path.startswith(BLOB_PREFIX) else self.default
+        blob = path.startswith(BLOB_PREFIX)
+        limit = self.blobs if blob else self.default
         declared = _content_length(scope)
         if declared is not None and declared > limit:
-            await _too_large(send, limit)
+            await _too_large(send, limit, blob=blob)
             return
         received = 0
         started = False
+        exceeded = False
 
         async def counting() -> Message:
-            nonlocal received
+            nonlocal received, started, exceeded
+            if exceeded:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise BodyTooLarge
+                    # Answer 413 now and tell the app the client left: whatever it makes of
+                    # that (a parse error, a fault) is not sent.
+                    exceeded = True
+                    if not started:
+                        started = True
+                        await _too_large(send, limit, blob=blob)
+                    return {"type": "http.disconnect"}
             return message
 
         async def tracking(message: Message) -> None:
             nonlocal started
+            if exceeded:
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
         try:
             await self.app(scope, counting, tracking)
-        except BodyTooLarge:
-            if not started:
-                await _too_large(send, limit)
+        except Exception:
+            if not exceeded:
+                raise
 
 
 def _content_length(scope: Scope) -> int | None:
@@ -72,12 +80,14 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-async def _too_large(send: Send, limit: int) -> None:
+async def _too_large(send: Send, limit: int, *, blob: bool) -> None:
     body: dict[str, Any] = {
         "error": {
             "code": "TOO_LARGE",
             "message": f"The request body is larger than the limit of {limit} bytes.",
-            "hint": "Send fewer events per batch, or upload large files in chunks.",
+            "hint": "Upload files in chunks of at most this size."
+            if blob
+            else "Send fewer events per batch, or a smaller request.",
         }
     }
     data = json.dumps(body).encode()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import httpx
 import pytest
 from pydantic import SecretStr
 from pydantic import ValidationError as PydanticValidationError
 
+from app.domain.enums import Role
 from sync.server import reads
 from sync.server.settings import ServerSettings
 from tests.postgres import ServerProcess
@@ -55,6 +58,26 @@ async def test_oversized_body_is_refused_before_reading(api: httpx.AsyncClient) 
     response = await api.post("/health", content=b"x" * (3 * 1024 * 1024))
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "TOO_LARGE"
+
+
+async def _streamed(size: int, piece: int = 64 * 1024) -> AsyncIterator[bytes]:
+    """A body sent without Content-Length, ``piece`` bytes at a time."""
+    for start in range(0, size, piece):
+        yield b"x" * min(piece, size - start)
+
+
+async def test_an_oversized_body_without_a_length_is_refused_as_it_streams(
+    api: httpx.AsyncClient, org: Org
+) -> None:
+    await add_user(org, "tom@example.com", Role.TECHNICIAN)
+    headers = bearer(await sign_in(api, "tom@example.com"))
+    for method, path, size in [
+        ("POST", "/api/v1/customers", 4 * 1024 * 1024),
+        ("PUT", f"/api/v1/blobs/{'0' * 64}", 30 * 1024 * 1024),
+    ]:
+        response = await api.request(method, path, content=_streamed(size), headers=headers)
+        assert response.status_code == 413, (path, response.text)
+        assert response.json()["error"]["code"] == "TOO_LARGE"
 
 
 def test_production_refuses_weak_or_missing_secrets() -> None:
