@@ -342,6 +342,9 @@ class SnapshotItem(WireModel):
     data: dict[str, Any]
     heads: list[str] = []
     """For entities: the hashes of their latest events at the snapshot's index."""
+    state: dict[str, Any] | None = None
+    """For entities: their whole fold state at that index (heads, the last writer of each
+    field, open conflicts), so later edits meet what the server's fold meets."""
 
 
 class SnapshotPage(WireModel):

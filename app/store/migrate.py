@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
-SCHEMA_HEAD: Final = "0007"
+SCHEMA_HEAD: Final = "0008"
 """The newest revision among the shipped scripts (a test holds it equal to Alembic's head).
 
 A store at this revision needs no migration, so opening it never loads Alembic. Tests that add

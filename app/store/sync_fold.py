@@ -41,7 +41,7 @@ _LATER_EVENTS = (
 """``_ENTITY_EVENTS`` without the ledger entries up to a given index (already folded)."""
 LOOKUP_BATCH: Final = 500
 """Event ids looked up per query (SQLite allows 32766 parameters; this stays well below)."""
-_BASES = "SELECT entity_id, entity_type, doc, heads FROM sync_bases WHERE entity_id IN "
+_BASES = "SELECT entity_id, entity_type, doc, heads, state FROM sync_bases WHERE entity_id IN "
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +232,12 @@ def _start(base: Row | None) -> _Fold:
     kind = str(base[0])
     mapping = ENTITY_MAPPINGS.get(kind)
     current = None if mapping is None else mapping.load(str(base[1]))
-    return _Fold(kind, current, fold.EntityState(tuple(json.loads(base[2]))), fold.EventGraph())
+    state = (
+        fold.EntityState(tuple(json.loads(base[2])))
+        if base[3] is None
+        else fold.EntityState.from_json(json.loads(base[3]))
+    )
+    return _Fold(kind, current, state, fold.EventGraph())
 
 
 def _refold(

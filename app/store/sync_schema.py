@@ -140,6 +140,9 @@ class SyncBaseRow(Base):
     doc: Mapped[str] = mapped_column(Text)
     heads: Mapped[str] = mapped_column(Text)
     """A JSON list of the entity's head hashes at the snapshot."""
+    state: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """Its whole fold state at the snapshot (``fold.EntityState`` JSON: heads, the last writer
+    of each field, open conflicts); None in a store joined before it was kept (heads only)."""
 
 
 class SyncSnapshotHeadRow(Base):

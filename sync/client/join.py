@@ -193,7 +193,7 @@ async def _write_snapshot(db: Db, account: SyncAccount, items: list[SnapshotItem
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     devices: list[tuple[Any, ...]] = []
     heads: list[tuple[str, int, str]] = []
-    bases: list[tuple[str, str, str, str]] = []
+    bases: list[tuple[str, str, str, str, str | None]] = []
     entity_heads: list[tuple[str, str]] = []
     conflicts: list[ConflictValues] = []
     resolved: list[tuple[str, str]] = []
@@ -220,7 +220,8 @@ async def _write_snapshot(db: Db, account: SyncAccount, items: list[SnapshotItem
             model = mapping.model.model_validate(item.data)
             by_mapping.setdefault(item.kind, []).append(mapping.values(model))
             hashes = json.dumps(sorted(item.heads))
-            bases.append((item.key, item.kind, model.model_dump_json(), hashes))
+            folded = None if item.state is None else json.dumps(item.state)
+            bases.append((item.key, item.kind, model.model_dump_json(), hashes, folded))
             entity_heads.append((item.key, hashes))
     await db.executemany(
         "INSERT INTO devices (device_id, public_key, organization_id, label, created_at, "
@@ -242,8 +243,8 @@ async def _write_snapshot(db: Db, account: SyncAccount, items: list[SnapshotItem
         await db.executemany(ENTITY_MAPPINGS[kind].upsert.text, rows)
     await db.executemany(STATUS_CHANGES.upsert.text, status_changes)
     await db.executemany(
-        "INSERT OR REPLACE INTO sync_bases (entity_id, entity_type, doc, heads) "
-        "VALUES (?, ?, ?, ?)",
+        "INSERT OR REPLACE INTO sync_bases (entity_id, entity_type, doc, heads, state) "
+        "VALUES (?, ?, ?, ?, ?)",
         bases,
     )
     await db.executemany(UPSERT_ENTITY_HEAD.text, entity_heads)

@@ -161,31 +161,28 @@ async def _entities(
         for entity_id, doc, row_index, state_text, state_index in rows:
             if row_index <= at and (state_index or 0) <= at:
                 state = fold.EntityState.from_json(json.loads(state_text or "{}"))
-                items.append(
-                    SnapshotItem(
-                        kind=kind, key=str(entity_id), data=json.loads(doc), heads=list(state.heads)
-                    )
-                )
+                items.append(_entity(kind, entity_id, json.loads(doc), state))
                 continue
             refolded = await _refold(conn, entity_id, at)
             if refolded is not None:
-                projection, heads = refolded
-                items.append(
-                    SnapshotItem(
-                        kind=kind,
-                        key=str(entity_id),
-                        data=projection.model_dump(mode="json"),
-                        heads=list(heads),
-                    )
-                )
+                projection, state = refolded
+                items.append(_entity(kind, entity_id, projection.model_dump(mode="json"), state))
         cursor = rows[-1][0]
     return items
 
 
+def _entity(
+    kind: str, entity_id: UUID, data: dict[str, Any], state: fold.EntityState
+) -> SnapshotItem:
+    return SnapshotItem(
+        kind=kind, key=str(entity_id), data=data, heads=list(state.heads), state=state.to_json()
+    )
+
+
 async def _refold(
     conn: asyncpg.Connection, entity_id: UUID, at: int
-) -> tuple[Any, tuple[str, ...]] | None:
-    """The entity's projection and heads at ``at``, folded again from its events."""
+) -> tuple[Any, fold.EntityState] | None:
+    """The entity's projection and fold state at ``at``, folded again from its events."""
     rows = await conn.fetch(
         "SELECT ledger_index, canonical, hash, parents, status FROM events "
         "WHERE entity_id = $1 AND ledger_index <= $2 ORDER BY ledger_index",
@@ -205,7 +202,7 @@ async def _refold(
                 fold.next_heads(state, parents, digest), state.writers, state.open
             )
         graph.add(digest, parents, index)
-    return None if current is None else (current, state.heads)
+    return None if current is None else (current, state)
 
 
 async def _conflicts(

@@ -161,3 +161,41 @@ async def test_three_devices_and_a_late_joiner_converge_in_any_order(
         for opened in (sam, tom, jo, late):
             if opened is not None:
                 await opened.close()
+
+
+async def test_a_store_joined_while_a_conflict_is_open_sees_it_resolved_and_detects_new_ones(
+    tmp_path: Path, server: ServerProcess, organization: Organization
+) -> None:
+    sam, tom = await _laptops(
+        tmp_path, server, organization, ["sam@example.com", "tom@example.com"]
+    )
+    late: Laptop | None = None
+    try:
+        customer = uuid4()
+        await tom.record(customer, p.CustomerCreated(name="Acme Towers", contact_name="Ann"))
+        await sync_all([tom, sam])
+        await sam.record(customer, p.CustomerUpdated(contact_name="Sam's"))
+        await tom.record(customer, p.CustomerUpdated(contact_name="Tom's"))
+        await sync_all([sam, tom])
+        late = await new_laptop("late", tmp_path, server.url, organization.id, "jo@example.com")
+        assert [c.field for c in (await late.status()).open_conflicts] == ["contact_name"]
+
+        # the snapshot carried who last wrote each field: an edit made on the late store
+        # without knowing one made elsewhere meanwhile is a conflict there too
+        await tom.record(customer, p.CustomerUpdated(name="Acme Towers Ltd"))
+        await late.record(customer, p.CustomerUpdated(name="Acme Tower"))
+        await sam.record(customer, p.CustomerUpdated(contact_name="Settled"))  # knows both
+        await sync_all([tom, sam, late])
+        conflicts = await server_conflicts(organization.settings, organization.id)
+        assert sorted((c[2], c[3], c[4], bool(c[5])) for c in conflicts) == [
+            ("contact_name", "Tom's", "Sam's", True),
+            ("name", "Acme Tower", "Acme Towers Ltd", False),
+        ]
+        server_view = await server_projections(organization.settings, organization.id)
+        for laptop in (sam, tom, late):
+            assert await local_projections(laptop) == server_view, laptop.name
+            assert await local_conflicts(laptop) == conflicts, laptop.name
+    finally:
+        for opened in (sam, tom, late):
+            if opened is not None:
+                await opened.close()
