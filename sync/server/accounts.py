@@ -2,7 +2,9 @@
 
 Creating, changing or disabling a user is one transaction: the event the use case records and
 the account row (password hash, role, active flag, the sign-in address) commit together.
-Disabling a user also revokes their refresh tokens and their devices.
+Disabling a user also revokes their refresh tokens: they cannot sign in or call anything while
+disabled. Their devices stay registered, so what they recorded meanwhile goes in once they are
+enabled and sign in again; revoking a device (a lost laptop) is a separate, final step.
 """
 
 from __future__ import annotations
@@ -106,10 +108,6 @@ async def update_account(
             await conn.execute(
                 "UPDATE refresh_tokens SET revoked_at = now() "
                 "WHERE user_id = $1 AND revoked_at IS NULL",
-                user_id,
-            )
-            await conn.execute(
-                "UPDATE devices SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL",
                 user_id,
             )
         elif active is True:

@@ -199,7 +199,7 @@ async def test_logout_ends_the_refresh_token(api: httpx.AsyncClient, org: Org) -
     ).status_code == 401
 
 
-async def test_disabling_a_user_revokes_their_tokens_and_devices(
+async def test_disabling_a_user_revokes_their_tokens_and_enabling_them_restores_their_laptop(
     api: httpx.AsyncClient, org: Org
 ) -> None:
     user_id = await add_user(org, "tom@example.com")
@@ -219,11 +219,14 @@ async def test_disabling_a_user_revokes_their_tokens_and_devices(
         assert user is not None
         assert user.active is False
 
-    # enabled again, they sign in anew; the laptop they had stays revoked
+    waiting = [laptop.event(uuid4(), CustomerCreated(name="Acme"))]  # recorded while away
+    assert (await laptop.push(api, bearer(pair), waiting)).status_code == 401
+
+    # enabled again, they sign in anew and their laptop's waiting work goes in
     await update_account(
         user_id, display_name=None, role=None, active=True, ctx=org.context(), units=org.units
     )
     again = bearer(await sign_in(api, "tom@example.com"))
-    pushed = await laptop.push(api, again, [laptop.event(uuid4(), CustomerCreated(name="Acme"))])
-    assert pushed.status_code == 403
-    assert pushed.json()["error"]["code"] == "DEVICE_REVOKED"
+    pushed = await laptop.push(api, again, waiting)
+    assert pushed.status_code == 200, pushed.text
+    assert [r["status"] for r in pushed.json()["results"]] == ["accepted"]
