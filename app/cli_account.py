@@ -31,7 +31,7 @@ from app.domain.wording import agreeing, plural
 from app.keystore import KEY_STORAGE_DEMO, key_store_for, sealed_key_path
 from app.store import StoreMeta
 from app.version import build_info
-from sync.client.api import HttpSyncApi
+from sync.client.api import HttpSyncApi, check_server_url
 from sync.client.credentials import MemoryTokenVault, demo_store_refused, token_vault_for
 from sync.client.errors import AuthExpiredError, PermanentSyncError, TransientSyncError
 from sync.client.join import join_store
@@ -86,8 +86,17 @@ def _out(text: str) -> None:
 def _password(args: argparse.Namespace, prompt: str) -> str:
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
+    elif not sys.stdin.isatty():
+        raise ValidationError(
+            "There is no terminal to ask for the password.",
+            field="password",
+            hint="Pass it on standard input with --password-stdin.",
+        )
     else:
-        password = getpass.getpass(prompt)
+        try:
+            password = getpass.getpass(prompt)
+        except EOFError:
+            password = ""
     if not password:
         raise ValidationError(
             "No password was given.",
@@ -97,27 +106,22 @@ def _password(args: argparse.Namespace, prompt: str) -> str:
     return password
 
 
-def _server_url(url: str) -> str:
-    url = url.strip().rstrip("/")
-    if not url.startswith(("https://", "http://")):
-        raise ValidationError(
-            f"'{url}' is not a server address.",
-            field="server",
-            hint="Give the whole address, e.g. https://sitesync.example.com",
-        )
-    return url
-
-
 async def login_command(args: argparse.Namespace) -> int:
     """``sitesync login``: sign in, create or open the store, register the device, join."""
-    server = _server_url(args.server)
+    server = check_server_url(args.server, field="server")
     path: Path = args.db or Settings().user_db
     password = await asyncio.to_thread(_password, args, f"Password for {args.email}: ")
     api = HttpSyncApi(server)
     try:
         session = TokenManager(api, MemoryTokenVault())
-        pair = await session.sign_in(args.email, password)
-        me = await api.me()
+        try:
+            pair = await session.sign_in(args.email, password)
+            me = await api.me()
+        except TransientSyncError as exc:
+            raise TransientSyncError(
+                exc.message,
+                hint="Check the address and the connection, then sign in again.",
+            ) from exc
         created = not await asyncio.to_thread(path.exists)
         if created:
             ws = await create_member_workspace(

@@ -13,18 +13,21 @@ device's clock offset is estimated at each sync.
 from __future__ import annotations
 
 import email.utils
+import ipaddress
 import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, Protocol
+from urllib.parse import urlsplit
 from uuid import UUID
 
 import httpx
 from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
+from app.domain.errors import ValidationError
 from app.domain.wording import plural
 from sync.client.errors import (
     AuthExpiredError,
@@ -146,6 +149,41 @@ class SyncApi(Protocol):
     ) -> ConsistencyProof: ...
 
     async def aclose(self) -> None: ...
+
+
+def check_server_url(text: str, *, field: str = "server_url") -> str:
+    """The server address without a trailing slash; a ``ValidationError`` names what is wrong.
+
+    ``https://`` anywhere. Plain ``http://`` sends the password and the work unencrypted, so
+    it is accepted only on this computer or the local network: a loopback or private IP
+    address, ``localhost``, or a one-word host name.
+    """
+    url = text.strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValidationError(
+            "Enter the server's address, starting with https:// (or http:// on your own network).",
+            field=field,
+            hint="Your administrator gives it to you, e.g. https://sync.example.com.",
+        )
+    if parts.scheme == "http" and not _local_host(parts.hostname):
+        raise ValidationError(
+            f"{url} would carry your password and your work unencrypted across the internet.",
+            field=field,
+            hint="Use the server's https:// address (plain http:// is for a server on this "
+            "computer or your own network).",
+        )
+    return url
+
+
+def _local_host(host: str) -> bool:
+    if host == "localhost" or ("." not in host and ":" not in host):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_private or address.is_link_local
 
 
 class HttpSyncApi:
@@ -421,11 +459,9 @@ def error_from_response(response: httpx.Response) -> Exception:
     status = response.status_code
     try:
         body = ErrorResponse.model_validate_json(response.content).error
-        message, code, hint = body.message, body.code, body.hint
     except PydanticValidationError:
-        body = None
-        text = response.text.strip()[:200]
-        message, code, hint = f"The server answered {status}: {text or 'no detail'}.", "", None
+        return _foreign_answer(response)
+    message, code, hint = body.message, body.code, body.hint
     if status == 429 or status >= 500:
         return TransientSyncError(
             message,
@@ -443,7 +479,34 @@ def error_from_response(response: httpx.Response) -> Exception:
         status=status,
         code=code or f"HTTP_{status}",
         hint=hint,
-        expected_device_seq=None if body is None else body.expected_device_seq,
-        event_id=None if body is None else body.event_id,
-        rule=None if body is None else body.rule,
+        expected_device_seq=body.expected_device_seq,
+        event_id=body.event_id,
+        rule=body.rule,
+    )
+
+
+_PASSING_TROUBLE: Final = frozenset({429, 500, 502, 503, 504})
+"""Statuses a proxy in front of a restarting server answers: worth trying again."""
+
+
+def _foreign_answer(response: httpx.Response) -> Exception:
+    """An answer without SiteSync's error envelope: from a proxy, or not a SiteSync server.
+
+    What it says (often a page of HTML) is not shown: it would not help, and it would fill the
+    sync status.
+    """
+    status = response.status_code
+    where = f"{response.url.scheme}://{response.url.netloc.decode('ascii', 'replace')}"
+    what = f"{status} {response.reason_phrase}".strip()
+    if status in _PASSING_TROUBLE:
+        return TransientSyncError(
+            f"The server at {where} is not available right now ({what}).",
+            hint="Sync retries by itself in a moment.",
+            retry_after=_retry_after(response),
+        )
+    return PermanentSyncError(
+        f"{where} answered {what}, which is not how a SiteSync server answers.",
+        status=status,
+        code=f"HTTP_{status}",
+        hint="Check the server address with your administrator (e.g. https://sync.example.com).",
     )

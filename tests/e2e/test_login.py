@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
+import socket
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -243,3 +244,24 @@ def test_another_user_never_takes_over_a_store(
     assert "new store" in err
     assert _accounts(db)[0][0] == TOM
     assert _events(db) == events
+
+
+def test_login_refuses_what_it_cannot_use_safely_and_creates_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "laptop" / "tom.sqlite"
+
+    def login(server: str, *extra: str, stdin: str = PASSWORD + "\n") -> str:
+        argv = ["login", "--server", server, "--email", TOM, "--db", str(db), *extra]
+        assert _run(monkeypatch, *argv, stdin=stdin) == 2
+        return capsys.readouterr().err
+
+    assert "unencrypted" in login("http://sync.example.com", "--password-stdin")
+    assert "no terminal to ask for the password" in login("http://127.0.0.1:1").lower()
+    with socket.socket() as idle:  # bound, never listening: the connection is refused
+        idle.bind(("127.0.0.1", 0))
+        port = idle.getsockname()[1]
+        unreachable = login(f"http://127.0.0.1:{port}", "--password-stdin")
+    assert "Check the address and the connection" in unreachable
+    assert "retries by itself" not in unreachable
+    assert not db.parent.exists()

@@ -17,6 +17,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLabel, QMessageBox
 from pytestqt.qtbot import QtBot
 
+from app.domain.errors import ValidationError
 from app.ui.errors import ErrorReport
 from app.ui.main_window import MainWindow
 from app.ui.session import Session
@@ -24,9 +25,10 @@ from app.ui.sync.bridge import SyncBridge
 from app.ui.sync.network import Reachability
 from app.ui.sync.page import SyncView
 from app.ui.sync.port import AnchorState, EventAnchor
-from app.ui.sync.sign_in import SignInDialog, check_server_url
+from app.ui.sync.sign_in import SignInDialog
 from app.ui.sync.state import Level
 from app.ui.views.screens.audit import AuditView
+from sync.client.api import check_server_url
 from tests.ui.factories import Fleet, one_event_changes
 from tests.ui.fake_sync import (
     PASSWORD,
@@ -199,6 +201,12 @@ def test_sign_in_checks_the_fields_lets_a_wrong_password_be_retried_and_syncs(
 def test_server_urls_are_checked() -> None:
     assert check_server_url(" https://sync.example.com/ ") == "https://sync.example.com"
     assert check_server_url("http://10.0.0.5:8000") == "http://10.0.0.5:8000"
+    assert check_server_url("http://127.0.0.1:8000/") == "http://127.0.0.1:8000"
+    assert check_server_url("http://syncbox:8000") == "http://syncbox:8000"
+    with pytest.raises(ValidationError, match="unencrypted"):
+        check_server_url("http://sync.example.com")
+    with pytest.raises(ValidationError, match="unencrypted"):
+        check_server_url("http://8.8.8.8")
 
 
 def test_sign_out_with_pending_events_asks_first_and_keeps_them(

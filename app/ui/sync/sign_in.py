@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QDialog,
@@ -22,25 +20,13 @@ from app.ui.actions import confirm
 from app.ui.sync.bridge import SyncBridge
 from app.ui.sync.port import SignedIn, SyncStatusInfo
 from app.ui.widgets.forms import FormErrors
+from sync.client.api import check_server_url
 
 DEMO_NOTE = (
     "This is a demo store: it is never joined to an organization, so no demo record ever "
     "reaches a real one. Signing in starts a new store for your organization; this demo "
     "store stays as it is."
 )
-
-
-def check_server_url(text: str) -> str:
-    """The server address without a trailing slash; a ValidationError names what is wrong."""
-    url = text.strip().rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValidationError(
-            "Enter the server's address, starting with https:// (or http:// on your own network).",
-            field="server_url",
-            hint="Your administrator gives it to you, e.g. https://sync.example.com.",
-        )
-    return url
 
 
 def check_email(text: str) -> str:

@@ -107,6 +107,27 @@ async def test_an_unreadable_answer_is_permanent_not_a_crash() -> None:
     assert caught.value.code == "BAD_RESPONSE"
 
 
+@pytest.mark.parametrize(
+    ("status", "kind", "says"),
+    [
+        (501, PermanentSyncError, "not how a SiteSync server answers"),
+        (404, PermanentSyncError, "not how a SiteSync server answers"),
+        (502, TransientSyncError, "not available right now (502 Bad Gateway)"),
+    ],
+)
+async def test_an_answer_that_is_not_sitesyncs_names_the_address_not_the_page(
+    status: int, kind: type[Exception], says: str
+) -> None:
+    page = b"<!DOCTYPE HTML>\n<html><body><h1>Error response</h1></body></html>"
+    transport = httpx.MockTransport(lambda _: httpx.Response(status, content=page))
+    async with _api(transport) as api:
+        with pytest.raises(kind) as caught:
+            await api.me()
+    assert says in str(caught.value)
+    assert "http://sync.example" in str(caught.value)
+    assert "<" not in str(caught.value)
+
+
 async def test_a_blob_chunk_is_sent_with_its_range() -> None:
     seen: list[httpx.Request] = []
 
