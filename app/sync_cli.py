@@ -19,6 +19,7 @@ from app.audit.signing import Ed25519Signer, Signer
 from app.bootstrap import blob_dir, device_key_name
 from app.config import Settings
 from app.domain.errors import SiteSyncError, ValidationError
+from app.domain.wording import plural
 from app.keystore import key_store_for
 from app.store.blobs import FileBlobStore
 from app.store.database import Store, StoreMeta, open_store
@@ -178,8 +179,8 @@ def describe_summary(summary: SyncSummary) -> str:
     parts = [
         f"sync {state[summary.outcome.value]}:",
         f"pushed {summary.pushed} ({summary.accepted} accepted, {summary.duplicates} already "
-        f"there, {summary.conflicts} with conflicts, {summary.rejected} rejected),",
-        f"pulled {summary.pulled}, ledger position {summary.cursor};",
+        f"there, {summary.rejected} rejected), pulled {summary.pulled},",
+        f"{plural(summary.conflicts, 'new conflict')} to review, ledger position {summary.cursor};",
         f"photos and signatures: {summary.blobs_up} up, {summary.blobs_down} down",
     ]
     return " ".join(parts)

@@ -401,8 +401,9 @@ class HttpSyncApi:
                 hint="Sync retries by itself; check the network if it keeps failing.",
             ) from exc
         except httpx.TransportError as exc:
+            why = str(exc) or type(exc).__name__
             raise TransientSyncError(
-                f"Could not reach the server at {self.base_url} ({exc or type(exc).__name__}).",
+                f"Could not reach the server at {self.base_url} ({why}).",
                 hint="You are probably offline; your work is kept and sync retries by itself.",
             ) from exc
         self._note_clock(response)

@@ -178,8 +178,9 @@ class SyncEngine:
                 hint="Sign in with 'sitesync login --server URL --email EMAIL' first.",
             )
         async with self.store.sync_transaction() as db:
-            run_id = await SyncStateWriter(db).start_run()
-        counts = RunCounts()
+            state = SyncStateWriter(db)
+            run_id = await state.start_run()
+            counts = RunCounts(cursor=(await state.state()).cursor)
         outcome, problem, hint, kind, retry = RunOutcome.OK, None, None, None, None
         try:
             report(SyncProgress(SyncPhase.CONNECT, 0, None))

@@ -60,13 +60,12 @@ class RunCounts:
     changed: set[tuple[str, str]] = field(default_factory=set)
 
     def add_answers(self, statuses: Iterable[PushStatus]) -> None:
-        """Count the server's answers to pushed events."""
+        """Count the server's answers to pushed events (one accepted with a conflict record
+        is accepted; the record is counted once, when the pull brings it to this store)."""
         for status in statuses:
             self.pushed += 1
             if status is PushStatus.REJECTED:
                 self.rejected += 1
-            elif status is PushStatus.CONFLICT:
-                self.conflicts += 1
             elif status is PushStatus.DUPLICATE:
                 self.duplicates += 1
             else:
@@ -91,6 +90,7 @@ class SyncSummary:
     accepted: int = 0
     duplicates: int = 0
     conflicts: int = 0
+    """Conflict records new to this store in this run (to review)."""
     rejected: int = 0
     pulled: int = 0
     """Ledger entries folded into the store in this run."""

@@ -10,6 +10,7 @@ import pytest
 from app.services.context import ServiceContext
 from app.store import Store
 from app.store.sync_state import SyncAccount, SyncStateWriter
+from app.sync_cli import describe_summary
 from sync.client.engine import SyncEngine
 from sync.client.errors import AuthExpiredError, TransientSyncError, UpdateRequiredError
 from sync.client.status import (
@@ -203,3 +204,16 @@ async def test_a_checkpoint_signed_by_another_key_stops_sync(
     assert summary.outcome is RunOutcome.STOPPED
     assert summary.problem is not None
     assert "not signed by the pinned server key" in summary.problem
+
+
+async def test_a_run_that_fails_before_pulling_reports_where_the_store_stands(
+    store: Store, ctx: ServiceContext, api: FakeSyncApi
+) -> None:
+    await record_unit(ctx, "A")
+    async with store.sync_transaction() as db:
+        await SyncStateWriter(db).update_state(cursor=7)
+    api.fail("push", TransientSyncError("Could not reach the server."))
+    summary = await SyncEngine(store, api, CountingTokens()).run_once()
+    assert summary.outcome is RunOutcome.FAILED
+    assert summary.cursor == 7
+    assert "0 new conflicts to review, ledger position 7" in describe_summary(summary)
