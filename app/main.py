@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import sys
 import traceback
@@ -174,6 +175,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; nothing partial was kept", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the program reading the output (`| head`) stopped reading
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print("error: the output was cut off (the program reading it stopped)", file=sys.stderr)
+        return EXIT_USAGE
     except Exception as exc:  # a fault of SiteSync itself: a sentence, not a traceback
         if os.environ.get(DEBUG_VARIABLE):
             traceback.print_exc()

@@ -20,7 +20,7 @@ from app.bootstrap import blob_dir, device_key_name
 from app.config import Settings
 from app.domain.errors import SiteSyncError, ValidationError
 from app.domain.wording import plural
-from app.keystore import key_store_for
+from app.keystore import KEY_STORAGE_DEMO, key_store_for
 from app.store.blobs import FileBlobStore
 from app.store.database import Store, StoreMeta, open_store
 from sync.client.api import HttpSyncApi
@@ -126,6 +126,12 @@ async def sync_command(args: argparse.Namespace) -> int:
     try:
         status = await read_sync_status(store)
         if not status.joined or status.server_url is None or status.email is None:
+            if (await store.meta()).get(StoreMeta.KEY_STORAGE) == KEY_STORAGE_DEMO:
+                raise SiteSyncError(
+                    f"{path} is a demo store: it never syncs.",
+                    hint="To sync your organization, sign in with 'sitesync login --server URL "
+                    "--email EMAIL --db NEW.sqlite' (a new store; the demo stays as it is).",
+                )
             raise SiteSyncError(
                 f"{path} is not joined to a server, so it does not sync.",
                 hint="Sign in with 'sitesync login --server URL --email EMAIL'.",

@@ -174,8 +174,16 @@ def check_file(path: Path, *, full: bool = True) -> FileCheck:
         if primary_code(exc) not in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
             raise read_error(exc, path) from exc  # not damaged: it cannot be opened here
         raise corrupted(path, f"SQLite cannot read it: {exc}.") from exc
+    except IsADirectoryError:
+        raise StoreError(
+            f"{path} is a folder, not a SiteSync store.",
+            hint=f"Give the store's file instead, e.g. {path / 'sitesync.sqlite'}.",
+        ) from None
     except OSError as exc:
-        raise StoreError(f"The local database {path} cannot be read: {exc}.") from exc
+        raise StoreError(
+            f"The local database {path} cannot be read: {exc.strerror or exc}.",
+            hint="Check that the file exists and that you may read it.",
+        ) from exc
     if problems:
         raise corrupted(path, summary(problems, "integrity_check" if full else "quick_check"))
     if cut is not None:

@@ -131,8 +131,8 @@ def test_import_into_a_broken_store_exits(demo_db: Path, tmp_path: Path) -> None
     [
         (["units"], None, 0, "3 units."),
         (["status"], None, 0, "not joined to a server"),
-        (["sync"], None, 2, "is not joined to a server"),
-        (["sync", "--password-stdin"], "a password 123\n", 2, "is not joined to a server"),
+        (["sync"], None, 2, "is a demo store: it never syncs"),
+        (["sync", "--password-stdin"], "a password 123\n", 2, "is a demo store: it never syncs"),
         (["logout", "--password-stdin"], "a password 123\n", 0, "nothing to do"),
         (
             [
@@ -224,3 +224,10 @@ def test_an_unexpected_fault_is_one_sentence_and_exit_2(
     assert "a fault of the program itself" in err
     assert "SITESYNC_DEBUG=1" in err  # the next step
     assert ("Traceback" in err) is debug  # the details only when asked for
+
+
+def test_a_folder_given_as_the_store_is_named_as_a_folder(tmp_path: Path) -> None:
+    result = sitesync("units", "--db", str(tmp_path))
+    assert result.returncode == 2
+    assert f"{tmp_path} is a folder, not a SiteSync store" in result.stderr
+    assert "next step: Give the store's file instead" in result.stderr
