@@ -12,6 +12,7 @@ import asyncio
 import getpass
 import os
 import secrets
+import signal
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
@@ -166,6 +167,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
             env["SITESYNC_JWT_SECRET"] = _dev_secret(settings)
         env["SITESYNC_LEDGER_KEY_DIR"] = str(settings.keys_dir)
         print(f"Serving on http://{args.host}:{args.port} ({args.workers} worker(s)).")
+        # uvicorn shuts down on SIGTERM, then raises the signal again: end the command there,
+        # so that the embedded database is stopped too
+        signal.signal(signal.SIGTERM, _exit_quietly)
         try:
             uvicorn.run(
                 "sync.server.app:create_app",
@@ -184,6 +188,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     finally:
         db.close()
     return OK
+
+
+def _exit_quietly(_signal: int, _frame: object) -> None:
+    raise SystemExit(0)
 
 
 def _check_listen(host: str, port: int) -> None:

@@ -3,6 +3,7 @@ organization and users, sign in; and its exit codes on bad input."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -77,9 +78,17 @@ def serving() -> Iterator[tuple[Path, str, str]]:
         else:
             pytest.fail(f"not ready:\n{log.read_text()}")
         yield data, url, log.read_text()
+        # stopped as a service manager stops it: the command ends, and its database with it
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0, log.read_text()
+        assert not (data / "postgres" / "postmaster.pid").exists(), "the database still runs"
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=30)
+        left = data / "postgres" / "postmaster.pid"
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            os.kill(int(left.read_text().split()[0]), signal.SIGTERM)
         shutil.rmtree(home, ignore_errors=True)
 
 
