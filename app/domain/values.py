@@ -8,9 +8,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainSerializer
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    PlainSerializer,
+    WithJsonSchema,
+)
 
 from app.audit.envelope import format_timestamp
 
@@ -38,12 +45,17 @@ UtcDatetime = Annotated[
 ]
 """An aware datetime, normalised to UTC, serialised in the canonical timestamp form."""
 
+_DECIMAL_TEXT: Final = {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$", "examples": ["1.6"]}
+
 DecimalStr = Annotated[
     Decimal,
     BeforeValidator(_no_float),
     PlainSerializer(lambda d: format(d, "f"), return_type=str, when_used="json"),
+    WithJsonSchema({"anyOf": [_DECIMAL_TEXT, {"type": "integer"}]}, mode="validation"),
+    WithJsonSchema(_DECIMAL_TEXT, mode="serialization"),
 ]
-"""A decimal carried as a plain string (never a float) in JSON."""
+"""A decimal carried as a plain string (never a float) in JSON; given as a string or an
+integer (a JSON number with a fraction would already have been rounded to binary)."""
 
 Text = Annotated[str, BeforeValidator(_strip)]
 """Free text with surrounding white space removed."""

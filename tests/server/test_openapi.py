@@ -33,6 +33,32 @@ NOT_RECORDS = {("put", "/api/v1/blobs/{sha256}"), ("get", "/api/v1/blobs/{sha256
 """Routes whose path names content, not a record: any hash is a valid name."""
 
 
+def test_no_request_body_takes_a_number_with_a_fraction(server_app: FastAPI) -> None:
+    """Signed events hold no floats: what a request may carry says so (decimals as strings)."""
+    document = server_app.openapi()
+    schemas = document["components"]["schemas"]
+    found: list[str] = []
+
+    def walk(node: Any, where: str, seen: frozenset[str]) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "number":
+                found.append(where)
+            reference = node.get("$ref", "")
+            if reference and reference not in seen:
+                name = reference.rsplit("/", 1)[-1]
+                walk(schemas[name], name, seen | {reference})
+            for key, value in node.items():
+                walk(value, f"{where}.{key}", seen)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item, where, seen)
+
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            walk(operation.get("requestBody", {}), f"{method.upper()} {path}", frozenset())
+    assert found == []
+
+
 def test_every_route_documents_the_statuses_it_can_answer(server_app: FastAPI) -> None:
     document = server_app.openapi()
     problems = []
