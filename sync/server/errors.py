@@ -114,16 +114,39 @@ def domain_error(exc: SiteSyncError) -> ApiError:
     return ApiError(status, exc.code, exc.message, hint=exc.hint, field=field)
 
 
-def _validation_message(errors: Iterable[Mapping[str, Any]]) -> tuple[int, str, str]:
+_MALFORMED: Final = "The request body is not valid JSON (UTF-8)."
+_NOT_AN_OBJECT: Final = ("dict_type", "model_type", "model_attributes_type")
+
+
+def _validation_error(errors: Iterable[Mapping[str, Any]]) -> ApiError:
+    """The envelope of what FastAPI found wrong in a request: the first problems, the first
+    field named."""
     items = list(errors)
     if any(item.get("type") == "json_invalid" for item in items):
-        return 400, "MALFORMED_JSON", "The request body is not valid JSON (UTF-8)."
+        return ApiError(400, "MALFORMED_JSON", _MALFORMED, hint="Send a JSON object in UTF-8.")
+    if any(item.get("loc") == ("body",) and item.get("type") in _NOT_AN_OBJECT for item in items):
+        return ApiError(
+            422,
+            "VALIDATION_ERROR",
+            "The request body must be a JSON object.",
+            hint="Send the fields this route takes as one JSON object "
+            "(Content-Type: application/json).",
+        )
     parts = []
+    fields = []
     for item in items[:5]:
-        where = ".".join(str(p) for p in item.get("loc", ()) if p != "body") or "request"
+        names = [str(p) for p in item.get("loc", ()) if p not in ("body", "query", "path")]
+        where = ".".join(names) or "request"
+        fields.append(".".join(names))
         parts.append(f"{where}: {item.get('msg', 'invalid')}")
     more = f" (and {len(items) - 5} more)" if len(items) > 5 else ""
-    return 422, "VALIDATION_ERROR", "; ".join(parts) + more
+    return ApiError(
+        422,
+        "VALIDATION_ERROR",
+        "; ".join(parts) + more,
+        hint="Correct the value named and send the request again.",
+        field=next((f for f in fields if f), None),
+    )
 
 
 def _is_unavailable(exc: BaseException) -> bool:
@@ -165,8 +188,7 @@ def install(app: FastAPI) -> None:
 
     async def validation(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        status, code, message = _validation_message(exc.errors())
-        return envelope(status, code, message)
+        return _respond(_validation_error(exc.errors()))
 
     async def http(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
@@ -175,6 +197,8 @@ def install(app: FastAPI) -> None:
         message = exc.detail if isinstance(exc.detail, str) else "The request was refused."
         if exc.status_code == 404:
             message = "There is nothing at this address."
+        if exc.status_code == 400 and message == "There was an error parsing the body":
+            code, message = "MALFORMED_JSON", _MALFORMED  # not UTF-8: FastAPI's own words
         return envelope(exc.status_code, code, message, headers=exc.headers)
 
     async def bad_value(_request: Request, exc: Exception) -> JSONResponse:

@@ -80,6 +80,21 @@ async def test_an_oversized_body_without_a_length_is_refused_as_it_streams(
         assert response.json()["error"]["code"] == "TOO_LARGE"
 
 
+async def test_malformed_requests_are_named_with_the_field_at_fault(
+    api: httpx.AsyncClient, org: Org
+) -> None:
+    await add_user(org, "tom@example.com", Role.TECHNICIAN)
+    headers = {**bearer(await sign_in(api, "tom@example.com")), "Content-Type": "application/json"}
+    not_utf8 = await api.post("/api/v1/customers", content=b'{"name": "\xff"}', headers=headers)
+    assert (not_utf8.status_code, not_utf8.json()["error"]["code"]) == (400, "MALFORMED_JSON")
+    array = await api.post("/api/v1/customers", content=b'["name"]', headers=headers)
+    assert array.status_code == 422
+    assert array.json()["error"]["message"] == "The request body must be a JSON object."
+    missing = await api.post("/api/v1/customers", json={"contact_name": "Ann"}, headers=headers)
+    assert missing.status_code == 422
+    assert missing.json()["error"]["field"] == "name"
+
+
 def test_production_refuses_weak_or_missing_secrets() -> None:
     base = {"environment": "production", "database_url": "postgresql://u@h/db"}
     with pytest.raises(PydanticValidationError, match="not set"):
