@@ -147,8 +147,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from sync.server.keys import ensure_keys
 
     _check_listen(args.host, args.port)
-    if settings.ledger_key is None:
-        ensure_keys(settings.keys_dir)
+    ensure_keys(settings.keys_dir, ledger_key_given=settings.ledger_key is not None)
     _load_keys(settings)  # a bad key stops here with one line, not in every worker
     db = asyncio.run(_open_database(settings))
     try:
@@ -291,10 +290,9 @@ async def cmd_create_user(args: argparse.Namespace) -> int:
     if problem:
         raise CommandError(problem)
     settings = _settings()
-    if settings.ledger_key is None:
-        from sync.server.keys import ensure_keys
+    from sync.server.keys import ensure_keys
 
-        ensure_keys(settings.keys_dir)
+    ensure_keys(settings.keys_dir, ledger_key_given=settings.ledger_key is not None)
     db = await _open_database(settings, quiet=True)
     try:
         await _require_schema(db)

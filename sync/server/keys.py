@@ -116,9 +116,10 @@ def new_ledger_key(folder: Path) -> Path:
     return path
 
 
-def ensure_keys(folder: Path) -> None:
-    """Create the first ledger key and the device key if the folder has none (first start)."""
-    if not ledger_key_files(folder):
+def ensure_keys(folder: Path, *, ledger_key_given: bool = False) -> None:
+    """Create the device key, and the first ledger key file unless the current ledger key is
+    given otherwise (``SITESYNC_LEDGER_KEY``), if the folder has none (first start)."""
+    if not ledger_key_given and not ledger_key_files(folder):
         new_ledger_key(folder)
     device = folder / DEVICE_KEY_FILE
     if not device.exists():

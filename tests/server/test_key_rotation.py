@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,7 +16,7 @@ from app.audit.checkpoint import parse_and_verify_checkpoint
 from app.audit.errors import AuditError
 from app.domain import payloads as p
 from sync.server.app import create_app
-from sync.server.keys import load_keys, new_ledger_key
+from sync.server.keys import ensure_keys, ledger_key_files, load_keys, new_ledger_key
 from sync.server.settings import ServerSettings
 from tests.server.conftest import Org
 from tests.server.test_push import UNIT, field_tech, fleet_events
@@ -87,3 +88,13 @@ async def test_a_device_that_pinned_the_first_key_verifies_after_two_rotations(
         after = _note(await tech.laptop.push(api, tech.headers, [edit]))
     for key in keys:
         assert parse_and_verify_checkpoint(after, name, key).size == 5
+
+
+def test_a_ledger_key_given_in_the_environment_needs_only_the_device_key_file(
+    tmp_path: Path,
+) -> None:
+    seed = base64.b64encode(b"k" * 32).decode()
+    ensure_keys(tmp_path, ledger_key_given=True)
+    assert not ledger_key_files(tmp_path)  # no second ledger key to cosign with
+    keys = load_keys(tmp_path, current_seed=seed)
+    assert [key.created for key in keys.ledger] == ["environment"]
