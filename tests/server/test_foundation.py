@@ -18,6 +18,7 @@ from tests.server.conftest import Org, add_user, bearer, sign_in
 
 async def test_health_and_ready(api: httpx.AsyncClient) -> None:
     assert (await api.get("/health")).json() == {"status": "ok"}
+    assert (await api.head("/health")).status_code == 200  # for monitors that only ask HEAD
     ready = await api.get("/ready")
     assert ready.status_code == 200
     assert ready.json()["status"] == "ready"

@@ -16,6 +16,7 @@ from app.audit.checkpoint import parse_and_verify_checkpoint
 from app.audit.envelope import SealedEvent, event_hash, seal, signature_message
 from app.domain import payloads as p
 from app.domain.enums import ElevatorStatus, Role, RuleSet
+from sync.protocol import PROTOCOL_VERSION
 from sync.server.db.engine import transaction
 from tests.server.conftest import Org, add_user, bearer, sign_in
 from tests.server.devices import SYNC, Laptop, wire
@@ -266,7 +267,10 @@ async def test_an_old_or_unknown_protocol_answers_426(
     body = {"device_id": str(tech.laptop.device_id), "events": [wire(fleet_events(tech.laptop)[0])]}
     response = await api.post("/api/v1/sync/push", json=body, headers=headers)
     assert response.status_code == 426
-    assert response.json()["error"]["code"] == "UPGRADE_REQUIRED"
+    error = response.json()["error"]
+    assert error["code"] == "UPGRADE_REQUIRED"
+    newer = version is not None and version.isdigit() and int(version) > PROTOCOL_VERSION
+    assert ("update it" in error["hint"]) is newer  # the server is the one to update
 
 
 async def test_batch_limits_and_extra_fields(api: httpx.AsyncClient, org: Org) -> None:

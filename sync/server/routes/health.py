@@ -25,6 +25,7 @@ class Ready(BaseModel):
 
 
 @router.get("/health", response_model=Health)
+@router.head("/health", include_in_schema=False)
 async def health() -> Health:
     """The process is up (says nothing about the database)."""
     return Health()

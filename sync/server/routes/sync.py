@@ -38,6 +38,18 @@ async def protocol_version(
     """The device's protocol version; 426 unless this server accepts it."""
     accepted = ", ".join(str(v) for v in sorted(ACCEPTED_PROTOCOL_VERSIONS))
     if (
+        version is not None
+        and version.strip().isdigit()
+        and int(version) > max(ACCEPTED_PROTOCOL_VERSIONS)
+    ):
+        raise ApiError(
+            426,
+            "UPGRADE_REQUIRED",
+            f"This device speaks sync protocol {int(version)}, newer than this server's "
+            f"{accepted}. Your unsent work is kept.",
+            hint="Ask the server's administrator to update it, then sync again.",
+        )
+    if (
         version is None
         or not version.strip().isdigit()
         or int(version) not in ACCEPTED_PROTOCOL_VERSIONS
