@@ -30,6 +30,7 @@ from app.domain.errors import SiteSyncError, ValidationError
 from app.domain.wording import agreeing, plural
 from app.keystore import KEY_STORAGE_DEMO, key_store_for, sealed_key_path
 from app.store import StoreMeta
+from app.store.sync_state import SyncStateWriter
 from app.version import build_info
 from sync.client.api import HttpSyncApi, check_server_url
 from sync.client.credentials import MemoryTokenVault, demo_store_refused, token_vault_for
@@ -147,6 +148,8 @@ async def login_command(args: argparse.Namespace) -> int:
             )
             vault = token_vault_for(meta[StoreMeta.KEY_STORAGE], ws.device.device_id)
             vault.save(pair.refresh_token)
+            async with ws.store.sync_transaction() as db:
+                await SyncStateWriter(db).clear_problem("auth")  # signed in again
             known = KnownUser(me.user_id, me.email, me.display_name)
             await OfflineUnlock(ws.store).remember(known, password)
         except BaseException:
@@ -206,6 +209,12 @@ async def logout_command(args: argparse.Namespace) -> int:
         reached = await _end_on_server(status.server_url, vault.load())
         vault.clear()
         await OfflineUnlock(ws.store).forget(status.email)
+        async with ws.store.sync_transaction() as db:  # what status and the app show now
+            await SyncStateWriter(db).update_state(
+                problem=f"{status.email} signed out of this store.",
+                problem_hint="Sign in with 'sitesync login' to sync again.",
+                problem_kind="auth",
+            )
     finally:
         await ws.close()
     _out(f"Signed out {status.email} from {status.server_url}.")

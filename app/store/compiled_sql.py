@@ -154,7 +154,7 @@ class Db:
         A statement whose caller was cancelled still runs on the connection's thread, and may
         be the BEGIN of the transaction to undo: one round trip first lets it end.
         """
-        with contextlib.suppress(sqlite3.Error):
+        with contextlib.suppress(sqlite3.Error, ValueError):  # ValueError: connection closed
             await self._conn.execute_fetchall("SELECT 1")
         if not self.in_transaction:
             return

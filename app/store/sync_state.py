@@ -253,6 +253,11 @@ class SyncStateWriter:
         """The sync state row (defaults before the first sync)."""
         return _state(await self.db.fetchone(_SELECT_STATE))
 
+    async def clear_problem(self, kind: str) -> None:
+        """Forget the recorded problem if it is of ``kind`` (signing in ends an "auth" one)."""
+        if (await self.state()).problem_kind == kind:
+            await self.update_state(problem=None, problem_hint=None, problem_kind=None)
+
     async def update_state(self, **values: Any) -> None:
         """Set some ``sync_state`` columns (the rest keep their values)."""
         current = await self.state()

@@ -220,9 +220,14 @@ def test_logout_with_pending_events_refuses_and_force_keeps_them(
     assert "1 event stays in this store" in out
     assert _events(db) == events
     assert _accounts(db)[0][0] == TOM  # still joined: the events wait for Tom's next sign-in
+    assert _run(monkeypatch, "status", "--db", str(db)) == 0
+    assert f"problem: {TOM} signed out of this store." in capsys.readouterr().out
     asyncio.run(_unlock(db, PASSWORD, "has not signed in"))
     assert _login(monkeypatch, server, db) == 0  # Tom again: the same store, events kept
     assert _events(db) == events
+    capsys.readouterr()
+    assert _run(monkeypatch, "status", "--db", str(db)) == 0
+    assert "problem:" not in capsys.readouterr().out
 
 
 @pytest.mark.usefixtures("no_keyring")
