@@ -149,5 +149,5 @@ def test_a_path_that_is_not_a_store_file_is_a_read_error(
 ) -> None:
     assert main(["audit", "verify", "--db", str(tmp_path)]) == 2
     err = capsys.readouterr().err
-    assert "cannot be read" in err
+    assert "is a folder, not a SiteSync store" in err
     assert "saved" not in err
