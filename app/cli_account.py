@@ -32,7 +32,8 @@ from app.keystore import KEY_STORAGE_DEMO, key_store_for, sealed_key_path
 from app.store import StoreMeta
 from app.store.sync_state import SyncStateWriter
 from app.version import build_info
-from sync.client.api import HttpSyncApi, check_server_url
+from sync.client.address import check_server_url
+from sync.client.api import HttpSyncApi
 from sync.client.credentials import MemoryTokenVault, demo_store_refused, token_vault_for
 from sync.client.errors import AuthExpiredError, PermanentSyncError, TransientSyncError
 from sync.client.join import join_store

@@ -2,9 +2,7 @@
 
 Every endpoint a device uses is here: sign-in (token, refresh, logout, me), devices, push,
 pull, snapshot, blobs (resumable chunks), and the ledger's checkpoint, keys and proofs. Each
-failure becomes one of the errors in ``sync.client.errors``, so a caller knows whether to retry
-(``TransientSyncError``), sign in again (``AuthExpiredError``), stop and ask for an update
-(``UpdateRequiredError``) or stop on that request (``PermanentSyncError``).
+failure becomes one of the errors in ``sync.client.errors`` (``sync.client.answers``).
 
 Every answer also tells the engine the server's clock (its ``Date`` header), from which the
 device's clock offset is estimated at each sync.
@@ -13,27 +11,21 @@ device's clock offset is estimated at each sync.
 from __future__ import annotations
 
 import email.utils
-import ipaddress
 import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, Protocol
-from urllib.parse import urlsplit
 from uuid import UUID
 
 import httpx
 from pydantic import BaseModel, TypeAdapter
-from pydantic import ValidationError as PydanticValidationError
 
-from app.domain.errors import ValidationError
-from app.domain.wording import plural
+from sync.client.answers import error_from_response, parse_answer
 from sync.client.errors import (
-    AuthExpiredError,
     PermanentSyncError,
     TransientSyncError,
-    UpdateRequiredError,
 )
 from sync.protocol import (
     PROTOCOL_HEADER,
@@ -44,7 +36,6 @@ from sync.protocol import (
     CosignatureUploadResponse,
     Device,
     DeviceRegistration,
-    ErrorResponse,
     InclusionProof,
     LedgerKey,
     Me,
@@ -151,41 +142,6 @@ class SyncApi(Protocol):
     async def aclose(self) -> None: ...
 
 
-def check_server_url(text: str, *, field: str = "server_url") -> str:
-    """The server address without a trailing slash; a ``ValidationError`` names what is wrong.
-
-    ``https://`` anywhere. Plain ``http://`` sends the password and the work unencrypted, so
-    it is accepted only on this computer or the local network: a loopback or private IP
-    address, ``localhost``, or a one-word host name.
-    """
-    url = text.strip().rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValidationError(
-            "Enter the server's address, starting with https:// (or http:// on your own network).",
-            field=field,
-            hint="Your administrator gives it to you, e.g. https://sync.example.com.",
-        )
-    if parts.scheme == "http" and not _local_host(parts.hostname):
-        raise ValidationError(
-            f"{url} would carry your password and your work unencrypted across the internet.",
-            field=field,
-            hint="Use the server's https:// address (plain http:// is for a server on this "
-            "computer or your own network).",
-        )
-    return url
-
-
-def _local_host(host: str) -> bool:
-    if host == "localhost" or ("." not in host and ":" not in host):
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return address.is_loopback or address.is_private or address.is_link_local
-
-
 class HttpSyncApi:
     """``SyncApi`` over one reused ``httpx.AsyncClient`` with explicit timeouts."""
 
@@ -257,7 +213,7 @@ class HttpSyncApi:
     async def devices(self) -> list[Device]:
         """The devices the signed-in user may see."""
         response = await self._send("GET", "/api/v1/devices")
-        return _parse(_DEVICES, response.content)
+        return parse_answer(_DEVICES, response.content)
 
     async def device(self, device_id: UUID) -> Device:
         """One device (its public key, head and clock offset)."""
@@ -307,7 +263,7 @@ class HttpSyncApi:
             "Content-Range": f"bytes {start}-{end}/{total}",
         }
         response = await self._send("PUT", f"/api/v1/blobs/{sha256}", content=data, headers=headers)
-        return _parse(BlobStatus, response.content)
+        return parse_answer(BlobStatus, response.content)
 
     async def get_blob_part(self, sha256: str, start: int, length: int) -> BlobPart:
         """Up to ``length`` bytes of a blob from ``start``, or the whole blob from 0 when the
@@ -335,7 +291,7 @@ class HttpSyncApi:
     async def ledger_keys(self) -> list[LedgerKey]:
         """Every key that signs or signed checkpoints."""
         response = await self._send("GET", "/api/v1/ledger/keys", auth=False)
-        return _parse(_KEYS, response.content)
+        return parse_answer(_KEYS, response.content)
 
     async def inclusion_proof(
         self, ledger_index: int, tree_size: int | None = None
@@ -372,7 +328,7 @@ class HttpSyncApi:
         auth: bool = True,
     ) -> M:
         response = await self._send(method, path, body=body, params=params, auth=auth)
-        return _parse(model, response.content)
+        return parse_answer(model, response.content)
 
     async def _send(
         self,
@@ -424,90 +380,3 @@ class HttpSyncApi:
         # the Date header has whole seconds: take the middle of that second
         local = datetime.fromtimestamp(time.time() - 0.5, UTC)
         self._clock = ServerClock(server, local)
-
-
-def _parse[M](model: type[M] | TypeAdapter[M], content: bytes) -> M:
-    try:
-        if isinstance(model, TypeAdapter):
-            return model.validate_json(content)
-        return model.model_validate_json(content)  # type: ignore[attr-defined,no-any-return]
-    except PydanticValidationError as exc:
-        raise PermanentSyncError(
-            f"The server's answer could not be read ({plural(exc.error_count(), 'problem')}: "
-            f"{exc.errors()[0]['msg']}).",
-            status=200,
-            code="BAD_RESPONSE",
-            hint="The server may run another version of SiteSync; ask its administrator.",
-        ) from exc
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
-def error_from_response(response: httpx.Response) -> Exception:
-    """The ``sync.client.errors`` error for a failed answer."""
-    status = response.status_code
-    try:
-        body = ErrorResponse.model_validate_json(response.content).error
-    except PydanticValidationError:
-        return _foreign_answer(response)
-    message, code, hint = body.message, body.code, body.hint
-    if status == 429 or status >= 500:
-        return TransientSyncError(
-            message,
-            hint=hint or "Sync retries by itself in a moment.",
-            retry_after=_retry_after(response),
-        )
-    if status == 401:
-        return AuthExpiredError(message, hint=hint or "Sign in again to sync.")
-    if status == 426:
-        return UpdateRequiredError(
-            message, hint=hint or "Install the current version of SiteSync; your work is kept."
-        )
-    return PermanentSyncError(
-        message,
-        status=status,
-        code=code or f"HTTP_{status}",
-        hint=hint,
-        expected_device_seq=body.expected_device_seq,
-        event_id=body.event_id,
-        rule=body.rule,
-    )
-
-
-_PASSING_TROUBLE: Final = frozenset({429, 500, 502, 503, 504})
-"""Statuses a proxy in front of a restarting server answers: worth trying again."""
-
-
-def _foreign_answer(response: httpx.Response) -> Exception:
-    """An answer without SiteSync's error envelope: from a proxy, or not a SiteSync server.
-
-    What it says (often a page of HTML) is not shown: it would not help, and it would fill the
-    sync status.
-    """
-    status = response.status_code
-    where = f"{response.url.scheme}://{response.url.netloc.decode('ascii', 'replace')}"
-    what = f"{status} {response.reason_phrase}".strip()
-    if status in _PASSING_TROUBLE:
-        return TransientSyncError(
-            f"The server at {where} is not available right now ({what}).",
-            hint="Sync retries by itself in a moment.",
-            retry_after=_retry_after(response),
-        )
-    return PermanentSyncError(
-        f"{where} answered {what}, which is not how a SiteSync server answers.",
-        status=status,
-        code=f"HTTP_{status}",
-        hint="Check the server address with your administrator (e.g. https://sync.example.com).",
-    )

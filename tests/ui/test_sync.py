@@ -28,7 +28,7 @@ from app.ui.sync.port import AnchorState, EventAnchor
 from app.ui.sync.sign_in import SignInDialog
 from app.ui.sync.state import Level
 from app.ui.views.screens.audit import AuditView
-from sync.client.api import check_server_url
+from sync.client.address import check_server_url
 from tests.ui.factories import Fleet, one_event_changes
 from tests.ui.fake_sync import (
     PASSWORD,

@@ -20,7 +20,7 @@ from app.ui.actions import confirm
 from app.ui.sync.bridge import SyncBridge
 from app.ui.sync.port import SignedIn, SyncStatusInfo
 from app.ui.widgets.forms import FormErrors
-from sync.client.api import check_server_url
+from sync.client.address import check_server_url
 
 DEMO_NOTE = (
     "This is a demo store: it is never joined to an organization, so no demo record ever "
