@@ -20,6 +20,13 @@ from typing import Any, Final
 
 from pydantic import ValidationError as SettingsError
 
+from sync.server.cli_checks import (
+    UNREACHABLE_HINT,
+    check_database_url,
+    check_listen,
+    reason,
+    within,
+)
 from sync.server.cli_errors import CommandError
 from sync.server.settings import ServerSettings
 
@@ -48,29 +55,11 @@ def _settings() -> ServerSettings:
         raise CommandError(f"The server settings are not valid: {problems}") from None
 
 
-_UNREACHABLE_HINT: Final = (
-    "Check that PostgreSQL runs there and the URL's host, port, user, password and database "
-    "name, or unset DATABASE_URL to use the embedded database."
-)
-
-
-def _check_url(url: str, what: str) -> None:
-    from sync.server.db.engine import asyncpg_url
-
-    try:
-        asyncpg_url(url)
-    except Exception:
-        raise CommandError(
-            f"{what} is not a PostgreSQL URL; one looks like "
-            "postgresql://USER:PASSWORD@HOST:5432/DATABASE."
-        ) from None
-
-
 async def _open_database(settings: ServerSettings, *, quiet: bool = False) -> Database:
     if settings.database_url:
-        _check_url(settings.database_url, "DATABASE_URL")
+        check_database_url(settings.database_url, "DATABASE_URL")
         if settings.admin_database_url:
-            _check_url(settings.admin_database_url, "SITESYNC_ADMIN_DATABASE_URL")
+            check_database_url(settings.admin_database_url, "SITESYNC_ADMIN_DATABASE_URL")
         owner = settings.admin_database_url or settings.database_url
         return Database(settings.database_url, owner)
     from sync.server.embedded import EmbeddedPostgres, prepare
@@ -129,7 +118,7 @@ async def cmd_migrate(args: argparse.Namespace) -> int:
         before, head = await _migrate(db, settings)
     except (OSError, asyncpg.PostgresError) as exc:
         raise CommandError(
-            f"Cannot migrate the database: {_reason(exc)}. {_UNREACHABLE_HINT}"
+            f"Cannot migrate the database: {reason(exc)}. {UNREACHABLE_HINT}"
         ) from exc
     finally:
         db.close()
@@ -146,7 +135,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from sync.server.keys import ensure_keys
 
-    _check_listen(args.host, args.port)
+    check_listen(args.host, args.port)
     ensure_keys(settings.keys_dir, ledger_key_given=settings.ledger_key is not None)
     _load_keys(settings)  # a bad key stops here with one line, not in every worker
     db = asyncio.run(_open_database(settings))
@@ -193,41 +182,11 @@ def _exit_quietly(_signal: int, _frame: object) -> None:
     raise SystemExit(0)
 
 
-def _check_listen(host: str, port: int) -> None:
-    """Refuse now, in one line, an address the server could not listen on."""
-    import socket
-
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError as exc:
-        raise CommandError(
-            f"Cannot listen on {host}: {_reason(exc)}. Give --host an address of this machine "
-            "(127.0.0.1, or 0.0.0.0 for every interface)."
-        ) from None
-    family, kind, proto, _name, address = infos[0]
-    with socket.socket(family, kind, proto) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(address)
-        except OSError as exc:
-            raise CommandError(
-                f"Cannot listen on {host}:{port}: {_reason(exc)}. Stop the program using that "
-                "port (another 'sitesync-server serve'?) or choose another with --port."
-            ) from None
-
-
 def _load_keys(settings: ServerSettings) -> Any:
     from sync.server.keys import load_keys
 
     seed = settings.ledger_key.get_secret_value() if settings.ledger_key else None
     return load_keys(settings.keys_dir, current_seed=seed)
-
-
-def _reason(exc: BaseException) -> str:
-    """What went wrong, in the exception's own words (without errno numbers)."""
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror[0].lower() + exc.strerror[1:]
-    return str(exc) or type(exc).__name__
 
 
 def _warn_if_behind(db: Database) -> None:
@@ -333,9 +292,7 @@ async def _require_schema(db: Database) -> None:
     try:
         revision = await current_revision(engine)
     except Exception as exc:
-        raise CommandError(
-            f"Cannot reach the database: {_reason(exc)}. {_UNREACHABLE_HINT}"
-        ) from exc
+        raise CommandError(f"Cannot reach the database: {reason(exc)}. {UNREACHABLE_HINT}") from exc
     finally:
         await engine.dispose()
     if revision != head_revision():
@@ -382,8 +339,8 @@ async def cmd_status(args: argparse.Namespace) -> int:
         try:
             revision = await current_revision(engine)
         except Exception as exc:
-            print(f"Schema:        unreachable ({_reason(exc)})")
-            print(_UNREACHABLE_HINT, file=sys.stderr)
+            print(f"Schema:        unreachable ({reason(exc)})")
+            print(UNREACHABLE_HINT, file=sys.stderr)
             return ERROR
         finally:
             await engine.dispose()
@@ -407,19 +364,6 @@ async def cmd_status(args: argparse.Namespace) -> int:
 # -- parsing -------------------------------------------------------------------------------------
 
 
-def _within(low: int, high: int) -> Callable[[str], int]:
-    def number(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{value} is not between {low} and {high}")
-        return value
-
-    return number
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sitesync-server",
@@ -430,9 +374,9 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the API (migrates an empty embedded database)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument(
-        "--port", type=_within(1, 65535), default=8000, help="port to listen on (1-65535)"
+        "--port", type=within(1, 65535), default=8000, help="port to listen on (1-65535)"
     )
-    serve.add_argument("--workers", type=_within(1, 64), default=1, help="server processes (1-64)")
+    serve.add_argument("--workers", type=within(1, 64), default=1, help="server processes (1-64)")
     serve.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
     )
